@@ -1,0 +1,57 @@
+"""The reporter's case room pages: log in with the passphrase, read, write, leave."""
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from intake.service import reporting
+from intake.service.errors import AuthenticationFailed
+from intake.web.forms import read_small_form
+from intake.web.templating import render
+
+from .statuses import STATUS_HINTS, STATUS_LABELS
+
+SESSION_KEY = "caseroom"
+NOTICES = {"sent": "Your message was sent."}
+
+
+async def login_page(request: Request) -> Response:
+    return render(request, "caseroom_login.html", error=None)
+
+
+async def login(request: Request) -> Response:
+    form = await read_small_form(request)
+    ctx = request.app.state.ctx
+    try:
+        token = await run_in_threadpool(reporting.open_case_room, ctx, form.get("passphrase", ""))
+    except AuthenticationFailed as failed:
+        return render(request, "caseroom_login.html", status_code=401, error=str(failed))
+    request.session.clear()
+    request.session[SESSION_KEY] = token
+    return RedirectResponse("/caseroom", status_code=303)
+
+
+async def case_room(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    try:
+        cases = await run_in_threadpool(reporting.case_room, ctx, request.session.get(SESSION_KEY))
+    except AuthenticationFailed:
+        return RedirectResponse("/caseroom/login", status_code=303)
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    return render(request, "caseroom.html", cases=cases, notice=notice, status_labels=STATUS_LABELS, status_hints=STATUS_HINTS)
+
+
+async def write(request: Request) -> Response:
+    form = await read_small_form(request)
+    ctx = request.app.state.ctx
+    try:
+        await run_in_threadpool(reporting.reporter_writes, ctx, request.session.get(SESSION_KEY), request.path_params["case_id"], form.get("body", ""))
+    except AuthenticationFailed:
+        return RedirectResponse("/caseroom/login", status_code=303)
+    return RedirectResponse("/caseroom?notice=sent", status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await run_in_threadpool(reporting.leave_case_room, request.app.state.ctx, request.session.get(SESSION_KEY))
+    request.session.clear()
+    return RedirectResponse("/", status_code=303, headers={"Clear-Site-Data": '"cache", "cookies", "storage"'})

@@ -1,0 +1,142 @@
+"""The `intake` command: set up an instance, serve it, add officers, verify the audit log."""
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+
+from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
+
+from .service import audit, officers
+from .service.context import Context
+from .settings import Instance, Settings
+from .store import create_schema, make_engine
+
+DEMO_WARNING = "DEMO ONLY: these credentials are for trying the service out. Never use a demo instance for real reports."
+
+
+def _read_secret(prompt: str, from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise SystemExit(f"expected a line on standard input for: {prompt}")
+        return line.rstrip("\n")
+    return getpass.getpass(prompt)
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.instance_path.exists():
+        print(f"{settings.data_dir} already holds an instance; nothing done.", file=sys.stderr)
+        return 1
+    argon2 = Argon2Params(args.argon2_time_cost, args.argon2_memory_kib, 1)
+    settings.write_instance(Instance.create(argon2))
+    create_schema(make_engine(settings.database_url))
+    ctx = Context.from_settings(settings)
+    credentials = []
+    for code in ("ECO", "OIG"):
+        if args.demo:
+            username, password = f"{code.lower()}-demo", secrets.token_urlsafe(12)
+        else:
+            username = input(f"Username of the first {code} officer: ").strip()
+            password = _read_secret(f"Password for {username} (12 characters or more): ", args.password_stdin)
+        enrolment = officers.found_office(ctx, code, username, password)
+        credentials.append({"office": code, "username": username, "password": password, "recovery_key": enrolment.recovery_key})
+        if not args.demo:
+            print(f"{code}: officer {username} enrolled. Recovery key, shown once; write it down and store it offline:\n    {enrolment.recovery_key}")
+    if args.demo:
+        path = settings.data_dir / "demo-credentials.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"WARNING": DEMO_WARNING, "officers": credentials}, out, indent=2)
+        print(f"Demo instance made in {settings.data_dir}. {DEMO_WARNING}\nOfficer logins: {path}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings.load_instance()
+    os.environ["INTAKE_DATA_DIR"] = str(settings.data_dir)
+    os.environ["INTAKE_DATABASE_URL"] = settings.database_url
+    print(f"Serving on http://{args.host}:{args.port}/ (officers: /officer)", flush=True)
+    uvicorn.run(
+        "intake.web.asgi:make_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,  # an access log would record who reported when
+        proxy_headers=False,
+        server_header=False,
+        log_level="warning",
+    )
+    return 0
+
+
+def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    sponsor_password = _read_secret(f"Password of {args.sponsor}: ", args.password_stdin)
+    new_password = _read_secret(f"Password for the new officer {args.username}: ", args.password_stdin)
+    try:
+        enrolment = officers.add_officer(ctx, args.sponsor, sponsor_password, args.username, new_password)
+    except (ValueError, officers.AuthenticationFailed) as refused:
+        print(f"not added: {refused}", file=sys.stderr)
+        return 1
+    print(f"{enrolment.username} is now a member of {enrolment.office}.")
+    print(f"Recovery key, shown once; write it down and store it offline:\n    {enrolment.recovery_key}")
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    try:
+        last, digest = audit.verify(ctx.engine, ctx.instance)
+    except AuditChainError as broken:
+        print(f"audit log BROKEN at entry {broken.index}: {broken.reason}", file=sys.stderr)
+        return 1
+    print(f"audit log intact: {last} entries, head {digest.hex()}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="intake", description=__doc__)
+    top.add_argument("--data-dir", help="instance directory (default: $INTAKE_DATA_DIR or ./var)")
+    top.add_argument("--database-url", help="database (default: $INTAKE_DATABASE_URL or SQLite in the data directory)")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser("init", help="make a new instance: secrets, offices, first officers")
+    init.add_argument("--demo", action="store_true", help="demo officers, credentials written to <data-dir>/demo-credentials.json")
+    init.add_argument("--password-stdin", action="store_true", help="read passwords from standard input, one a line")
+    init.add_argument("--argon2-time-cost", type=int, default=PRODUCTION_ARGON2.time_cost)
+    init.add_argument("--argon2-memory-kib", type=int, default=PRODUCTION_ARGON2.memory_kib)
+    init.set_defaults(run=cmd_init)
+
+    serve = commands.add_parser("serve", help="serve the web app (no access log)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    officer = commands.add_parser("officer", help="officer accounts").add_subparsers(dest="officer_command", required=True)
+    add = officer.add_parser("add", help="the key ceremony: a member wraps the office key for a new officer")
+    add.add_argument("--sponsor", required=True, help="username of an existing member of the office")
+    add.add_argument("--username", required=True, help="the new officer's username")
+    add.add_argument("--password-stdin", action="store_true", help="read the sponsor's then the new password from standard input")
+    add.set_defaults(run=cmd_officer_add)
+
+    audit_cmd = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    verify = audit_cmd.add_parser("verify", help="check the hash chain and signed checkpoints")
+    verify.set_defaults(run=cmd_audit_verify)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env(args.data_dir, args.database_url)
+    return args.run(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""What every service call needs: the database, the instance secrets, the policy, a clock,
+and the gate that bounds Argon2."""
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+
+from policies import Policy, load_policy
+
+from ..settings import Instance, Settings
+from ..store import make_engine
+from .errors import Busy
+
+T = TypeVar("T")
+
+
+class Argon2Gate:
+    """At most `concurrency` Argon2 calls at once in this process.
+
+    Each call takes 64 MiB or more; unbounded, a flood of logins would exhaust memory.
+    A caller waits up to `wait_seconds` for a slot, then gets Busy (HTTP 503) instead.
+    """
+
+    def __init__(self, concurrency: int, wait_seconds: float) -> None:
+        self.concurrency = concurrency
+        self.wait_seconds = wait_seconds
+        self._slots = threading.BoundedSemaphore(concurrency)
+
+    def run(self, fn: Callable[..., T], *args) -> T:
+        if not self._slots.acquire(timeout=self.wait_seconds):
+            raise Busy(retry_after=max(1, round(self.wait_seconds)))
+        try:
+            return fn(*args)
+        finally:
+            self._slots.release()
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    instance: Instance
+    engine: Engine
+    policy: Policy
+    gate: Argon2Gate
+    now: Callable[[], dt.datetime] = field(default=utc_now)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Context":
+        return cls(
+            settings=settings,
+            instance=settings.load_instance(),
+            engine=make_engine(settings.database_url),
+            policy=load_policy(),
+            gate=Argon2Gate(settings.argon2_concurrency, settings.argon2_wait_seconds),
+        )
+
+    def today(self) -> dt.date:
+        return self.now().date()

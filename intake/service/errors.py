@@ -1,0 +1,25 @@
+"""What can go wrong in a service call, in words a caller can show."""
+
+
+class ServiceError(Exception):
+    """Base of every refusal the service layer makes on purpose."""
+
+
+class NotFound(ServiceError):
+    """No such thing for this caller. Also the answer for "exists, but not yours"."""
+
+
+class AuthenticationFailed(ServiceError):
+    """The passphrase, password or session does not open anything."""
+
+
+class Busy(ServiceError):
+    """Too many slow operations at once; try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("The service is busy. Please try again in a moment.")
+        self.retry_after = retry_after
+
+
+class Conflict(ServiceError):
+    """The case is not in a state that allows this."""

@@ -1,0 +1,90 @@
+"""Server-side sessions whose contents only the holder of the cookie can read.
+
+A token is `<id>.<key>` (base64url). The database keeps BLAKE2b(id) and the session's
+payload (the unlocked case or office keys) sealed under `key`; the key lives only in
+the reporter's or officer's cookie or Bearer header. A copy of the database therefore
+holds no usable session, and any app process can serve any request.
+"""
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import secrets
+
+from sqlmodel import delete
+
+from crypto import CryptoError, open_sealed, seal
+
+from ..store import WebSession, transaction
+from .context import Context
+from .errors import AuthenticationFailed
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _digest(session_id: bytes) -> bytes:
+    return hashlib.blake2b(session_id, digest_size=32, person=b"intake-session").digest()
+
+
+def start(ctx: Context, kind: str, payload: dict) -> str:
+    """A new session; returns the token to hand to the browser or API client."""
+    session_id, key = secrets.token_bytes(16), secrets.token_bytes(32)
+    digest = _digest(session_id)
+    now = ctx.now()
+    sealed = seal(key, json.dumps(payload).encode("utf-8"), "session", kind, digest.hex())
+    with transaction(ctx.engine) as db:
+        db.exec(delete(WebSession).where(WebSession.expires_at < now))
+        db.add(WebSession(
+            id_digest=digest,
+            kind=kind,
+            payload=sealed,
+            idle_until=now + dt.timedelta(minutes=ctx.settings.session_idle_minutes),
+            expires_at=now + dt.timedelta(minutes=ctx.settings.session_absolute_minutes),
+        ))
+    return f"{_b64(session_id)}.{_b64(key)}"
+
+
+def resume(ctx: Context, token: str | None, kind: str) -> dict:
+    """The payload of a live session of `kind`, or AuthenticationFailed."""
+    try:
+        id_text, key_text = (token or "").split(".")
+        session_id, key = _unb64(id_text), _unb64(key_text)
+    except ValueError:
+        raise AuthenticationFailed("not logged in") from None
+    if len(session_id) != 16 or len(key) != 32:
+        raise AuthenticationFailed("not logged in")
+    digest, now = _digest(session_id), ctx.now()
+    with transaction(ctx.engine) as db:
+        row = db.get(WebSession, digest)
+        if row is None or row.kind != kind:
+            raise AuthenticationFailed("not logged in")
+        expired = row.idle_until < now or row.expires_at < now
+        if expired:
+            db.delete(row)
+        else:
+            try:
+                payload = json.loads(open_sealed(key, row.payload, "session", kind, digest.hex()))
+            except CryptoError:
+                raise AuthenticationFailed("not logged in") from None
+            row.idle_until = min(row.expires_at, now + dt.timedelta(minutes=ctx.settings.session_idle_minutes))
+            db.add(row)
+    if expired:
+        raise AuthenticationFailed("your session has ended; please log in again")
+    return payload
+
+
+def end(ctx: Context, token: str | None) -> None:
+    """Forget a session (logout). Unknown tokens are ignored."""
+    try:
+        session_id = _unb64((token or "").split(".")[0])
+    except ValueError:
+        return
+    with transaction(ctx.engine) as db:
+        db.exec(delete(WebSession).where(WebSession.id_digest == _digest(session_id)))

@@ -1,0 +1,118 @@
+"""Where an instance lives and what it is configured with.
+
+Two sources, on purpose kept apart:
+- `instance.json` in the data directory: the instance's own secrets and the Argon2
+  parameters, made once by `intake init`. Changing the Argon2 parameters after reports
+  exist would lock every reporter out, so they live with the salt, not in the environment.
+- the environment (INTAKE_*): how this process runs (database URL, Argon2 concurrency,
+  cookie security), which may differ between machines running one instance.
+"""
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crypto import PRODUCTION_ARGON2, Argon2Params, generate_signing_key
+
+INSTANCE_FILE = "instance.json"
+INSTANCE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The secrets of one installation. Kept in the data directory, never in the database."""
+
+    instance_salt: bytes
+    lookup_key: bytes
+    audit_signing_seed: bytes
+    audit_verify_key: bytes
+    cookie_secret: str
+    argon2: Argon2Params
+
+    @classmethod
+    def create(cls, argon2: Argon2Params = PRODUCTION_ARGON2) -> "Instance":
+        seed, verify_key = generate_signing_key()
+        return cls(
+            instance_salt=secrets.token_bytes(16),
+            lookup_key=secrets.token_bytes(32),
+            audit_signing_seed=seed,
+            audit_verify_key=verify_key,
+            cookie_secret=secrets.token_urlsafe(32),
+            argon2=argon2,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": INSTANCE_FORMAT,
+                "instance_salt": self.instance_salt.hex(),
+                "lookup_key": self.lookup_key.hex(),
+                "audit_signing_seed": self.audit_signing_seed.hex(),
+                "audit_verify_key": self.audit_verify_key.hex(),
+                "cookie_secret": self.cookie_secret,
+                "argon2": {
+                    "time_cost": self.argon2.time_cost,
+                    "memory_kib": self.argon2.memory_kib,
+                    "parallelism": self.argon2.parallelism,
+                },
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "Instance":
+        data = json.loads(text)
+        if data.get("format") != INSTANCE_FORMAT:
+            raise ValueError(f"{INSTANCE_FILE}: unknown format {data.get('format')!r}")
+        return cls(
+            instance_salt=bytes.fromhex(data["instance_salt"]),
+            lookup_key=bytes.fromhex(data["lookup_key"]),
+            audit_signing_seed=bytes.fromhex(data["audit_signing_seed"]),
+            audit_verify_key=bytes.fromhex(data["audit_verify_key"]),
+            cookie_secret=data["cookie_secret"],
+            argon2=Argon2Params(**data["argon2"]),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How this process runs one instance."""
+
+    data_dir: Path
+    database_url: str
+    argon2_concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
+    argon2_wait_seconds: float = 10.0
+    secure_cookies: bool = False
+    session_idle_minutes: int = 30
+    session_absolute_minutes: int = 12 * 60
+
+    @classmethod
+    def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
+        directory = Path(data_dir or os.environ.get("INTAKE_DATA_DIR") or "var").resolve()
+        url = database_url or os.environ.get("INTAKE_DATABASE_URL") or f"sqlite:///{directory / 'intake.sqlite3'}"
+        env = os.environ
+        return cls(
+            data_dir=directory,
+            database_url=url,
+            argon2_concurrency=int(env.get("INTAKE_ARGON2_CONCURRENCY") or os.cpu_count() or 1),
+            argon2_wait_seconds=float(env.get("INTAKE_ARGON2_WAIT_SECONDS") or 10.0),
+            secure_cookies=env.get("INTAKE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
+        )
+
+    @property
+    def instance_path(self) -> Path:
+        return self.data_dir / INSTANCE_FILE
+
+    def load_instance(self) -> Instance:
+        try:
+            return Instance.from_json(self.instance_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SystemExit(f"no instance in {self.data_dir}: run `intake init` first") from None
+
+    def write_instance(self, instance: Instance) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.instance_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(instance.to_json())

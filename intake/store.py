@@ -1,0 +1,152 @@
+"""The database: tables and the engine. Everything a case holds is sealed before it gets here.
+
+What is in the clear, and why it may be: ids, the office, the status, day-precision
+dates the procedure needs (received, acknowledged), counts, and the keyed lookup digest
+that finds a passphrase's cases. Report text, answers, messages and keys are blobs
+sealed by `crypto`; nothing here records a reporter's address, browser or time of day.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Column, Index, LargeBinary, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+
+class Office(SQLModel, table=True):
+    """ECO or OIG: the public key cases are wrapped to."""
+
+    code: str = Field(primary_key=True, max_length=8)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Officer(SQLModel, table=True):
+    """A member of an office. Their private key exists here only locked."""
+
+    id: str = Field(primary_key=True, max_length=40)
+    username: str = Field(unique=True, index=True, max_length=64)
+    office: str = Field(foreign_key="office.code", max_length=8)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    password_salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_by_password: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_by_recovery: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    office_key_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    active: bool = True
+
+
+class Case(SQLModel, table=True):
+    """One office's case from one report. A report of both kinds makes two cases."""
+
+    __tablename__ = "case_file"
+
+    id: str = Field(primary_key=True, max_length=40)
+    office: str = Field(foreign_key="office.code", max_length=8, index=True)
+    report_id: str = Field(index=True, max_length=40)
+    lookup: bytes = Field(sa_column=Column(LargeBinary, nullable=False, index=True))
+    status: str = Field(max_length=40)
+    policy_version: str = Field(max_length=40)
+    received_on: dt.date
+    acknowledged_on: dt.date | None = None
+    unread: bool = True
+    report: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    answers: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaseKeyWrap(SQLModel, table=True):
+    """The case key sealed to one holder: "office:ECO", "office:OIG" or "reporter"."""
+
+    case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
+    holder: str = Field(primary_key=True, max_length=20)
+    wrap: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Message(SQLModel, table=True):
+    """A message in a case room, either way. `number` orders them; `id` is sealed into the body."""
+
+    number: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=40)
+    case_id: str = Field(foreign_key="case_file.id", max_length=40)
+    author: str = Field(max_length=10)
+    officer_id: str | None = Field(default=None, foreign_key="officer.id", max_length=40)
+    sent_on: dt.date
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+    __table_args__ = (Index("ix_message_case", "case_id", "number"),)
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in reporter or officer. The payload opens only with the key in their cookie."""
+
+    __tablename__ = "web_session"
+
+    id_digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    kind: str = Field(max_length=10)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    idle_until: dt.datetime
+    expires_at: dt.datetime
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the chain's last sequence number and digest; locked while appending."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    sequence: int = 0
+    digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    sequence: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    __tablename__ = "audit_checkpoint"
+
+    sequence: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite (the embedded default) or PostgreSQL (psycopg 3)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "isolation_level": None})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # Every transaction takes the write lock up front: SQLite would otherwise fail a
+    # read-then-write transaction that raced another writer, instead of waiting.
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+def drop_schema(engine: Engine) -> None:
+    SQLModel.metadata.drop_all(engine)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session that commits at the end of the block, or rolls everything back."""
+    with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            yield session

@@ -1,0 +1,153 @@
+"""The JSON API under /api/v1: the same service calls as the pages, for tools and load tests.
+
+Authentication is a Bearer token (the same server-side sessions as the cookies use).
+The OpenAPI document is at /api/v1/openapi.json.
+"""
+
+import json
+from dataclasses import asdict
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from policies import validate_report
+
+from ..service import officers, reporting
+from .errors import BadRequest
+from .openapi import openapi_document
+
+
+async def read_json(request: Request) -> dict:
+    """The request's JSON object, or BadRequest saying what is wrong with it."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BadRequest("Send JSON with Content-Type: application/json.", status_code=415)
+    body = await request.body()
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not UTF-8 text.") from None
+    except (ValueError, RecursionError):
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+def bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+async def form(request: Request) -> Response:
+    policy = request.app.state.ctx.policy
+    choices = lambda items: [{"id": i.id, "label": i.label} for i in items]  # noqa: E731
+    return JSONResponse({
+        "policy_version": policy.version,
+        "concerns": [{"id": c.id, "label": c.label, "hint": c.hint} for c in policy.concerns],
+        "questions": {
+            "misconduct_kinds": {"type": "multiple", "choices": [
+                {"id": k.id, "label": k.label, "description": k.description, "examples": list(k.examples)} for k in policy.misconduct_kinds]},
+            "protected_activity": {"type": "single", "choices": choices(policy.protected_activities)},
+            "adverse_actions": {"type": "multiple", "choices": choices(policy.adverse_actions)},
+            "happened": {"type": "text", "max_length": 200},
+            "region": {"type": "single", "choices": choices(policy.regions)},
+        },
+        "description": {"type": "text", "required": True, "max_length": 50000},
+    })
+
+
+async def file_report(request: Request) -> Response:
+    data = await read_json(request)
+    report = validate_report(request.app.state.ctx.policy, data.get("concerns"), data.get("description"), data.get("answers"))
+    filed = await run_in_threadpool(reporting.file_report, request.app.state.ctx, report)
+    return JSONResponse({"passphrase": filed.passphrase, "cases": [asdict(c) for c in filed.cases]}, status_code=201)
+
+
+async def caseroom_login(request: Request) -> Response:
+    data = await read_json(request)
+    token = await run_in_threadpool(reporting.open_case_room, request.app.state.ctx, data.get("passphrase"))
+    return JSONResponse({"token": token}, status_code=201)
+
+
+async def caseroom_logout(request: Request) -> Response:
+    await run_in_threadpool(reporting.leave_case_room, request.app.state.ctx, bearer(request))
+    return Response(status_code=204)
+
+
+async def caseroom(request: Request) -> Response:
+    cases = await run_in_threadpool(reporting.case_room, request.app.state.ctx, bearer(request))
+    return JSONResponse({"cases": [
+        {"id": c.id, "office": c.office, "status": c.status, "received_on": c.received_on,
+         "messages": [{"id": m.id, "author": m.author, "body": m.body, "sent_on": m.sent_on} for m in c.messages]}
+        for c in cases
+    ]})
+
+
+async def caseroom_write(request: Request) -> Response:
+    data = await read_json(request)
+    message_id = await run_in_threadpool(reporting.reporter_writes, request.app.state.ctx, bearer(request), request.path_params["case_id"], data.get("body"))
+    return JSONResponse({"id": message_id}, status_code=201)
+
+
+async def officer_login(request: Request) -> Response:
+    data = await read_json(request)
+    token = await run_in_threadpool(officers.log_in, request.app.state.ctx, data.get("username"), data.get("password"))
+    return JSONResponse({"token": token}, status_code=201)
+
+
+async def _officer(request: Request) -> officers.OfficerSession:
+    return await run_in_threadpool(officers.current, request.app.state.ctx, bearer(request))
+
+
+async def officer_logout(request: Request) -> Response:
+    await run_in_threadpool(officers.log_out, request.app.state.ctx, bearer(request))
+    return Response(status_code=204)
+
+
+async def officer_cases(request: Request) -> Response:
+    officer = await _officer(request)
+    rows = await run_in_threadpool(officers.inbox, request.app.state.ctx, officer)
+    return JSONResponse({"cases": [asdict(r) for r in rows]})
+
+
+async def officer_case(request: Request) -> Response:
+    officer = await _officer(request)
+    detail = await run_in_threadpool(officers.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
+    return JSONResponse(asdict(detail))
+
+
+async def officer_write(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    message_id = await run_in_threadpool(officers.reply, request.app.state.ctx, officer, request.path_params["case_id"], data.get("body"))
+    return JSONResponse({"id": message_id}, status_code=201)
+
+
+async def officer_acknowledge(request: Request) -> Response:
+    officer = await _officer(request)
+    await run_in_threadpool(officers.acknowledge, request.app.state.ctx, officer, request.path_params["case_id"])
+    return JSONResponse({"id": request.path_params["case_id"], "status": "acknowledged"})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+routes = [
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/form", form, methods=["GET"]),
+    Route("/reports", file_report, methods=["POST"]),
+    Route("/caseroom/session", caseroom_login, methods=["POST"]),
+    Route("/caseroom/session", caseroom_logout, methods=["DELETE"]),
+    Route("/caseroom", caseroom, methods=["GET"]),
+    Route("/caseroom/cases/{case_id}/messages", caseroom_write, methods=["POST"]),
+    Route("/officer/session", officer_login, methods=["POST"]),
+    Route("/officer/session", officer_logout, methods=["DELETE"]),
+    Route("/officer/cases", officer_cases, methods=["GET"]),
+    Route("/officer/cases/{case_id}", officer_case, methods=["GET"]),
+    Route("/officer/cases/{case_id}/messages", officer_write, methods=["POST"]),
+    Route("/officer/cases/{case_id}/acknowledge", officer_acknowledge, methods=["POST"]),
+]

@@ -1,0 +1,83 @@
+"""Turning refusals into clear HTTP answers: HTML for pages, JSON under /api/."""
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from policies import InvalidReport
+
+from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound
+from .limits import BodyTooLarge
+from .templating import render
+
+
+class BadRequest(Exception):
+    """The request itself is malformed; `message` tells the sender what to fix."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+TITLES = {400: "Something in the request is wrong", 401: "Please log in", 403: "Not allowed", 404: "Not found",
+          405: "Not allowed", 409: "Not possible now", 413: "Too large", 415: "Wrong kind of request",
+          422: "Please check your answers", 503: "Busy"}
+
+
+def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None, **extra) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message, **extra}, status_code=status_code, headers=headers)
+    title = TITLES.get(status_code, "Something went wrong")
+    return render(request, "error.html", status_code=status_code, headers=headers, title=title, message=message)
+
+
+async def on_bad_request(request: Request, error: BadRequest) -> Response:
+    return error_response(request, error.status_code, error.message)
+
+
+async def on_invalid(request: Request, error: InvalidReport) -> Response:
+    return error_response(request, 422, "Some answers need another look.", fields=error.errors)
+
+
+async def on_not_found(request: Request, error: NotFound) -> Response:
+    return error_response(request, 404, str(error))
+
+
+async def on_unauthenticated(request: Request, error: AuthenticationFailed) -> Response:
+    return error_response(request, 401, str(error))
+
+
+async def on_conflict(request: Request, error: Conflict) -> Response:
+    return error_response(request, 409, str(error))
+
+
+async def on_busy(request: Request, error: Busy) -> Response:
+    return error_response(request, 503, str(error), headers={"Retry-After": str(error.retry_after)})
+
+
+async def on_too_large(request: Request, error: BodyTooLarge) -> Response:
+    return error_response(request, 413, str(error))
+
+
+async def on_http(request: Request, error: HTTPException) -> Response:
+    messages = {404: "There is no page at this address.", 405: "This address does not accept that method."}
+    return error_response(request, error.status_code, messages.get(error.status_code, str(error.detail)), headers=error.headers)
+
+
+async def on_server_error(request: Request, error: Exception) -> Response:
+    # Deliberately generic: an exception message may carry case data.
+    return error_response(request, 500, "Something went wrong on our side. Nothing you sent was kept half-way; please try again.")
+
+
+HANDLERS = {
+    BadRequest: on_bad_request,
+    InvalidReport: on_invalid,
+    NotFound: on_not_found,
+    AuthenticationFailed: on_unauthenticated,
+    Conflict: on_conflict,
+    Busy: on_busy,
+    BodyTooLarge: on_too_large,
+    HTTPException: on_http,
+    Exception: on_server_error,
+}

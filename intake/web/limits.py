@@ -1,0 +1,49 @@
+"""Request body limits, enforced while the body arrives, before anything is parsed."""
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEFAULT_BODY_LIMIT = 256 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the limit of its route."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request is too large (the limit is {limit // 1024:,} KiB).")
+        self.limit = limit
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over `limit` bytes: by Content-Length up front, or by counting."""
+
+    def __init__(self, app: ASGIApp, limit: int = DEFAULT_BODY_LIMIT) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_large = int(value) > limit
+                except ValueError:
+                    too_large = True
+                if too_large:
+                    scope.setdefault("state", {})["body_too_large"] = limit
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            if scope.get("state", {}).get("body_too_large"):
+                raise BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, counting_receive, send)

@@ -1,0 +1,105 @@
+"""The OpenAPI 3.1 document of /api/v1, written out by hand so it says exactly what the
+handlers in api.py accept and return (outside checkers test the service against it)."""
+
+from functools import lru_cache
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, schema: dict | None = None) -> dict:
+    return {"description": description, **(_json(schema) if schema else {})}
+
+
+ERRORS = {
+    "400": _ok("Malformed request", _ref("Error")),
+    "401": _ok("Not logged in, or the secret does not open anything", _ref("Error")),
+    "404": _ok("No such case for this caller", _ref("Error")),
+    "413": _ok("Body too large", _ref("Error")),
+    "415": _ok("Not JSON", _ref("Error")),
+    "422": _ok("Answers need another look", _ref("Error")),
+    "503": _ok("Busy; see Retry-After", _ref("Error")),
+}
+BEARER = [{"bearer": []}]
+
+
+def _op(summary: str, responses: dict, body: dict | None = None, secure: bool = False, errors: tuple[str, ...] = ()) -> dict:
+    op = {"summary": summary, "responses": {**responses, **{code: ERRORS[code] for code in errors}}}
+    if body is not None:
+        op["requestBody"] = {"required": True, **_json(body)}
+    if secure:
+        op["security"] = BEARER
+    return op
+
+
+CASE_ID = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}]
+TEXT = {"type": "string"}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    message = {"type": "object", "required": ["id", "author", "body", "sent_on"], "properties": {
+        "id": TEXT, "author": {"enum": ["reporter", "officer"]}, "body": TEXT, "sent_on": {"type": "string", "format": "date"}}}
+    schemas = {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": TEXT, "fields": {"type": "object", "additionalProperties": TEXT}}},
+        "Token": {"type": "object", "required": ["token"], "properties": {"token": TEXT}},
+        "Created": {"type": "object", "required": ["id"], "properties": {"id": TEXT}},
+        "Message": message,
+        "MessageIn": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 20000}}},
+        "ReportIn": {"type": "object", "required": ["concerns", "description"], "properties": {
+            "concerns": {"type": "array", "minItems": 1, "items": {"enum": ["retaliation", "misconduct", "both", "not_sure"]}},
+            "description": {"type": "string", "maxLength": 50000},
+            "answers": {"type": "object", "additionalProperties": False, "properties": {
+                "misconduct_kinds": {"type": "array", "items": TEXT},
+                "protected_activity": {"type": ["string", "null"]},
+                "adverse_actions": {"type": "array", "items": TEXT},
+                "happened": {"type": "string", "maxLength": 200},
+                "region": {"type": ["string", "null"]}}}}},
+        "Filed": {"type": "object", "required": ["passphrase", "cases"], "properties": {
+            "passphrase": TEXT,
+            "cases": {"type": "array", "items": {"type": "object", "required": ["id", "office"], "properties": {"id": TEXT, "office": {"enum": ["ECO", "OIG"]}}}}}},
+        "CaseRoom": {"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {
+            "type": "object", "required": ["id", "office", "status", "received_on", "messages"], "properties": {
+                "id": TEXT, "office": TEXT, "status": TEXT, "received_on": {"type": "string", "format": "date"},
+                "messages": {"type": "array", "items": _ref("Message")}}}}}},
+        "Inbox": {"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {
+            "type": "object", "required": ["id", "office", "status", "received_on", "unread"], "properties": {
+                "id": TEXT, "office": TEXT, "status": TEXT, "received_on": {"type": "string", "format": "date"}, "unread": {"type": "boolean"}}}}}},
+        "Case": {"type": "object", "required": ["id", "office", "status", "received_on", "description", "answers", "messages"], "properties": {
+            "id": TEXT, "office": TEXT, "status": TEXT, "received_on": {"type": "string", "format": "date"},
+            "acknowledged_on": {"type": ["string", "null"], "format": "date"}, "description": TEXT, "answers": {"type": "object"},
+            "messages": {"type": "array", "items": _ref("Message")}}},
+    }
+    paths = {
+        "/api/v1/form": {"get": _op("The report form's questions, from the policy", {"200": _ok("The questions", {"type": "object"})})},
+        "/api/v1/reports": {"post": _op("File a report; returns the passphrase, once", {"201": _ok("Filed", _ref("Filed"))}, _ref("ReportIn"), errors=("400", "413", "415", "422", "503"))},
+        "/api/v1/caseroom/session": {
+            "post": _op("Open the case room with a passphrase", {"201": _ok("A session token", _ref("Token"))},
+                        {"type": "object", "required": ["passphrase"], "properties": {"passphrase": {"type": "string", "maxLength": 500}}}, errors=("400", "401", "413", "415", "503")),
+            "delete": _op("Leave the case room", {"204": {"description": "Session ended"}}, secure=True)},
+        "/api/v1/caseroom": {"get": _op("The reporter's cases and messages", {"200": _ok("The case room", _ref("CaseRoom"))}, secure=True, errors=("401",))},
+        "/api/v1/caseroom/cases/{case_id}/messages": {"parameters": CASE_ID, "post": _op(
+            "Write to the office", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True, errors=("400", "401", "404", "413", "415", "422"))},
+        "/api/v1/officer/session": {
+            "post": _op("Officer login", {"201": _ok("A session token", _ref("Token"))},
+                        {"type": "object", "required": ["username", "password"], "properties": {"username": TEXT, "password": TEXT}}, errors=("400", "401", "413", "415", "503")),
+            "delete": _op("Officer logout", {"204": {"description": "Session ended"}}, secure=True)},
+        "/api/v1/officer/cases": {"get": _op("The office's cases, unread first", {"200": _ok("The inbox", _ref("Inbox"))}, secure=True, errors=("401",))},
+        "/api/v1/officer/cases/{case_id}": {"parameters": CASE_ID, "get": _op(
+            "A decrypted case (audit-logged)", {"200": _ok("The case", _ref("Case"))}, secure=True, errors=("401", "404"))},
+        "/api/v1/officer/cases/{case_id}/messages": {"parameters": CASE_ID, "post": _op(
+            "Reply to the reporter", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True, errors=("400", "401", "404", "413", "415", "422"))},
+        "/api/v1/officer/cases/{case_id}/acknowledge": {"parameters": CASE_ID, "post": _op(
+            "Acknowledge receipt", {"200": _ok("Acknowledged", {"type": "object"})}, secure=True, errors=("401", "404", "409"))},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Confidential reporting intake API", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }

@@ -1,0 +1,72 @@
+"""Reporter pages: the start page, the report form, and the passphrase page.
+
+The passphrase is shown in the response to the form's POST and nowhere else: it is
+never in a URL, a redirect, a cookie or a log, and the page is sent with no-store.
+"""
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from policies import InvalidReport, validate_report
+
+from ..service import reporting
+from .forms import read_small_form
+from .templating import render
+
+QUESTION_TITLES = {
+    "concerns": "What is your concern about",
+    "misconduct_kinds": "What kind of misconduct",
+    "protected_activity": "What you had done before",
+    "adverse_actions": "What was done to you",
+    "happened": "When it happened",
+    "region": "Region or duty station",
+    "description": "What happened",
+    "answers": "Your answers",
+}
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html")
+
+
+def form_values(form: FormData | None) -> dict:
+    """What the reporter had typed, to show the form again without losing a word."""
+    form = form or FormData()
+    return {
+        "concern": form.get("concern", ""),
+        "misconduct_kinds": form.getlist("misconduct_kinds"),
+        "protected_activity": form.get("protected_activity", ""),
+        "adverse_actions": form.getlist("adverse_actions"),
+        "happened": form.get("happened", ""),
+        "region": form.get("region", ""),
+        "description": form.get("description", ""),
+    }
+
+
+def report_from_form(request: Request, form: FormData):
+    """Validate the HTML form's fields through the same policy check as the API."""
+    concern = form.get("concern")
+    answers = {
+        "misconduct_kinds": form.getlist("misconduct_kinds"),
+        "protected_activity": form.get("protected_activity") or None,
+        "adverse_actions": form.getlist("adverse_actions"),
+        "happened": form.get("happened", ""),
+        "region": form.get("region") or None,
+    }
+    return validate_report(request.app.state.ctx.policy, [concern] if concern else [], form.get("description", ""), answers)
+
+
+async def report_form(request: Request) -> Response:
+    return render(request, "report_form.html", values=form_values(None), errors={}, question_titles=QUESTION_TITLES)
+
+
+async def submit_report(request: Request) -> Response:
+    form = await read_small_form(request)
+    try:
+        report = report_from_form(request, form)
+    except InvalidReport as invalid:
+        return render(request, "report_form.html", status_code=400, values=form_values(form), errors=invalid.errors, question_titles=QUESTION_TITLES)
+    filed = await run_in_threadpool(reporting.file_report, request.app.state.ctx, report)
+    return render(request, "passphrase.html", passphrase=filed.passphrase, cases=filed.cases)

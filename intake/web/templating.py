@@ -1,0 +1,27 @@
+"""One Jinja2 environment for every page, with autoescaping always on.
+
+Officers read text written by strangers; escaping is not optional anywhere, so the
+environment is built here with `autoescape=True` rather than by file extension.
+"""
+
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+_env = jinja2.Environment(
+    loader=jinja2.ChoiceLoader([jinja2.PackageLoader("intake", "templates"), jinja2.PackageLoader("caseroom", "templates")]),
+    autoescape=True,
+    extensions=["jinja2.ext.do"],
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    """An HTML page rendered from `template` with `context`."""
+    ctx = request.app.state.ctx
+    page = _env.get_template(template).render(request=request, policy=ctx.policy, **context)
+    return HTMLResponse(page, status_code=status_code, headers=headers)

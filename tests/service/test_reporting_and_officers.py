@@ -1,0 +1,191 @@
+"""The service layer end to end on a real database: filing, case rooms, officers, need to know."""
+
+import pytest
+from sqlmodel import Session, select
+
+from crypto import CryptoError, generate_passphrase, open_record, unwrap_case_key, unwrap_office_key, unlock_officer_key, derive_password_key
+from intake.service import audit, officers, reporting
+from intake.service.errors import AuthenticationFailed, Conflict, NotFound
+from intake.store import Case, CaseKeyWrap, Message, Officer, WebSession
+from policies import InvalidReport, validate_report
+
+from ..conftest import PASSWORDS
+from ..helpers import officer_token
+
+
+def file(ctx, concerns, text="what happened"):
+    return reporting.file_report(ctx, validate_report(ctx.policy, concerns, text, {}))
+
+
+def test_retaliation_goes_to_eco_and_the_reporter_reads_the_reply(ctx):
+    filed = file(ctx, ["retaliation"], "My supervisor cancelled my contract after I spoke to OIG.")
+    assert [c.office for c in filed.cases] == ["ECO"]
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    assert [row.id for row in officers.inbox(ctx, eco)] == [filed.cases[0].id]
+    detail = officers.open_case(ctx, eco, filed.cases[0].id)
+    assert detail.description == "My supervisor cancelled my contract after I spoke to OIG."
+    officers.reply(ctx, eco, detail.id, "Thank you. Are you safe at work?")
+
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    (case,) = reporting.case_room(ctx, token)
+    assert [(m.author, m.body) for m in case.messages] == [("officer", "Thank you. Are you safe at work?")]
+    reporting.reporter_writes(ctx, token, case.id, "Yes, for now.")
+    assert [m.body for m in officers.open_case(ctx, eco, case.id).messages] == ["Thank you. Are you safe at work?", "Yes, for now."]
+
+
+def test_both_makes_two_linked_cases_under_one_passphrase(ctx):
+    filed = file(ctx, ["both"])
+    assert [c.office for c in filed.cases] == ["ECO", "OIG"]
+    rooms = reporting.case_room(ctx, reporting.open_case_room(ctx, filed.passphrase))
+    assert sorted(c.office for c in rooms) == ["ECO", "OIG"]
+    with Session(ctx.engine) as db:
+        cases = db.exec(select(Case)).all()
+    assert len({c.report_id for c in cases}) == 1
+
+
+def test_passphrase_typed_differently_still_opens(ctx):
+    filed = file(ctx, ["misconduct"])
+    typed = "  " + filed.passphrase.upper().replace(" ", "   ") + " "
+    assert reporting.case_room(ctx, reporting.open_case_room(ctx, typed))[0].id == filed.cases[0].id
+
+
+def test_wrong_passphrase_gets_the_same_answer_as_one_that_never_existed(ctx):
+    filed = file(ctx, ["misconduct"])
+    words = filed.passphrase.split()
+    words[-1] = "zoom" if words[-1] != "zoom" else "abacus"
+    answers = []
+    for attempt in (" ".join(words), generate_passphrase(), "", "x" * 10_000):
+        with pytest.raises(AuthenticationFailed) as failed:
+            reporting.open_case_room(ctx, attempt)
+        answers.append(str(failed.value))
+    assert len(set(answers)) == 1
+
+
+def test_reporter_a_cannot_reach_reporter_b(ctx):
+    a, b = file(ctx, ["misconduct"], "A's report"), file(ctx, ["misconduct"], "B's report")
+    token_a = reporting.open_case_room(ctx, a.passphrase)
+    assert [c.id for c in reporting.case_room(ctx, token_a)] == [a.cases[0].id]
+    with pytest.raises(NotFound):
+        reporting.reporter_writes(ctx, token_a, b.cases[0].id, "injected")
+    with Session(ctx.engine) as db:
+        assert db.exec(select(Message).where(Message.case_id == b.cases[0].id)).all() == []
+
+
+def test_eco_officer_cannot_open_an_oig_case_even_with_the_database(ctx):
+    filed = file(ctx, ["misconduct"], "OIG-only allegation")
+    case_id = filed.cases[0].id
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    assert officers.inbox(ctx, eco) == []
+    with pytest.raises(NotFound):
+        officers.open_case(ctx, eco, case_id)
+    with pytest.raises(NotFound):
+        officers.reply(ctx, eco, case_id, "hello")
+
+    # Given the whole database and their own password, the ECO officer holds no key for it.
+    with Session(ctx.engine) as db:
+        me = db.exec(select(Officer).where(Officer.username == "eco-1")).one()
+        wraps = db.exec(select(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id)).all()
+        case = db.get(Case, case_id)
+    private = unlock_officer_key(me.key_by_password, derive_password_key(PASSWORDS["eco-1"], me.password_salt, ctx.instance.argon2), me.id, "password")
+    eco_office_key = unwrap_office_key(private, me.office_key_wrap, "ECO")
+    assert wraps
+    for wrap in wraps:
+        for key in (private, eco_office_key):
+            with pytest.raises(CryptoError):
+                unwrap_case_key(key, wrap.wrap, case_id)
+    with pytest.raises(CryptoError):
+        open_record(eco_office_key, case.report, case_id, "report", case_id)
+
+
+def test_officer_login_failures_look_alike(ctx):
+    messages = set()
+    for username, password in [("eco-1", "wrong password here"), ("nobody", "whatever password"), ("eco-1", ""), (None, None)]:
+        with pytest.raises(AuthenticationFailed) as failed:
+            officers.log_in(ctx, username, password)
+        messages.add(str(failed.value))
+    assert len(messages) == 1
+
+
+def test_acknowledge_once(ctx):
+    filed = file(ctx, ["retaliation"])
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    officers.acknowledge(ctx, eco, filed.cases[0].id)
+    assert reporting.case_room(ctx, reporting.open_case_room(ctx, filed.passphrase))[0].status == "acknowledged"
+    with pytest.raises(Conflict):
+        officers.acknowledge(ctx, eco, filed.cases[0].id)
+
+
+def test_unread_cases_come_first(ctx):
+    first, second = file(ctx, ["misconduct"]), file(ctx, ["misconduct"])
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    officers.open_case(ctx, oig, second.cases[0].id)
+    assert [r.id for r in officers.inbox(ctx, oig)] == [first.cases[0].id, second.cases[0].id]
+    officers.open_case(ctx, oig, first.cases[0].id)
+    reporting.reporter_writes(ctx, reporting.open_case_room(ctx, second.passphrase), second.cases[0].id, "news")
+    assert [(r.id, r.unread) for r in officers.inbox(ctx, oig)][0] == (second.cases[0].id, True)
+
+
+def test_empty_or_oversized_messages_are_refused_and_nothing_is_stored(ctx):
+    filed = file(ctx, ["misconduct"])
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    for body in ["", "   ", "x" * 20_001, None, ["list"], "bell \x07"]:
+        with pytest.raises(InvalidReport):
+            reporting.reporter_writes(ctx, token, filed.cases[0].id, body)
+    with Session(ctx.engine) as db:
+        assert db.exec(select(Message)).all() == []
+
+
+def test_sessions_end_and_expire(ctx):
+    filed = file(ctx, ["misconduct"])
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    reporting.leave_case_room(ctx, token)
+    with pytest.raises(AuthenticationFailed):
+        reporting.case_room(ctx, token)
+
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    real_now = ctx.now
+    ctx.now = lambda: real_now() + __import__("datetime").timedelta(minutes=ctx.settings.session_idle_minutes + 1)
+    with pytest.raises(AuthenticationFailed):
+        reporting.case_room(ctx, token)
+    ctx.now = real_now
+
+
+def test_a_session_token_cannot_be_forged_or_swapped(ctx):
+    filed = file(ctx, ["misconduct"])
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    session_id, key = token.split(".")
+    for forged in [f"{session_id}.{'A' * len(key)}", "garbage", "", None, f"{session_id}", "a.b.c"]:
+        with pytest.raises(AuthenticationFailed):
+            reporting.case_room(ctx, forged)
+    # A reporter token is not an officer token.
+    with pytest.raises(AuthenticationFailed):
+        officers.current(ctx, token)
+    with Session(ctx.engine) as db:
+        assert len(db.exec(select(WebSession)).all()) == 1
+
+
+def test_officer_actions_are_audited_without_reporter_data(ctx):
+    filed = file(ctx, ["retaliation"], "unique-report-text-7731")
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    officers.open_case(ctx, eco, filed.cases[0].id)
+    officers.reply(ctx, eco, filed.cases[0].id, "unique-reply-text-4410")
+    officers.acknowledge(ctx, eco, filed.cases[0].id)
+    actions = [(e["action"], e["case"]) for e in audit.entries(ctx.engine) if e["officer"] == eco.officer_id]
+    assert actions == [("office founded", None), ("login", None), ("case opened", filed.cases[0].id), ("reply", filed.cases[0].id), ("status changed", filed.cases[0].id)]
+    dump = repr(audit.entries(ctx.engine))
+    assert "unique-report-text-7731" not in dump and "unique-reply-text-4410" not in dump
+    assert audit.verify(ctx.engine, ctx.instance)[0] == len(audit.entries(ctx.engine))
+
+
+def test_key_ceremony_adds_an_officer_who_can_read_the_office_cases(ctx):
+    filed = file(ctx, ["retaliation"], "for the new officer")
+    enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-2", "a brand new long password")
+    assert len(enrolment.recovery_key.replace("-", "")) == 52
+    eco2 = officers.current(ctx, officers.log_in(ctx, "eco-2", "a brand new long password"))
+    assert officers.open_case(ctx, eco2, filed.cases[0].id).description == "for the new officer"
+    with pytest.raises(AuthenticationFailed):
+        officers.add_officer(ctx, "eco-1", "not the password", "eco-3", "another long password")
+    with pytest.raises(ValueError):
+        officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-2", "a brand new long password")
+    with pytest.raises(ValueError):
+        officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-4", "short")
