@@ -20,6 +20,7 @@ ERRORS = {
     "400": _ok("Malformed request", _ref("Error")),
     "401": _ok("Not logged in, or the secret does not open anything", _ref("Error")),
     "404": _ok("No such case for this caller", _ref("Error")),
+    "409": _ok("The case is not in a state that allows this", _ref("Error")),
     "413": _ok("Body too large", _ref("Error")),
     "415": _ok("Not JSON", _ref("Error")),
     "422": _ok("Answers need another look", _ref("Error")),

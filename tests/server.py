@@ -1,0 +1,56 @@
+"""Starting the real `intake` command in a subprocess, as an operator would."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+INTAKE = [sys.executable, "-m", "intake.cli"]
+CHEAP = ["--argon2-time-cost", "1", "--argon2-memory-kib", "1024"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def intake(*args: str, env: dict | None = None, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([*INTAKE, *args], env={**os.environ, **(env or {})}, input=stdin, capture_output=True, text=True, check=check, timeout=120)
+
+
+def init_demo(data_dir: Path, env: dict | None = None) -> dict:
+    intake("--data-dir", str(data_dir), "init", "--demo", *CHEAP, env=env)
+    return json.loads((data_dir / "demo-credentials.json").read_text())
+
+
+@contextmanager
+def serving(data_dir: Path, env: dict | None = None):
+    """`intake serve` on a free port; yields the base URL; stops the server after."""
+    port = free_port()
+    process = subprocess.Popen([*INTAKE, "--data-dir", str(data_dir), "serve", "--port", str(port)],
+                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"intake serve did not start: {process.stdout.read() if process.stdout else ''}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

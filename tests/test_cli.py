@@ -1,0 +1,67 @@
+"""The `intake` command, run for real: init, serve, officer add, audit verify."""
+
+import sqlite3
+
+import httpx
+
+from .server import init_demo, intake, serving
+
+SQLITE_ONLY = {"INTAKE_DATABASE_URL": ""}
+
+
+def test_demo_instance_serves_the_form_and_the_demo_credentials_work(tmp_path):
+    credentials = init_demo(tmp_path / "var", SQLITE_ONLY)
+    assert "DEMO ONLY" in credentials["WARNING"]
+    assert {o["office"] for o in credentials["officers"]} == {"ECO", "OIG"}
+    assert (tmp_path / "var" / "instance.json").stat().st_mode & 0o077 == 0
+    with serving(tmp_path / "var", SQLITE_ONLY) as base:
+        form = httpx.get(base + "/report")
+        assert form.status_code == 200 and "Make a report" in form.text
+        assert "server" not in form.headers
+        for officer in credentials["officers"]:
+            login = httpx.post(base + "/api/v1/officer/session", json={"username": officer["username"], "password": officer["password"]})
+            assert login.status_code == 201, login.text
+
+
+def test_init_refuses_to_overwrite_an_instance(tmp_path):
+    init_demo(tmp_path / "var", SQLITE_ONLY)
+    again = intake("--data-dir", str(tmp_path / "var"), "init", "--demo", env=SQLITE_ONLY, check=False)
+    assert again.returncode == 1 and "already holds an instance" in again.stderr
+
+
+def test_audit_verify_passes_then_names_the_edited_entry(tmp_path):
+    data = tmp_path / "var"
+    credentials = init_demo(data, SQLITE_ONLY)
+    eco = next(o for o in credentials["officers"] if o["office"] == "ECO")
+    with serving(data, SQLITE_ONLY) as base:
+        for _ in range(3):
+            assert httpx.post(base + "/api/v1/officer/session", json={"username": eco["username"], "password": eco["password"]}).status_code == 201
+    ok = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY)
+    assert "intact: 5 entries" in ok.stdout
+
+    with sqlite3.connect(data / "intake.sqlite3") as db:
+        body = db.execute("SELECT body FROM audit_entry WHERE sequence = 4").fetchone()[0]
+        db.execute("UPDATE audit_entry SET body = ? WHERE sequence = 4", (body.replace(b"login", b"logout"),))
+    broken = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY, check=False)
+    assert broken.returncode == 1 and "entry 4" in broken.stderr
+
+    with sqlite3.connect(data / "intake.sqlite3") as db:
+        db.execute("UPDATE audit_entry SET body = ? WHERE sequence = 4", (body,))
+        db.execute("DELETE FROM audit_entry WHERE sequence = 5")
+    truncated = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY, check=False)
+    assert truncated.returncode == 1 and "entry 5" in truncated.stderr
+
+
+def test_officer_add_key_ceremony(tmp_path):
+    data = tmp_path / "var"
+    credentials = init_demo(data, SQLITE_ONLY)
+    oig = next(o for o in credentials["officers"] if o["office"] == "OIG")
+    added = intake("--data-dir", str(data), "officer", "add", "--sponsor", oig["username"], "--username", "oig-2", "--password-stdin",
+                   env=SQLITE_ONLY, stdin=f"{oig['password']}\na new long officer password\n")
+    assert "oig-2 is now a member of OIG" in added.stdout and "Recovery key" in added.stdout
+    refused = intake("--data-dir", str(data), "officer", "add", "--sponsor", oig["username"], "--username", "oig-3", "--password-stdin",
+                     env=SQLITE_ONLY, stdin="wrong password\nanother long password\n", check=False)
+    assert refused.returncode == 1 and "not added" in refused.stderr
+    with serving(data, SQLITE_ONLY) as base:
+        assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-2", "password": "a new long officer password"}).status_code == 201
+        assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-3", "password": "another long password"}).status_code == 401
