@@ -31,6 +31,9 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{settings.data_dir} already holds an instance; nothing done.", file=sys.stderr)
         return 1
     argon2 = Argon2Params(args.argon2_time_cost, args.argon2_memory_kib, 1)
+    if argon2.time_cost < PRODUCTION_ARGON2.time_cost or argon2.memory_kib < PRODUCTION_ARGON2.memory_kib:
+        print(f"WARNING: Argon2 t={argon2.time_cost}, m={argon2.memory_kib} KiB is weaker than the production default "
+              f"(t={PRODUCTION_ARGON2.time_cost}, m={PRODUCTION_ARGON2.memory_kib} KiB). Use it for tests only.", file=sys.stderr)
     settings.write_instance(Instance.create(argon2))
     create_schema(make_engine(settings.database_url))
     ctx = Context.from_settings(settings)
@@ -92,11 +95,13 @@ def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     try:
-        last, digest = audit.verify(ctx.engine, ctx.instance)
+        last, digest = audit.verify(ctx.engine, ctx.instance, args.expect)
     except AuditChainError as broken:
         print(f"audit log BROKEN at entry {broken.index}: {broken.reason}", file=sys.stderr)
         return 1
-    print(f"audit log intact: {last} entries, head {digest.hex()}")
+    print(f"audit log intact: {last} entries, head {last}:{digest.hex()}")
+    print(f"instance audit verify key: {ctx.instance.audit_verify_key.hex()}")
+    print("Keep the head off this server; pass it to --expect next time to detect entries removed since.")
     return 0
 
 
@@ -128,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
 
     audit_cmd = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit_cmd.add_parser("verify", help="check the hash chain and signed checkpoints")
+    verify.add_argument("--expect", metavar="SEQ:DIGEST", help="a head printed by an earlier verify; the chain must still contain it")
     verify.set_defaults(run=cmd_audit_verify)
     return top
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from crypto import PRODUCTION_ARGON2, Argon2Params, generate_signing_key
 
 INSTANCE_FILE = "instance.json"
+MiB = 1024 * 1024
+GiB = 1024 * MiB
 INSTANCE_FORMAT = 1
 
 
@@ -87,6 +89,10 @@ class Settings:
     secure_cookies: bool = False
     session_idle_minutes: int = 30
     session_absolute_minutes: int = 12 * 60
+    max_file_bytes: int = 500 * MiB
+    max_report_bytes: int = 2 * GiB
+    max_files_per_message: int = 20
+    max_clean_bytes: int = 256 * MiB
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
@@ -99,7 +105,15 @@ class Settings:
             argon2_concurrency=int(env.get("INTAKE_ARGON2_CONCURRENCY") or os.cpu_count() or 1),
             argon2_wait_seconds=float(env.get("INTAKE_ARGON2_WAIT_SECONDS") or 10.0),
             secure_cookies=env.get("INTAKE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
+            max_file_bytes=int(env.get("INTAKE_MAX_FILE_MIB") or 500) * MiB,
+            max_report_bytes=int(env.get("INTAKE_MAX_REPORT_MIB") or 2048) * MiB,
+            max_files_per_message=int(env.get("INTAKE_MAX_FILES_PER_MESSAGE") or 20),
+            max_clean_bytes=int(env.get("INTAKE_MAX_CLEAN_MIB") or 256) * MiB,
         )
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
 
     @property
     def instance_path(self) -> Path:

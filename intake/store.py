@@ -76,6 +76,22 @@ class Message(SQLModel, table=True):
     __table_args__ = (Index("ix_message_case", "case_id", "number"),)
 
 
+class Attachment(SQLModel, table=True):
+    """An evidence file of a case: its blob, and its key and description sealed under the case key.
+
+    A report of both kinds stores one blob referenced by a row in each case.
+    """
+
+    number: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=40)
+    case_id: str = Field(foreign_key="case_file.id", max_length=40, index=True)
+    message_id: str | None = Field(default=None, max_length=40)
+    blob_id: str = Field(max_length=40, index=True)
+    key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    meta: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_size: int
+
+
 class WebSession(SQLModel, table=True):
     """A logged-in reporter or officer. The payload opens only with the key in their cookie."""
 

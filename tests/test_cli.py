@@ -38,6 +38,7 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path):
             assert httpx.post(base + "/api/v1/officer/session", json={"username": eco["username"], "password": eco["password"]}).status_code == 201
     ok = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY)
     assert "intact: 5 entries" in ok.stdout
+    head = ok.stdout.split("head ", 1)[1].split()[0]
 
     with sqlite3.connect(data / "intake.sqlite3") as db:
         body = db.execute("SELECT body FROM audit_entry WHERE sequence = 4").fetchone()[0]
@@ -50,6 +51,14 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path):
         db.execute("DELETE FROM audit_entry WHERE sequence = 5")
     truncated = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY, check=False)
     assert truncated.returncode == 1 and "entry 5" in truncated.stderr
+
+    # Cut the tail *and* reset the head row: only the head kept off the server notices.
+    with sqlite3.connect(data / "intake.sqlite3") as db:
+        digest4 = db.execute("SELECT digest FROM audit_entry WHERE sequence = 4").fetchone()[0]
+        db.execute("UPDATE audit_head SET sequence = 4, digest = ?", (digest4,))
+    assert intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY).returncode == 0
+    expected = intake("--data-dir", str(data), "audit", "verify", "--expect", head, env=SQLITE_ONLY, check=False)
+    assert expected.returncode == 1 and "entry 5" in expected.stderr
 
 
 def test_officer_add_key_ceremony(tmp_path):

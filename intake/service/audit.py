@@ -42,8 +42,19 @@ def record(ctx: Context, session: Session, action: str, officer: str | None, cas
     return sequence
 
 
-def verify(engine: Engine, instance: Instance) -> tuple[int, bytes]:
-    """(last sequence, head digest) of an intact chain; AuditChainError names the first bad entry."""
+def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tuple[int, bytes]:
+    """(last sequence, head digest) of an intact chain; AuditChainError names the first bad entry.
+
+    `expect` is a head "SEQ:DIGEST" recorded earlier, off the server: the chain must still
+    hold that digest at that sequence. It catches entries cut from the end together with
+    their checkpoints and the head row, which nothing inside the database can.
+    """
+    if expect:
+        expected_sequence, _, expected_digest = expect.partition(":")
+        with Session(engine) as session:
+            entry = session.get(AuditEntry, int(expected_sequence))
+        if entry is None or entry.digest.hex() != expected_digest.lower():
+            raise AuditChainError(int(expected_sequence), "missing or changed since the head was recorded")
     with Session(engine) as session:
         checkpoints = {c.sequence: c.signature for c in session.exec(select(AuditCheckpoint))}
         links = (AuditLink(e.sequence, e.body, e.digest) for e in session.exec(select(AuditEntry).order_by(AuditEntry.sequence)))

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from policies import Policy, load_policy
 
+from ..blobs import BlobStore
 from ..settings import Instance, Settings
 from ..store import make_engine
 from .errors import Busy
@@ -50,6 +51,7 @@ class Context:
     engine: Engine
     policy: Policy
     gate: Argon2Gate
+    blobs: BlobStore
     now: Callable[[], dt.datetime] = field(default=utc_now)
 
     @classmethod
@@ -60,6 +62,7 @@ class Context:
             engine=make_engine(settings.database_url),
             policy=load_policy(),
             gate=Argon2Gate(settings.argon2_concurrency, settings.argon2_wait_seconds),
+            blobs=BlobStore(settings.blob_dir),
         )
 
     def today(self) -> dt.date:

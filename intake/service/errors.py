@@ -23,3 +23,7 @@ class Busy(ServiceError):
 
 class Conflict(ServiceError):
     """The case is not in a state that allows this."""
+
+
+class TooLarge(ServiceError):
+    """An upload is over a configured limit; nothing of it is kept."""

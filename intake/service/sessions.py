@@ -29,6 +29,17 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _coarse(moment: dt.datetime) -> dt.datetime:
+    """Round up to the next 10 minutes: the stored expiry should not tell the time of a visit."""
+    step = dt.timedelta(minutes=10)
+    floor = moment.replace(second=0, microsecond=0) - dt.timedelta(minutes=moment.minute % 10)
+    return floor + step
+
+
+def _purge_expired(db, now: dt.datetime) -> None:
+    db.exec(delete(WebSession).where((WebSession.expires_at < now) | (WebSession.idle_until < now)))
+
+
 def _digest(session_id: bytes) -> bytes:
     return hashlib.blake2b(session_id, digest_size=32, person=b"intake-session").digest()
 
@@ -40,13 +51,13 @@ def start(ctx: Context, kind: str, payload: dict) -> str:
     now = ctx.now()
     sealed = seal(key, json.dumps(payload).encode("utf-8"), "session", kind, digest.hex())
     with transaction(ctx.engine) as db:
-        db.exec(delete(WebSession).where(WebSession.expires_at < now))
+        _purge_expired(db, now)
         db.add(WebSession(
             id_digest=digest,
             kind=kind,
             payload=sealed,
-            idle_until=now + dt.timedelta(minutes=ctx.settings.session_idle_minutes),
-            expires_at=now + dt.timedelta(minutes=ctx.settings.session_absolute_minutes),
+            idle_until=_coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)),
+            expires_at=_coarse(now + dt.timedelta(minutes=ctx.settings.session_absolute_minutes)),
         ))
     return f"{_b64(session_id)}.{_b64(key)}"
 
@@ -73,8 +84,9 @@ def resume(ctx: Context, token: str | None, kind: str) -> dict:
                 payload = json.loads(open_sealed(key, row.payload, "session", kind, digest.hex()))
             except CryptoError:
                 raise AuthenticationFailed("not logged in") from None
-            row.idle_until = min(row.expires_at, now + dt.timedelta(minutes=ctx.settings.session_idle_minutes))
+            row.idle_until = min(row.expires_at, _coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)))
             db.add(row)
+            _purge_expired(db, now)
     if expired:
         raise AuthenticationFailed("your session has ended; please log in again")
     return payload

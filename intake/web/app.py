@@ -41,13 +41,16 @@ def routes() -> list:
     ]
 
 
-def create_app(ctx: Context) -> Starlette:
-    """The app for one instance. `ctx` carries the database, secrets, policy and clock."""
+def create_app(ctx: Context) -> SecurityHeadersMiddleware:
+    """The app for one instance. `ctx` carries the database, secrets, policy and clock.
+
+    The security headers wrap the whole Starlette app, outside its error middleware,
+    so even a 500 page carries them.
+    """
     secure = ctx.settings.secure_cookies
     app = Starlette(
         routes=routes(),
         middleware=[
-            Middleware(SecurityHeadersMiddleware),
             Middleware(BodyLimitMiddleware),
             Middleware(
                 SessionMiddleware,
@@ -62,4 +65,4 @@ def create_app(ctx: Context) -> Starlette:
         exception_handlers=HANDLERS,
     )
     app.state.ctx = ctx
-    return app
+    return SecurityHeadersMiddleware(app)

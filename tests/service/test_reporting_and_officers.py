@@ -144,7 +144,7 @@ def test_sessions_end_and_expire(ctx):
 
     token = reporting.open_case_room(ctx, filed.passphrase)
     real_now = ctx.now
-    ctx.now = lambda: real_now() + __import__("datetime").timedelta(minutes=ctx.settings.session_idle_minutes + 1)
+    ctx.now = lambda: real_now() + __import__("datetime").timedelta(minutes=ctx.settings.session_idle_minutes + 11)
     with pytest.raises(AuthenticationFailed):
         reporting.case_room(ctx, token)
     ctx.now = real_now
@@ -189,3 +189,19 @@ def test_key_ceremony_adds_an_officer_who_can_read_the_office_cases(ctx):
         officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-2", "a brand new long password")
     with pytest.raises(ValueError):
         officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-4", "short")
+
+
+def test_expired_session_rows_are_removed_and_times_are_coarse(ctx):
+    import datetime as dt
+
+    filed = file(ctx, ["misconduct"])
+    reporting.open_case_room(ctx, filed.passphrase)
+    with Session(ctx.engine) as db:
+        (row,) = db.exec(select(WebSession)).all()
+    assert row.idle_until.minute % 10 == 0 and row.idle_until.second == 0 and row.idle_until.microsecond == 0
+    real_now = ctx.now
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=ctx.settings.session_idle_minutes + 11)
+    reporting.open_case_room(ctx, filed.passphrase)
+    ctx.now = real_now
+    with Session(ctx.engine) as db:
+        assert len(db.exec(select(WebSession)).all()) == 1

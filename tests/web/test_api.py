@@ -76,7 +76,7 @@ def test_wrong_and_unknown_passphrases_answer_alike(client):
     ("/api/v1/reports", {"content-type": "application/json"}, json.dumps({"concerns": ["bribery"], "description": "x"}).encode(), 422),
     ("/api/v1/reports", {"content-type": "application/json"}, json.dumps({"concerns": ["misconduct"], "description": "a\u0000b"}).encode(), 422),
     ("/api/v1/reports", {"content-type": "application/json"}, json.dumps({"concerns": ["misconduct"], "description": "x" * 50_001}).encode(), 422),
-    ("/api/v1/reports", {"content-type": "application/json"}, b"x" * 300_000, 413),
+    ("/api/v1/reports", {"content-type": "application/json"}, b"x" * 1_100_000, 413),
     ("/api/v1/caseroom/session", {"content-type": "application/json"}, b'{"passphrase": 12}', 401),
     ("/api/v1/officer/session", {"content-type": "application/json"}, b'{"username": ["a"], "password": {}}', 401),
 ])

@@ -156,3 +156,25 @@ def test_session_cookie_is_strict_and_httponly(client):
     response = client.post("/caseroom/login", data={"passphrase": passphrase_from(report_page.text)}, follow_redirects=False)
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_a_server_error_page_still_carries_the_security_headers(ctx):
+    from starlette.testclient import TestClient
+
+    from intake.store import drop_schema
+    from intake.web.app import create_app
+
+    drop_schema(ctx.engine)  # every database call now fails: the app must answer 500
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as broken:
+        response = broken.post("/api/v1/officer/session", json={"username": "eco-1", "password": PASSWORDS["eco-1"]})
+    assert response.status_code == 500
+    assert "eco officer password" not in response.text
+    for name, value in SECURITY_HEADERS:
+        assert response.headers.get(name.decode()) == value.decode()
+
+
+def test_the_longest_valid_account_in_any_script_is_accepted(client):
+    for char in ("é", "中", "\U0001F600"):
+        response = client.post("/report", data={"concern": "misconduct", "description": char * 50_000})
+        assert response.status_code == 200, (char, response.status_code)
+        assert len(passphrase_from(response.text).split()) == 7

@@ -1,0 +1,192 @@
+"""Evidence files: encrypted while they arrive, stored as blobs, attached to a case.
+
+An uploaded file's pieces go straight into a `FileSink`: a fresh file key, a
+StreamSealer and a blob writer. Plaintext is never written anywhere, except for the
+moment mat2 needs it, in memory (see metadata.py). Until the case or message is
+committed the file is *pending*; if anything fails, `discard` removes its blob.
+"""
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
+
+from ..store import Attachment
+from . import metadata
+from .context import Context
+from .errors import NotFound, TooLarge
+
+MAX_NAME_CHARS = 255
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: str
+    name: str
+    size: int
+    cleaned: bool | None
+    content_type: str = "application/octet-stream"
+
+
+@dataclass
+class PendingFile:
+    """An uploaded, encrypted file whose blob exists but which no case references yet."""
+
+    blob_id: str
+    file_key: bytes
+    name: str
+    content_type: str
+    size: int
+    stored_size: int
+    cleaned: bool | None
+
+
+@dataclass
+class UploadBudget:
+    """What one request may still upload (bytes in all, bytes per file, number of files)."""
+
+    max_file_bytes: int
+    max_total_bytes: int
+    max_files: int
+    total_bytes: int = 0
+    files: int = 0
+
+    @classmethod
+    def for_request(cls, ctx: Context) -> "UploadBudget":
+        s = ctx.settings
+        return cls(s.max_file_bytes, s.max_report_bytes, s.max_files_per_message)
+
+    def start_file(self) -> None:
+        self.files += 1
+        if self.files > self.max_files:
+            raise TooLarge(f"Too many files: at most {self.max_files} can be attached at once.")
+
+    def take(self, file_bytes: int, more: int) -> None:
+        self.total_bytes += more
+        if file_bytes > self.max_file_bytes:
+            raise TooLarge(f"A file is too large: each file can be at most {self.max_file_bytes // (1024 * 1024):,} MiB.")
+        if self.total_bytes > self.max_total_bytes:
+            raise TooLarge(f"The files are too large together: at most {self.max_total_bytes // (1024 * 1024):,} MiB in all.")
+
+
+def clean_name(name: str) -> str:
+    """The file name as the reporter's device sent it, minus path and control characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name.strip()[:MAX_NAME_CHARS] or "unnamed file"
+
+
+class FileSink:
+    """Receives one file's plaintext pieces; `finish()` returns a PendingFile."""
+
+    def __init__(self, ctx: Context, name: str, content_type: str, clean_metadata: bool, budget: UploadBudget) -> None:
+        budget.start_file()
+        self.ctx, self.budget = ctx, budget
+        self.name = clean_name(name)
+        self.content_type = (content_type or "application/octet-stream")[:100]
+        self.size = 0
+        self.file_key = new_key()
+        self.writer = ctx.blobs.new_writer()
+        self.sealer = StreamSealer(self.file_key)
+        self.writer.write(self.sealer.header)
+        self.cleaned: bool | None = None
+        self.room = None
+        if clean_metadata:
+            if metadata.can_clean(self.name) and ctx.settings.max_clean_bytes > 0:
+                self.room = metadata.CleaningRoom(self.name)
+            else:
+                self.cleaned = False
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        self.budget.take(self.size, len(data))
+        if self.room is not None:
+            if self.size > self.ctx.settings.max_clean_bytes:
+                self._give_up_cleaning()
+            else:
+                self.room.write(data)
+                return
+        self.writer.write(self.sealer.update(data))
+
+    def _give_up_cleaning(self) -> None:
+        """Too large to clean in memory: encrypt what was held and stream the rest."""
+        room, self.room = self.room, None
+        try:
+            for block in room.read():
+                self.writer.write(self.sealer.update(block))
+        finally:
+            room.remove()
+        self.cleaned = False
+
+    def finish(self) -> PendingFile:
+        if self.room is not None:
+            room, self.room = self.room, None
+            try:
+                self.cleaned = room.clean()
+                self.size = 0  # the cleaned file's size; if mat2 failed, the file as sent
+                for block in room.read():
+                    self.size += len(block)
+                    self.writer.write(self.sealer.update(block))
+            finally:
+                room.remove()
+        self.writer.write(self.sealer.finish())
+        self.writer.commit()
+        return PendingFile(self.writer.blob_id, self.file_key, self.name, self.content_type, self.size, self.writer.size, self.cleaned)
+
+    def abort(self) -> None:
+        if self.room is not None:
+            self.room.remove()
+            self.room = None
+        self.writer.abort()
+
+
+def discard(ctx: Context, pending: list[PendingFile]) -> None:
+    """Remove the blobs of files that will not be attached (the request failed)."""
+    for item in pending:
+        ctx.blobs.delete(item.blob_id)
+
+
+def attach(db: Session, case_id: str, case_key: bytes, message_id: str | None, pending: list[PendingFile]) -> list[str]:
+    """Seal each pending file's key and description under the case key, in the caller's transaction."""
+    ids = []
+    for item in pending:
+        attachment_id = f"F-{secrets.token_hex(6).upper()}"
+        description = {"name": item.name, "type": item.content_type, "size": item.size, "cleaned": item.cleaned}
+        db.add(Attachment(
+            id=attachment_id,
+            case_id=case_id,
+            message_id=message_id,
+            blob_id=item.blob_id,
+            key=seal_record(case_key, item.file_key, case_id, "file-key", attachment_id),
+            meta=seal_record(case_key, json.dumps(description).encode("utf-8"), case_id, "file-meta", attachment_id),
+            stored_size=item.stored_size,
+        ))
+        ids.append(attachment_id)
+    return ids
+
+
+def describe(row: Attachment, case_key: bytes) -> FileView:
+    meta = json.loads(open_record(case_key, row.meta, row.case_id, "file-meta", row.id))
+    return FileView(row.id, meta["name"], meta["size"], meta["cleaned"], meta["type"])
+
+
+def files_by_message(db: Session, case_id: str, case_key: bytes) -> dict[str | None, list[FileView]]:
+    """Every file of a case, grouped by message id (None: attached to the report)."""
+    grouped: dict[str | None, list[FileView]] = {}
+    for row in db.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.number)).all():
+        grouped.setdefault(row.message_id, []).append(describe(row, case_key))
+    return grouped
+
+
+def open_file(ctx: Context, db: Session, case_id: str, case_key: bytes, file_id: str) -> tuple[FileView, Iterator[bytes]]:
+    """A file's description and an iterator of its decrypted content (verified to the final tag)."""
+    row = db.get(Attachment, file_id) if isinstance(file_id, str) else None
+    if row is None or row.case_id != case_id:
+        raise NotFound("no such file in this case")
+    view = describe(row, case_key)
+    file_key = open_record(case_key, row.key, case_id, "file-key", row.id)
+    return view, decrypt_stream(file_key, ctx.blobs.read(row.blob_id))
