@@ -5,8 +5,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intake.service import officers
+from intake.service.attachments import discard
 from intake.service.errors import AuthenticationFailed
-from intake.web.forms import read_small_form
+from intake.web.downloads import download
+from intake.web.forms import read_form, read_small_form
 from intake.web.templating import render
 
 from .statuses import STATUS_LABELS
@@ -62,10 +64,24 @@ async def reply(request: Request) -> Response:
     officer = await _officer(request)
     if officer is None:
         return _to_login()
-    form = await read_small_form(request)
+    ctx = request.app.state.ctx
+    form = await read_form(request)
     case_id = request.path_params["case_id"]
-    await run_in_threadpool(officers.reply, request.app.state.ctx, officer, case_id, form.get("body", ""))
+    try:
+        await run_in_threadpool(officers.reply, ctx, officer, case_id, form.get("body", ""), form.files)
+    except BaseException:
+        await run_in_threadpool(discard, ctx, form.files)
+        raise
     return RedirectResponse(f"/officer/cases/{case_id}?notice=sent", status_code=303)
+
+
+async def download_file(request: Request) -> Response:
+    officer = await _officer(request)
+    if officer is None:
+        return _to_login()
+    view, content = await run_in_threadpool(officers.open_file, request.app.state.ctx, officer,
+                                            request.path_params["case_id"], request.path_params["file_id"])
+    return download(view, content)
 
 
 async def acknowledge(request: Request) -> Response:

@@ -5,8 +5,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intake.service import reporting
+from intake.service.attachments import discard
 from intake.service.errors import AuthenticationFailed
-from intake.web.forms import read_small_form
+from intake.web.downloads import download
+from intake.web.forms import read_form, read_small_form
 from intake.web.templating import render
 
 from .statuses import STATUS_HINTS, STATUS_LABELS
@@ -42,13 +44,32 @@ async def case_room(request: Request) -> Response:
 
 
 async def write(request: Request) -> Response:
-    form = await read_small_form(request)
     ctx = request.app.state.ctx
     try:
-        await run_in_threadpool(reporting.reporter_writes, ctx, request.session.get(SESSION_KEY), request.path_params["case_id"], form.get("body", ""))
+        await run_in_threadpool(reporting.check_access, ctx, request.session.get(SESSION_KEY), request.path_params["case_id"])
     except AuthenticationFailed:
         return RedirectResponse("/caseroom/login", status_code=303)
+    form = await read_form(request)
+    try:
+        await run_in_threadpool(reporting.reporter_writes, ctx, request.session.get(SESSION_KEY), request.path_params["case_id"],
+                                form.get("body", ""), form.files)
+    except AuthenticationFailed:
+        await run_in_threadpool(discard, ctx, form.files)
+        return RedirectResponse("/caseroom/login", status_code=303)
+    except BaseException:
+        await run_in_threadpool(discard, ctx, form.files)
+        raise
     return RedirectResponse("/caseroom?notice=sent", status_code=303)
+
+
+async def download_file(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    try:
+        view, content = await run_in_threadpool(reporting.open_file, ctx, request.session.get(SESSION_KEY),
+                                                request.path_params["case_id"], request.path_params["file_id"])
+    except AuthenticationFailed:
+        return RedirectResponse("/caseroom/login", status_code=303)
+    return download(view, content)
 
 
 async def logout(request: Request) -> Response:

@@ -30,6 +30,8 @@ from ..store import Case, CaseKeyWrap, Office, Officer, transaction
 from . import audit, sessions
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, NotFound
+from . import attachments
+from .attachments import FileView, PendingFile
 from .reporting import MessageView, add_message, clean_message, read_messages
 
 OFFICER = "officer"
@@ -64,6 +66,7 @@ class CaseDetail:
     description: str
     answers: dict
     messages: tuple[MessageView, ...]
+    files: tuple[FileView, ...]
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
     """The decrypted case; marks it read and records the opening in the audit log."""
     with transaction(ctx.engine) as db:
         case, key = _case_key(db, officer, case_id)
+        messages, files = read_messages(db, case.id, key)
         detail = CaseDetail(
             id=case.id,
             office=case.office,
@@ -205,7 +209,8 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             acknowledged_on=case.acknowledged_on.isoformat() if case.acknowledged_on else None,
             description=open_record(key, case.report, case.id, "report", case.id).decode("utf-8"),
             answers=json.loads(open_record(key, case.answers, case.id, "answers", case.id)),
-            messages=read_messages(db, case.id, key),
+            messages=messages,
+            files=files,
         )
         case.unread = False
         db.add(case)
@@ -213,12 +218,12 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
     return detail
 
 
-def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object) -> str:
-    """An officer's message to the reporter, readable in the case room."""
-    text = clean_message(body)
+def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, files: list[PendingFile] = ()) -> str:
+    """An officer's message (and files, such as a form to fill) to the reporter."""
+    text = clean_message(body, bool(files))
     with transaction(ctx.engine) as db:
         case, key = _case_key(db, officer, case_id)
-        message_id = add_message(db, ctx, case.id, key, OFFICER, text, officer.officer_id)
+        message_id = add_message(db, ctx, case.id, key, OFFICER, text, officer.officer_id, files)
         audit.record(ctx, db, "reply", officer.officer_id, case.id, message=message_id)
     return message_id
 
@@ -233,3 +238,12 @@ def acknowledge(ctx: Context, officer: OfficerSession, case_id: str) -> None:
         case.acknowledged_on = ctx.today()
         db.add(case)
         audit.record(ctx, db, "status changed", officer.officer_id, case.id, to="acknowledged")
+
+
+def open_file(ctx: Context, officer: OfficerSession, case_id: str, file_id: str):
+    """(FileView, plaintext iterator) of a case's file; the download is audit-logged."""
+    with transaction(ctx.engine) as db:
+        case, key = _case_key(db, officer, case_id)
+        view, content = attachments.open_file(ctx, db, case.id, key, file_id)
+        audit.record(ctx, db, "file downloaded", officer.officer_id, case.id, file=view.id)
+    return view, content

@@ -17,7 +17,8 @@ from crypto.errors import CryptoError
 from policies import MAX_MESSAGE_CHARS, InvalidReport, ReportInput, clean_text, route
 
 from ..store import Case, CaseKeyWrap, Message, Office, transaction
-from . import sessions
+from . import attachments, sessions
+from .attachments import FileView, PendingFile
 from .context import Context
 from .errors import AuthenticationFailed, NotFound
 
@@ -43,6 +44,7 @@ class MessageView:
     author: str
     body: str
     sent_on: str
+    files: tuple[FileView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class CaseRoomCase:
     status: str
     received_on: str
     messages: tuple[MessageView, ...]
+    files: tuple[FileView, ...] = ()
 
 
 def new_id(prefix: str) -> str:
@@ -59,8 +62,12 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(5).upper()}"
 
 
-def file_report(ctx: Context, report: ReportInput) -> FiledReport:
-    """File a validated report: one case per routed office, all under one new passphrase."""
+def file_report(ctx: Context, report: ReportInput, files: list[PendingFile] = ()) -> FiledReport:
+    """File a validated report: one case per routed office, all under one new passphrase.
+
+    `files` are already encrypted and stored; each case gets its own sealed copy of
+    their keys. If this raises, nothing was committed and the caller discards the files.
+    """
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
@@ -86,6 +93,7 @@ def file_report(ctx: Context, report: ReportInput) -> FiledReport:
             db.flush()
             db.add(CaseKeyWrap(case_id=case_id, holder=f"office:{code}", wrap=wrap_case_key(case_key, office.public_key, case_id)))
             db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER, wrap=wrap_case_key(case_key, reporter.public_key, case_id)))
+            attachments.attach(db, case_id, case_key, None, list(files))
             filed.append(FiledCase(case_id, code))
     return FiledReport(passphrase, tuple(filed))
 
@@ -120,13 +128,16 @@ def _case_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
     return {case_id: bytes.fromhex(key) for case_id, key in payload["cases"].items()}
 
 
-def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[MessageView, ...]:
-    """Every message of a case, oldest first, decrypted."""
+def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[MessageView, ...], tuple[FileView, ...]]:
+    """Every message of a case, oldest first, decrypted with its files; and the report's own files."""
     rows = db.exec(select(Message).where(Message.case_id == case_id).order_by(Message.number)).all()
-    return tuple(
-        MessageView(m.id, m.author, open_record(case_key, m.body, case_id, "message", m.id).decode("utf-8"), m.sent_on.isoformat())
+    files = attachments.files_by_message(db, case_id, case_key)
+    messages = tuple(
+        MessageView(m.id, m.author, open_record(case_key, m.body, case_id, "message", m.id).decode("utf-8"), m.sent_on.isoformat(),
+                    tuple(files.get(m.id, ())))
         for m in rows
     )
+    return messages, tuple(files.get(None, ()))
 
 
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
@@ -138,13 +149,16 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
             case = db.get(Case, case_id)
             if case is None:
                 continue
-            out.append(CaseRoomCase(case.id, case.office, case.status, case.received_on.isoformat(), read_messages(db, case_id, key)))
+            messages, files = read_messages(db, case_id, key)
+            out.append(CaseRoomCase(case.id, case.office, case.status, case.received_on.isoformat(), messages, files))
     return tuple(out)
 
 
-def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author: str, body: str, officer_id: str | None = None) -> str:
-    """Seal and store one message; the caller's transaction commits it."""
+def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author: str, body: str,
+                officer_id: str | None = None, files: list[PendingFile] = ()) -> str:
+    """Seal and store one message with its files; the caller's transaction commits it."""
     message_id = new_id("M")
+    attachments.attach(db, case_id, case_key, message_id, list(files))
     db.add(Message(
         id=message_id,
         case_id=case_id,
@@ -156,25 +170,32 @@ def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author
     return message_id
 
 
-def clean_message(body: object) -> str:
+def clean_message(body: object, has_files: bool = False) -> str:
+    """The message text, or InvalidReport. A message may be empty only if it carries files."""
     errors: dict[str, str] = {}
-    text = clean_text(body, MAX_MESSAGE_CHARS, "body", errors, required=True)
+    text = clean_text(body, MAX_MESSAGE_CHARS, "body", errors, required=not has_files)
     if errors:
         raise InvalidReport(errors)
     return text
 
 
-def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object) -> str:
-    """A reporter's message to the office handling `case_id`."""
+def check_access(ctx: Context, token: str | None, case_id: str) -> None:
+    """Raise unless this session may write to `case_id` (checked before taking an upload)."""
+    if case_id not in _case_keys(ctx, token):
+        raise NotFound("no such case in this case room")
+
+
+def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object, files: list[PendingFile] = ()) -> str:
+    """A reporter's message (and files) to the office handling `case_id`."""
     keys = _case_keys(ctx, token)
     if case_id not in keys:
         raise NotFound("no such case in this case room")
-    text = clean_message(body)
+    text = clean_message(body, bool(files))
     with transaction(ctx.engine) as db:
         case = db.get(Case, case_id)
         if case is None:
             raise NotFound("no such case in this case room")
-        message_id = add_message(db, ctx, case_id, keys[case_id], REPORTER, text)
+        message_id = add_message(db, ctx, case_id, keys[case_id], REPORTER, text, files=files)
         case.unread = True
         db.add(case)
     return message_id
@@ -182,3 +203,12 @@ def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object)
 
 def leave_case_room(ctx: Context, token: str | None) -> None:
     sessions.end(ctx, token)
+
+
+def open_file(ctx: Context, token: str | None, case_id: str, file_id: str):
+    """(FileView, plaintext iterator) of a file in one of this reporter's cases."""
+    keys = _case_keys(ctx, token)
+    if case_id not in keys:
+        raise NotFound("no such case in this case room")
+    with Session(ctx.engine) as db:
+        return attachments.open_file(ctx, db, case_id, keys[case_id], file_id)

@@ -15,8 +15,12 @@ from starlette.routing import Route
 from policies import validate_report
 
 from ..service import officers, reporting
+from ..service.attachments import FileView, discard
+from .downloads import download
 from .errors import BadRequest
+from .forms import read_capped_body
 from .openapi import openapi_document
+from .uploads import Upload, is_multipart, read_upload
 
 
 async def read_json(request: Request) -> dict:
@@ -24,7 +28,10 @@ async def read_json(request: Request) -> dict:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise BadRequest("Send JSON with Content-Type: application/json.", status_code=415)
-    body = await request.body()
+    return parse_json(await read_capped_body(request))
+
+
+def parse_json(body: bytes) -> dict:
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -34,6 +41,35 @@ async def read_json(request: Request) -> dict:
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data
+
+
+async def read_json_and_files(request: Request, part: str) -> tuple[dict, Upload]:
+    """JSON alone, or multipart/form-data with a JSON part named `part` and `files` parts."""
+    if not is_multipart(request):
+        return await read_json(request), Upload()
+    upload = await read_upload(request)
+    try:
+        if part in upload.fields:
+            return parse_json(upload.get(part).encode("utf-8")), upload
+        if part == "message" and "body" in upload.fields:
+            return {"body": upload.get("body")}, upload
+        raise BadRequest(f"The multipart body needs a part named {part!r} holding JSON.")
+    except BaseException:
+        await run_in_threadpool(discard, request.app.state.ctx, upload.files)
+        raise
+
+
+async def with_files(request: Request, upload: Upload, fn, *args):
+    """Call a service function with the upload's files; remove them if it fails."""
+    try:
+        return await run_in_threadpool(fn, *args, upload.files)
+    except BaseException:
+        await run_in_threadpool(discard, request.app.state.ctx, upload.files)
+        raise
+
+
+def file_json(view: FileView) -> dict:
+    return {"id": view.id, "name": view.name, "size": view.size, "metadata_removed": view.cleaned}
 
 
 def bearer(request: Request) -> str | None:
@@ -60,10 +96,19 @@ async def form(request: Request) -> Response:
 
 
 async def file_report(request: Request) -> Response:
-    data = await read_json(request)
-    report = validate_report(request.app.state.ctx.policy, data.get("concerns"), data.get("description"), data.get("answers"))
-    filed = await run_in_threadpool(reporting.file_report, request.app.state.ctx, report)
-    return JSONResponse({"passphrase": filed.passphrase, "cases": [asdict(c) for c in filed.cases]}, status_code=201)
+    ctx = request.app.state.ctx
+    data, upload = await read_json_and_files(request, "report")
+    try:
+        report = validate_report(ctx.policy, data.get("concerns"), data.get("description"), data.get("answers"))
+    except BaseException:
+        await run_in_threadpool(discard, ctx, upload.files)
+        raise
+    filed = await with_files(request, upload, reporting.file_report, ctx, report)
+    return JSONResponse({
+        "passphrase": filed.passphrase,
+        "cases": [asdict(c) for c in filed.cases],
+        "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files],
+    }, status_code=201)
 
 
 async def caseroom_login(request: Request) -> Response:
@@ -81,15 +126,26 @@ async def caseroom(request: Request) -> Response:
     cases = await run_in_threadpool(reporting.case_room, request.app.state.ctx, bearer(request))
     return JSONResponse({"cases": [
         {"id": c.id, "office": c.office, "status": c.status, "received_on": c.received_on,
-         "messages": [{"id": m.id, "author": m.author, "body": m.body, "sent_on": m.sent_on} for m in c.messages]}
+         "files": [file_json(f) for f in c.files],
+         "messages": [{"id": m.id, "author": m.author, "body": m.body, "sent_on": m.sent_on, "files": [file_json(f) for f in m.files]}
+                      for m in c.messages]}
         for c in cases
     ]})
 
 
 async def caseroom_write(request: Request) -> Response:
-    data = await read_json(request)
-    message_id = await run_in_threadpool(reporting.reporter_writes, request.app.state.ctx, bearer(request), request.path_params["case_id"], data.get("body"))
-    return JSONResponse({"id": message_id}, status_code=201)
+    ctx, case_id = request.app.state.ctx, request.path_params["case_id"]
+    await run_in_threadpool(reporting.check_access, ctx, bearer(request), case_id)
+    data, upload = await read_json_and_files(request, "message")
+    message_id = await with_files(request, upload, reporting.reporter_writes, ctx, bearer(request), case_id, data.get("body"))
+    return JSONResponse({"id": message_id, "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files]},
+                        status_code=201)
+
+
+async def caseroom_file(request: Request) -> Response:
+    view, content = await run_in_threadpool(reporting.open_file, request.app.state.ctx, bearer(request),
+                                            request.path_params["case_id"], request.path_params["file_id"])
+    return download(view, content)
 
 
 async def officer_login(request: Request) -> Response:
@@ -116,14 +172,26 @@ async def officer_cases(request: Request) -> Response:
 async def officer_case(request: Request) -> Response:
     officer = await _officer(request)
     detail = await run_in_threadpool(officers.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
-    return JSONResponse(asdict(detail))
+    document = asdict(detail)
+    document["files"] = [file_json(f) for f in detail.files]
+    for message, original in zip(document["messages"], detail.messages):
+        message["files"] = [file_json(f) for f in original.files]
+    return JSONResponse(document)
 
 
 async def officer_write(request: Request) -> Response:
     officer = await _officer(request)
-    data = await read_json(request)
-    message_id = await run_in_threadpool(officers.reply, request.app.state.ctx, officer, request.path_params["case_id"], data.get("body"))
-    return JSONResponse({"id": message_id}, status_code=201)
+    data, upload = await read_json_and_files(request, "message")
+    message_id = await with_files(request, upload, officers.reply, request.app.state.ctx, officer, request.path_params["case_id"], data.get("body"))
+    return JSONResponse({"id": message_id, "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files]},
+                        status_code=201)
+
+
+async def officer_file(request: Request) -> Response:
+    officer = await _officer(request)
+    view, content = await run_in_threadpool(officers.open_file, request.app.state.ctx, officer,
+                                            request.path_params["case_id"], request.path_params["file_id"])
+    return download(view, content)
 
 
 async def officer_acknowledge(request: Request) -> Response:
@@ -144,10 +212,12 @@ routes = [
     Route("/caseroom/session", caseroom_logout, methods=["DELETE"]),
     Route("/caseroom", caseroom, methods=["GET"]),
     Route("/caseroom/cases/{case_id}/messages", caseroom_write, methods=["POST"]),
+    Route("/caseroom/cases/{case_id}/files/{file_id}", caseroom_file, methods=["GET"]),
     Route("/officer/session", officer_login, methods=["POST"]),
     Route("/officer/session", officer_logout, methods=["DELETE"]),
     Route("/officer/cases", officer_cases, methods=["GET"]),
     Route("/officer/cases/{case_id}", officer_case, methods=["GET"]),
     Route("/officer/cases/{case_id}/messages", officer_write, methods=["POST"]),
+    Route("/officer/cases/{case_id}/files/{file_id}", officer_file, methods=["GET"]),
     Route("/officer/cases/{case_id}/acknowledge", officer_acknowledge, methods=["POST"]),
 ]

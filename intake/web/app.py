@@ -28,6 +28,7 @@ def routes() -> list:
         Route("/caseroom/login", reporter_web.login, methods=["POST"]),
         Route("/caseroom", reporter_web.case_room, methods=["GET"]),
         Route("/caseroom/cases/{case_id}/messages", reporter_web.write, methods=["POST"]),
+        Route("/caseroom/cases/{case_id}/files/{file_id}", reporter_web.download_file, methods=["GET"]),
         Route("/caseroom/logout", reporter_web.logout, methods=["POST"]),
         Route("/officer/login", officer_web.login_page, methods=["GET"]),
         Route("/officer/login", officer_web.login, methods=["POST"]),
@@ -35,6 +36,7 @@ def routes() -> list:
         Route("/officer/cases/{case_id}", officer_web.case, methods=["GET"]),
         Route("/officer/cases/{case_id}/messages", officer_web.reply, methods=["POST"]),
         Route("/officer/cases/{case_id}/acknowledge", officer_web.acknowledge, methods=["POST"]),
+        Route("/officer/cases/{case_id}/files/{file_id}", officer_web.download_file, methods=["GET"]),
         Route("/officer/logout", officer_web.logout, methods=["POST"]),
         Mount("/api/v1", routes=api.routes),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
@@ -51,7 +53,8 @@ def create_app(ctx: Context) -> SecurityHeadersMiddleware:
     app = Starlette(
         routes=routes(),
         middleware=[
-            Middleware(BodyLimitMiddleware),
+            # Room for a whole report's files plus the multipart framing and text fields.
+            Middleware(BodyLimitMiddleware, upload_limit=ctx.settings.max_report_bytes + 2 * 1024 * 1024),
             Middleware(
                 SessionMiddleware,
                 secret_key=ctx.instance.cookie_secret,

@@ -1,16 +1,30 @@
-"""Reading small, file-less HTML forms.
+"""Reading HTML forms: small urlencoded ones in memory, multipart ones streamed.
 
-Starlette's form parser would spool uploaded files to a temporary file in
-plaintext; these forms accept no files at all (max_files=0), and the body limit
-middleware has already capped their size.
+A urlencoded form carries no files, so it is read whole, but never more than
+SMALL_BODY_LIMIT bytes, even on a route whose multipart uploads may be gigabytes.
 """
+
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from .errors import BadRequest
+from .limits import DEFAULT_BODY_LIMIT, BodyTooLarge
+from .uploads import Upload, is_multipart, read_upload
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FIELDS = 100
+
+
+async def read_capped_body(request: Request, limit: int = DEFAULT_BODY_LIMIT) -> bytes:
+    """The whole body, or BodyTooLarge as soon as it passes `limit`."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(limit)
+    return bytes(body)
 
 
 async def read_small_form(request: Request) -> FormData:
@@ -18,4 +32,21 @@ async def read_small_form(request: Request) -> FormData:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
         raise BadRequest(f"This form must be sent as {FORM_TYPE}.", status_code=415)
-    return await request.form(max_files=0, max_fields=100)
+    body = await read_capped_body(request)
+    try:
+        return FormData(parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS))
+    except UnicodeDecodeError:
+        raise BadRequest("The form contains bytes that are not UTF-8 text.") from None
+    except ValueError:
+        raise BadRequest("The form has too many fields.") from None
+
+
+async def read_form(request: Request) -> Upload:
+    """A form that may carry files: multipart is streamed and encrypted, urlencoded read small."""
+    if is_multipart(request):
+        return await read_upload(request)
+    form = await read_small_form(request)
+    upload = Upload()
+    for name, value in form.multi_items():
+        upload.fields.setdefault(name, []).append(value)
+    return upload

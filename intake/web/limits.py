@@ -1,5 +1,7 @@
 """Request body limits, enforced while the body arrives, before anything is parsed."""
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # A 50,000-character account in CJK, percent-encoded, is about 450 KB; leave room.
@@ -14,18 +16,23 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
-class BodyLimitMiddleware:
-    """Refuse bodies over `limit` bytes: by Content-Length up front, or by counting."""
+# The routes that take evidence files; their bodies may be as large as a whole report.
+UPLOAD_ROUTES = re.compile(r"^(/report|/api/v1/reports|(/api/v1)?/(caseroom|officer)/cases/[^/]+/messages)$")
 
-    def __init__(self, app: ASGIApp, limit: int = DEFAULT_BODY_LIMIT) -> None:
+
+class BodyLimitMiddleware:
+    """Refuse bodies over their route's limit: by Content-Length up front, or by counting."""
+
+    def __init__(self, app: ASGIApp, limit: int = DEFAULT_BODY_LIMIT, upload_limit: int = DEFAULT_BODY_LIMIT) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit
+        limit = self.upload_limit if scope["method"] == "POST" and UPLOAD_ROUTES.match(scope["path"]) else self.limit
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

@@ -5,15 +5,16 @@ never in a URL, a redirect, a cookie or a log, and the page is sent with no-stor
 """
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from policies import InvalidReport, validate_report
 
 from ..service import reporting
-from .forms import read_small_form
+from ..service.attachments import discard
+from .forms import read_form
 from .templating import render
+from .uploads import Upload
 
 QUESTION_TITLES = {
     "concerns": "What is your concern about",
@@ -31,9 +32,9 @@ async def home(request: Request) -> Response:
     return render(request, "home.html")
 
 
-def form_values(form: FormData | None) -> dict:
+def form_values(form: Upload | None) -> dict:
     """What the reporter had typed, to show the form again without losing a word."""
-    form = form or FormData()
+    form = form or Upload()
     return {
         "concern": form.get("concern", ""),
         "misconduct_kinds": form.getlist("misconduct_kinds"),
@@ -42,10 +43,11 @@ def form_values(form: FormData | None) -> dict:
         "happened": form.get("happened", ""),
         "region": form.get("region", ""),
         "description": form.get("description", ""),
+        "clean_metadata": form.clean_metadata(),
     }
 
 
-def report_from_form(request: Request, form: FormData):
+def report_from_form(request: Request, form: Upload):
     """Validate the HTML form's fields through the same policy check as the API."""
     concern = form.get("concern")
     answers = {
@@ -59,14 +61,20 @@ def report_from_form(request: Request, form: FormData):
 
 
 async def report_form(request: Request) -> Response:
-    return render(request, "report_form.html", values=form_values(None), errors={}, question_titles=QUESTION_TITLES)
+    return render(request, "report_form.html", values=form_values(None), errors={}, question_titles=QUESTION_TITLES, files_dropped=0)
 
 
 async def submit_report(request: Request) -> Response:
-    form = await read_small_form(request)
+    ctx = request.app.state.ctx
+    form = await read_form(request)
     try:
         report = report_from_form(request, form)
+        filed = await run_in_threadpool(reporting.file_report, ctx, report, form.files)
     except InvalidReport as invalid:
-        return render(request, "report_form.html", status_code=400, values=form_values(form), errors=invalid.errors, question_titles=QUESTION_TITLES)
-    filed = await run_in_threadpool(reporting.file_report, request.app.state.ctx, report)
-    return render(request, "passphrase.html", passphrase=filed.passphrase, cases=filed.cases)
+        await run_in_threadpool(discard, ctx, form.files)
+        return render(request, "report_form.html", status_code=400, values=form_values(form), errors=invalid.errors,
+                      question_titles=QUESTION_TITLES, files_dropped=len(form.files))
+    except BaseException:
+        await run_in_threadpool(discard, ctx, form.files)
+        raise
+    return render(request, "passphrase.html", passphrase=filed.passphrase, cases=filed.cases, files=form.files)

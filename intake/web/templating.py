@@ -23,5 +23,7 @@ _env = jinja2.Environment(
 def render(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     """An HTML page rendered from `template` with `context`."""
     ctx = request.app.state.ctx
-    page = _env.get_template(template).render(request=request, policy=ctx.policy, **context)
+    limits = {"files": ctx.settings.max_files_per_message, "file_mib": ctx.settings.max_file_bytes // 2**20,
+              "total_mib": ctx.settings.max_report_bytes // 2**20}
+    page = _env.get_template(template).render(request=request, policy=ctx.policy, limits=limits, **context)
     return HTMLResponse(page, status_code=status_code, headers=headers)

@@ -1,0 +1,166 @@
+"""Multipart uploads, parsed from the request stream and encrypted as they arrive.
+
+Starlette's form parser would spool every file to a temporary file in plaintext before
+the app sees it. Here python-multipart's streaming parser hands each piece of a file
+part straight to a FileSink (intake/service/attachments.py), which encrypts it into the
+blob store. Parsing and encryption run in a worker thread, a piece at a time, so the
+event loop stays free and memory stays flat however large the file.
+
+If anything goes wrong (a limit, a malformed or truncated body, a client that goes
+away) every blob written for this request is removed before the error propagates.
+"""
+
+from dataclasses import dataclass, field
+
+import anyio
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from ..service.attachments import FileSink, PendingFile, UploadBudget, discard
+from .errors import BadRequest
+
+MAX_FIELDS = 50
+MAX_FIELD_BYTES = 1024 * 1024
+FILE_FIELD = "files"
+CLEAN_FIELD = "clean_metadata"
+
+
+@dataclass
+class Upload:
+    """The text fields of a multipart form and its files, already encrypted and stored."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    files: list[PendingFile] = field(default_factory=list)
+
+    def get(self, name: str, default: str = "") -> str:
+        values = self.fields.get(name)
+        return values[-1] if values else default
+
+    def getlist(self, name: str) -> list[str]:
+        return list(self.fields.get(name, []))
+
+    def clean_metadata(self) -> bool:
+        """Remove hidden information unless the sender said "off" (the HTML checkbox sends
+        a hidden "off" first and "on" after it when ticked; API clients may omit it)."""
+        return self.get(CLEAN_FIELD, "on") != "off"
+
+
+class _Receiver:
+    """The parser's callbacks: text fields into memory (bounded), file parts into sinks."""
+
+    def __init__(self, request: Request, budget: UploadBudget) -> None:
+        self.ctx = request.app.state.ctx
+        self.budget = budget
+        self.upload = Upload()
+        self.header_name, self.header_value = b"", b""
+        self.headers: dict[bytes, bytes] = {}
+        self.name: str | None = None
+        self.text: bytearray | None = None
+        self.sink: FileSink | None = None
+        self.fields = 0
+        self.ended = False
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": lambda data, start, end: self._grow("header_name", data[start:end]),
+            "on_header_value": lambda data, start, end: self._grow("header_value", data[start:end]),
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+            "on_end": self.on_end,
+        }
+
+    def _grow(self, attribute: str, data: bytes) -> None:
+        value = getattr(self, attribute) + data
+        if len(value) > 8192:
+            raise BadRequest("A part header of the upload is too long.")
+        setattr(self, attribute, value)
+
+    def on_part_begin(self) -> None:
+        self.headers, self.name, self.text, self.sink = {}, None, None, None
+
+    def on_header_end(self) -> None:
+        self.headers[self.header_name.strip().lower()] = self.header_value.strip()
+        self.header_name, self.header_value = b"", b""
+
+    def on_headers_finished(self) -> None:
+        disposition, options = parse_options_header(self.headers.get(b"content-disposition", b""))
+        if disposition != b"form-data" or b"name" not in options:
+            raise BadRequest("Each part of the upload needs a Content-Disposition with a name.")
+        self.name = _text(options[b"name"], "a part name")
+        if b"filename" not in options:
+            self.fields += 1
+            if self.fields > MAX_FIELDS:
+                raise BadRequest("The form has too many fields.")
+            self.text = bytearray()
+            return
+        if self.name != FILE_FIELD:
+            raise BadRequest(f"Files are accepted only in the part named {FILE_FIELD!r}.")
+        filename = _text(options[b"filename"], "a file name")
+        if filename:  # a browser sends an empty, nameless part when no file was chosen
+            content_type = _text(self.headers.get(b"content-type", b""), "a content type")
+            self.sink = FileSink(self.ctx, filename, content_type, self.upload.clean_metadata(), self.budget)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.sink is not None:
+            self.sink.write(data[start:end])
+        elif self.text is not None:
+            self.text += data[start:end]
+            if len(self.text) > MAX_FIELD_BYTES:
+                raise BadRequest("A form field is too long.", status_code=413)
+
+    def on_part_end(self) -> None:
+        if self.sink is not None:
+            sink, self.sink = self.sink, None
+            self.upload.files.append(sink.finish())
+        elif self.text is not None:
+            self.upload.fields.setdefault(self.name, []).append(_text(bytes(self.text), f"the field {self.name!r}"))
+            self.text = None
+
+    def on_end(self) -> None:
+        self.ended = True
+
+    def abort(self) -> None:
+        if self.sink is not None:
+            self.sink.abort()
+            self.sink = None
+        discard(self.ctx, self.upload.files)
+
+
+def _text(raw: bytes, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(f"{what[0].upper()}{what[1:]} is not UTF-8 text.") from None
+
+
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
+
+
+async def read_upload(request: Request) -> Upload:
+    """Parse a multipart/form-data request, encrypting files into the blob store as they arrive."""
+    _, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not is_multipart(request) or not boundary:
+        raise BadRequest("Send this form as multipart/form-data with a boundary.", status_code=415)
+    receiver = _Receiver(request, UploadBudget.for_request(request.app.state.ctx))
+    try:
+        parser = MultipartParser(boundary, receiver.callbacks())
+        async for chunk in request.stream():
+            if chunk:
+                await anyio.to_thread.run_sync(parser.write, chunk)
+        await anyio.to_thread.run_sync(parser.finalize)
+        if not receiver.ended:
+            raise BadRequest("The upload was cut off before its end. Nothing was kept; please send it again.")
+    except FormParserError:
+        await anyio.to_thread.run_sync(receiver.abort)
+        raise BadRequest("The upload is not well-formed multipart data. Nothing was kept.") from None
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(receiver.abort)
+        raise
+    return receiver.upload
