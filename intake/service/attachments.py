@@ -63,14 +63,18 @@ class UploadBudget:
     def start_file(self) -> None:
         self.files += 1
         if self.files > self.max_files:
-            raise TooLarge(f"Too many files: at most {self.max_files} can be attached at once.")
+            raise TooLarge(f"Too many files: at most {self.max_files} can be attached at once. Nothing was kept.")
 
     def take(self, file_bytes: int, more: int) -> None:
         self.total_bytes += more
         if file_bytes > self.max_file_bytes:
-            raise TooLarge(f"A file is too large: each file can be at most {self.max_file_bytes // (1024 * 1024):,} MiB.")
+            raise TooLarge(f"A file is too large: each file can be at most {readable_size(self.max_file_bytes)}. Nothing was kept.")
         if self.total_bytes > self.max_total_bytes:
-            raise TooLarge(f"The files are too large together: at most {self.max_total_bytes // (1024 * 1024):,} MiB in all.")
+            raise TooLarge(f"The files are too large together: at most {readable_size(self.max_total_bytes)} in all. Nothing was kept.")
+
+
+def readable_size(n: int) -> str:
+    return f"{n / 2**20:,.0f} MiB" if n >= 2**20 else f"{n / 1024:,.0f} KiB"
 
 
 def clean_name(name: str) -> str:
@@ -184,7 +188,7 @@ def files_by_message(db: Session, case_id: str, case_key: bytes) -> dict[str | N
 
 def open_file(ctx: Context, db: Session, case_id: str, case_key: bytes, file_id: str) -> tuple[FileView, Iterator[bytes]]:
     """A file's description and an iterator of its decrypted content (verified to the final tag)."""
-    row = db.get(Attachment, file_id) if isinstance(file_id, str) else None
+    row = db.exec(select(Attachment).where(Attachment.id == file_id)).first() if isinstance(file_id, str) else None
     if row is None or row.case_id != case_id:
         raise NotFound("no such file in this case")
     view = describe(row, case_key)

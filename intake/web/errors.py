@@ -1,12 +1,12 @@
 """Turning refusals into clear HTTP answers: HTML for pages, JSON under /api/."""
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from policies import InvalidReport
 
-from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound
+from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge
 from .limits import BodyTooLarge
 from .templating import render
 
@@ -56,8 +56,13 @@ async def on_busy(request: Request, error: Busy) -> Response:
     return error_response(request, 503, str(error), headers={"Retry-After": str(error.retry_after)})
 
 
-async def on_too_large(request: Request, error: BodyTooLarge) -> Response:
+async def on_too_large(request: Request, error: BodyTooLarge | TooLarge) -> Response:
     return error_response(request, 413, str(error))
+
+
+async def on_disconnect(request: Request, error: ClientDisconnect) -> Response:
+    # Nobody is listening any more; the upload's blobs were already removed.
+    return error_response(request, 400, "The upload was interrupted. Nothing was kept; please send it again.")
 
 
 async def on_http(request: Request, error: HTTPException) -> Response:
@@ -78,6 +83,8 @@ HANDLERS = {
     Conflict: on_conflict,
     Busy: on_busy,
     BodyTooLarge: on_too_large,
+    TooLarge: on_too_large,
+    ClientDisconnect: on_disconnect,
     HTTPException: on_http,
     Exception: on_server_error,
 }

@@ -1,8 +1,9 @@
 """The whole first-user story in Chromium with JavaScript off, reporter and officer."""
 
 import re
+from pathlib import Path
 
-import pytest
+EVIDENCE = b"termination letter\x00\x01" * 5000
 
 
 def new_page(browser, base):
@@ -21,6 +22,7 @@ def test_report_caseroom_officer_reply_walkthrough(browser, instance, shots):
     page.get_by_label("I was punished or threatened because I reported").check()
     page.get_by_label("I reported misconduct or something I believed was wrong", exact=True).check()
     page.locator("#description").fill("After I spoke to the auditors my contract was not extended. <b>bold?</b>")
+    page.get_by_label("Evidence files").set_input_files(files=[{"name": "letter.bin", "mimeType": "application/octet-stream", "buffer": EVIDENCE}])
     shots(page, "02-report-form")
     page.get_by_role("button", name="Send the report").click()
     page.wait_for_url(re.compile(r".*/report$"))
@@ -51,6 +53,9 @@ def test_report_caseroom_officer_reply_walkthrough(browser, instance, shots):
     office.locator("table.inbox a").first.click()
     assert office.get_by_text("my contract was not extended. <b>bold?</b>").is_visible()
     assert office.get_by_text("I reported misconduct or something I believed was wrong").is_visible()
+    with office.expect_download() as downloaded:
+        office.get_by_role("link", name="letter.bin").click()
+    assert Path(downloaded.value.path()).read_bytes() == EVIDENCE
     shots(office, "06-officer-case")
     office.get_by_label("Reply to the reporter").fill("Thank you for telling us. Are you safe at work?")
     office.get_by_role("button", name="Send reply").click()
