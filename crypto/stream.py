@@ -66,7 +66,7 @@ def stored_size(plaintext_size: int) -> int:
 
 
 class StreamSealer:
-    """Incremental encryption: `header`, then `update(piece)` as pieces arrive, then `finish()`."""
+    """Incremental encryption: `header`, then `update(piece)` as pieces arrive, then the chunks of `finish()`."""
 
     def __init__(self, file_key: bytes) -> None:
         self._state = crypto_secretstream_xchacha20poly1305_state()
@@ -95,19 +95,21 @@ class StreamSealer:
                 del self._pending[:FRAME_DATA]
         return b"".join(out)
 
-    def finish(self) -> bytes:
-        """The last data frame, the padding frames and the final frame."""
+    def finish(self) -> Iterator[bytes]:
+        """The last data frame, the padding frames and the final frame, one chunk at a time.
+
+        Padding can be many frames (up to about 12% of the file), so it is yielded, never
+        gathered in memory.
+        """
         if self._finished:
             raise ValueError("the stream is already finished")
         self._finished = True
-        out = []
         if self._pending:
-            out.append(self._push(self._pending))
+            yield self._push(self._pending)
             self._pending = bytearray()
         for _ in range(padme(self._frames + 1) - self._frames - 1):
-            out.append(self._push(b""))
-        out.append(self._push(b"", _TAG_FINAL))
-        return b"".join(out)
+            yield self._push(b"")
+        yield self._push(b"", _TAG_FINAL)
 
     def _push(self, data: bytes | memoryview, tag: int = _TAG_MESSAGE) -> bytes:
         if len(data) == FRAME_DATA:
@@ -194,7 +196,7 @@ def encrypt_stream(file_key: bytes, pieces: Iterable[bytes]) -> Iterator[bytes]:
         out = sealer.update(piece)
         if out:
             yield out
-    yield sealer.finish()
+    yield from sealer.finish()
 
 
 def decrypt_stream(file_key: bytes, pieces: Iterable[bytes]) -> Iterator[bytes]:

@@ -43,7 +43,7 @@ def ours(total: int, piece: bytes) -> tuple[float, float]:
     stored = [sealer.header]
     for _ in range(total // len(piece)):
         stored.append(sealer.update(piece))
-    stored.append(sealer.finish())
+    stored.extend(sealer.finish())
     encrypt = time.perf_counter() - start
     start = time.perf_counter()
     opener = StreamOpener(key)

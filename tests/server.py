@@ -25,8 +25,8 @@ def intake(*args: str, env: dict | None = None, stdin: str | None = None, check:
     return subprocess.run([*INTAKE, *args], env={**os.environ, **(env or {})}, input=stdin, capture_output=True, text=True, check=check, timeout=120)
 
 
-def init_demo(data_dir: Path, env: dict | None = None) -> dict:
-    intake("--data-dir", str(data_dir), "init", "--demo", *CHEAP, env=env)
+def init_demo(data_dir: Path, env: dict | None = None, cheap: bool = True) -> dict:
+    intake("--data-dir", str(data_dir), "init", "--demo", *(CHEAP if cheap else []), env=env)
     return json.loads((data_dir / "demo-credentials.json").read_text())
 
 

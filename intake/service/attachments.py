@@ -137,7 +137,8 @@ class FileSink:
                     self.writer.write(self.sealer.update(block))
             finally:
                 room.remove()
-        self.writer.write(self.sealer.finish())
+        for chunk in self.sealer.finish():
+            self.writer.write(chunk)
         self.writer.commit()
         return PendingFile(self.writer.blob_id, self.file_key, self.name, self.content_type, self.size, self.writer.size, self.cleaned)
 

@@ -59,7 +59,7 @@ def test_sizes_are_padded_to_buckets():
 def test_incremental_api_matches():
     key, data = new_key(), bytes(200_000)
     sealer = StreamSealer(key)
-    blob = sealer.header + sealer.update(data[:5]) + sealer.update(data[5:]) + sealer.finish()
+    blob = sealer.header + sealer.update(data[:5]) + sealer.update(data[5:]) + b"".join(sealer.finish())
     assert sealer.plaintext_size == len(data)
     opener = StreamOpener(key)
     out = opener.feed(blob[:10]) + opener.feed(blob[10:])
@@ -145,6 +145,6 @@ def test_header_from_another_stream_fails(sealed):
 
 def test_sealer_cannot_be_used_after_finish():
     sealer = StreamSealer(new_key())
-    sealer.finish()
+    list(sealer.finish())
     with pytest.raises(ValueError):
         sealer.update(b"more")
