@@ -4,17 +4,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from intake.service import officers
+from intake.service import casework, officers
 from intake.service.attachments import discard
 from intake.service.errors import AuthenticationFailed
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
 from intake.web.templating import render
 
-from .statuses import STATUS_LABELS
 
 SESSION_KEY = "officer"
-NOTICES = {"sent": "Your reply was sent.", "acknowledged": "The reporter will see that the report was acknowledged."}
+NOTICES = {
+    "sent": "Your reply was sent.",
+    "moved": "The case moved on. The complainant sees the new status in the case room.",
+    "consent": "The complainant is asked for consent in the case room.",
+    "referred": "The case was referred to OIG. The complainant was told in the case room.",
+    "recorded": "Recorded.",
+    "warned": "The warning is in the case room.",
+}
 
 
 async def _officer(request: Request) -> officers.OfficerSession | None:
@@ -47,17 +53,17 @@ async def inbox(request: Request) -> Response:
     officer = await _officer(request)
     if officer is None:
         return _to_login()
-    cases = await run_in_threadpool(officers.inbox, request.app.state.ctx, officer)
-    return render(request, "officer_inbox.html", officer=officer, cases=cases, status_labels=STATUS_LABELS)
+    cases = await run_in_threadpool(casework.inbox, request.app.state.ctx, officer)
+    return render(request, "officer_inbox.html", officer=officer, cases=cases)
 
 
 async def case(request: Request) -> Response:
     officer = await _officer(request)
     if officer is None:
         return _to_login()
-    detail = await run_in_threadpool(officers.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
+    detail = await run_in_threadpool(casework.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
     notice = NOTICES.get(request.query_params.get("notice", ""))
-    return render(request, "officer_case.html", officer=officer, case=detail, notice=notice, status_labels=STATUS_LABELS)
+    return render(request, "officer_case.html", officer=officer, case=detail, notice=notice)
 
 
 async def reply(request: Request) -> Response:
@@ -68,7 +74,7 @@ async def reply(request: Request) -> Response:
     form = await read_form(request)
     case_id = request.path_params["case_id"]
     try:
-        await run_in_threadpool(officers.reply, ctx, officer, case_id, form.get("body", ""), form.files)
+        await run_in_threadpool(casework.reply, ctx, officer, case_id, form.get("body", ""), form.files)
     except BaseException:
         await run_in_threadpool(discard, ctx, form.files)
         raise
@@ -79,18 +85,50 @@ async def download_file(request: Request) -> Response:
     officer = await _officer(request)
     if officer is None:
         return _to_login()
-    view, content = await run_in_threadpool(officers.open_file, request.app.state.ctx, officer,
+    view, content = await run_in_threadpool(casework.open_file, request.app.state.ctx, officer,
                                             request.path_params["case_id"], request.path_params["file_id"])
     return download(view, content)
 
 
-async def acknowledge(request: Request) -> Response:
+async def _case_action(request: Request, action, notice: str, *fields: str) -> Response:
+    """Run one case action from a small form and go back to the case with a notice."""
     officer = await _officer(request)
     if officer is None:
         return _to_login()
+    form = await read_small_form(request)
     case_id = request.path_params["case_id"]
-    await run_in_threadpool(officers.acknowledge, request.app.state.ctx, officer, case_id)
-    return RedirectResponse(f"/officer/cases/{case_id}?notice=acknowledged", status_code=303)
+    await run_in_threadpool(action, request.app.state.ctx, officer, case_id, *(form.get(f) or None for f in fields))
+    return RedirectResponse(f"/officer/cases/{case_id}?notice={notice}", status_code=303)
+
+
+async def transition(request: Request) -> Response:
+    return await _case_action(request, casework.transition, "moved", "to", "note")
+
+
+async def request_consent(request: Request) -> Response:
+    return await _case_action(request, casework.request_consent, "consent")
+
+
+async def refer(request: Request) -> Response:
+    return await _case_action(request, _refer_to_oig, "referred", "reason")
+
+
+def _record(ctx, officer, case_id, choice, note):
+    """The form's one select holds "protective_measure:<id>" or "onward_referral:<id>"."""
+    kind, _, item = (choice or "").partition(":")
+    return casework.record_action(ctx, officer, case_id, kind, item, note or "")
+
+
+async def record_action(request: Request) -> Response:
+    return await _case_action(request, _record, "recorded", "action", "note")
+
+
+def _refer_to_oig(ctx, officer, case_id, reason):
+    return casework.refer(ctx, officer, case_id, "OIG", reason)
+
+
+async def warn(request: Request) -> Response:
+    return await _case_action(request, casework.warn_of_abandonment, "warned")
 
 
 async def logout(request: Request) -> Response:

@@ -11,10 +11,9 @@ from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
 from intake.web.templating import render
 
-from .statuses import STATUS_HINTS, STATUS_LABELS
 
 SESSION_KEY = "caseroom"
-NOTICES = {"sent": "Your message was sent."}
+NOTICES = {"sent": "Your message was sent.", "consent": "Thank you. Your answer was recorded and the office will see it."}
 
 
 async def login_page(request: Request) -> Response:
@@ -40,7 +39,7 @@ async def case_room(request: Request) -> Response:
     except AuthenticationFailed:
         return RedirectResponse("/caseroom/login", status_code=303)
     notice = NOTICES.get(request.query_params.get("notice", ""))
-    return render(request, "caseroom.html", cases=cases, notice=notice, status_labels=STATUS_LABELS, status_hints=STATUS_HINTS)
+    return render(request, "caseroom.html", cases=cases, notice=notice)
 
 
 async def write(request: Request) -> Response:
@@ -60,6 +59,17 @@ async def write(request: Request) -> Response:
         await run_in_threadpool(discard, ctx, form.files)
         raise
     return RedirectResponse("/caseroom?notice=sent", status_code=303)
+
+
+async def consent(request: Request) -> Response:
+    form = await read_small_form(request)
+    answer = {"yes": True, "no": False}.get(form.get("answer", ""))
+    try:
+        await run_in_threadpool(reporting.answer_consent, request.app.state.ctx, request.session.get(SESSION_KEY),
+                                request.path_params["case_id"], answer)
+    except AuthenticationFailed:
+        return RedirectResponse("/caseroom/login", status_code=303)
+    return RedirectResponse("/caseroom?notice=consent", status_code=303)
 
 
 async def download_file(request: Request) -> Response:

@@ -37,7 +37,11 @@ class Officer(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    """One office's case from one report. A report of both kinds makes two cases."""
+    """One routed case of a report. A report of both kinds makes two cases.
+
+    `office` is the office the report was routed to; which offices handle it (and
+    where each stands) is in Handling, since a referral adds OIG to an ECO case.
+    """
 
     __tablename__ = "case_file"
 
@@ -45,13 +49,46 @@ class Case(SQLModel, table=True):
     office: str = Field(foreign_key="office.code", max_length=8, index=True)
     report_id: str = Field(index=True, max_length=40)
     lookup: bytes = Field(sa_column=Column(LargeBinary, nullable=False, index=True))
-    status: str = Field(max_length=40)
     policy_version: str = Field(max_length=40)
     received_on: dt.date
-    acknowledged_on: dt.date | None = None
-    unread: bool = True
     report: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     answers: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Handling(SQLModel, table=True):
+    """One office's work on a case: where it stands in that office's lifecycle, and the
+    dates its deadlines and statistics need (day precision)."""
+
+    __tablename__ = "case_handling"
+
+    case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
+    office: str = Field(foreign_key="office.code", primary_key=True, max_length=8)
+    status: str = Field(max_length=40)
+    policy_version: str = Field(max_length=40)
+    opened_on: dt.date
+    acknowledged_on: dt.date | None = None
+    first_response_on: dt.date | None = None
+    last_feedback_on: dt.date | None = None
+    assessment_concluded_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    warned_on: dt.date | None = None
+    consent: str | None = Field(default=None, max_length=10)  # requested, given, refused
+    consent_on: dt.date | None = None
+    unread: bool = True
+
+
+class CaseAction(SQLModel, table=True):
+    """Something an office recorded on a case (a protective measure, an onward referral),
+    sealed under the case key: even its kind is not in the clear."""
+
+    __tablename__ = "case_action"
+
+    number: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=40)
+    case_id: str = Field(foreign_key="case_file.id", max_length=40, index=True)
+    office: str = Field(max_length=8)
+    recorded_on: dt.date
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class CaseKeyWrap(SQLModel, table=True):
@@ -69,6 +106,7 @@ class Message(SQLModel, table=True):
     id: str = Field(unique=True, max_length=40)
     case_id: str = Field(foreign_key="case_file.id", max_length=40)
     author: str = Field(max_length=10)
+    office: str | None = Field(default=None, max_length=8)
     officer_id: str | None = Field(default=None, foreign_key="officer.id", max_length=40)
     sent_on: dt.date
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

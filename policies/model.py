@@ -1,17 +1,22 @@
 """Loading and validating policy.toml into plain frozen dataclasses.
 
 A policy file with an error stops start-up: `load_policy` raises PolicyError with a
-message that names what is wrong, so an editor of the file can fix it.
+message that names the file, the line and what is wrong, so whoever edits the file
+can fix it. TOML syntax errors carry tomllib's own line; for rule errors the line is
+found again in the text from the table and key that failed.
 """
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 CONCERN_IDS = ("retaliation", "misconduct", "both", "not_sure")
 OFFICE_CODES = ("ECO", "OIG")
+DEADLINE_KEYS = ("acknowledgement_days", "first_response_hours", "preliminary_assessment_days", "feedback_months",
+                 "due_soon_days", "abandon_after_days")
 
 
 class PolicyError(ValueError):
@@ -30,6 +35,7 @@ class Choice:
     id: str
     label: str
     hint: str = ""
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,43 @@ class MisconductKind:
 
 
 @dataclass(frozen=True)
+class State:
+    id: str
+    label: str
+    reporter: str
+    closed: bool = False
+    via: str = ""
+    after_warning: bool = False
+    concludes_assessment: bool = False
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """An office's case states and the moves between them."""
+
+    office: str
+    initial: str
+    states: dict[str, State]
+    transitions: dict[str, tuple[str, ...]]
+
+    def allowed(self, current: str) -> tuple[str, ...]:
+        return self.transitions.get(current, ())
+
+    def is_closed(self, state: str) -> bool:
+        return self.states[state].closed
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    acknowledgement_days: int
+    first_response_hours: int
+    preliminary_assessment_days: int
+    feedback_months: int
+    due_soon_days: int
+    abandon_after_days: int
+
+
+@dataclass(frozen=True)
 class Policy:
     version: str
     offices: dict[str, Office]
@@ -51,89 +94,204 @@ class Policy:
     protected_activities: tuple[Choice, ...]
     adverse_actions: tuple[Choice, ...]
     regions: tuple[Choice, ...]
+    lifecycles: dict[str, Lifecycle] = field(default_factory=dict)
+    deadlines: Deadlines | None = None
+    protective_measures: tuple[Choice, ...] = ()
+    onward_referrals: tuple[Choice, ...] = ()
+    retention_closed_case_days: int = 0
+    small_cell_threshold: int = 5
 
-    def ids(self, field: str) -> set[str]:
-        return {item.id for item in getattr(self, field)}
+    def ids(self, field_name: str) -> set[str]:
+        return {item.id for item in getattr(self, field_name)}
 
-    def label(self, field: str, item_id: str) -> str:
-        for item in getattr(self, field):
+    def label(self, field_name: str, item_id: str) -> str:
+        for item in getattr(self, field_name):
             if item.id == item_id:
                 return item.label
         return item_id
 
 
-def _text(table: dict, key: str, where: str, required: bool = True) -> str:
-    value = table.get(key, "")
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise PolicyError(f"{where}: `{key}` must be a non-empty string")
-    return value.strip()
+class _Checker:
+    """Validation helpers that turn a failed rule into a PolicyError naming its line."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def line(self, header: str, nth: int = 1, key: str | None = None) -> int | None:
+        """The 1-based line of `key` in the nth section called `header` (or of the header)."""
+        pattern = re.compile(r"^\s*" + re.escape(header) + r"\s*(#.*)?$")
+        seen, start = 0, None
+        for number, text in enumerate(self.lines, 1):
+            if pattern.match(text):
+                seen += 1
+                if seen == nth:
+                    start = number
+                    break
+        if start is None:
+            return None
+        if key is None:
+            return start
+        key_pattern = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
+        for number in range(start + 1, len(self.lines) + 1):
+            text = self.lines[number - 1]
+            if re.match(r"^\s*\[", text):
+                break
+            if key_pattern.match(text):
+                return number
+        return start
+
+    def fail(self, message: str, header: str, nth: int = 1, key: str | None = None) -> None:
+        number = self.line(header, nth, key)
+        where = f"{self.source}, line {number}" if number else self.source
+        raise PolicyError(f"{where}: {header}{' ' + key if key else ''}: {message}")
+
+    def text(self, table: dict, key: str, header: str, nth: int = 1, required: bool = True) -> str:
+        value = table.get(key, "")
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.fail(f"`{key}` must be a non-empty string", header, nth, key if key in table else None)
+        return value.strip()
+
+    def integer(self, table: dict, key: str, header: str, minimum: int = 0) -> int:
+        value = table.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            self.fail(f"`{key}` must be a whole number of at least {minimum}", header, key=key if key in table else None)
+        return value
+
+    def choices(self, data: dict, key: str, with_kind: bool = False) -> tuple[Choice, ...]:
+        header = f"[[{key}]]"
+        items = data.get(key)
+        if not isinstance(items, list) or not items:
+            self.fail("at least one entry is required", header)
+        seen: set[str] = set()
+        out = []
+        for n, item in enumerate(items, 1):
+            choice = Choice(self.text(item, "id", header, n), self.text(item, "label", header, n),
+                            self.text(item, "hint", header, n, required=False),
+                            self.text(item, "kind", header, n, required=with_kind))
+            if choice.id in seen:
+                self.fail(f"duplicate id {choice.id!r}", header, n, "id")
+            seen.add(choice.id)
+            out.append(choice)
+        return tuple(out)
 
 
-def _choices(data: dict, key: str) -> tuple[Choice, ...]:
-    items = data.get(key)
-    if not isinstance(items, list) or not items:
-        raise PolicyError(f"[[{key}]]: at least one entry is required")
-    seen: set[str] = set()
-    out = []
-    for n, item in enumerate(items, 1):
-        where = f"[[{key}]] entry {n}"
-        choice = Choice(_text(item, "id", where), _text(item, "label", where), _text(item, "hint", where, required=False))
-        if choice.id in seen:
-            raise PolicyError(f"{where}: duplicate id {choice.id!r}")
-        seen.add(choice.id)
-        out.append(choice)
-    return tuple(out)
+def _lifecycle(check: _Checker, data: dict, code: str) -> Lifecycle:
+    header = f"[lifecycles.{code}]"
+    table = data.get("lifecycles", {}).get(code)
+    if not isinstance(table, dict):
+        check.fail("is missing", header)
+    states: dict[str, State] = {}
+    state_header = f"[[lifecycles.{code}.states]]"
+    for n, item in enumerate(table.get("states") or [], 1):
+        state = State(
+            id=check.text(item, "id", state_header, n),
+            label=check.text(item, "label", state_header, n),
+            reporter=check.text(item, "reporter", state_header, n),
+            closed=bool(item.get("closed", False)),
+            via=check.text(item, "via", state_header, n, required=False),
+            after_warning=bool(item.get("after_warning", False)),
+            concludes_assessment=bool(item.get("concludes_assessment", False)),
+        )
+        if state.id in states:
+            check.fail(f"duplicate state {state.id!r}", state_header, n, "id")
+        if state.via not in ("", "referral"):
+            check.fail("`via` can only be \"referral\"", state_header, n, "via")
+        states[state.id] = state
+    if not states:
+        check.fail("needs at least one state", state_header)
+    initial = check.text(table, "initial", header)
+    if initial not in states:
+        check.fail(f"the initial state {initial!r} is not one of the states", header, key="initial")
+    transitions: dict[str, tuple[str, ...]] = {}
+    moves_header = f"[lifecycles.{code}.transitions]"
+    for source, targets in (table.get("transitions") or {}).items():
+        if source not in states:
+            check.fail(f"{source!r} is not a state", moves_header, key=source)
+        if not isinstance(targets, list) or not all(t in states for t in targets):
+            check.fail(f"must list states of this lifecycle (known: {', '.join(states)})", moves_header, key=source)
+        if states[source].closed:
+            check.fail("a closed state cannot move on", moves_header, key=source)
+        transitions[source] = tuple(targets)
+    reachable, frontier = {initial}, [initial]
+    while frontier:
+        for target in transitions.get(frontier.pop(), ()):
+            if target not in reachable:
+                reachable.add(target)
+                frontier.append(target)
+    unreachable = [s for s in states if s not in reachable]
+    if unreachable:
+        check.fail(f"states that no transition reaches: {', '.join(unreachable)}", moves_header)
+    return Lifecycle(code, initial, states, transitions)
 
 
-def parse_policy(text: str) -> Policy:
+def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"policy file is not valid TOML: {error}") from None
-    version = _text(data, "version", "top level")
+        raise PolicyError(f"{source} is not valid TOML: {error}") from None
+    check = _Checker(text, source)
+    version = check.text(data, "version", "version")
     offices = {}
     for code in OFFICE_CODES:
         table = data.get("offices", {}).get(code)
         if not isinstance(table, dict):
-            raise PolicyError(f"[offices.{code}] is missing")
-        offices[code] = Office(code, _text(table, "name", f"[offices.{code}]"), _text(table, "handles", f"[offices.{code}]"))
-    concerns = _choices(data, "concerns")
+            check.fail("is missing", f"[offices.{code}]")
+        offices[code] = Office(code, check.text(table, "name", f"[offices.{code}]"), check.text(table, "handles", f"[offices.{code}]"))
+    concerns = check.choices(data, "concerns")
     if tuple(c.id for c in concerns) != CONCERN_IDS:
-        raise PolicyError(f"[[concerns]]: the ids must be exactly {', '.join(CONCERN_IDS)}, in that order")
+        check.fail(f"the ids must be exactly {', '.join(CONCERN_IDS)}, in that order", "[[concerns]]")
     routing = {}
     for concern in CONCERN_IDS:
         targets = data.get("routing", {}).get(concern)
         if not isinstance(targets, list) or not targets or any(t not in offices for t in targets):
-            raise PolicyError(f"[routing] {concern}: must list one or more of {', '.join(OFFICE_CODES)}")
+            check.fail(f"must list one or more of {', '.join(OFFICE_CODES)}", "[routing]", key=concern)
         routing[concern] = tuple(targets)
     kinds = []
     for n, item in enumerate(data.get("misconduct_kinds") or [], 1):
-        where = f"[[misconduct_kinds]] entry {n}"
+        header = "[[misconduct_kinds]]"
         examples = item.get("examples", [])
         if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
-            raise PolicyError(f"{where}: `examples` must be a list of strings")
-        kinds.append(MisconductKind(_text(item, "id", where), _text(item, "label", where),
-                                    _text(item, "description", where), tuple(e.strip() for e in examples),
-                                    _text(item, "source", where, required=False)))
+            check.fail("`examples` must be a list of strings", header, n, "examples")
+        kinds.append(MisconductKind(check.text(item, "id", header, n), check.text(item, "label", header, n),
+                                    check.text(item, "description", header, n), tuple(e.strip() for e in examples),
+                                    check.text(item, "source", header, n, required=False)))
     if not kinds or len({k.id for k in kinds}) != len(kinds):
-        raise PolicyError("[[misconduct_kinds]]: at least one entry, and ids must be unique")
+        check.fail("at least one entry, and ids must be unique", "[[misconduct_kinds]]")
+    deadlines_table = data.get("deadlines")
+    if not isinstance(deadlines_table, dict):
+        check.fail("is missing", "[deadlines]")
+    deadlines = Deadlines(**{key: check.integer(deadlines_table, key, "[deadlines]", minimum=1 if key != "due_soon_days" else 0)
+                             for key in DEADLINE_KEYS})
+    onward = check.choices(data, "onward_referrals", with_kind=True)
+    for n, choice in enumerate(onward, 1):
+        if choice.kind not in ("safety_risk", "welfare", "elsewhere"):
+            check.fail("`kind` must be safety_risk, welfare or elsewhere", "[[onward_referrals]]", n, "kind")
     return Policy(
         version=version,
         offices=offices,
         concerns=concerns,
         routing=routing,
         misconduct_kinds=tuple(kinds),
-        protected_activities=_choices(data, "protected_activities"),
-        adverse_actions=_choices(data, "adverse_actions"),
-        regions=_choices(data, "regions"),
+        protected_activities=check.choices(data, "protected_activities"),
+        adverse_actions=check.choices(data, "adverse_actions"),
+        regions=check.choices(data, "regions"),
+        lifecycles={code: _lifecycle(check, data, code) for code in OFFICE_CODES},
+        deadlines=deadlines,
+        protective_measures=check.choices(data, "protective_measures"),
+        onward_referrals=onward,
+        retention_closed_case_days=check.integer(data.get("retention") or {}, "closed_case_days", "[retention]", minimum=1),
+        small_cell_threshold=check.integer(data.get("statistics") or {}, "small_cell_threshold", "[statistics]", minimum=2),
     )
+
+
+def shipped_policy_text() -> str:
+    return resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=4)
 def load_policy(path: str | None = None) -> Policy:
-    """The policy in `path`, or the one shipped with the package."""
+    """The policy in `path` (an organization's own file), or the one shipped with the package."""
     if path:
-        text = Path(path).read_text(encoding="utf-8")
-    else:
-        text = resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
-    return parse_policy(text)
+        return parse_policy(Path(path).read_text(encoding="utf-8"), str(path))
+    return parse_policy(shipped_policy_text())

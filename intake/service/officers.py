@@ -1,16 +1,13 @@
-"""What officers do, and how they come to be officers.
+"""Officers: how they come to be (enrolment, the key ceremony) and how they log in.
 
-An officer's session holds their office's private key (unlocked at login with their
-password), so every case wrapped to that office opens for them and no other does.
-ECO officers get 404 on an OIG case not by a permission check alone: their session has
-no key that opens it.
+An officer's session holds their office's private key, unlocked at login with their
+password, so every case wrapped to that office opens for them and no other does
+(casework.py).
 """
 
-import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import case as sql_case
 from sqlmodel import Session, select
 
 from crypto import (
@@ -19,20 +16,15 @@ from crypto import (
     generate_keypair,
     generate_recovery_key,
     lock_officer_key,
-    open_record,
     unlock_officer_key,
-    unwrap_case_key,
     unwrap_office_key,
     wrap_office_key,
 )
 
-from ..store import Case, CaseKeyWrap, Office, Officer, transaction
+from ..store import Office, Officer, transaction
 from . import audit, sessions
 from .context import Context
-from .errors import AuthenticationFailed, Conflict, NotFound
-from . import attachments
-from .attachments import FileView, PendingFile
-from .reporting import MessageView, add_message, clean_message, read_messages
+from .errors import AuthenticationFailed
 
 OFFICER = "officer"
 LOGIN_FAILED = "The username or password is not right."
@@ -45,28 +37,6 @@ class OfficerSession:
     username: str
     office: str
     office_key: bytes
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    id: str
-    office: str
-    status: str
-    received_on: str
-    unread: bool
-
-
-@dataclass(frozen=True)
-class CaseDetail:
-    id: str
-    office: str
-    status: str
-    received_on: str
-    acknowledged_on: str | None
-    description: str
-    answers: dict
-    messages: tuple[MessageView, ...]
-    files: tuple[FileView, ...]
 
 
 @dataclass(frozen=True)
@@ -171,79 +141,3 @@ def log_out(ctx: Context, token: str | None) -> None:
     sessions.end(ctx, token)
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "logout", officer.officer_id)
-
-
-def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
-    """The cases wrapped to the officer's office: unread first, then newest first."""
-    with Session(ctx.engine) as db:
-        rows = db.exec(
-            select(Case)
-            .join(CaseKeyWrap, CaseKeyWrap.case_id == Case.id)
-            .where(CaseKeyWrap.holder == f"office:{officer.office}")
-            .order_by(sql_case((Case.unread == True, 0), else_=1), Case.received_on.desc(), Case.id)  # noqa: E712
-        ).all()
-    return [InboxRow(c.id, c.office, c.status, c.received_on.isoformat(), c.unread) for c in rows]
-
-
-def _case_key(db: Session, officer: OfficerSession, case_id: str) -> tuple[Case, bytes]:
-    wrap = db.get(CaseKeyWrap, (case_id, f"office:{officer.office}")) if isinstance(case_id, str) else None
-    case = db.get(Case, case_id) if wrap else None
-    if wrap is None or case is None:
-        raise NotFound("no such case in your office")
-    try:
-        return case, unwrap_case_key(officer.office_key, wrap.wrap, case_id)
-    except CryptoError:
-        raise NotFound("no such case in your office") from None
-
-
-def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
-    """The decrypted case; marks it read and records the opening in the audit log."""
-    with transaction(ctx.engine) as db:
-        case, key = _case_key(db, officer, case_id)
-        messages, files = read_messages(db, case.id, key)
-        detail = CaseDetail(
-            id=case.id,
-            office=case.office,
-            status=case.status,
-            received_on=case.received_on.isoformat(),
-            acknowledged_on=case.acknowledged_on.isoformat() if case.acknowledged_on else None,
-            description=open_record(key, case.report, case.id, "report", case.id).decode("utf-8"),
-            answers=json.loads(open_record(key, case.answers, case.id, "answers", case.id)),
-            messages=messages,
-            files=files,
-        )
-        case.unread = False
-        db.add(case)
-        audit.record(ctx, db, "case opened", officer.officer_id, case.id)
-    return detail
-
-
-def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, files: list[PendingFile] = ()) -> str:
-    """An officer's message (and files, such as a form to fill) to the reporter."""
-    text = clean_message(body, bool(files))
-    with transaction(ctx.engine) as db:
-        case, key = _case_key(db, officer, case_id)
-        message_id = add_message(db, ctx, case.id, key, OFFICER, text, officer.officer_id, files)
-        audit.record(ctx, db, "reply", officer.officer_id, case.id, message=message_id)
-    return message_id
-
-
-def acknowledge(ctx: Context, officer: OfficerSession, case_id: str) -> None:
-    """Tell the reporter the report was received and is being looked at."""
-    with transaction(ctx.engine) as db:
-        case, _ = _case_key(db, officer, case_id)
-        if case.status != "received":
-            raise Conflict(f"the case is already {case.status}")
-        case.status = "acknowledged"
-        case.acknowledged_on = ctx.today()
-        db.add(case)
-        audit.record(ctx, db, "status changed", officer.officer_id, case.id, to="acknowledged")
-
-
-def open_file(ctx: Context, officer: OfficerSession, case_id: str, file_id: str):
-    """(FileView, plaintext iterator) of a case's file; the download is audit-logged."""
-    with transaction(ctx.engine) as db:
-        case, key = _case_key(db, officer, case_id)
-        view, content = attachments.open_file(ctx, db, case.id, key, file_id)
-        audit.record(ctx, db, "file downloaded", officer.officer_id, case.id, file=view.id)
-    return view, content

@@ -1,26 +1,27 @@
-"""What a reporter does: file a report, open the case room, read and write messages.
+"""What a reporter does: file a report, open the case room, read and write, answer a
+request for consent.
 
-A report is sealed under a fresh case key per office; the case key is wrapped to the
-office and to the reporter's passphrase-derived public key. After this function returns,
-the server keeps no key that opens the report: only an officer of the office, or the
-passphrase, can.
+A report is sealed under a fresh case key per routed office; the case key is wrapped
+to the office and to the reporter's passphrase-derived public key. After `file_report`
+returns, the server keeps no key that opens the report: only an officer of the office,
+or the passphrase, can.
 """
 
 import json
-import secrets
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from crypto import derive_reporter_secrets, generate_passphrase, lookup_digest, new_key, open_record, seal_record, unwrap_case_key, wrap_case_key
+from crypto import derive_reporter_secrets, generate_passphrase, lookup_digest, new_key, seal_record, unwrap_case_key, wrap_case_key
 from crypto.errors import CryptoError
-from policies import MAX_MESSAGE_CHARS, InvalidReport, ReportInput, clean_text, route
+from policies import ReportInput, route
 
-from ..store import Case, CaseKeyWrap, Message, Office, transaction
+from ..store import Case, CaseKeyWrap, Handling, Office, transaction
 from . import attachments, sessions
 from .attachments import FileView, PendingFile
+from .casefiles import HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
 from .context import Context
-from .errors import AuthenticationFailed, NotFound
+from .errors import AuthenticationFailed, Conflict, NotFound
 
 REPORTER = "reporter"
 WRONG_PASSPHRASE = "No case room opens with this passphrase. Check each word and try again."
@@ -39,27 +40,22 @@ class FiledReport:
 
 
 @dataclass(frozen=True)
-class MessageView:
-    id: str
-    author: str
-    body: str
-    sent_on: str
-    files: tuple[FileView, ...] = ()
-
-
-@dataclass(frozen=True)
 class CaseRoomCase:
     id: str
     office: str
-    status: str
     received_on: str
+    handlings: tuple[HandlingView, ...]
     messages: tuple[MessageView, ...]
     files: tuple[FileView, ...] = ()
 
+    @property
+    def status(self) -> str:
+        """The routed office's status (the API's `status`)."""
+        return next(h.status for h in self.handlings if h.office == self.office)
 
-def new_id(prefix: str) -> str:
-    """A case or message id: unguessable, short enough to read over the phone."""
-    return f"{prefix}-{secrets.token_hex(5).upper()}"
+    @property
+    def consent_requested(self) -> bool:
+        return any(h.consent == "requested" for h in self.handlings)
 
 
 def file_report(ctx: Context, report: ReportInput, files: list[PendingFile] = ()) -> FiledReport:
@@ -84,13 +80,14 @@ def file_report(ctx: Context, report: ReportInput, files: list[PendingFile] = ()
                 office=code,
                 report_id=report_id,
                 lookup=lookup,
-                status="received",
                 policy_version=ctx.policy.version,
                 received_on=ctx.today(),
                 report=seal_record(case_key, report.description.encode("utf-8"), case_id, "report", case_id),
                 answers=seal_record(case_key, json.dumps(report.answers()).encode("utf-8"), case_id, "answers", case_id),
             ))
             db.flush()
+            db.add(Handling(case_id=case_id, office=code, status=ctx.policy.lifecycles[code].initial,
+                            policy_version=ctx.policy.version, opened_on=ctx.today()))
             db.add(CaseKeyWrap(case_id=case_id, holder=f"office:{code}", wrap=wrap_case_key(case_key, office.public_key, case_id)))
             db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER, wrap=wrap_case_key(case_key, reporter.public_key, case_id)))
             attachments.attach(db, case_id, case_key, None, list(files))
@@ -128,20 +125,14 @@ def _case_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
     return {case_id: bytes.fromhex(key) for case_id, key in payload["cases"].items()}
 
 
-def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[MessageView, ...], tuple[FileView, ...]]:
-    """Every message of a case, oldest first, decrypted with its files; and the report's own files."""
-    rows = db.exec(select(Message).where(Message.case_id == case_id).order_by(Message.number)).all()
-    files = attachments.files_by_message(db, case_id, case_key)
-    messages = tuple(
-        MessageView(m.id, m.author, open_record(case_key, m.body, case_id, "message", m.id).decode("utf-8"), m.sent_on.isoformat(),
-                    tuple(files.get(m.id, ())))
-        for m in rows
-    )
-    return messages, tuple(files.get(None, ()))
+def check_access(ctx: Context, token: str | None, case_id: str) -> None:
+    """Raise unless this session may write to `case_id` (checked before taking an upload)."""
+    if case_id not in _case_keys(ctx, token):
+        raise NotFound("no such case in this case room")
 
 
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
-    """Everything the reporter may see: each case of the report, its status and messages."""
+    """Everything the reporter may see: each case of the report, where each office stands, the messages."""
     keys = _case_keys(ctx, token)
     out = []
     with Session(ctx.engine) as db:
@@ -150,59 +141,45 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
             if case is None:
                 continue
             messages, files = read_messages(db, case_id, key)
-            out.append(CaseRoomCase(case.id, case.office, case.status, case.received_on.isoformat(), messages, files))
+            views = tuple(view_handling(ctx, h) for h in handlings(db, case_id))
+            out.append(CaseRoomCase(case.id, case.office, case.received_on.isoformat(), views, messages, files))
     return tuple(out)
 
 
-def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author: str, body: str,
-                officer_id: str | None = None, files: list[PendingFile] = ()) -> str:
-    """Seal and store one message with its files; the caller's transaction commits it."""
-    message_id = new_id("M")
-    attachments.attach(db, case_id, case_key, message_id, list(files))
-    db.add(Message(
-        id=message_id,
-        case_id=case_id,
-        author=author,
-        officer_id=officer_id,
-        sent_on=ctx.today(),
-        body=seal_record(case_key, body.encode("utf-8"), case_id, "message", message_id),
-    ))
-    return message_id
-
-
-def clean_message(body: object, has_files: bool = False) -> str:
-    """The message text, or InvalidReport. A message may be empty only if it carries files."""
-    errors: dict[str, str] = {}
-    text = clean_text(body, MAX_MESSAGE_CHARS, "body", errors, required=not has_files)
-    if errors:
-        raise InvalidReport(errors)
-    return text
-
-
-def check_access(ctx: Context, token: str | None, case_id: str) -> None:
-    """Raise unless this session may write to `case_id` (checked before taking an upload)."""
-    if case_id not in _case_keys(ctx, token):
-        raise NotFound("no such case in this case room")
-
-
 def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object, files: list[PendingFile] = ()) -> str:
-    """A reporter's message (and files) to the office handling `case_id`."""
+    """A reporter's message (and files) to the offices handling `case_id`."""
     keys = _case_keys(ctx, token)
     if case_id not in keys:
         raise NotFound("no such case in this case room")
     text = clean_message(body, bool(files))
     with transaction(ctx.engine) as db:
-        case = db.get(Case, case_id)
-        if case is None:
+        if db.get(Case, case_id) is None:
             raise NotFound("no such case in this case room")
         message_id = add_message(db, ctx, case_id, keys[case_id], REPORTER, text, files=files)
-        case.unread = True
-        db.add(case)
+        for handling in handlings(db, case_id):
+            handling.unread = True
+            db.add(handling)
     return message_id
 
 
-def leave_case_room(ctx: Context, token: str | None) -> None:
-    sessions.end(ctx, token)
+def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object) -> str:
+    """The complainant's answer to ECO's request to share the complaint with OIG (Charter 4.8)."""
+    keys = _case_keys(ctx, token)
+    if case_id not in keys:
+        raise NotFound("no such case in this case room")
+    if not isinstance(agree, bool):
+        raise Conflict("answer the request with yes or no")
+    with transaction(ctx.engine) as db:
+        handling = db.get(Handling, (case_id, "ECO"))
+        if handling is None or handling.consent not in ("requested", "given", "refused") or ctx.policy.lifecycles["ECO"].is_closed(handling.status):
+            raise Conflict("No one has asked for your consent on this case.")
+        handling.consent = "given" if agree else "refused"
+        handling.consent_on = ctx.today()
+        handling.unread = True
+        db.add(handling)
+    # Not audit-logged: the audit log times entries to the second, and reporters' acts
+    # are kept at day precision. The referral's entry records the consent it relied on.
+    return handling.consent
 
 
 def open_file(ctx: Context, token: str | None, case_id: str, file_id: str):
@@ -212,3 +189,7 @@ def open_file(ctx: Context, token: str | None, case_id: str, file_id: str):
         raise NotFound("no such case in this case room")
     with Session(ctx.engine) as db:
         return attachments.open_file(ctx, db, case_id, keys[case_id], file_id)
+
+
+def leave_case_room(ctx: Context, token: str | None) -> None:
+    sessions.end(ctx, token)

@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from policies import validate_report
 
-from ..service import officers, reporting
+from ..service import casework, officers, reporting
+from ..service.casefiles import HandlingView
 from ..service.attachments import FileView, discard
 from .downloads import download
 from .errors import BadRequest
@@ -72,6 +73,20 @@ def file_json(view: FileView) -> dict:
     return {"id": view.id, "name": view.name, "size": view.size, "metadata_removed": view.cleaned}
 
 
+def handling_json(view: HandlingView) -> dict:
+    return {
+        "office": view.office, "status": view.status, "label": view.label, "opened_on": view.opened_on,
+        "acknowledged_on": view.acknowledged_on, "closed": view.closed, "consent": view.consent,
+        "deadlines": [{"name": d.name, "due_on": d.due_on.isoformat(), "met_on": d.met_on.isoformat() if d.met_on else None,
+                       "state": d.state} for d in view.deadlines],
+    }
+
+
+def message_json(message) -> dict:
+    return {"id": message.id, "author": message.author, "office": message.office, "body": message.body,
+            "sent_on": message.sent_on, "files": [file_json(f) for f in message.files]}
+
+
 def bearer(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
@@ -126,9 +141,10 @@ async def caseroom(request: Request) -> Response:
     cases = await run_in_threadpool(reporting.case_room, request.app.state.ctx, bearer(request))
     return JSONResponse({"cases": [
         {"id": c.id, "office": c.office, "status": c.status, "received_on": c.received_on,
+         "handlings": [dict(handling_json(h), reporter_text=h.reporter_text) for h in c.handlings],
+         "consent_requested": c.consent_requested,
          "files": [file_json(f) for f in c.files],
-         "messages": [{"id": m.id, "author": m.author, "body": m.body, "sent_on": m.sent_on, "files": [file_json(f) for f in m.files]}
-                      for m in c.messages]}
+         "messages": [message_json(m) for m in c.messages]}
         for c in cases
     ]})
 
@@ -140,6 +156,13 @@ async def caseroom_write(request: Request) -> Response:
     message_id = await with_files(request, upload, reporting.reporter_writes, ctx, bearer(request), case_id, data.get("body"))
     return JSONResponse({"id": message_id, "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files]},
                         status_code=201)
+
+
+async def caseroom_consent(request: Request) -> Response:
+    data = await read_json(request)
+    answer = await run_in_threadpool(reporting.answer_consent, request.app.state.ctx, bearer(request),
+                                     request.path_params["case_id"], data.get("referral"))
+    return JSONResponse({"consent": answer})
 
 
 async def caseroom_file(request: Request) -> Response:
@@ -165,39 +188,75 @@ async def officer_logout(request: Request) -> Response:
 
 async def officer_cases(request: Request) -> Response:
     officer = await _officer(request)
-    rows = await run_in_threadpool(officers.inbox, request.app.state.ctx, officer)
-    return JSONResponse({"cases": [asdict(r) for r in rows]})
+    rows = await run_in_threadpool(casework.inbox, request.app.state.ctx, officer)
+    return JSONResponse({"cases": [
+        {"id": r.id, "office": r.office, "status": r.status, "received_on": r.received_on, "unread": r.unread,
+         "flag": r.flag, "next_due": r.next_due} for r in rows]})
 
 
 async def officer_case(request: Request) -> Response:
     officer = await _officer(request)
-    detail = await run_in_threadpool(officers.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
-    document = asdict(detail)
-    document["files"] = [file_json(f) for f in detail.files]
-    for message, original in zip(document["messages"], detail.messages):
-        message["files"] = [file_json(f) for f in original.files]
-    return JSONResponse(document)
+    detail = await run_in_threadpool(casework.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
+    return JSONResponse({
+        "id": detail.id, "office": detail.office, "status": detail.status, "received_on": detail.received_on,
+        "acknowledged_on": detail.acknowledged_on, "description": detail.description, "answers": detail.answers,
+        "handling": handling_json(detail.handling), "other_handlings": [handling_json(h) for h in detail.other_handlings],
+        "allowed_transitions": [state for state, _, via in detail.allowed if not via],
+        "actions": [asdict(a) for a in detail.actions],
+        "files": [file_json(f) for f in detail.files],
+        "messages": [message_json(m) for m in detail.messages],
+    })
 
 
 async def officer_write(request: Request) -> Response:
     officer = await _officer(request)
     data, upload = await read_json_and_files(request, "message")
-    message_id = await with_files(request, upload, officers.reply, request.app.state.ctx, officer, request.path_params["case_id"], data.get("body"))
+    message_id = await with_files(request, upload, casework.reply, request.app.state.ctx, officer, request.path_params["case_id"], data.get("body"))
     return JSONResponse({"id": message_id, "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files]},
                         status_code=201)
 
 
 async def officer_file(request: Request) -> Response:
     officer = await _officer(request)
-    view, content = await run_in_threadpool(officers.open_file, request.app.state.ctx, officer,
+    view, content = await run_in_threadpool(casework.open_file, request.app.state.ctx, officer,
                                             request.path_params["case_id"], request.path_params["file_id"])
     return download(view, content)
 
 
-async def officer_acknowledge(request: Request) -> Response:
+async def officer_transition(request: Request) -> Response:
     officer = await _officer(request)
-    await run_in_threadpool(officers.acknowledge, request.app.state.ctx, officer, request.path_params["case_id"])
-    return JSONResponse({"id": request.path_params["case_id"], "status": "acknowledged"})
+    data = await read_json(request)
+    view = await run_in_threadpool(casework.transition, request.app.state.ctx, officer, request.path_params["case_id"],
+                                   data.get("to"), data.get("note"))
+    return JSONResponse(handling_json(view))
+
+
+async def officer_referral(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    view = await run_in_threadpool(casework.refer, request.app.state.ctx, officer, request.path_params["case_id"],
+                                   data.get("to"), data.get("reason"))
+    return JSONResponse(handling_json(view))
+
+
+async def officer_consent_request(request: Request) -> Response:
+    officer = await _officer(request)
+    await run_in_threadpool(casework.request_consent, request.app.state.ctx, officer, request.path_params["case_id"])
+    return JSONResponse({"consent": "requested"})
+
+
+async def officer_action(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    action_id = await run_in_threadpool(casework.record_action, request.app.state.ctx, officer, request.path_params["case_id"],
+                                        data.get("kind"), data.get("item"), data.get("note", ""))
+    return JSONResponse({"id": action_id}, status_code=201)
+
+
+async def officer_warning(request: Request) -> Response:
+    officer = await _officer(request)
+    await run_in_threadpool(casework.warn_of_abandonment, request.app.state.ctx, officer, request.path_params["case_id"])
+    return JSONResponse({"warned": True})
 
 
 async def openapi(request: Request) -> Response:
@@ -213,11 +272,16 @@ routes = [
     Route("/caseroom", caseroom, methods=["GET"]),
     Route("/caseroom/cases/{case_id}/messages", caseroom_write, methods=["POST"]),
     Route("/caseroom/cases/{case_id}/files/{file_id}", caseroom_file, methods=["GET"]),
+    Route("/caseroom/cases/{case_id}/consent", caseroom_consent, methods=["POST"]),
     Route("/officer/session", officer_login, methods=["POST"]),
     Route("/officer/session", officer_logout, methods=["DELETE"]),
     Route("/officer/cases", officer_cases, methods=["GET"]),
     Route("/officer/cases/{case_id}", officer_case, methods=["GET"]),
     Route("/officer/cases/{case_id}/messages", officer_write, methods=["POST"]),
     Route("/officer/cases/{case_id}/files/{file_id}", officer_file, methods=["GET"]),
-    Route("/officer/cases/{case_id}/acknowledge", officer_acknowledge, methods=["POST"]),
+    Route("/officer/cases/{case_id}/transitions", officer_transition, methods=["POST"]),
+    Route("/officer/cases/{case_id}/referral", officer_referral, methods=["POST"]),
+    Route("/officer/cases/{case_id}/consent-request", officer_consent_request, methods=["POST"]),
+    Route("/officer/cases/{case_id}/actions", officer_action, methods=["POST"]),
+    Route("/officer/cases/{case_id}/abandonment-warning", officer_warning, methods=["POST"]),
 ]

@@ -49,7 +49,8 @@ async def on_unauthenticated(request: Request, error: AuthenticationFailed) -> R
 
 
 async def on_conflict(request: Request, error: Conflict) -> Response:
-    return error_response(request, 409, str(error))
+    allowed = getattr(error, "allowed", None)
+    return error_response(request, 409, str(error), **({"allowed": list(allowed)} if allowed is not None else {}))
 
 
 async def on_busy(request: Request, error: Busy) -> Response:

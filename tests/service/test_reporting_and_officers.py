@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from crypto import CryptoError, generate_passphrase, open_record, unwrap_case_key, unwrap_office_key, unlock_officer_key, derive_password_key
-from intake.service import audit, officers, reporting
+from intake.service import audit, casework, officers, reporting
 from intake.service.errors import AuthenticationFailed, Conflict, NotFound
 from intake.store import Case, CaseKeyWrap, Message, Officer, WebSession
 from policies import InvalidReport, validate_report
@@ -21,16 +21,16 @@ def test_retaliation_goes_to_eco_and_the_reporter_reads_the_reply(ctx):
     filed = file(ctx, ["retaliation"], "My supervisor cancelled my contract after I spoke to OIG.")
     assert [c.office for c in filed.cases] == ["ECO"]
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
-    assert [row.id for row in officers.inbox(ctx, eco)] == [filed.cases[0].id]
-    detail = officers.open_case(ctx, eco, filed.cases[0].id)
+    assert [row.id for row in casework.inbox(ctx, eco)] == [filed.cases[0].id]
+    detail = casework.open_case(ctx, eco, filed.cases[0].id)
     assert detail.description == "My supervisor cancelled my contract after I spoke to OIG."
-    officers.reply(ctx, eco, detail.id, "Thank you. Are you safe at work?")
+    casework.reply(ctx, eco, detail.id, "Thank you. Are you safe at work?")
 
     token = reporting.open_case_room(ctx, filed.passphrase)
     (case,) = reporting.case_room(ctx, token)
     assert [(m.author, m.body) for m in case.messages] == [("officer", "Thank you. Are you safe at work?")]
     reporting.reporter_writes(ctx, token, case.id, "Yes, for now.")
-    assert [m.body for m in officers.open_case(ctx, eco, case.id).messages] == ["Thank you. Are you safe at work?", "Yes, for now."]
+    assert [m.body for m in casework.open_case(ctx, eco, case.id).messages] == ["Thank you. Are you safe at work?", "Yes, for now."]
 
 
 def test_both_makes_two_linked_cases_under_one_passphrase(ctx):
@@ -75,11 +75,11 @@ def test_eco_officer_cannot_open_an_oig_case_even_with_the_database(ctx):
     filed = file(ctx, ["misconduct"], "OIG-only allegation")
     case_id = filed.cases[0].id
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
-    assert officers.inbox(ctx, eco) == []
+    assert casework.inbox(ctx, eco) == []
     with pytest.raises(NotFound):
-        officers.open_case(ctx, eco, case_id)
+        casework.open_case(ctx, eco, case_id)
     with pytest.raises(NotFound):
-        officers.reply(ctx, eco, case_id, "hello")
+        casework.reply(ctx, eco, case_id, "hello")
 
     # Given the whole database and their own password, the ECO officer holds no key for it.
     with Session(ctx.engine) as db:
@@ -109,20 +109,20 @@ def test_officer_login_failures_look_alike(ctx):
 def test_acknowledge_once(ctx):
     filed = file(ctx, ["retaliation"])
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
-    officers.acknowledge(ctx, eco, filed.cases[0].id)
+    casework.acknowledge(ctx, eco, filed.cases[0].id)
     assert reporting.case_room(ctx, reporting.open_case_room(ctx, filed.passphrase))[0].status == "acknowledged"
     with pytest.raises(Conflict):
-        officers.acknowledge(ctx, eco, filed.cases[0].id)
+        casework.acknowledge(ctx, eco, filed.cases[0].id)
 
 
 def test_unread_cases_come_first(ctx):
     first, second = file(ctx, ["misconduct"]), file(ctx, ["misconduct"])
     oig = officers.current(ctx, officer_token(ctx, "oig-1"))
-    officers.open_case(ctx, oig, second.cases[0].id)
-    assert [r.id for r in officers.inbox(ctx, oig)] == [first.cases[0].id, second.cases[0].id]
-    officers.open_case(ctx, oig, first.cases[0].id)
+    casework.open_case(ctx, oig, second.cases[0].id)
+    assert [r.id for r in casework.inbox(ctx, oig)] == [first.cases[0].id, second.cases[0].id]
+    casework.open_case(ctx, oig, first.cases[0].id)
     reporting.reporter_writes(ctx, reporting.open_case_room(ctx, second.passphrase), second.cases[0].id, "news")
-    assert [(r.id, r.unread) for r in officers.inbox(ctx, oig)][0] == (second.cases[0].id, True)
+    assert [(r.id, r.unread) for r in casework.inbox(ctx, oig)][0] == (second.cases[0].id, True)
 
 
 def test_empty_or_oversized_messages_are_refused_and_nothing_is_stored(ctx):
@@ -167,9 +167,9 @@ def test_a_session_token_cannot_be_forged_or_swapped(ctx):
 def test_officer_actions_are_audited_without_reporter_data(ctx):
     filed = file(ctx, ["retaliation"], "unique-report-text-7731")
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
-    officers.open_case(ctx, eco, filed.cases[0].id)
-    officers.reply(ctx, eco, filed.cases[0].id, "unique-reply-text-4410")
-    officers.acknowledge(ctx, eco, filed.cases[0].id)
+    casework.open_case(ctx, eco, filed.cases[0].id)
+    casework.reply(ctx, eco, filed.cases[0].id, "unique-reply-text-4410")
+    casework.acknowledge(ctx, eco, filed.cases[0].id)
     actions = [(e["action"], e["case"]) for e in audit.entries(ctx.engine) if e["officer"] == eco.officer_id]
     assert actions == [("office founded", None), ("login", None), ("case opened", filed.cases[0].id), ("reply", filed.cases[0].id), ("status changed", filed.cases[0].id)]
     dump = repr(audit.entries(ctx.engine))
@@ -182,7 +182,7 @@ def test_key_ceremony_adds_an_officer_who_can_read_the_office_cases(ctx):
     enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-2", "a brand new long password")
     assert len(enrolment.recovery_key.replace("-", "")) == 52
     eco2 = officers.current(ctx, officers.log_in(ctx, "eco-2", "a brand new long password"))
-    assert officers.open_case(ctx, eco2, filed.cases[0].id).description == "for the new officer"
+    assert casework.open_case(ctx, eco2, filed.cases[0].id).description == "for the new officer"
     with pytest.raises(AuthenticationFailed):
         officers.add_officer(ctx, "eco-1", "not the password", "eco-3", "another long password")
     with pytest.raises(ValueError):

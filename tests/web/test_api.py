@@ -23,7 +23,7 @@ def test_report_reply_and_read_back(client):
     assert case["description"] == "I was moved after the audit."
     assert case["answers"]["protected_activity"] == "cooperated_audit_investigation"
     assert client.post(f"/api/v1/officer/cases/{case_id}/messages", json={"body": "We received it."}, headers=eco).status_code == 201
-    assert client.post(f"/api/v1/officer/cases/{case_id}/acknowledge", headers=eco).status_code == 200
+    assert client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": "acknowledged"}, headers=eco).status_code == 200
 
     reporter = caseroom_login(client, filed["passphrase"])
     room = client.get("/api/v1/caseroom", headers=reporter).json()

@@ -43,7 +43,7 @@ def test_reporter_and_officer_walk_through(client):
     case_id = re.search(r'href="/officer/cases/([A-Z0-9-]+)"', inbox.text).group(1)
     case = client.get(f"/officer/cases/{case_id}")
     assert "Retaliation after audit" in case.text and "Middle East" in case.text
-    client.post(f"/officer/cases/{case_id}/acknowledge")
+    client.post(f"/officer/cases/{case_id}/transitions", data={"to": "acknowledged"})
     client.post(f"/officer/cases/{case_id}/messages", data={"body": "Please tell us more."})
     client.post("/officer/logout")
     assert client.get("/officer", follow_redirects=False).status_code == 303

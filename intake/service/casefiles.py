@@ -1,0 +1,130 @@
+"""What reporters and officers both read of a case: messages, files, each office's handling.
+
+Shared by reporting.py (the reporter's side) and officers.py / casework.py (the
+offices' side), so both show a case the same way.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from crypto import open_record, seal_record
+from policies import MAX_MESSAGE_CHARS, InvalidReport, clean_text
+from policies.deadlines import Deadline, HandlingFacts, deadlines
+
+from ..store import Handling, Message
+from . import attachments
+from .attachments import FileView, PendingFile
+from .context import Context
+
+REPORTER_DEADLINE_TEXT = {
+    "acknowledgement": "an acknowledgement of your report",
+    "first_response": "a first answer from the office",
+    "preliminary_assessment": "the result of the preliminary assessment",
+    "feedback": "news on your case",
+}
+
+
+def new_id(prefix: str) -> str:
+    """A case, message or record id: unguessable, short enough to read over the phone."""
+    return f"{prefix}-{secrets.token_hex(5).upper()}"
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: str
+    author: str
+    body: str
+    sent_on: str
+    files: tuple[FileView, ...] = ()
+    office: str | None = None
+
+
+@dataclass(frozen=True)
+class HandlingView:
+    """One office's handling of a case, as both sides may see it."""
+
+    office: str
+    status: str
+    label: str
+    reporter_text: str
+    opened_on: str
+    acknowledged_on: str | None
+    closed: bool
+    consent: str | None
+    deadlines: tuple[Deadline, ...]
+
+    def expectations(self) -> list[tuple[str, str]]:
+        """(what, by when) the reporter can expect next, from the pending deadlines."""
+        return [(REPORTER_DEADLINE_TEXT[d.name], d.due_on.isoformat()) for d in self.deadlines if d.pending]
+
+
+def facts(handling: Handling, ctx: Context) -> HandlingFacts:
+    return HandlingFacts(
+        office=handling.office,
+        opened_on=handling.opened_on,
+        closed=ctx.policy.lifecycles[handling.office].is_closed(handling.status),
+        acknowledged_on=handling.acknowledged_on,
+        first_response_on=handling.first_response_on,
+        assessment_concluded_on=handling.assessment_concluded_on,
+        last_feedback_on=handling.last_feedback_on,
+    )
+
+
+def view_handling(ctx: Context, handling: Handling) -> HandlingView:
+    state = ctx.policy.lifecycles[handling.office].states[handling.status]
+    return HandlingView(
+        office=handling.office,
+        status=handling.status,
+        label=state.label,
+        reporter_text=state.reporter,
+        opened_on=handling.opened_on.isoformat(),
+        acknowledged_on=handling.acknowledged_on.isoformat() if handling.acknowledged_on else None,
+        closed=state.closed,
+        consent=handling.consent,
+        deadlines=tuple(deadlines(ctx.policy, facts(handling, ctx), ctx.today())),
+    )
+
+
+def handlings(db: Session, case_id: str) -> list[Handling]:
+    """The offices handling a case, in the order they received it."""
+    return list(db.exec(select(Handling).where(Handling.case_id == case_id).order_by(Handling.opened_on, Handling.office)).all())
+
+
+def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[MessageView, ...], tuple[FileView, ...]]:
+    """Every message of a case, oldest first, decrypted with its files; and the report's own files."""
+    rows = db.exec(select(Message).where(Message.case_id == case_id).order_by(Message.number)).all()
+    files = attachments.files_by_message(db, case_id, case_key)
+    messages = tuple(
+        MessageView(m.id, m.author, open_record(case_key, m.body, case_id, "message", m.id).decode("utf-8"), m.sent_on.isoformat(),
+                    tuple(files.get(m.id, ())), m.office)
+        for m in rows
+    )
+    return messages, tuple(files.get(None, ()))
+
+
+def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author: str, body: str,
+                office: str | None = None, officer_id: str | None = None, files: list[PendingFile] = ()) -> str:
+    """Seal and store one message with its files; the caller's transaction commits it."""
+    message_id = new_id("M")
+    attachments.attach(db, case_id, case_key, message_id, list(files))
+    db.add(Message(
+        id=message_id,
+        case_id=case_id,
+        author=author,
+        office=office,
+        officer_id=officer_id,
+        sent_on=ctx.today(),
+        body=seal_record(case_key, body.encode("utf-8"), case_id, "message", message_id),
+    ))
+    return message_id
+
+
+def clean_message(body: object, has_files: bool = False) -> str:
+    """The message text, or InvalidReport. A message may be empty only if it carries files."""
+    errors: dict[str, str] = {}
+    text = clean_text(body, MAX_MESSAGE_CHARS, "body", errors, required=not has_files)
+    if errors:
+        raise InvalidReport(errors)
+    return text
