@@ -8,6 +8,7 @@ import secrets
 import sys
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
+from policies import PolicyError, load_policy
 
 from .service import audit, officers
 from .service.context import Context
@@ -141,6 +142,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings.from_env(args.data_dir, args.database_url)
+    try:
+        load_policy(settings.policy_file)
+    except (PolicyError, OSError) as error:
+        print(f"intake: the policy cannot be used, nothing was started.\n{error}", file=sys.stderr)
+        return 2
     return args.run(settings, args)
 
 

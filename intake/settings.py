@@ -93,6 +93,7 @@ class Settings:
     max_report_bytes: int = 2 * GiB
     max_files_per_message: int = 20
     max_clean_bytes: int = 256 * MiB
+    policy_file: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
@@ -109,6 +110,7 @@ class Settings:
             max_report_bytes=int(env.get("INTAKE_MAX_REPORT_MIB") or 2048) * MiB,
             max_files_per_message=int(env.get("INTAKE_MAX_FILES_PER_MESSAGE") or 20),
             max_clean_bytes=int(env.get("INTAKE_MAX_CLEAN_MIB") or 256) * MiB,
+            policy_file=env.get("INTAKE_POLICY_FILE") or None,
         )
 
     @property

@@ -74,3 +74,19 @@ def test_officer_add_key_ceremony(tmp_path):
     with serving(data, SQLITE_ONLY) as base:
         assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-2", "password": "a new long officer password"}).status_code == 201
         assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-3", "password": "another long password"}).status_code == 401
+
+
+def test_a_broken_policy_file_stops_start_up_naming_the_line(tmp_path):
+    from policies.model import shipped_policy_text
+
+    init_demo(tmp_path / "var", SQLITE_ONLY)
+    broken = tmp_path / "policy.toml"
+    text = shipped_policy_text().replace("acknowledgement_days = 7", "acknowledgement_days = -7")
+    broken.write_text(text)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("acknowledgement_days"))
+    refused = intake("--data-dir", str(tmp_path / "var"), "serve", env={**SQLITE_ONLY, "INTAKE_POLICY_FILE": str(broken)}, check=False)
+    assert refused.returncode == 2
+    assert f"line {line}" in refused.stderr and "acknowledgement_days" in refused.stderr
+    broken.write_text(shipped_policy_text().replace("[deadlines]", "[deadlines"))
+    refused = intake("--data-dir", str(tmp_path / "var"), "audit", "verify", env={**SQLITE_ONLY, "INTAKE_POLICY_FILE": str(broken)}, check=False)
+    assert refused.returncode == 2 and "line" in refused.stderr

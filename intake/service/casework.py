@@ -312,7 +312,7 @@ def record_action(ctx: Context, officer: OfficerSession, case_id: str, kind: obj
         if ctx.policy.lifecycles["ECO"].is_closed(handling.status):
             raise Conflict("The case is closed.")
         action_id = _add_action(db, case.id, key, officer.office, ctx.today(), kind, item, note_text)
-        audit.record(ctx, db, "action recorded", officer.officer_id, case.id, action=action_id)
+        audit.record(ctx, db, "action recorded", officer.officer_id, case.id, record=action_id)
     return action_id
 
 

@@ -60,7 +60,7 @@ class Context:
             settings=settings,
             instance=settings.load_instance(),
             engine=make_engine(settings.database_url),
-            policy=load_policy(),
+            policy=load_policy(settings.policy_file),
             gate=Argon2Gate(settings.argon2_concurrency, settings.argon2_wait_seconds),
             blobs=BlobStore(settings.blob_dir),
         )
