@@ -10,7 +10,7 @@ import sys
 from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
 
-from .service import audit, officers
+from .service import audit, officers, retention
 from .service.context import Context
 from .settings import Instance, Settings
 from .store import create_schema, make_engine
@@ -106,6 +106,16 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    done = retention.purge(ctx, dry_run=args.dry_run)
+    verb = "would purge" if args.dry_run else "purged"
+    for candidate in done:
+        print(f"{verb} {candidate.case_id} (closed on {candidate.closed_on})")
+    print(f"{len(done)} case(s) {verb}; retention is {ctx.policy.retention_closed_case_days} days after closing.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="intake", description=__doc__)
     top.add_argument("--data-dir", help="instance directory (default: $INTAKE_DATA_DIR or ./var)")
@@ -131,6 +141,10 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--username", required=True, help="the new officer's username")
     add.add_argument("--password-stdin", action="store_true", help="read the sponsor's then the new password from standard input")
     add.set_defaults(run=cmd_officer_add)
+
+    purge = commands.add_parser("purge", help="crypto-shred cases closed longer than the retention period")
+    purge.add_argument("--dry-run", action="store_true", help="list what would be purged, change nothing")
+    purge.set_defaults(run=cmd_purge)
 
     audit_cmd = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit_cmd.add_parser("verify", help="check the hash chain and signed checkpoints")

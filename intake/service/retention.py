@@ -1,0 +1,78 @@
+"""Retention: crypto-shredding cases that have been closed longer than the policy keeps them.
+
+A purge removes every wrapped copy of the case key, every sealed record, the messages,
+the files and their blobs, and the offices' handling of the case; with the keys gone,
+any byte left behind on a disk or in a backup is noise. The audit log keeps a
+"case purged" entry (the chain is never rewritten).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, delete, select
+
+from ..store import Attachment, Case, CaseAction, CaseKeyWrap, Handling, Message, transaction
+from . import audit
+from .context import Context
+
+
+@dataclass(frozen=True)
+class PurgeCandidate:
+    case_id: str
+    closed_on: dt.date
+
+
+def due_for_purge(ctx: Context) -> list[PurgeCandidate]:
+    """Cases every handling office has closed, the last of them more than the retention period ago."""
+    cutoff = ctx.today() - dt.timedelta(days=ctx.policy.retention_closed_case_days)
+    out = []
+    with Session(ctx.engine) as db:
+        for case_id in db.exec(select(Case.id)).all():
+            rows = db.exec(select(Handling).where(Handling.case_id == case_id)).all()
+            if rows and all(ctx.policy.lifecycles[h.office].is_closed(h.status) and h.closed_on for h in rows):
+                closed_on = max(h.closed_on for h in rows)
+                if closed_on < cutoff:
+                    out.append(PurgeCandidate(case_id, closed_on))
+    return out
+
+
+def purge_case(ctx: Context, case_id: str) -> None:
+    """Remove one case for good, in one transaction, then the blobs only it used."""
+    with transaction(ctx.engine) as db:
+        blob_ids = set(db.exec(select(Attachment.blob_id).where(Attachment.case_id == case_id)).all())
+        for table in (CaseAction, Attachment, Message, CaseKeyWrap, Handling):
+            db.exec(delete(table).where(table.case_id == case_id))
+        db.exec(delete(Case).where(Case.id == case_id))
+        still_used = set(db.exec(select(Attachment.blob_id).where(Attachment.blob_id.in_(blob_ids))).all()) if blob_ids else set()
+        audit.record(ctx, db, "case purged", None, case_id)
+    for blob_id in blob_ids - still_used:
+        ctx.blobs.delete(blob_id)
+
+
+def purge(ctx: Context, dry_run: bool = False) -> list[PurgeCandidate]:
+    """Purge every case past retention; returns what was (or, dry, would be) purged."""
+    candidates = due_for_purge(ctx)
+    if dry_run or not candidates:
+        return candidates
+    for candidate in candidates:
+        purge_case(ctx, candidate.case_id)
+    _compact(ctx)
+    return candidates
+
+
+def _compact(ctx: Context) -> None:
+    """Ask the database to let go of the deleted rows' pages as well."""
+    if ctx.engine.dialect.name == "sqlite":
+        # Outside any transaction (the engine begins every transaction IMMEDIATE).
+        raw = ctx.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return
+    with ctx.engine.connect() as connection:
+        if ctx.engine.dialect.name == "postgresql":
+            tables = ", ".join(t.__tablename__ for t in (Case, Handling, CaseKeyWrap, Message, Attachment, CaseAction))
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"VACUUM {tables}")
+
+

@@ -1,0 +1,60 @@
+"""Retention: a purged case is gone for everyone, and the audit chain still verifies."""
+
+import datetime as dt
+import os
+
+import pytest
+
+from intake.service import audit, casework, officers, reporting, retention
+from intake.service.errors import AuthenticationFailed, NotFound
+from policies import validate_report
+from sqlmodel import Session, select
+
+from intake.store import Attachment, Case, CaseKeyWrap
+from ..helpers import officer_token
+from ..test_nothing_readable_at_rest import stored_bytes
+from .test_casework import Clock
+
+
+@pytest.fixture
+def clock(ctx):
+    ctx.now = Clock(dt.datetime(2020, 1, 6, 10, 0, tzinfo=dt.timezone.utc))
+    return ctx.now
+
+
+def test_purge_crypto_shreds_old_closed_cases_only(ctx, clock, tmp_path, client):
+    from ..files import report_upload
+
+    body, headers = report_upload([("evidence.bin", os.urandom(70_000))], concerns=("misconduct",), description="to be purged")
+    filed = client.post("/api/v1/reports", content=body, headers=headers).json()
+    old_id, passphrase = filed["cases"][0]["id"], filed["passphrase"]
+    keep = reporting.file_report(ctx, validate_report(ctx.policy, ["misconduct"], "still open", {}))
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    for state in ["acknowledged", "intake_assessment", "closed_at_intake"]:
+        casework.transition(ctx, oig, old_id, state)
+    with Session(ctx.engine) as db:
+        case = db.get(Case, old_id)
+        sealed = [case.report, case.answers] + [w.wrap for w in db.exec(select(CaseKeyWrap).where(CaseKeyWrap.case_id == old_id)).all()]
+        blob_ids = [a.blob_id for a in db.exec(select(Attachment).where(Attachment.case_id == old_id)).all()]
+    assert blob_ids and all(ctx.blobs.exists(b) for b in blob_ids)
+
+    clock.advance(ctx.policy.retention_closed_case_days)
+    assert retention.purge(ctx) == []  # not yet: exactly the retention period
+    clock.advance(1)
+    assert [c.case_id for c in retention.purge(ctx, dry_run=True)] == [old_id]
+    assert [c.case_id for c in retention.purge(ctx)] == [old_id]
+
+    with pytest.raises(AuthenticationFailed):
+        reporting.open_case_room(ctx, passphrase)
+    with pytest.raises(NotFound):
+        casework.open_case(ctx, oig, old_id)
+    assert [r.id for r in casework.inbox(ctx, oig)] == [keep.cases[0].id]
+    assert not any(ctx.blobs.exists(b) for b in blob_ids)
+    # Raw bytes of the SQLite file and WAL (secure_delete, WAL truncated), or PostgreSQL's dump (bytea as hex).
+    for where, data in stored_bytes(ctx, tmp_path):
+        for blob in sealed:
+            assert blob[1:40] not in data and blob[1:40].hex().encode() not in data, f"sealed bytes of the purged case remain in {where}"
+    entries = audit.entries(ctx.engine)
+    assert entries[-1]["action"] == "case purged" and entries[-1]["case"] == old_id
+    assert audit.verify(ctx.engine, ctx.instance)[0] == len(entries)
+    assert reporting.case_room(ctx, reporting.open_case_room(ctx, keep.passphrase))[0].id == keep.cases[0].id
