@@ -116,6 +116,29 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .annual_report import write_report
+    from .service import statistics
+
+    ctx = Context.from_settings(settings)
+    password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
+    try:
+        officer = officers.current(ctx, officers.log_in(ctx, args.username, password))
+    except officers.AuthenticationFailed as refused:
+        print(f"not unlocked: {refused}", file=sys.stderr)
+        return 1
+    try:
+        figures = statistics.eco_annual_figures(ctx, officer, args.year)
+    except statistics.Conflict as refused:
+        print(str(refused), file=sys.stderr)
+        return 1
+    for path in write_report(figures, Path(args.out)):
+        print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="intake", description=__doc__)
     top.add_argument("--data-dir", help="instance directory (default: $INTAKE_DATA_DIR or ./var)")
@@ -145,6 +168,13 @@ def parser() -> argparse.ArgumentParser:
     purge = commands.add_parser("purge", help="crypto-shred cases closed longer than the retention period")
     purge.add_argument("--dry-run", action="store_true", help="list what would be purged, change nothing")
     purge.set_defaults(run=cmd_purge)
+
+    report = commands.add_parser("report", help="ECO annual-report figures for a year (an ECO officer unlocks)")
+    report.add_argument("--year", type=int, required=True)
+    report.add_argument("--username", required=True, help="an ECO officer, who unlocks with their password")
+    report.add_argument("--password-stdin", action="store_true")
+    report.add_argument("--out", default="annual-report", help="directory to write report.html, figures.csv and charts into")
+    report.set_defaults(run=cmd_report)
 
     audit_cmd = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit_cmd.add_parser("verify", help="check the hash chain and signed checkpoints")

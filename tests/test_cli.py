@@ -90,3 +90,17 @@ def test_a_broken_policy_file_stops_start_up_naming_the_line(tmp_path):
     broken.write_text(shipped_policy_text().replace("[deadlines]", "[deadlines"))
     refused = intake("--data-dir", str(tmp_path / "var"), "audit", "verify", env={**SQLITE_ONLY, "INTAKE_POLICY_FILE": str(broken)}, check=False)
     assert refused.returncode == 2 and "line" in refused.stderr
+
+
+def test_report_and_purge_commands(tmp_path):
+    credentials = init_demo(tmp_path / "var", SQLITE_ONLY)
+    eco = next(o for o in credentials["officers"] if o["office"] == "ECO")
+    out = tmp_path / "annual"
+    done = intake("--data-dir", str(tmp_path / "var"), "report", "--year", "2026", "--username", eco["username"], "--password-stdin",
+                  "--out", str(out), env=SQLITE_ONLY, stdin=eco["password"] + "\n")
+    assert (out / "report.html").exists() and (out / "figures.csv").exists() and "report.html" in done.stdout
+    wrong = intake("--data-dir", str(tmp_path / "var"), "report", "--year", "2026", "--username", eco["username"], "--password-stdin",
+                   "--out", str(out), env=SQLITE_ONLY, stdin="not the password\n", check=False)
+    assert wrong.returncode == 1
+    purge = intake("--data-dir", str(tmp_path / "var"), "purge", "--dry-run", env=SQLITE_ONLY)
+    assert "0 case(s) would purge" in purge.stdout

@@ -27,3 +27,8 @@ def render(request: Request, template: str, status_code: int = 200, headers: dic
               "total_mib": ctx.settings.max_report_bytes // 2**20}
     page = _env.get_template(template).render(request=request, policy=ctx.policy, limits=limits, **context)
     return HTMLResponse(page, status_code=status_code, headers=headers)
+
+
+def render_document(template: str, **context: Any) -> str:
+    """A standalone HTML document (the annual report), escaped like every page."""
+    return _env.get_template(template).render(**context)
