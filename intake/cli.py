@@ -13,7 +13,7 @@ from policies import PolicyError, load_policy
 from .service import audit, officers, retention
 from .service.context import Context
 from .settings import Instance, Settings
-from .store import create_schema, make_engine
+from .store import make_engine, migrate, schema_revision
 
 DEMO_WARNING = "DEMO ONLY: these credentials are for trying the service out. Never use a demo instance for real reports."
 
@@ -36,7 +36,7 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         print(f"WARNING: Argon2 t={argon2.time_cost}, m={argon2.memory_kib} KiB is weaker than the production default "
               f"(t={PRODUCTION_ARGON2.time_cost}, m={PRODUCTION_ARGON2.memory_kib} KiB). Use it for tests only.", file=sys.stderr)
     settings.write_instance(Instance.create(argon2))
-    create_schema(make_engine(settings.database_url))
+    migrate(make_engine(settings.database_url))
     ctx = Context.from_settings(settings)
     credentials = []
     for code in ("ECO", "OIG"):
@@ -62,6 +62,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     settings.load_instance()
+    current, head = schema_revision(make_engine(settings.database_url))
+    if current != head:
+        print(f"The database is at revision {current}, this code needs {head}: run `intake migrate` first.", file=sys.stderr)
+        return 1
     os.environ["INTAKE_DATA_DIR"] = str(settings.data_dir)
     os.environ["INTAKE_DATABASE_URL"] = settings.database_url
     print(f"Serving on http://{args.host}:{args.port}/ (officers: /officer)", flush=True)
@@ -103,6 +107,14 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     print(f"audit log intact: {last} entries, head {last}:{digest.hex()}")
     print(f"instance audit verify key: {ctx.instance.audit_verify_key.hex()}")
     print("Keep the head off this server; pass it to --expect next time to detect entries removed since.")
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    before, head = schema_revision(engine)
+    migrate(engine, args.revision)
+    print(f"database migrated from {before or 'empty'} to {schema_revision(engine)[0]} (head is {head})")
     return 0
 
 
@@ -164,6 +176,10 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--username", required=True, help="the new officer's username")
     add.add_argument("--password-stdin", action="store_true", help="read the sponsor's then the new password from standard input")
     add.set_defaults(run=cmd_officer_add)
+
+    migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    migrate_cmd.add_argument("--revision", default="head")
+    migrate_cmd.set_defaults(run=cmd_migrate)
 
     purge = commands.add_parser("purge", help="crypto-shred cases closed longer than the retention period")
     purge.add_argument("--dry-run", action="store_true", help="list what would be purged, change nothing")

@@ -181,21 +181,81 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, foreign_keys: bool = True) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
+def _migration_engine(engine: Engine) -> Engine:
+    """For SQLite, an engine with foreign keys off: Alembic alters a SQLite table by copying
+    and dropping it, which referencing tables would otherwise forbid. Checked after."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    migration = create_engine(engine.url, hide_parameters=True, connect_args={"check_same_thread": False})
+    event.listen(migration, "connect", lambda conn, record: _sqlite_pragmas(conn, record, foreign_keys=False))
+    return migration
+
+
 def create_schema(engine: Engine) -> None:
+    """Tables straight from the models, for tests; real databases are made by `migrate`."""
     SQLModel.metadata.create_all(engine)
 
 
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "intake:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to `revision` with the Alembic migrations in intake/migrations."""
+    from alembic import command
+
+    _run(engine, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    _run(engine, lambda config: command.downgrade(config, revision))
+
+
+def _run(engine: Engine, step) -> None:
+    migration = _migration_engine(engine)
+    try:
+        with migration.connect() as connection:
+            step(_alembic_config(connection))
+            connection.commit()
+            if migration.dialect.name == "sqlite" and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                raise RuntimeError("the migration left rows that break a foreign key")
+    finally:
+        if migration is not engine:
+            migration.dispose()
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """(the database's revision, the code's head revision)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
+    return current, head
+
+
 def drop_schema(engine: Engine) -> None:
+    """Every table, and Alembic's record of the revision (tests start from nothing)."""
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
 @contextmanager
