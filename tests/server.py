@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,11 +31,17 @@ def init_demo(data_dir: Path, env: dict | None = None, cheap: bool = True) -> di
     return json.loads((data_dir / "demo-credentials.json").read_text())
 
 
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen
+
+
 @contextmanager
-def serving(data_dir: Path, env: dict | None = None):
-    """`intake serve` on a free port; yields the base URL; stops the server after."""
+def server_process(data_dir: Path, env: dict | None = None, workers: int = 1):
+    """`intake serve` on a free port; yields a Server; stops (or reaps) the process after."""
     port = free_port()
-    process = subprocess.Popen([*INTAKE, "--data-dir", str(data_dir), "serve", "--port", str(port)],
+    process = subprocess.Popen([*INTAKE, "--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", str(workers)],
                                env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -47,10 +54,18 @@ def serving(data_dir: Path, env: dict | None = None):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"intake serve did not start: {process.stdout.read() if process.stdout else ''}")
                 time.sleep(0.2)
-        yield base
+        yield Server(base, process)
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def serving(data_dir: Path, env: dict | None = None):
+    """`intake serve` on a free port; yields the base URL."""
+    with server_process(data_dir, env) as server:
+        yield server.base
