@@ -19,6 +19,7 @@ from .kdf import (
     PRODUCTION_ARGON2,
     Argon2Params,
     ReporterSecrets,
+    derive_backup_key,
     derive_password_key,
     derive_reporter_secrets,
     lookup_digest,

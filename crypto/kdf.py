@@ -100,3 +100,10 @@ def derive_password_key(password: str, salt: bytes, params: Argon2Params) -> byt
     if len(salt) != INSTANCE_SALT_BYTES:
         raise ValueError("a password salt is 16 bytes")
     return argon2id(password.encode("utf-8"), salt, params)
+
+
+def derive_backup_key(passphrase: str, salt: bytes, params: Argon2Params) -> bytes:
+    """An operator's backup passphrase -> the key of an encrypted backup archive."""
+    if len(salt) != INSTANCE_SALT_BYTES:
+        raise ValueError("a backup salt is 16 bytes")
+    return argon2id(passphrase.encode("utf-8"), salt, params)

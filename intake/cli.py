@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import sys
+from pathlib import Path
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
@@ -118,6 +119,38 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_passphrase(args: argparse.Namespace, confirm: bool) -> str:
+    passphrase = _read_secret("Backup passphrase (16 characters or more): ", args.passphrase_stdin)
+    if confirm and not args.passphrase_stdin and getpass.getpass("Again: ") != passphrase:
+        raise SystemExit("the passphrases differ")
+    return passphrase
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from .service import backup
+
+    ctx = Context.from_settings(settings)
+    try:
+        counts = backup.write_backup(ctx, Path(args.out), _backup_passphrase(args, confirm=True))
+    except (backup.BackupError, FileExistsError) as refused:
+        print(f"no backup written: {refused}", file=sys.stderr)
+        return 1
+    print(f"encrypted backup written to {args.out}: {counts['rows']} rows, {counts['blobs']} blobs")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from .service import backup
+
+    try:
+        counts = backup.restore_backup(settings, Path(args.source), _backup_passphrase(args, confirm=False))
+    except backup.BackupError as refused:
+        print(f"not restored: {refused}", file=sys.stderr)
+        return 1
+    print(f"restored into {settings.data_dir}: {counts['rows']} rows, {counts['blobs']} blobs (schema {counts['revision']}, now at head)")
+    return 0
+
+
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     done = retention.purge(ctx, dry_run=args.dry_run)
@@ -180,6 +213,16 @@ def parser() -> argparse.ArgumentParser:
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     migrate_cmd.add_argument("--revision", default="head")
     migrate_cmd.set_defaults(run=cmd_migrate)
+
+    backup_cmd = commands.add_parser("backup", help="write one encrypted archive of the database, blobs and instance secrets")
+    backup_cmd.add_argument("--out", required=True)
+    backup_cmd.add_argument("--passphrase-stdin", action="store_true")
+    backup_cmd.set_defaults(run=cmd_backup)
+
+    restore_cmd = commands.add_parser("restore", help="restore an encrypted archive into an empty instance")
+    restore_cmd.add_argument("--in", dest="source", required=True)
+    restore_cmd.add_argument("--passphrase-stdin", action="store_true")
+    restore_cmd.set_defaults(run=cmd_restore)
 
     purge = commands.add_parser("purge", help="crypto-shred cases closed longer than the retention period")
     purge.add_argument("--dry-run", action="store_true", help="list what would be purged, change nothing")
