@@ -1,0 +1,104 @@
+"""deploy/: the configurations checked by the real tools where Debian has them (tor, nginx,
+systemd-analyze), and the promises in them that a tool cannot see checked by reading."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from intake.settings import Settings
+from intake.web.limits import DEFAULT_BODY_LIMIT
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+REQUIRED = os.environ.get("INTAKE_REQUIRE_DEPLOY_TOOLS") == "1"
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    if path is None:
+        if REQUIRED:
+            pytest.fail(f"{name} is required here (apt-get install {name})")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+@pytest.mark.parametrize("torrc", ["tor/torrc", "container/torrc-compose"])
+def test_torrc_verifies_with_tor(tmp_path, torrc):
+    text = (DEPLOY / torrc).read_text()
+    for needed in ["HiddenServicePoWDefensesEnabled 1", "SafeLogging 1", "HiddenServiceVersion 3", "SocksPort 0"]:
+        assert needed in text
+    data, service = tmp_path / "tor", tmp_path / "tor" / "intake"
+    service.mkdir(parents=True, mode=0o700)
+    data.chmod(0o700)
+    local = text.replace("DataDirectory /var/lib/tor", f"DataDirectory {data}").replace("HiddenServiceDir /var/lib/tor/intake", f"HiddenServiceDir {service}")
+    (tmp_path / "torrc").write_text(local)
+    done = subprocess.run([tool("tor"), "--verify-config", "-f", str(tmp_path / "torrc")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Configuration was valid" in done.stdout
+
+
+def test_nginx_config_passes_nginx_t(tmp_path):
+    nginx = tool("nginx")
+    site = (DEPLOY / "nginx" / "intake.conf").read_text()
+    assert "access_log off;" in site and "proxy_request_buffering off;" in site and "proxy_buffering off;" in site
+    assert "Onion-Location" in site and "X-Forwarded-For \"\"" in site
+    limits = [int(m) for m in re.findall(r"client_max_body_size (\d+)m;", site)]
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://")
+    assert min(limits) * 2**20 >= DEFAULT_BODY_LIMIT
+    assert max(limits) * 2**20 >= settings.max_report_bytes + 2 * 2**20
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=report.example.org",
+                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")], check=True, capture_output=True)
+    site = site.replace("/etc/ssl/intake/", f"{tmp_path}/").replace("/var/log/nginx/intake-error.log", str(tmp_path / "error.log"))
+    (tmp_path / "intake.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(f"""
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{}}
+http {{
+    client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy; fastcgi_temp_path {tmp_path}/fcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
+    access_log off;
+    include {tmp_path}/intake.conf;
+}}
+""")
+    done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "syntax is ok" in done.stderr
+
+
+def test_systemd_unit_verifies_and_is_hardened(tmp_path):
+    unit = (DEPLOY / "systemd" / "intake.service").read_text()
+    for option in ["NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "CapabilityBoundingSet=", "User=intake",
+                   "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service"]:
+        assert option in unit
+    assert "--access-log" not in unit
+    analyze = tool("systemd-analyze")
+    local = unit.replace("/opt/intake/.venv/bin/intake", shutil.which("true"))
+    (tmp_path / "intake.service").write_text(local)
+    done = subprocess.run([analyze, "verify", str(tmp_path / "intake.service")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and (done.stdout + done.stderr).strip() == "", done.stdout + done.stderr
+    # The same check notices a misspelt option, so silence above means something.
+    (tmp_path / "broken.service").write_text(local.replace("ProtectSystem=strict", "ProtectSystem=sideways"))
+    broken = subprocess.run([analyze, "verify", str(tmp_path / "broken.service")], capture_output=True, text=True, timeout=60)
+    assert "sideways" in broken.stdout + broken.stderr
+
+
+def test_container_runs_as_non_root_on_a_read_only_root():
+    dockerfile = (DEPLOY / "container" / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
+    assert users and users[-1] not in ("root", "0")
+    assert not re.search(r"^ADD\s+https?://", dockerfile, re.MULTILINE)
+    assert "--access-log" not in dockerfile
+    compose = yaml.safe_load((DEPLOY / "container" / "compose.yaml").read_text())
+    app = compose["services"]["app"]
+    assert app["read_only"] is True and app["user"] == "intake" and app["cap_drop"] == ["ALL"]
+    assert any(mount.startswith("/dev/shm") for mount in app["tmpfs"])
+    assert "ports" not in app, "the app must be reachable only through the onion service"
+    assert compose["networks"]["internal"]["internal"] is True
+    assert set(compose["services"]) == {"app", "db", "tor"}
+    address = app["networks"]["internal"]["ipv4_address"]
+    assert f"HiddenServicePort 80 {address}:8000" in (DEPLOY / "container" / "torrc-compose").read_text()
