@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test system-deps bench-crypto bench-upload vectors clean
+.PHONY: run test system-deps bench-crypto bench-upload bench-load soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ bench-crypto: $(VENV)/.installed
 
 bench-upload: $(VENV)/.installed
 	$(PY) loadtests/bench_upload.py
+
+bench-load: $(VENV)/.installed
+	$(PY) loadtests/bench_load.py
+
+soak: $(VENV)/.installed
+	$(PY) loadtests/soak.py
 
 vectors: $(VENV)/.installed
 	$(PY) tests/vectors/generate.py

@@ -84,9 +84,10 @@ def resume(ctx: Context, token: str | None, kind: str) -> dict:
                 payload = json.loads(open_sealed(key, row.payload, "session", kind, digest.hex()))
             except CryptoError:
                 raise AuthenticationFailed("not logged in") from None
-            row.idle_until = min(row.expires_at, _coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)))
-            db.add(row)
-            _purge_expired(db, now)
+            idle_until = min(row.expires_at, _coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)))
+            if idle_until != row.idle_until:  # coarse times change at most every 10 minutes
+                row.idle_until = idle_until
+                db.add(row)
     if expired:
         raise AuthenticationFailed("your session has ended; please log in again")
     return payload

@@ -1,0 +1,129 @@
+"""Load benchmark: the server on PostgreSQL under locust, against the Argon2 bound.
+
+Run: make bench-load   (or: .venv/bin/python loadtests/bench_load.py [--seconds 30] [--users 8])
+
+Starts `intake serve` on a fresh demo instance in a PostgreSQL database of its own
+(production Argon2 parameters), measures seconds per Argon2 call at those parameters in
+this same run, then runs locust headless in three phases: reporters filing, reporters
+coming back with their passphrases, and a mix with officers triaging. Prints, per phase,
+submissions/s, case-room logins/s, p50/p95 latency, errors, the server's peak RSS, and the
+Argon2 bound (cores / seconds per call) with the ratio achieved / bound.
+"""
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from crypto import derive_reporter_secrets, generate_passphrase  # noqa: E402
+from intake.settings import Settings  # noqa: E402
+from intake.store import drop_schema, make_engine  # noqa: E402
+from tests.server import init_demo, server_process  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    drop_schema(engine)
+    engine.dispose()
+    return url
+
+
+def argon2_seconds(data_dir: Path, calls: int = 6) -> float:
+    instance = Settings(data_dir=data_dir, database_url="sqlite://").load_instance()
+    phrase, times = generate_passphrase(), []
+    for _ in range(calls):
+        start = time.perf_counter()
+        derive_reporter_secrets(phrase, instance.instance_salt, instance.argon2)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def server_pids(parent: int) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    return [parent, *map(int, children)]
+
+
+def locust(base: str, users: int, seconds: int, classes: list[str], env: dict, prefix: Path) -> dict:
+    subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
+                    "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base, "--csv", str(prefix),
+                    "--exit-code-on-error", "0", *classes],
+                   env={**os.environ, **env}, check=True, capture_output=True, text=True)
+    rows = {}
+    with open(f"{prefix}_stats.csv", newline="") as stats:
+        for row in csv.DictReader(stats):
+            rows[row["Name"]] = row
+    return rows
+
+
+def summarize(phase: str, rows: dict, seconds: int, bound: float, rss: float) -> list[str]:
+    def count(*names):
+        return sum(int(rows[n]["Request Count"]) for n in names if n in rows)
+
+    submissions = count("file report", "file report with file") / seconds
+    logins = count("case room login") / seconds
+    total = rows["Aggregated"]
+    errors = int(total["Failure Count"])
+    argon2_rate = submissions + logins
+    return [f"{phase:<12}{submissions:>10.1f}{logins:>10.1f}{float(total['50%']):>9.0f}{float(total['95%']):>9.0f}{errors:>8}"
+            f"{rss:>10.0f}{bound:>9.1f}{argon2_rate / bound:>8.2f}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--argon2-concurrency", type=int, default=(os.cpu_count() or 1) + 1,
+                        help="Argon2 calls at once in the server (default cores + 1: one is always ready when another core frees up)")
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    url = fresh_database(args.admin_url, "intake_bench")
+    env = {"INTAKE_DATABASE_URL": url, "INTAKE_ARGON2_WAIT_SECONDS": "30", "INTAKE_ARGON2_CONCURRENCY": str(args.argon2_concurrency)}
+    lines = [f"{'phase':<12}{'submit/s':>10}{'login/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'peak MiB':>10}{'bound/s':>9}{'ratio':>8}"]
+    with tempfile.TemporaryDirectory(prefix="intake-load-") as tmp:
+        tmp = Path(tmp)
+        credentials = {o["office"]: o for o in init_demo(tmp / "var", env, cheap=False)["officers"]}
+        per_call = argon2_seconds(tmp / "var")
+        bound = cores / per_call
+        recorded = tmp / "passphrases.txt"
+        with server_process(tmp / "var", env, workers=args.workers) as server:
+            pids = server_pids(server.process.pid)
+            phases = [
+                ("submissions", ["SubmittingReporter"], {"LOCUST_RECORD": str(recorded)}),
+                ("logins", ["ReturningReporter"], {"LOCUST_PASSPHRASES": str(recorded)}),
+                ("mixed", ["SubmittingReporter", "ReturningReporter", "TriagingOfficer"],
+                 {"LOCUST_PASSPHRASES": str(recorded), "LOCUST_OFFICER": f"{credentials['OIG']['username']}:{credentials['OIG']['password']}"}),
+            ]
+            for name, classes, phase_env in phases:
+                rows = locust(server.base, args.users, args.seconds, classes, phase_env, tmp / name)
+                lines += summarize(name, rows, args.seconds, bound, peak_rss_mib(pids))
+    print(f"Argon2id at the instance parameters: {per_call:.3f} s a call; bound = {cores} cores / {per_call:.3f} s = {bound:.1f} calls/s")
+    print("\n".join(lines))
+    print("ratio = (submissions + case-room logins) per second / bound; peak = VmHWM of the server processes")
+
+
+if __name__ == "__main__":
+    main()
