@@ -7,6 +7,7 @@ any byte left behind on a disk or in a backup is noise. The audit log keeps a
 """
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from sqlmodel import Session, delete, select
@@ -49,9 +50,25 @@ def purge_case(ctx: Context, case_id: str) -> None:
         ctx.blobs.delete(blob_id)
 
 
+def sweep_orphan_blobs(ctx: Context, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Remove blobs no case refers to: left by a process killed mid-upload, or between writing
+    a blob and committing its case. Only old ones, so no upload in progress is touched."""
+    cutoff = time.time() - older_than.total_seconds()
+    with Session(ctx.engine) as db:
+        referenced = set(db.exec(select(Attachment.blob_id)).all())
+    removed = 0
+    for path in ctx.blobs.root.rglob("*"):
+        if path.is_file() and path.stat().st_mtime < cutoff and (path.parent.name == "partial" or path.name not in referenced):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def purge(ctx: Context, dry_run: bool = False) -> list[PurgeCandidate]:
-    """Purge every case past retention; returns what was (or, dry, would be) purged."""
+    """Purge every case past retention, and orphaned blobs; returns the cases (or, dry, would be) purged."""
     candidates = due_for_purge(ctx)
+    if not dry_run:
+        sweep_orphan_blobs(ctx)
     if dry_run or not candidates:
         return candidates
     for candidate in candidates:

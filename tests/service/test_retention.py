@@ -58,3 +58,25 @@ def test_purge_crypto_shreds_old_closed_cases_only(ctx, clock, tmp_path, client)
     assert entries[-1]["action"] == "case purged" and entries[-1]["case"] == old_id
     assert audit.verify(ctx.engine, ctx.instance)[0] == len(entries)
     assert reporting.case_room(ctx, reporting.open_case_room(ctx, keep.passphrase))[0].id == keep.cases[0].id
+
+
+def test_orphaned_and_partial_blobs_are_swept_only_when_old(ctx, client):
+    import time as clock_time
+
+    from ..files import report_upload
+
+    body, headers = report_upload([("kept.bin", b"referenced")])
+    assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 201
+    (kept,) = [p for p in ctx.blobs.root.rglob("*") if p.is_file()]
+    orphan = ctx.blobs.path("ab" * 16)
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"x")
+    partial = ctx.blobs.root / "partial" / ("cd" * 16)
+    partial.write_bytes(b"y")
+    fresh = ctx.blobs.root / "partial" / ("ef" * 16)
+    fresh.write_bytes(b"z")
+    old = clock_time.time() - 2 * 86400
+    for path in (kept, orphan, partial):
+        os.utime(path, (old, old))
+    assert retention.sweep_orphan_blobs(ctx) == 2
+    assert kept.exists() and fresh.exists() and not orphan.exists() and not partial.exists()
