@@ -6,7 +6,7 @@ from starlette.responses import RedirectResponse, Response
 
 from intake.service import casework, officers
 from intake.service.attachments import discard
-from intake.service.errors import AuthenticationFailed
+from intake.service.errors import AuthenticationFailed, TooManyAttempts
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
 from intake.web.templating import render
@@ -41,9 +41,13 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await read_small_form(request)
     try:
-        token = await run_in_threadpool(officers.log_in, request.app.state.ctx, form.get("username", ""), form.get("password", ""))
+        token = await run_in_threadpool(officers.log_in, request.app.state.ctx, form.get("username", ""), form.get("password", ""),
+                                        form.get("code", ""))
     except AuthenticationFailed as failed:
         return render(request, "officer_login.html", status_code=401, officer=None, error=str(failed))
+    except TooManyAttempts as wait:
+        return render(request, "officer_login.html", status_code=429, officer=None, error=str(wait),
+                      headers={"Retry-After": str(wait.retry_after)})
     request.session.clear()
     request.session[SESSION_KEY] = token
     return RedirectResponse("/officer", status_code=303)

@@ -12,6 +12,7 @@ from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
 
 from .service import audit, officers, retention
+from .service.errors import AuthenticationFailed, Conflict, TooManyAttempts
 from .service.context import Context
 from .settings import Instance, Settings
 from .store import make_engine, migrate, schema_revision
@@ -47,9 +48,11 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
             username = input(f"Username of the first {code} officer: ").strip()
             password = _read_secret(f"Password for {username} (12 characters or more): ", args.password_stdin)
         enrolment = officers.found_office(ctx, code, username, password)
-        credentials.append({"office": code, "username": username, "password": password, "recovery_key": enrolment.recovery_key})
+        credentials.append({"office": code, "username": username, "password": password, "recovery_key": enrolment.recovery_key,
+                            "totp_secret": enrolment.totp_secret, "totp_uri": enrolment.totp_uri})
         if not args.demo:
-            print(f"{code}: officer {username} enrolled. Recovery key, shown once; write it down and store it offline:\n    {enrolment.recovery_key}")
+            print(f"{code}: officer {username} enrolled.")
+            _show_once(enrolment)
     if args.demo:
         path = settings.data_dir / "demo-credentials.json"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -84,17 +87,83 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_once(enrolment: officers.Enrolment) -> None:
+    print("Shown once; the officer keeps both, offline:")
+    print(f"  recovery key:             {enrolment.recovery_key}")
+    print(f"  authenticator (TOTP) URI: {enrolment.totp_uri}")
+
+
+REFUSALS = (ValueError, AuthenticationFailed, TooManyAttempts, Conflict)
+
+
+def _sponsor(args: argparse.Namespace) -> tuple[str, str]:
+    password = _read_secret(f"Password of {args.sponsor}: ", args.password_stdin)
+    return password, _read_secret(f"Authentication code of {args.sponsor}: ", args.password_stdin)
+
+
 def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
-    sponsor_password = _read_secret(f"Password of {args.sponsor}: ", args.password_stdin)
+    sponsor_password, sponsor_code = _sponsor(args)
     new_password = _read_secret(f"Password for the new officer {args.username}: ", args.password_stdin)
     try:
-        enrolment = officers.add_officer(ctx, args.sponsor, sponsor_password, args.username, new_password)
-    except (ValueError, officers.AuthenticationFailed) as refused:
+        enrolment = officers.add_officer(ctx, args.sponsor, sponsor_password, sponsor_code, args.username, new_password)
+    except REFUSALS as refused:
         print(f"not added: {refused}", file=sys.stderr)
         return 1
     print(f"{enrolment.username} is now a member of {enrolment.office}.")
-    print(f"Recovery key, shown once; write it down and store it offline:\n    {enrolment.recovery_key}")
+    _show_once(enrolment)
+    return 0
+
+
+def cmd_officer_password(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    password = _read_secret(f"Current password of {args.username}: ", args.password_stdin)
+    code = _read_secret("Authentication code: ", args.password_stdin)
+    new_password = _read_secret("New password: ", args.password_stdin)
+    try:
+        officers.change_password(ctx, args.username, password, code, new_password)
+    except REFUSALS as refused:
+        print(f"not changed: {refused}", file=sys.stderr)
+        return 1
+    print(f"Password of {args.username} changed; their other sessions have ended.")
+    return 0
+
+
+def cmd_officer_recover(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    recovery = _read_secret(f"Recovery key of {args.username}: ", args.password_stdin)
+    code = _read_secret("Authentication code: ", args.password_stdin)
+    new_password = _read_secret("New password: ", args.password_stdin)
+    try:
+        new_recovery = officers.recover(ctx, args.username, recovery, code, new_password)
+    except REFUSALS as refused:
+        print(f"not recovered: {refused}", file=sys.stderr)
+        return 1
+    print(f"New password set for {args.username}. The old recovery key no longer works; the new one, shown once:\n    {new_recovery}")
+    return 0
+
+
+def cmd_officer_disable(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    sponsor_password, sponsor_code = _sponsor(args)
+    try:
+        officers.disable(ctx, args.sponsor, sponsor_password, sponsor_code, args.username)
+    except REFUSALS as refused:
+        print(f"not disabled: {refused}", file=sys.stderr)
+        return 1
+    print(f"{args.username} is disabled: their office-key wrap is gone and their sessions have ended.")
+    return 0
+
+
+def cmd_officer_totp(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
+    try:
+        secret = officers.set_up_totp(ctx, args.username, password)
+    except REFUSALS as refused:
+        print(f"not set up: {refused}", file=sys.stderr)
+        return 1
+    print(f"Authenticator (TOTP) secret, shown once: {secret}")
     return 0
 
 
@@ -169,9 +238,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
     ctx = Context.from_settings(settings)
     password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
+    code = _read_secret("Authentication code: ", args.password_stdin)
     try:
-        officer = officers.current(ctx, officers.log_in(ctx, args.username, password))
-    except officers.AuthenticationFailed as refused:
+        officer = officers.current(ctx, officers.log_in(ctx, args.username, password, code))
+    except REFUSALS as refused:
         print(f"not unlocked: {refused}", file=sys.stderr)
         return 1
     try:
@@ -207,8 +277,21 @@ def parser() -> argparse.ArgumentParser:
     add = officer.add_parser("add", help="the key ceremony: a member wraps the office key for a new officer")
     add.add_argument("--sponsor", required=True, help="username of an existing member of the office")
     add.add_argument("--username", required=True, help="the new officer's username")
-    add.add_argument("--password-stdin", action="store_true", help="read the sponsor's then the new password from standard input")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the sponsor's password and code, then the new password, from standard input")
     add.set_defaults(run=cmd_officer_add)
+    for name, run, helptext, sponsor in [
+        ("password", cmd_officer_password, "change an officer's password (re-encrypts their private key)", False),
+        ("recover", cmd_officer_recover, "set a new password with the recovery key (and an authentication code)", False),
+        ("disable", cmd_officer_disable, "disable an officer of your office and remove their office-key wrap", True),
+        ("totp", cmd_officer_totp, "set up two-factor for an account made before it existed", False),
+    ]:
+        sub = officer.add_parser(name, help=helptext)
+        if sponsor:
+            sub.add_argument("--sponsor", required=True, help="your username (a member of the same office)")
+        sub.add_argument("--username", required=True)
+        sub.add_argument("--password-stdin", action="store_true", help="read the secrets asked for from standard input, one a line")
+        sub.set_defaults(run=run)
 
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     migrate_cmd.add_argument("--revision", default="head")

@@ -34,6 +34,14 @@ class Officer(SQLModel, table=True):
     key_by_recovery: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     office_key_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     active: bool = True
+    # Argon2id hash of the password (argon2-cffi's encoded form): checked before any key is touched.
+    password_hash: str | None = Field(default=None, max_length=255)
+    # The TOTP secret, sealed like the private key: under the password key and the recovery key.
+    totp_by_password: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    totp_by_recovery: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    last_totp_step: int | None = None  # a code is never accepted twice
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = None
 
 
 class Case(SQLModel, table=True):
@@ -137,6 +145,7 @@ class WebSession(SQLModel, table=True):
 
     id_digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
     kind: str = Field(max_length=10)
+    subject: str | None = Field(default=None, max_length=40, index=True)  # the officer; never a reporter
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     idle_until: dt.datetime
     expires_at: dt.datetime

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crypto import derive_reporter_secrets, generate_passphrase  # noqa: E402
 from intake.settings import Settings  # noqa: E402
 from intake.store import drop_schema, make_engine  # noqa: E402
-from tests.server import init_demo, server_process  # noqa: E402
+from tests.server import init_demo, officer_login, server_process  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -115,7 +115,8 @@ def main() -> None:
                 ("submissions", ["SubmittingReporter"], {"LOCUST_RECORD": str(recorded)}),
                 ("logins", ["ReturningReporter"], {"LOCUST_PASSPHRASES": str(recorded)}),
                 ("mixed", ["SubmittingReporter", "ReturningReporter", "TriagingOfficer"],
-                 {"LOCUST_PASSPHRASES": str(recorded), "LOCUST_OFFICER": f"{credentials['OIG']['username']}:{credentials['OIG']['password']}"}),
+                 {"LOCUST_PASSPHRASES": str(recorded),
+                  "LOCUST_OFFICER_TOKEN": officer_login(server.base, credentials["OIG"])["Authorization"].split()[1]}),
             ]
             for name, classes, phase_env in phases:
                 rows = locust(server.base, args.users, args.seconds, classes, phase_env, tmp / name)

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.server import init_demo, serving  # noqa: E402
+from tests.server import init_demo, officer_login, serving  # noqa: E402
 
 BOUNDARY = "benchboundary1f3e"
 PIECE = 1024 * 1024
@@ -77,8 +77,7 @@ def upload(base: str, mib: int) -> tuple[dict, float, str]:
 
 
 def download(base: str, officer: dict, case_id: str) -> tuple[float, str]:
-    token = httpx.post(base + "/api/v1/officer/session", json={"username": officer["username"], "password": officer["password"]}).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = officer_login(base, officer)
     (listed,) = httpx.get(f"{base}/api/v1/officer/cases/{case_id}", headers=headers).json()["files"]
     digest = hashlib.sha256()
     start = time.perf_counter()

@@ -5,8 +5,9 @@ two cores with the server, so it must cost little CPU) (run by loadtests/bench_l
 - SubmittingReporter: files reports, one in four with a small evidence file.
 - ReturningReporter: comes back with a passphrase from LOCUST_PASSPHRASES (a file, one a line),
   reads the case room and sometimes writes.
-- TriagingOfficer: logs in once (LOCUST_OFFICER="username:password"), then reads the inbox,
-  opens cases and answers some.
+- TriagingOfficer: uses the officer session LOCUST_OFFICER_TOKEN (the runner logs in once: a
+  TOTP code is never accepted twice, so simulated officers share one session), reads the
+  inbox, opens cases and answers some.
 - Passphrases this process was given are appended to LOCUST_RECORD, if set (the soak run checks
   them all at the end).
 """
@@ -91,9 +92,7 @@ class TriagingOfficer(FastHttpUser):
     wait_time = constant(0.5)
 
     def on_start(self) -> None:
-        username, _, password = os.environ.get("LOCUST_OFFICER", ":").partition(":")
-        token = self.client.post("/api/v1/officer/session", json={"username": username, "password": password}, name="officer login").json()["token"]
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = {"Authorization": f"Bearer {os.environ.get('LOCUST_OFFICER_TOKEN', '')}"}
 
     @task
     def triage(self) -> None:

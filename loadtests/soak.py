@@ -15,7 +15,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from loadtests.bench_load import fresh_database, locust, peak_rss_mib, server_pids  # noqa: E402
-from tests.server import init_demo, server_process  # noqa: E402
+from tests.server import init_demo, officer_login, server_process  # noqa: E402
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
             rows = locust(server.base, args.users, int(args.minutes * 60),
                           ["SubmittingReporter", "ReturningReporter", "TriagingOfficer"],
                           {"LOCUST_RECORD": str(recorded), "LOCUST_PASSPHRASES": str(recorded),
-                           "LOCUST_OFFICER": f"{credentials['OIG']['username']}:{credentials['OIG']['password']}"}, tmp / "soak")
+                           "LOCUST_OFFICER_TOKEN": officer_login(server.base, credentials["OIG"])["Authorization"].split()[1]}, tmp / "soak")
             given = [line.strip() for line in recorded.read_text().splitlines() if line.strip()]
 
             def opens(passphrase: str) -> bool:

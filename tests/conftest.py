@@ -39,8 +39,9 @@ def make_instance(data_dir: Path, url: str) -> Context:
     create_schema(engine)
     engine.dispose()
     ctx = Context.from_settings(settings)
-    officers.found_office(ctx, "ECO", "eco-1", PASSWORDS["eco-1"])
-    officers.found_office(ctx, "OIG", "oig-1", PASSWORDS["oig-1"])
+    ctx.test_enrolments = {}  # the secrets a real officer would keep: recovery key, TOTP secret
+    for office, username in (("ECO", "eco-1"), ("OIG", "oig-1")):
+        ctx.test_enrolments[username] = officers.found_office(ctx, office, username, PASSWORDS[username])
     return ctx
 
 

@@ -26,6 +26,22 @@ def intake(*args: str, env: dict | None = None, stdin: str | None = None, check:
     return subprocess.run([*INTAKE, *args], env={**os.environ, **(env or {})}, input=stdin, capture_output=True, text=True, check=check, timeout=120)
 
 
+def totp_now(officer: dict, steps_ahead: int = 0) -> str:
+    """The officer's authenticator code now (or `steps_ahead` 30-second steps on: a second
+    login within one step needs the next code, since no code is accepted twice)."""
+    import pyotp
+
+    return pyotp.TOTP(officer["totp_secret"]).at(time.time() + 30 * steps_ahead)
+
+
+def officer_login(base: str, officer: dict, steps_ahead: int = 0) -> dict[str, str]:
+    """Bearer headers of a new officer session over the API."""
+    response = httpx.post(base + "/api/v1/officer/session", json={
+        "username": officer["username"], "password": officer["password"], "totp": totp_now(officer, steps_ahead)})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
 def init_demo(data_dir: Path, env: dict | None = None, cheap: bool = True) -> dict:
     intake("--data-dir", str(data_dir), "init", "--demo", *(CHEAP if cheap else []), env=env)
     return json.loads((data_dir / "demo-credentials.json").read_text())

@@ -12,7 +12,7 @@ from intake.store import drop_schema, make_engine, schema_revision
 
 from .conftest import on_postgres
 from .files import report_upload, sha256
-from .server import init_demo, intake, serving
+from .server import init_demo, intake, officer_login, serving
 
 BACKUP_PASSPHRASE = "correct horse battery staple for backups"
 
@@ -39,8 +39,7 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path, env):
         body, headers = report_upload([("evidence.bin", evidence)])
         filed = httpx.post(base + "/api/v1/reports", content=body, headers=headers).json()
         oig = credentials["OIG"]
-        officer = {"Authorization": "Bearer " + httpx.post(base + "/api/v1/officer/session",
-                                                            json={"username": oig["username"], "password": oig["password"]}).json()["token"]}
+        officer = officer_login(base, oig)
         case_id = filed["cases"][0]["id"]
         httpx.post(f"{base}/api/v1/officer/cases/{case_id}/messages", json={"body": "before the backup"}, headers=officer)
 
@@ -80,10 +79,8 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path, env):
         assert [m["body"] for m in room["messages"]] == ["before the backup"]
         (listed,) = room["files"]
         assert sha256(httpx.get(f"{base}/api/v1/caseroom/cases/{case_id}/files/{listed['id']}", headers=reporter).content) == sha256(evidence)
-        login = httpx.post(base + "/api/v1/officer/session", json={"username": oig["username"], "password": oig["password"]})
-        assert login.status_code == 201
         # New rows after the restore get fresh numbers (PostgreSQL sequences moved past the restored rows).
-        officer = {"Authorization": f"Bearer {login.json()['token']}"}
+        officer = officer_login(base, oig, steps_ahead=1)
         assert httpx.post(f"{base}/api/v1/officer/cases/{case_id}/messages", json={"body": "after"}, headers=officer).status_code == 201
     assert intake("--data-dir", str(new), "audit", "verify", env=env).returncode == 0
     again = intake("--data-dir", str(new), "restore", "--in", str(archive), "--passphrase-stdin", env=env, stdin=BACKUP_PASSPHRASE + "\n", check=False)

@@ -4,7 +4,9 @@ import sqlite3
 
 import httpx
 
-from .server import init_demo, intake, serving
+import pyotp
+
+from .server import init_demo, intake, officer_login, serving, totp_now
 
 SQLITE_ONLY = {"INTAKE_DATABASE_URL": ""}
 
@@ -19,8 +21,8 @@ def test_demo_instance_serves_the_form_and_the_demo_credentials_work(tmp_path):
         assert form.status_code == 200 and "Make a report" in form.text
         assert "server" not in form.headers
         for officer in credentials["officers"]:
-            login = httpx.post(base + "/api/v1/officer/session", json={"username": officer["username"], "password": officer["password"]})
-            assert login.status_code == 201, login.text
+            assert officer_login(base, officer)
+            assert officer["totp_uri"].startswith("otpauth://totp/")
 
 
 def test_init_refuses_to_overwrite_an_instance(tmp_path):
@@ -34,15 +36,16 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path):
     credentials = init_demo(data, SQLITE_ONLY)
     eco = next(o for o in credentials["officers"] if o["office"] == "ECO")
     with serving(data, SQLITE_ONLY) as base:
-        for _ in range(3):
-            assert httpx.post(base + "/api/v1/officer/session", json={"username": eco["username"], "password": eco["password"]}).status_code == 201
+        headers = officer_login(base, eco)
+        assert httpx.delete(base + "/api/v1/officer/session", headers=headers).status_code == 204
+        officer_login(base, eco, steps_ahead=1)  # the code of the first login is never accepted again
     ok = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY)
     assert "intact: 5 entries" in ok.stdout
     head = ok.stdout.split("head ", 1)[1].split()[0]
 
     with sqlite3.connect(data / "intake.sqlite3") as db:
         body = db.execute("SELECT body FROM audit_entry WHERE sequence = 4").fetchone()[0]
-        db.execute("UPDATE audit_entry SET body = ? WHERE sequence = 4", (body.replace(b"login", b"logout"),))
+        db.execute("UPDATE audit_entry SET body = ? WHERE sequence = 4", (body.replace(b"\"action\":\"", b"\"action\":\"no "),))
     broken = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY, check=False)
     assert broken.returncode == 1 and "entry 4" in broken.stderr
 
@@ -66,14 +69,17 @@ def test_officer_add_key_ceremony(tmp_path):
     credentials = init_demo(data, SQLITE_ONLY)
     oig = next(o for o in credentials["officers"] if o["office"] == "OIG")
     added = intake("--data-dir", str(data), "officer", "add", "--sponsor", oig["username"], "--username", "oig-2", "--password-stdin",
-                   env=SQLITE_ONLY, stdin=f"{oig['password']}\na new long officer password\n")
-    assert "oig-2 is now a member of OIG" in added.stdout and "Recovery key" in added.stdout
+                   env=SQLITE_ONLY, stdin=f"{oig['password']}\n{totp_now(oig)}\na new long officer password\n")
+    assert "oig-2 is now a member of OIG" in added.stdout and "recovery key" in added.stdout
+    oig2 = {"username": "oig-2", "password": "a new long officer password",
+            "totp_secret": pyotp.parse_uri(added.stdout.split("URI: ")[1].split()[0]).secret}
     refused = intake("--data-dir", str(data), "officer", "add", "--sponsor", oig["username"], "--username", "oig-3", "--password-stdin",
-                     env=SQLITE_ONLY, stdin="wrong password\nanother long password\n", check=False)
+                     env=SQLITE_ONLY, stdin=f"wrong password\n{totp_now(oig, 1)}\nanother long password\n", check=False)
     assert refused.returncode == 1 and "not added" in refused.stderr
     with serving(data, SQLITE_ONLY) as base:
-        assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-2", "password": "a new long officer password"}).status_code == 201
-        assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-3", "password": "another long password"}).status_code == 401
+        assert officer_login(base, oig2)
+        assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-3", "password": "another long password",
+                                                                   "totp": "123456"}).status_code == 401
 
 
 def test_a_broken_policy_file_stops_start_up_naming_the_line(tmp_path):
@@ -97,10 +103,10 @@ def test_report_and_purge_commands(tmp_path):
     eco = next(o for o in credentials["officers"] if o["office"] == "ECO")
     out = tmp_path / "annual"
     done = intake("--data-dir", str(tmp_path / "var"), "report", "--year", "2026", "--username", eco["username"], "--password-stdin",
-                  "--out", str(out), env=SQLITE_ONLY, stdin=eco["password"] + "\n")
+                  "--out", str(out), env=SQLITE_ONLY, stdin=f"{eco['password']}\n{totp_now(eco)}\n")
     assert (out / "report.html").exists() and (out / "figures.csv").exists() and "report.html" in done.stdout
     wrong = intake("--data-dir", str(tmp_path / "var"), "report", "--year", "2026", "--username", eco["username"], "--password-stdin",
-                   "--out", str(out), env=SQLITE_ONLY, stdin="not the password\n", check=False)
+                   "--out", str(out), env=SQLITE_ONLY, stdin=f"not the password\n{totp_now(eco, 1)}\n", check=False)
     assert wrong.returncode == 1
     purge = intake("--data-dir", str(tmp_path / "var"), "purge", "--dry-run", env=SQLITE_ONLY)
     assert "0 case(s) would purge" in purge.stdout

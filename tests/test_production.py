@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from intake.store import Case, CaseKeyWrap, Handling, drop_schema, make_engine
 
 from .conftest import on_postgres
-from .server import init_demo, intake, server_process
+from .server import init_demo, intake, officer_login, server_process
 
 REPORT = {"concerns": ["misconduct"], "description": "production test", "answers": {}}
 
@@ -44,9 +44,7 @@ def test_two_processes_serve_one_instance_alternately(instance):
         filed = httpx.post(a.base + "/api/v1/reports", json=REPORT).json()
         case_id = filed["cases"][0]["id"]
         reporter = {"Authorization": "Bearer " + httpx.post(b.base + "/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]}
-        oig = officers["OIG"]
-        officer = {"Authorization": "Bearer " + httpx.post(a.base + "/api/v1/officer/session",
-                                                            json={"username": oig["username"], "password": oig["password"]}).json()["token"]}
+        officer = officer_login(a.base, officers["OIG"])
         assert httpx.get(f"{b.base}/api/v1/officer/cases/{case_id}", headers=officer).json()["description"] == "production test"
         assert httpx.post(f"{a.base}/api/v1/officer/cases/{case_id}/messages", json={"body": "from A"}, headers=officer).status_code == 201
         assert httpx.post(f"{b.base}/api/v1/caseroom/cases/{case_id}/messages", json={"body": "from B"}, headers=reporter).status_code == 201

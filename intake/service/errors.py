@@ -21,6 +21,14 @@ class Busy(ServiceError):
         self.retry_after = retry_after
 
 
+class TooManyAttempts(ServiceError):
+    """Failed attempts on this account: wait `retry_after` seconds before the next one."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed attempts. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
 class Conflict(ServiceError):
     """The case is not in a state that allows this."""
 

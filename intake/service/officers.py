@@ -1,13 +1,21 @@
-"""Officers: how they come to be (enrolment, the key ceremony) and how they log in.
+"""Officers: enrolment (the key ceremony), logging in with a password and a TOTP code,
+changing the password, recovering with the recovery key, and disabling an account.
 
-An officer's session holds their office's private key, unlocked at login with their
-password, so every case wrapped to that office opens for them and no other does
-(casework.py).
+An officer's session holds their office's private key, unlocked at login, so every case
+wrapped to that office opens for them and no other does (casework.py). A login needs
+all of: the password (checked against an Argon2id hash), the private key it unlocks,
+and a TOTP code never used before. Failures are counted per account, never per address,
+and each failure past the third doubles the wait before the next attempt.
 """
 
+import datetime as dt
+import hmac
 import secrets
 from dataclasses import dataclass
 
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError, VerifyMismatchError
 from sqlmodel import Session, select
 
 from crypto import (
@@ -16,6 +24,9 @@ from crypto import (
     generate_keypair,
     generate_recovery_key,
     lock_officer_key,
+    open_sealed,
+    parse_recovery_key,
+    seal,
     unlock_officer_key,
     unwrap_office_key,
     wrap_office_key,
@@ -24,11 +35,15 @@ from crypto import (
 from ..store import Office, Officer, transaction
 from . import audit, sessions
 from .context import Context
-from .errors import AuthenticationFailed
+from .errors import AuthenticationFailed, Conflict, TooManyAttempts
 
 OFFICER = "officer"
-LOGIN_FAILED = "The username or password is not right."
+LOGIN_FAILED = "The username, password or authentication code is not right."
 MIN_PASSWORD_CHARS = 12
+TOTP_STEP_SECONDS = 30
+FREE_FAILURES = 3
+MAX_LOCK_SECONDS = 15 * 60
+ISSUER = "intake"
 
 
 @dataclass(frozen=True)
@@ -41,32 +56,65 @@ class OfficerSession:
 
 @dataclass(frozen=True)
 class Enrolment:
+    """What a new officer is shown once: the recovery key and the TOTP secret to scan."""
+
     officer_id: str
     username: str
     office: str
     recovery_key: str
+    totp_secret: str
+
+    @property
+    def totp_uri(self) -> str:
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(name=self.username, issuer_name=f"{ISSUER} {self.office}")
 
 
-def _new_officer(ctx: Context, username: str, office: str, password: str, office_private: bytes) -> tuple[Officer, str]:
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"an officer password has at least {MIN_PASSWORD_CHARS} characters")
+@dataclass(frozen=True)
+class Unlocked:
+    officer: Officer
+    private_key: bytes
+    totp_secret: str
+
+
+def _hasher(ctx: Context) -> PasswordHasher:
+    p = ctx.instance.argon2
+    return PasswordHasher(time_cost=p.time_cost, memory_cost=p.memory_kib, parallelism=p.parallelism)
+
+
+def _check_new_password(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS or len(password) > 1024:
+        raise ValueError(f"an officer password has {MIN_PASSWORD_CHARS} to 1024 characters")
+    return password
+
+
+def _lock(ctx: Context, officer: Officer, private_key: bytes, totp_secret: str, password: str) -> None:
+    """(Re)lock the officer's private key and TOTP secret under a new password."""
+    officer.password_salt = secrets.token_bytes(16)
+    password_key = ctx.gate.run(derive_password_key, password, officer.password_salt, ctx.instance.argon2)
+    officer.key_by_password = lock_officer_key(private_key, password_key, officer.id, "password")
+    officer.totp_by_password = seal(password_key, totp_secret.encode("ascii"), "officer-totp", officer.id, "password")
+    officer.password_hash = ctx.gate.run(_hasher(ctx).hash, password)
+
+
+def _lock_recovery(officer: Officer, private_key: bytes, totp_secret: str) -> str:
+    """A fresh recovery key for the officer's private key and TOTP secret; its text, shown once."""
+    recovery_text, recovery_key = generate_recovery_key()
+    officer.key_by_recovery = lock_officer_key(private_key, recovery_key, officer.id, "recovery")
+    officer.totp_by_recovery = seal(recovery_key, totp_secret.encode("ascii"), "officer-totp", officer.id, "recovery")
+    return recovery_text
+
+
+def _new_officer(ctx: Context, username: str, office: str, password: str, office_private: bytes) -> tuple[Officer, Enrolment]:
+    _check_new_password(password)
     if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
         raise ValueError("a username is 1-64 letters, digits, dots, dashes or underscores")
-    officer_id = f"officer-{secrets.token_hex(6)}"
-    keys = generate_keypair()
-    salt = secrets.token_bytes(16)
-    password_key = ctx.gate.run(derive_password_key, password, salt, ctx.instance.argon2)
-    recovery_text, recovery_key = generate_recovery_key()
-    return Officer(
-        id=officer_id,
-        username=username,
-        office=office,
-        public_key=keys.public,
-        password_salt=salt,
-        key_by_password=lock_officer_key(keys.private, password_key, officer_id, "password"),
-        key_by_recovery=lock_officer_key(keys.private, recovery_key, officer_id, "recovery"),
-        office_key_wrap=wrap_office_key(office_private, keys.public, office),
-    ), recovery_text
+    keys, totp_secret = generate_keypair(), pyotp.random_base32()
+    officer = Officer(id=f"officer-{secrets.token_hex(6)}", username=username, office=office, public_key=keys.public,
+                      password_salt=b"", key_by_password=b"", key_by_recovery=b"",
+                      office_key_wrap=wrap_office_key(office_private, keys.public, office))
+    _lock(ctx, officer, keys.private, totp_secret, password)
+    recovery = _lock_recovery(officer, keys.private, totp_secret)
+    return officer, Enrolment(officer.id, username, office, recovery, totp_secret)
 
 
 def found_office(ctx: Context, code: str, username: str, password: str) -> Enrolment:
@@ -74,7 +122,7 @@ def found_office(ctx: Context, code: str, username: str, password: str) -> Enrol
     if code not in ctx.policy.offices:
         raise ValueError(f"unknown office {code}")
     office_keys = generate_keypair()
-    officer, recovery = _new_officer(ctx, username, code, password, office_keys.private)
+    officer, enrolment = _new_officer(ctx, username, code, password, office_keys.private)
     with transaction(ctx.engine) as db:
         audit.ensure_head(db)
         db.flush()
@@ -83,49 +131,177 @@ def found_office(ctx: Context, code: str, username: str, password: str) -> Enrol
         db.add(officer)
         db.flush()
         audit.record(ctx, db, "office founded", officer.id, office=code)
-    return Enrolment(officer.id, username, code, recovery)
+    return enrolment
 
 
-def _unlock(ctx: Context, officer: Officer | None, password: str) -> bytes:
-    """The office private key, if `password` is this officer's; else AuthenticationFailed."""
+def _step_of(totp: pyotp.TOTP, code: str, now: dt.datetime, last_step: int | None) -> int | None:
+    """The time step `code` belongs to (this one or either neighbour), if it is newer than `last_step`."""
+    current = int(now.timestamp()) // TOTP_STEP_SECONDS
+    for step in (current - 1, current, current + 1):
+        if (last_step is None or step > last_step) and hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
+            return step
+    return None
+
+
+def _failed(ctx: Context, officer_id: str) -> None:
+    """Count a failure and lock the account for a growing time; committed on its own."""
+    with transaction(ctx.engine) as db:
+        officer = db.get(Officer, officer_id, with_for_update=True)
+        officer.failed_logins += 1
+        beyond = officer.failed_logins - FREE_FAILURES
+        if beyond >= 0:
+            officer.locked_until = ctx.now() + dt.timedelta(seconds=min(MAX_LOCK_SECONDS, 2**beyond))
+        db.add(officer)
+
+
+def _remaining_lock(ctx: Context, officer: Officer) -> int:
+    if officer.locked_until is None:
+        return 0
+    locked_until = officer.locked_until if officer.locked_until.tzinfo else officer.locked_until.replace(tzinfo=dt.timezone.utc)
+    return max(0, int((locked_until - ctx.now()).total_seconds() + 0.999))
+
+
+def authenticate(ctx: Context, username: object, password: object, code: object, recovery: str | None = None) -> Unlocked:
+    """Check every factor and return the unlocked officer; one message for every failure.
+
+    With `recovery` (a recovery key's text) instead of the password, the recovery lock is used.
+    """
+    if not all(isinstance(v, str) for v in (username, password, code)) or len(username) > 64 or len(password) > 1024 or len(code) > 10:
+        raise AuthenticationFailed(LOGIN_FAILED)
+    with Session(ctx.engine) as db:
+        officer = db.exec(select(Officer).where(Officer.username == username)).first()
     if officer is None or not officer.active or officer.office_key_wrap is None:
         # Same Argon2 work as a real attempt, so timing does not say which usernames exist.
         ctx.gate.run(derive_password_key, password, bytes(16), ctx.instance.argon2)
         raise AuthenticationFailed(LOGIN_FAILED)
-    password_key = ctx.gate.run(derive_password_key, password, officer.password_salt, ctx.instance.argon2)
+    wait = _remaining_lock(ctx, officer)
+    if wait:
+        raise TooManyAttempts(wait)
     try:
-        private = unlock_officer_key(officer.key_by_password, password_key, officer.id, "password")
-        return unwrap_office_key(private, officer.office_key_wrap, officer.office)
+        if recovery is not None:
+            key = parse_recovery_key(recovery)
+            private = unlock_officer_key(officer.key_by_recovery, key, officer.id, "recovery")
+            totp_secret = open_sealed(key, officer.totp_by_recovery, "officer-totp", officer.id, "recovery").decode("ascii")
+        else:
+            if officer.password_hash is not None:
+                ctx.gate.run(_hasher(ctx).verify, officer.password_hash, password)
+            password_key = ctx.gate.run(derive_password_key, password, officer.password_salt, ctx.instance.argon2)
+            private = unlock_officer_key(officer.key_by_password, password_key, officer.id, "password")
+            if officer.totp_by_password is None:
+                raise Conflict("Two-factor authentication is not set up for this account: run `intake officer totp`.")
+            totp_secret = open_sealed(password_key, officer.totp_by_password, "officer-totp", officer.id, "password").decode("ascii")
+    except (VerifyMismatchError, VerificationError, CryptoError):
+        _failed(ctx, officer.id)
+        raise AuthenticationFailed(LOGIN_FAILED) from None
+    step = _step_of(pyotp.TOTP(totp_secret), code.strip(), ctx.now(), officer.last_totp_step)
+    if step is None:
+        _failed(ctx, officer.id)
+        raise AuthenticationFailed(LOGIN_FAILED)
+    with transaction(ctx.engine) as db:
+        fresh = db.get(Officer, officer.id, with_for_update=True)
+        if fresh.last_totp_step is not None and step <= fresh.last_totp_step:  # a parallel login used it first
+            raise AuthenticationFailed(LOGIN_FAILED)
+        fresh.last_totp_step, fresh.failed_logins, fresh.locked_until = step, 0, None
+        if fresh.password_hash is None and recovery is None:
+            fresh.password_hash = ctx.gate.run(_hasher(ctx).hash, password)
+        db.add(fresh)
+    return Unlocked(fresh, private, totp_secret)
+
+
+def log_in(ctx: Context, username: object, password: object, code: object) -> str:
+    """An officer session token, after the password and a fresh TOTP code."""
+    unlocked = authenticate(ctx, username, password, code)
+    officer = unlocked.officer
+    try:
+        office_key = unwrap_office_key(unlocked.private_key, officer.office_key_wrap, officer.office)
     except CryptoError:
         raise AuthenticationFailed(LOGIN_FAILED) from None
+    token = sessions.start(ctx, OFFICER, {"officer_id": officer.id, "username": officer.username, "office": officer.office,
+                                          "office_key": office_key.hex()}, subject=officer.id)
+    with transaction(ctx.engine) as db:
+        audit.record(ctx, db, "login", officer.id)
+    return token
 
 
-def add_officer(ctx: Context, sponsor_username: str, sponsor_password: str, username: str, password: str) -> Enrolment:
+def add_officer(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_code: str, username: str, password: str) -> Enrolment:
     """The key ceremony: a member of the office unlocks the office key and wraps it for a new officer."""
-    with Session(ctx.engine) as db:
-        sponsor = db.exec(select(Officer).where(Officer.username == sponsor_username)).first()
-    office_private = _unlock(ctx, sponsor, sponsor_password)
-    officer, recovery = _new_officer(ctx, username, sponsor.office, password, office_private)
+    _check_new_password(password)
+    sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
+    office_private = unwrap_office_key(sponsor.private_key, sponsor.officer.office_key_wrap, sponsor.officer.office)
+    officer, enrolment = _new_officer(ctx, username, sponsor.officer.office, password, office_private)
     with transaction(ctx.engine) as db:
         if db.exec(select(Officer).where(Officer.username == username)).first():
             raise ValueError(f"the username {username!r} is taken")
         db.add(officer)
         db.flush()
-        audit.record(ctx, db, "officer added", sponsor.id, new_officer=officer.id, office=sponsor.office)
-    return Enrolment(officer.id, username, sponsor.office, recovery)
+        audit.record(ctx, db, "officer added", sponsor.officer.id, new_officer=officer.id, office=sponsor.officer.office)
+    return enrolment
 
 
-def log_in(ctx: Context, username: object, password: object) -> str:
-    """An officer session token, or AuthenticationFailed with one message for every failure."""
-    if not isinstance(username, str) or not isinstance(password, str) or len(username) > 64 or len(password) > 1024:
-        raise AuthenticationFailed(LOGIN_FAILED)
+def change_password(ctx: Context, username: str, password: str, code: str, new_password: str) -> None:
+    """Re-lock the private key and TOTP secret under a new password; other sessions end."""
+    _check_new_password(new_password)
+    unlocked = authenticate(ctx, username, password, code)
+    _relock(ctx, unlocked, new_password, "password changed")
+
+
+def recover(ctx: Context, username: str, recovery_key: str, code: str, new_password: str) -> str:
+    """After a lost password: the recovery key and a TOTP code set a new password.
+
+    The recovery key is used up: a new one is returned, to be shown once.
+    """
+    _check_new_password(new_password)
+    unlocked = authenticate(ctx, username, "", code, recovery=recovery_key)
+    return _relock(ctx, unlocked, new_password, "recovered with the recovery key", new_recovery=True)
+
+
+def _relock(ctx: Context, unlocked: Unlocked, new_password: str, action: str, new_recovery: bool = False) -> str | None:
+    with transaction(ctx.engine) as db:
+        officer = db.get(Officer, unlocked.officer.id, with_for_update=True)
+        _lock(ctx, officer, unlocked.private_key, unlocked.totp_secret, new_password)
+        recovery = _lock_recovery(officer, unlocked.private_key, unlocked.totp_secret) if new_recovery else None
+        db.add(officer)
+        audit.record(ctx, db, action, officer.id)
+    sessions.end_all(ctx, unlocked.officer.id)
+    return recovery
+
+
+def set_up_totp(ctx: Context, username: str, password: str) -> str:
+    """Give an account that has none (made before two-factor existed) its TOTP secret."""
     with Session(ctx.engine) as db:
         officer = db.exec(select(Officer).where(Officer.username == username)).first()
-    office_key = _unlock(ctx, officer, password)
-    token = sessions.start(ctx, OFFICER, {"officer_id": officer.id, "username": officer.username, "office": officer.office, "office_key": office_key.hex()})
+    if officer is None or officer.totp_by_password is not None:
+        raise Conflict("This account has no missing two-factor set-up.")
+    password_key = ctx.gate.run(derive_password_key, password, officer.password_salt, ctx.instance.argon2)
+    try:
+        private = unlock_officer_key(officer.key_by_password, password_key, officer.id, "password")
+    except CryptoError:
+        raise AuthenticationFailed(LOGIN_FAILED) from None
+    secret = pyotp.random_base32()
     with transaction(ctx.engine) as db:
-        audit.record(ctx, db, "login", officer.id)
-    return token
+        fresh = db.get(Officer, officer.id, with_for_update=True)
+        fresh.totp_by_password = seal(password_key, secret.encode("ascii"), "officer-totp", officer.id, "password")
+        _lock_recovery(fresh, private, secret)
+        db.add(fresh)
+        audit.record(ctx, db, "two-factor set up", officer.id)
+    return secret
+
+
+def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_code: str, username: str) -> None:
+    """A member of the same office disables an officer: no office-key wrap, no sessions, no logins.
+
+    The office key itself is not rotated: what the officer could read before, they may
+    have kept (SECURITY.md).
+    """
+    sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
+    with transaction(ctx.engine) as db:
+        officer = db.exec(select(Officer).where(Officer.username == username).with_for_update()).first()
+        if officer is None or officer.office != sponsor.officer.office or officer.id == sponsor.officer.id:
+            raise Conflict("Only another member of the same office can disable an officer.")
+        officer.active, officer.office_key_wrap = False, None
+        db.add(officer)
+        audit.record(ctx, db, "officer disabled", sponsor.officer.id, disabled=officer.id)
+    sessions.end_all(ctx, officer.id)
 
 
 def current(ctx: Context, token: str | None) -> OfficerSession:

@@ -44,7 +44,7 @@ def _digest(session_id: bytes) -> bytes:
     return hashlib.blake2b(session_id, digest_size=32, person=b"intake-session").digest()
 
 
-def start(ctx: Context, kind: str, payload: dict) -> str:
+def start(ctx: Context, kind: str, payload: dict, subject: str | None = None) -> str:
     """A new session; returns the token to hand to the browser or API client."""
     session_id, key = secrets.token_bytes(16), secrets.token_bytes(32)
     digest = _digest(session_id)
@@ -55,6 +55,7 @@ def start(ctx: Context, kind: str, payload: dict) -> str:
         db.add(WebSession(
             id_digest=digest,
             kind=kind,
+            subject=subject,
             payload=sealed,
             idle_until=_coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)),
             expires_at=_coarse(now + dt.timedelta(minutes=ctx.settings.session_absolute_minutes)),
@@ -91,6 +92,12 @@ def resume(ctx: Context, token: str | None, kind: str) -> dict:
     if expired:
         raise AuthenticationFailed("your session has ended; please log in again")
     return payload
+
+
+def end_all(ctx: Context, subject: str) -> None:
+    """End every session of an officer (disabled, or their password changed)."""
+    with transaction(ctx.engine) as db:
+        db.exec(delete(WebSession).where(WebSession.subject == subject))
 
 
 def end(ctx: Context, token: str | None) -> None:

@@ -173,7 +173,7 @@ async def caseroom_file(request: Request) -> Response:
 
 async def officer_login(request: Request) -> Response:
     data = await read_json(request)
-    token = await run_in_threadpool(officers.log_in, request.app.state.ctx, data.get("username"), data.get("password"))
+    token = await run_in_threadpool(officers.log_in, request.app.state.ctx, data.get("username"), data.get("password"), data.get("totp"))
     return JSONResponse({"token": token}, status_code=201)
 
 

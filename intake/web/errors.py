@@ -6,7 +6,7 @@ from starlette.responses import JSONResponse, Response
 
 from policies import InvalidReport
 
-from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge
+from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge, TooManyAttempts
 from .limits import BodyTooLarge
 from .templating import render
 
@@ -22,7 +22,7 @@ class BadRequest(Exception):
 
 TITLES = {400: "Something in the request is wrong", 401: "Please log in", 403: "Not allowed", 404: "Not found",
           405: "Not allowed", 409: "Not possible now", 413: "Too large", 415: "Wrong kind of request",
-          422: "Please check your answers", 503: "Busy"}
+          422: "Please check your answers", 429: "Please wait", 503: "Busy"}
 
 
 def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None, **extra) -> Response:
@@ -57,6 +57,10 @@ async def on_busy(request: Request, error: Busy) -> Response:
     return error_response(request, 503, str(error), headers={"Retry-After": str(error.retry_after)})
 
 
+async def on_too_many(request: Request, error: TooManyAttempts) -> Response:
+    return error_response(request, 429, str(error), headers={"Retry-After": str(error.retry_after)})
+
+
 async def on_too_large(request: Request, error: BodyTooLarge | TooLarge) -> Response:
     return error_response(request, 413, str(error))
 
@@ -83,6 +87,7 @@ HANDLERS = {
     AuthenticationFailed: on_unauthenticated,
     Conflict: on_conflict,
     Busy: on_busy,
+    TooManyAttempts: on_too_many,
     BodyTooLarge: on_too_large,
     TooLarge: on_too_large,
     ClientDisconnect: on_disconnect,

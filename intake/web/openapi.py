@@ -24,6 +24,7 @@ ERRORS = {
     "413": _ok("Body too large", _ref("Error")),
     "415": _ok("Not JSON", _ref("Error")),
     "422": _ok("Answers need another look", _ref("Error")),
+    "429": _ok("Too many failed attempts on this account; see Retry-After", _ref("Error")),
     "503": _ok("Busy; see Retry-After", _ref("Error")),
 }
 BEARER = [{"bearer": []}]
@@ -88,7 +89,8 @@ def openapi_document() -> dict:
             "Write to the office", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True, errors=("400", "401", "404", "413", "415", "422"))},
         "/api/v1/officer/session": {
             "post": _op("Officer login", {"201": _ok("A session token", _ref("Token"))},
-                        {"type": "object", "required": ["username", "password"], "properties": {"username": TEXT, "password": TEXT}}, errors=("400", "401", "413", "415", "503")),
+                        {"type": "object", "required": ["username", "password", "totp"], "properties": {"username": TEXT, "password": TEXT, "totp": TEXT}},
+                        errors=("400", "401", "413", "415", "429", "503")),
             "delete": _op("Officer logout", {"204": {"description": "Session ended"}}, secure=True)},
         "/api/v1/officer/cases": {"get": _op("The office's cases, unread first", {"200": _ok("The inbox", _ref("Inbox"))}, secure=True, errors=("401",))},
         "/api/v1/officer/cases/{case_id}": {"parameters": CASE_ID, "get": _op(

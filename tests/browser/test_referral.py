@@ -2,6 +2,7 @@
 
 import re
 
+from ..server import totp_now
 from .test_walkthrough import new_page
 
 
@@ -10,6 +11,7 @@ def log_in(browser, base, officer):
     page.goto("/officer/login")
     page.get_by_label("Username").fill(officer["username"])
     page.get_by_label("Password").fill(officer["password"])
+    page.get_by_label("Authentication code").fill(totp_now(officer))
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/officer$"))
     return context, page

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+from ..server import totp_now
+
 EVIDENCE = b"termination letter\x00\x01" * 5000
 
 
@@ -47,6 +49,7 @@ def test_report_caseroom_officer_reply_walkthrough(browser, instance, shots):
     office.goto("/officer/login")
     office.get_by_label("Username").fill(eco["username"])
     office.get_by_label("Password").fill(eco["password"])
+    office.get_by_label("Authentication code").fill(totp_now(eco))
     office.get_by_role("button", name="Log in").click()
     office.wait_for_url(re.compile(r".*/officer$"))
     shots(office, "05-officer-inbox")

@@ -10,7 +10,7 @@ from intake.store import Case, CaseKeyWrap, Message, Officer, WebSession
 from policies import InvalidReport, validate_report
 
 from ..conftest import PASSWORDS
-from ..helpers import officer_token
+from ..helpers import officer_token, totp_code
 
 
 def file(ctx, concerns, text="what happened"):
@@ -101,7 +101,7 @@ def test_officer_login_failures_look_alike(ctx):
     messages = set()
     for username, password in [("eco-1", "wrong password here"), ("nobody", "whatever password"), ("eco-1", ""), (None, None)]:
         with pytest.raises(AuthenticationFailed) as failed:
-            officers.log_in(ctx, username, password)
+            officers.log_in(ctx, username, password, "123456")
         messages.add(str(failed.value))
     assert len(messages) == 1
 
@@ -179,16 +179,16 @@ def test_officer_actions_are_audited_without_reporter_data(ctx):
 
 def test_key_ceremony_adds_an_officer_who_can_read_the_office_cases(ctx):
     filed = file(ctx, ["retaliation"], "for the new officer")
-    enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-2", "a brand new long password")
+    enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", "a brand new long password")
     assert len(enrolment.recovery_key.replace("-", "")) == 52
-    eco2 = officers.current(ctx, officers.log_in(ctx, "eco-2", "a brand new long password"))
+    eco2 = officers.current(ctx, officers.log_in(ctx, "eco-2", "a brand new long password", totp_code(ctx, "eco-2", enrolment.totp_secret)))
     assert casework.open_case(ctx, eco2, filed.cases[0].id).description == "for the new officer"
     with pytest.raises(AuthenticationFailed):
-        officers.add_officer(ctx, "eco-1", "not the password", "eco-3", "another long password")
+        officers.add_officer(ctx, "eco-1", "not the password", totp_code(ctx, "eco-1"), "eco-3", "another long password")
     with pytest.raises(ValueError):
-        officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-2", "a brand new long password")
+        officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", "a brand new long password")
     with pytest.raises(ValueError):
-        officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], "eco-4", "short")
+        officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-4", "short")
 
 
 def test_expired_session_rows_are_removed_and_times_are_coarse(ctx):

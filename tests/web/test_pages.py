@@ -11,6 +11,7 @@ from intake.web.app import routes
 from intake.web.headers import SECURITY_HEADERS
 
 from ..conftest import PASSWORDS
+from ..helpers import html_login
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -38,7 +39,7 @@ def test_reporter_and_officer_walk_through(client):
     client.post("/caseroom/logout")
     assert "Open your case room" in client.get("/caseroom", follow_redirects=True).text
 
-    client.post("/officer/login", data={"username": "eco-1", "password": PASSWORDS["eco-1"]})
+    html_login(client, "eco-1")
     inbox = client.get("/officer")
     case_id = re.search(r'href="/officer/cases/([A-Z0-9-]+)"', inbox.text).group(1)
     case = client.get(f"/officer/cases/{case_id}")
@@ -67,7 +68,7 @@ def test_wrong_passphrase_page(client):
 
 
 def test_wrong_officer_password_page(client):
-    response = client.post("/officer/login", data={"username": "eco-1", "password": "wrong wrong wrong"})
+    response = client.post("/officer/login", data={"username": "eco-1", "password": "wrong wrong wrong", "code": "123456"})
     assert response.status_code == 401 and "not right" in response.text
 
 
@@ -96,7 +97,7 @@ class Inventory(HTMLParser):
     "<style>body{display:none}</style>",
 ])
 def test_hostile_report_text_is_escaped_for_officers(client, payload):
-    client.post("/officer/login", data={"username": "eco-1", "password": PASSWORDS["eco-1"]})
+    html_login(client, "eco-1")
 
     def officer_view(text: str) -> Inventory:
         report(client, description=f"before {text} after")
@@ -166,7 +167,7 @@ def test_a_server_error_page_still_carries_the_security_headers(ctx):
 
     drop_schema(ctx.engine)  # every database call now fails: the app must answer 500
     with TestClient(create_app(ctx), raise_server_exceptions=False) as broken:
-        response = broken.post("/api/v1/officer/session", json={"username": "eco-1", "password": PASSWORDS["eco-1"]})
+        response = broken.post("/api/v1/officer/session", json={"username": "eco-1", "password": PASSWORDS["eco-1"], "totp": "123456"})
     assert response.status_code == 500
     assert "eco officer password" not in response.text
     for name, value in SECURITY_HEADERS:
