@@ -136,6 +136,7 @@ async def warn(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    await read_small_form(request)
     await run_in_threadpool(officers.log_out, request.app.state.ctx, request.session.get(SESSION_KEY))
     request.session.clear()
     return RedirectResponse("/officer/login", status_code=303, headers={"Clear-Site-Data": '"cache", "cookies", "storage"'})

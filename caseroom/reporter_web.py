@@ -83,6 +83,7 @@ async def download_file(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    await read_small_form(request)
     await run_in_threadpool(reporting.leave_case_room, request.app.state.ctx, request.session.get(SESSION_KEY))
     request.session.clear()
     return RedirectResponse("/", status_code=303, headers={"Clear-Site-Data": '"cache", "cookies", "storage"'})

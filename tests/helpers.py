@@ -1,6 +1,8 @@
 """Small helpers the tests share: log in (password and a fresh TOTP code), file a report,
 open a case room."""
 
+import re
+
 import pyotp
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -59,10 +61,21 @@ def api_login(client: TestClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {_tokens[key]}"}
 
 
+def csrf(client: TestClient) -> str:
+    """The CSRF token of this browser's session, read from a form as a browser would have it."""
+    page = client.get("/caseroom/login").text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def post_form(client: TestClient, url: str, data: dict | None = None, **kwargs):
+    """POST an HTML form with this session's CSRF token, as the page's own form would."""
+    return client.post(url, data={**(data or {}), "csrf": csrf(client)}, **kwargs)
+
+
 def html_login(client: TestClient, username: str):
     """Log in through the officer login page."""
-    return client.post("/officer/login", data={"username": username, "password": PASSWORDS[username],
-                                               "code": totp_code(app_context(client), username)})
+    return post_form(client, "/officer/login", {"username": username, "password": PASSWORDS[username],
+                                                "code": totp_code(app_context(client), username)})
 
 
 def file_via_api(client: TestClient, concerns: list[str], description: str, answers: dict | None = None) -> dict:

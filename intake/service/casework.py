@@ -301,8 +301,8 @@ def record_action(ctx: Context, officer: OfficerSession, case_id: str, kind: obj
     choices = {"protective_measure": ctx.policy.ids("protective_measures"), "onward_referral": ctx.policy.ids("onward_referrals")}
     if officer.office != "ECO":
         raise Conflict("Protective measures and onward referrals are recorded by the Ethics and Conduct Office.")
-    if kind not in choices or item not in choices[kind]:
-        raise Conflict(f"Unknown {kind if kind in choices else 'kind of action'}.")
+    if not isinstance(kind, str) or not isinstance(item, str) or kind not in choices or item not in choices[kind]:
+        raise Conflict("Unknown protective measure or onward referral.")
     errors: dict[str, str] = {}
     note_text = clean_text(note, MAX_REASON_CHARS, "note", errors)
     if errors:

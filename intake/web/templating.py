@@ -10,6 +10,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from . import csrf
+
 _env = jinja2.Environment(
     loader=jinja2.ChoiceLoader([jinja2.PackageLoader("intake", "templates"), jinja2.PackageLoader("caseroom", "templates")]),
     autoescape=True,
@@ -25,7 +27,7 @@ def render(request: Request, template: str, status_code: int = 200, headers: dic
     ctx = request.app.state.ctx
     limits = {"files": ctx.settings.max_files_per_message, "file_mib": ctx.settings.max_file_bytes // 2**20,
               "total_mib": ctx.settings.max_report_bytes // 2**20}
-    page = _env.get_template(template).render(request=request, policy=ctx.policy, limits=limits, **context)
+    page = _env.get_template(template).render(request=request, policy=ctx.policy, limits=limits, csrf_token=csrf.token(request), **context)
     return HTMLResponse(page, status_code=status_code, headers=headers)
 
 

@@ -17,7 +17,7 @@ from intake.service import metadata
 from intake.web.app import create_app
 
 from ..files import docx_author, docx_with_author, jpeg_metadata, jpeg_with_gps, multipart, report_upload, sha256, snapshot
-from ..helpers import api_login, caseroom_login
+from ..helpers import api_login, caseroom_login, csrf
 
 SIZES = [0, 1, FRAME_DATA, FRAME_DATA + 1, 3 * FRAME_DATA + 17]
 
@@ -114,7 +114,7 @@ def test_over_a_limit_is_413_and_nothing_is_kept(limited, ctx, files, why):
 
 def test_over_a_limit_on_the_html_form_tells_the_reporter(limited, ctx):
     before = snapshot(ctx)
-    body, headers = multipart({"concern": "misconduct", "description": "x", "clean_metadata": "off"}, [("big.bin", b"x" * 100_001)])
+    body, headers = multipart({"csrf": csrf(limited), "concern": "misconduct", "description": "x", "clean_metadata": "off"}, [("big.bin", b"x" * 100_001)])
     response = limited.post("/report", content=body, headers=headers)
     assert response.status_code == 413 and "each file can be at most" in response.text
     assert snapshot(ctx) == before
@@ -139,7 +139,7 @@ def test_invalid_report_with_files_keeps_nothing(client, ctx):
     before = snapshot(ctx)
     body, headers = multipart({"report": '{"concerns": ["bribery"], "description": "x"}'}, [("e.bin", b"data")])
     assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 422
-    body, headers = multipart({"concern": "", "description": "x"}, [("e.bin", b"data")])
+    body, headers = multipart({"csrf": csrf(client), "concern": "", "description": "x"}, [("e.bin", b"data")])
     page = client.post("/report", content=body, headers=headers)
     assert page.status_code == 400 and "Please choose them again" in page.text
     assert snapshot(ctx) == before

@@ -11,7 +11,7 @@ from intake.web.app import routes
 from intake.web.headers import SECURITY_HEADERS
 
 from ..conftest import PASSWORDS
-from ..helpers import html_login
+from ..helpers import html_login, post_form
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -21,7 +21,7 @@ def passphrase_from(html: str) -> str:
 
 
 def report(client, concern="retaliation", description="Retaliation after audit"):
-    response = client.post("/report", data={"concern": concern, "description": description, "protected_activity": "cooperated_audit_investigation",
+    response = post_form(client, "/report", {"concern": concern, "description": description, "protected_activity": "cooperated_audit_investigation",
                                             "adverse_actions": ["non_selection", "other"], "region": "mena", "happened": "May"})
     assert response.status_code == 200, response.text
     return response
@@ -34,9 +34,9 @@ def test_reporter_and_officer_walk_through(client):
     passphrase = passphrase_from(page.text)
     assert len(passphrase.split()) == 7
 
-    room = client.post("/caseroom/login", data={"passphrase": passphrase.upper()}, follow_redirects=True)
+    room = post_form(client, "/caseroom/login", {"passphrase": passphrase.upper()}, follow_redirects=True)
     assert room.status_code == 200 and "Your case room" in room.text and "Received" in room.text
-    client.post("/caseroom/logout")
+    post_form(client, "/caseroom/logout")
     assert "Open your case room" in client.get("/caseroom", follow_redirects=True).text
 
     html_login(client, "eco-1")
@@ -44,17 +44,17 @@ def test_reporter_and_officer_walk_through(client):
     case_id = re.search(r'href="/officer/cases/([A-Z0-9-]+)"', inbox.text).group(1)
     case = client.get(f"/officer/cases/{case_id}")
     assert "Retaliation after audit" in case.text and "Middle East" in case.text
-    client.post(f"/officer/cases/{case_id}/transitions", data={"to": "acknowledged"})
-    client.post(f"/officer/cases/{case_id}/messages", data={"body": "Please tell us more."})
-    client.post("/officer/logout")
+    post_form(client, f"/officer/cases/{case_id}/transitions", {"to": "acknowledged"})
+    post_form(client, f"/officer/cases/{case_id}/messages", {"body": "Please tell us more."})
+    post_form(client, "/officer/logout")
     assert client.get("/officer", follow_redirects=False).status_code == 303
 
-    room = client.post("/caseroom/login", data={"passphrase": passphrase}, follow_redirects=True)
+    room = post_form(client, "/caseroom/login", {"passphrase": passphrase}, follow_redirects=True)
     assert "Please tell us more." in room.text and "Acknowledged" in room.text
 
 
 def test_form_errors_keep_what_was_typed(client):
-    response = client.post("/report", data={"concern": "", "description": "my words <b>stay</b>"})
+    response = post_form(client, "/report", {"concern": "", "description": "my words <b>stay</b>"})
     assert response.status_code == 400
     assert "choose what your concern is about" in response.text
     assert "my words &lt;b&gt;stay&lt;/b&gt;" in response.text
@@ -62,13 +62,13 @@ def test_form_errors_keep_what_was_typed(client):
 
 
 def test_wrong_passphrase_page(client):
-    response = client.post("/caseroom/login", data={"passphrase": "not the right words at all friend"})
+    response = post_form(client, "/caseroom/login", {"passphrase": "not the right words at all friend"})
     assert response.status_code == 401
     assert "No case room opens with this passphrase" in response.text
 
 
 def test_wrong_officer_password_page(client):
-    response = client.post("/officer/login", data={"username": "eco-1", "password": "wrong wrong wrong", "code": "123456"})
+    response = post_form(client, "/officer/login", {"username": "eco-1", "password": "wrong wrong wrong", "code": "123456"})
     assert response.status_code == 401 and "not right" in response.text
 
 
@@ -102,7 +102,7 @@ def test_hostile_report_text_is_escaped_for_officers(client, payload):
     def officer_view(text: str) -> Inventory:
         report(client, description=f"before {text} after")
         case_id = re.search(r'<tr class="unread">\s*<td><a href="/officer/cases/([A-Z0-9-]+)"', client.get("/officer").text).group(1)
-        client.post(f"/officer/cases/{case_id}/messages", data={"body": f"quoted: {text}"})
+        post_form(client, f"/officer/cases/{case_id}/messages", {"body": f"quoted: {text}"})
         return Inventory(client.get(f"/officer/cases/{case_id}").text)
 
     benign, hostile = officer_view("plain words"), officer_view(payload)
@@ -154,7 +154,7 @@ def test_no_page_has_script_or_inline_style_or_third_party(client):
 
 def test_session_cookie_is_strict_and_httponly(client):
     report_page = report(client)
-    response = client.post("/caseroom/login", data={"passphrase": passphrase_from(report_page.text)}, follow_redirects=False)
+    response = post_form(client, "/caseroom/login", {"passphrase": passphrase_from(report_page.text)}, follow_redirects=False)
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
 
@@ -176,6 +176,6 @@ def test_a_server_error_page_still_carries_the_security_headers(ctx):
 
 def test_the_longest_valid_account_in_any_script_is_accepted(client):
     for char in ("é", "中", "\U0001F600"):
-        response = client.post("/report", data={"concern": "misconduct", "description": char * 50_000})
+        response = post_form(client, "/report", {"concern": "misconduct", "description": char * 50_000})
         assert response.status_code == 200, (char, response.status_code)
         assert len(passphrase_from(response.text).split()) == 7
