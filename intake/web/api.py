@@ -18,7 +18,7 @@ from ..service import casework, officers, reporting
 from ..service.casefiles import HandlingView
 from ..service.attachments import FileView, discard
 from .downloads import download
-from .errors import BadRequest
+from .bad_request import BadRequest
 from .forms import read_capped_body
 from .openapi import openapi_document
 from .uploads import Upload, is_multipart, read_upload

@@ -11,7 +11,7 @@ import secrets
 
 from starlette.requests import Request
 
-from .errors import BadRequest
+from .bad_request import BadRequest
 
 FIELD = "csrf"
 EXPIRED = ("This form has expired or did not come from this site. Nothing was sent or kept. "

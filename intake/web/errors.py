@@ -7,17 +7,9 @@ from starlette.responses import JSONResponse, Response
 from policies import InvalidReport
 
 from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge, TooManyAttempts
+from .bad_request import BadRequest
 from .limits import BodyTooLarge
 from .templating import render
-
-
-class BadRequest(Exception):
-    """The request itself is malformed; `message` tells the sender what to fix."""
-
-    def __init__(self, message: str, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
 
 
 TITLES = {400: "Something in the request is wrong", 401: "Please log in", 403: "Not allowed", 404: "Not found",

@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from ..service.attachments import discard
 from . import csrf
-from .errors import BadRequest
+from .bad_request import BadRequest
 from .limits import DEFAULT_BODY_LIMIT, BodyTooLarge
 from .uploads import Upload, is_multipart, read_upload
 

@@ -18,7 +18,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from ..service.attachments import FileSink, PendingFile, UploadBudget, discard
-from .errors import BadRequest
+from .bad_request import BadRequest
 
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 1024 * 1024
