@@ -7,6 +7,7 @@ committed the file is *pending*; if anything fails, `discard` removes its blob.
 """
 
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .context import Context
 from .errors import NotFound, TooLarge
 
 MAX_NAME_CHARS = 255
+FILE_ID = re.compile(r"F-[0-9A-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,8 @@ def files_by_message(db: Session, case_id: str, case_key: bytes) -> dict[str | N
 
 def open_file(ctx: Context, db: Session, case_id: str, case_key: bytes, file_id: str) -> tuple[FileView, Iterator[bytes]]:
     """A file's description and an iterator of its decrypted content (verified to the final tag)."""
-    row = db.exec(select(Attachment).where(Attachment.id == file_id)).first() if isinstance(file_id, str) else None
+    valid = isinstance(file_id, str) and FILE_ID.fullmatch(file_id)
+    row = db.exec(select(Attachment).where(Attachment.id == file_id)).first() if valid else None
     if row is None or row.case_id != case_id:
         raise NotFound("no such file in this case")
     view = describe(row, case_key)

@@ -4,6 +4,7 @@ Shared by reporting.py (the reporter's side) and officers.py / casework.py (the
 offices' side), so both show a case the same way.
 """
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -24,6 +25,10 @@ REPORTER_DEADLINE_TEXT = {
     "preliminary_assessment": "the result of the preliminary assessment",
     "feedback": "news on your case",
 }
+
+
+# What new_id makes: never let anything else near a database query.
+CASE_ID = re.compile(r"[A-Z]{3}-[0-9A-F]{10}")
 
 
 def new_id(prefix: str) -> str:

@@ -19,7 +19,7 @@ from policies.deadlines import Deadline, urgency
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, Message, Office, transaction
 from . import attachments, audit
 from .attachments import FileView, PendingFile
-from .casefiles import HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
+from .casefiles import CASE_ID, HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
 from .context import Context
 from .errors import Conflict, NotFound
 from .officers import OfficerSession
@@ -113,7 +113,7 @@ def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
 
 def _open(db: Session, officer: OfficerSession, case_id: object) -> tuple[Case, Handling, bytes]:
     """The case, this office's handling of it, and its key; NotFound for anything else."""
-    if not isinstance(case_id, str) or len(case_id) > 40:
+    if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound("no such case in your office")
     wrap = db.get(CaseKeyWrap, (case_id, f"office:{officer.office}"))
     handling = db.get(Handling, (case_id, officer.office)) if wrap else None

@@ -166,7 +166,8 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
 
     With `recovery` (a recovery key's text) instead of the password, the recovery lock is used.
     """
-    if not all(isinstance(v, str) for v in (username, password, code)) or len(username) > 64 or len(password) > 1024 or len(code) > 10:
+    if (not all(isinstance(v, str) for v in (username, password, code)) or len(username) > 64 or len(password) > 1024
+            or len(code) > 10 or not username.isprintable()):
         raise AuthenticationFailed(LOGIN_FAILED)
     with Session(ctx.engine) as db:
         officer = db.exec(select(Officer).where(Officer.username == username)).first()

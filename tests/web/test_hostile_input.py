@@ -169,3 +169,17 @@ def test_every_api_route_refuses_hostile_input_and_keeps_nothing(world, who, pat
     assert 400 <= response.status_code < 500, (name, response.status_code, response.text[:200])
     assert response.json()["error"], name
     assert snapshot(world.ctx) == before, name
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/officer/cases/%00", "/api/v1/officer/cases/" + "A" * 5000, "/api/v1/officer/cases/ECO-%00%00%00",
+    "/api/v1/officer/cases/{case}/files/%00", "/api/v1/officer/cases/{case}/files/F-" + "9" * 3000,
+    "/api/v1/caseroom/cases/%00/files/%00", "/officer/cases/%27%20OR%201%3D1--",
+])
+def test_hostile_ids_in_paths_are_404(world, path):
+    headers = world.officer_bearer if "/officer/" in path else world.reporter_bearer
+    client = world.api if path.startswith("/api") else world.officer
+    before = snapshot(world.ctx)
+    response = client.get(path.replace(CASE, world.case_id), headers=headers if path.startswith("/api") else {})
+    assert response.status_code == 404
+    assert snapshot(world.ctx) == before
