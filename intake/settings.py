@@ -94,6 +94,9 @@ class Settings:
     max_files_per_message: int = 20
     max_clean_bytes: int = 256 * MiB
     policy_file: str | None = None
+    submissions_per_hour: int = 1000
+    messages_per_case_per_day: int = 100
+    openings_per_case_room_per_hour: int = 30
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
@@ -111,6 +114,9 @@ class Settings:
             max_files_per_message=int(env.get("INTAKE_MAX_FILES_PER_MESSAGE") or 20),
             max_clean_bytes=int(env.get("INTAKE_MAX_CLEAN_MIB") or 256) * MiB,
             policy_file=env.get("INTAKE_POLICY_FILE") or None,
+            submissions_per_hour=int(env.get("INTAKE_SUBMISSIONS_PER_HOUR") or 1000),
+            messages_per_case_per_day=int(env.get("INTAKE_MESSAGES_PER_CASE_PER_DAY") or 100),
+            openings_per_case_room_per_hour=int(env.get("INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR") or 30),
         )
 
     @property

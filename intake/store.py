@@ -151,6 +151,20 @@ class WebSession(SQLModel, table=True):
     expires_at: dt.datetime
 
 
+class Budget(SQLModel, table=True):
+    """How much of an abuse budget a fixed time window has used (see service/budgets.py).
+
+    Keys name no one: "submissions", a case id for its messages, or a keyed hash of a
+    passphrase lookup that only the passphrase can recompute.
+    """
+
+    __tablename__ = "budget"
+
+    key: str = Field(primary_key=True, max_length=80)
+    window_start: dt.datetime
+    used: int = 0
+
+
 class AuditHead(SQLModel, table=True):
     """One row: the chain's last sequence number and digest; locked while appending."""
 

@@ -14,10 +14,10 @@ class AuthenticationFailed(ServiceError):
 
 
 class Busy(ServiceError):
-    """Too many slow operations at once; try again after `retry_after` seconds."""
+    """Too much at once (Argon2 slots, or an abuse budget); try again after `retry_after` seconds."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("The service is busy. Please try again in a moment.")
+    def __init__(self, retry_after: int, message: str = "The service is busy. Please try again in a moment.") -> None:
+        super().__init__(message)
         self.retry_after = retry_after
 
 

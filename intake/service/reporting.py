@@ -17,7 +17,7 @@ from crypto.errors import CryptoError
 from policies import ReportInput, route
 
 from ..store import Case, CaseKeyWrap, Handling, Office, transaction
-from . import attachments, sessions
+from . import attachments, budgets, sessions
 from .attachments import FileView, PendingFile
 from .casefiles import HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
 from .context import Context
@@ -64,6 +64,7 @@ def file_report(ctx: Context, report: ReportInput, files: list[PendingFile] = ()
     `files` are already encrypted and stored; each case gets its own sealed copy of
     their keys. If this raises, nothing was committed and the caller discards the files.
     """
+    budgets.submission(ctx)
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
@@ -117,6 +118,7 @@ def open_case_room(ctx: Context, passphrase: str) -> str:
                 continue
     if not keys:
         raise AuthenticationFailed(WRONG_PASSPHRASE)
+    budgets.case_room_opening(ctx, reporter.lookup)
     return sessions.start(ctx, REPORTER, {"cases": keys})
 
 
@@ -152,6 +154,7 @@ def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object,
     if case_id not in keys:
         raise NotFound("no such case in this case room")
     text = clean_message(body, bool(files))
+    budgets.message(ctx, case_id)
     with transaction(ctx.engine) as db:
         if db.get(Case, case_id) is None:
             raise NotFound("no such case in this case room")

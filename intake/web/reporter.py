@@ -12,6 +12,7 @@ from policies import InvalidReport, validate_report
 
 from ..service import reporting
 from ..service.attachments import discard
+from ..service.errors import Busy
 from .forms import read_form
 from .templating import render
 from .uploads import Upload
@@ -61,7 +62,8 @@ def report_from_form(request: Request, form: Upload):
 
 
 async def report_form(request: Request) -> Response:
-    return render(request, "report_form.html", values=form_values(None), errors={}, question_titles=QUESTION_TITLES, files_dropped=0)
+    return render(request, "report_form.html", values=form_values(None), errors={}, question_titles=QUESTION_TITLES, files_dropped=0,
+                  busy=None)
 
 
 async def submit_report(request: Request) -> Response:
@@ -73,7 +75,13 @@ async def submit_report(request: Request) -> Response:
     except InvalidReport as invalid:
         await run_in_threadpool(discard, ctx, form.files)
         return render(request, "report_form.html", status_code=400, values=form_values(form), errors=invalid.errors,
-                      question_titles=QUESTION_TITLES, files_dropped=len(form.files))
+                      question_titles=QUESTION_TITLES, files_dropped=len(form.files), busy=None)
+    except Busy as busy:
+        # Keep every word the reporter typed on the page: only the files must be chosen again.
+        await run_in_threadpool(discard, ctx, form.files)
+        return render(request, "report_form.html", status_code=503, headers={"Retry-After": str(busy.retry_after)},
+                      values=form_values(form), errors={}, busy=str(busy), question_titles=QUESTION_TITLES,
+                      files_dropped=len(form.files))
     except BaseException:
         await run_in_threadpool(discard, ctx, form.files)
         raise

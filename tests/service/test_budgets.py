@@ -1,0 +1,56 @@
+"""Abuse budgets: reports, messages per case and case-room openings per passphrase; over
+budget is 503 with Retry-After and a human message, and nothing is kept."""
+
+import dataclasses
+
+import pytest
+from starlette.testclient import TestClient
+
+from intake.web.app import create_app
+
+from ..helpers import caseroom_login, post_form
+from ..web.test_hostile_input import snapshot
+
+REPORT = {"concerns": ["misconduct"], "description": "budget test", "answers": {}}
+
+
+@pytest.fixture
+def tight(ctx):
+    ctx.settings = dataclasses.replace(ctx.settings, submissions_per_hour=3, messages_per_case_per_day=2, openings_per_case_room_per_hour=2)
+    with TestClient(create_app(ctx), base_url="http://127.0.0.1") as client:
+        yield client
+
+
+def test_global_submission_budget(tight, ctx):
+    for _ in range(3):
+        assert tight.post("/api/v1/reports", json=REPORT).status_code == 201
+    before = snapshot(ctx)
+    refused = tight.post("/api/v1/reports", json=REPORT)
+    assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
+    assert "Very many reports" in refused.json()["error"]
+    page = post_form(tight, "/report", {"concern": "misconduct", "description": "my words are kept on the page"})
+    assert page.status_code == 503 and "my words are kept on the page" in page.text and "Retry-After" not in page.text
+    assert snapshot(ctx) == before
+
+
+def test_message_budget_per_case(tight, ctx):
+    one, two = (tight.post("/api/v1/reports", json=REPORT).json() for _ in range(2))
+    reporter = caseroom_login(tight, one["passphrase"])
+    case = one["cases"][0]["id"]
+    for _ in range(2):
+        assert tight.post(f"/api/v1/caseroom/cases/{case}/messages", json={"body": "hi"}, headers=reporter).status_code == 201
+    before = snapshot(ctx)
+    refused = tight.post(f"/api/v1/caseroom/cases/{case}/messages", json={"body": "hi"}, headers=reporter)
+    assert refused.status_code == 503 and "retry-after" in refused.headers
+    assert snapshot(ctx) == before
+    other = caseroom_login(tight, two["passphrase"])
+    assert tight.post(f"/api/v1/caseroom/cases/{two['cases'][0]['id']}/messages", json={"body": "hi"}, headers=other).status_code == 201
+
+
+def test_case_room_openings_per_passphrase_are_slowed(tight):
+    one, two = (tight.post("/api/v1/reports", json=REPORT).json() for _ in range(2))
+    for _ in range(2):
+        caseroom_login(tight, one["passphrase"])
+    refused = tight.post("/api/v1/caseroom/session", json={"passphrase": one["passphrase"]})
+    assert refused.status_code == 503 and "opened very many times" in refused.json()["error"]
+    caseroom_login(tight, two["passphrase"])  # another case room is not slowed
