@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test system-deps bench-crypto bench-upload bench-load soak vectors clean
+.PHONY: run test catalogs messages system-deps bench-crypto bench-upload bench-load soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +12,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed catalogs
 	@test -f $(DATA_DIR)/instance.json || $(VENV)/bin/intake --data-dir $(DATA_DIR) init --demo
 	$(VENV)/bin/intake --data-dir $(DATA_DIR) serve --host 127.0.0.1 --port 8000
 
-test: $(VENV)/.installed system-deps
+test: $(VENV)/.installed catalogs system-deps
 	$(PY) -m pytest
+
+# Compile the translations (intake/locale/*/LC_MESSAGES/messages.po -> .mo).
+catalogs: $(VENV)/.installed
+	@if ls intake/locale/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(VENV)/bin/pybabel compile -d intake/locale -D messages --statistics; fi
+
+# Re-extract every translatable string and merge it into the catalogs.
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -o intake/locale/messages.pot --sort-by-file --no-wrap .
+	$(VENV)/bin/pybabel update -i intake/locale/messages.pot -d intake/locale -D messages --no-wrap
 
 # mat2 removes hidden metadata from evidence files; Debian packages it. Installed when
 # missing and we are root (as in CI); otherwise its tests are skipped with a note.

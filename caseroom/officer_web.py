@@ -7,19 +7,22 @@ from starlette.responses import RedirectResponse, Response
 from intake.service import casework, officers
 from intake.service.attachments import discard
 from intake.service.errors import AuthenticationFailed, TooManyAttempts
+from intake import i18n
+from intake.markers import N_
+from intake.web import cookies
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
-from intake.web.templating import render
+from intake.web.templating import language, render
 
 
 SESSION_KEY = "officer"
 NOTICES = {
-    "sent": "Your reply was sent.",
-    "moved": "The case moved on. The complainant sees the new status in the case room.",
-    "consent": "The complainant is asked for consent in the case room.",
-    "referred": "The case was referred to OIG. The complainant was told in the case room.",
-    "recorded": "Recorded.",
-    "warned": "The warning is in the case room.",
+    "sent": N_("Your reply was sent."),
+    "moved": N_("The case moved on. The complainant sees the new status in the case room."),
+    "consent": N_("The complainant is asked for consent in the case room."),
+    "referred": N_("The case was referred to OIG. The complainant was told in the case room."),
+    "recorded": N_("Recorded."),
+    "warned": N_("The warning is in the case room."),
 }
 
 
@@ -44,11 +47,11 @@ async def login(request: Request) -> Response:
         token = await run_in_threadpool(officers.log_in, request.app.state.ctx, form.get("username", ""), form.get("password", ""),
                                         form.get("code", ""))
     except AuthenticationFailed as failed:
-        return render(request, "officer_login.html", status_code=401, officer=None, error=str(failed))
+        return render(request, "officer_login.html", status_code=401, officer=None, error=i18n.gettext(language(request), str(failed)))
     except TooManyAttempts as wait:
         return render(request, "officer_login.html", status_code=429, officer=None, error=str(wait),
                       headers={"Retry-After": str(wait.retry_after)})
-    request.session.clear()
+    cookies.restart(request)
     request.session[SESSION_KEY] = token
     return RedirectResponse("/officer", status_code=303)
 
@@ -67,6 +70,7 @@ async def case(request: Request) -> Response:
         return _to_login()
     detail = await run_in_threadpool(casework.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
     notice = NOTICES.get(request.query_params.get("notice", ""))
+    notice = notice and i18n.gettext(language(request), notice)
     return render(request, "officer_case.html", officer=officer, case=detail, notice=notice)
 
 

@@ -7,13 +7,16 @@ from starlette.responses import RedirectResponse, Response
 from intake.service import reporting
 from intake.service.attachments import discard
 from intake.service.errors import AuthenticationFailed
+from intake import i18n
+from intake.markers import N_
+from intake.web import cookies
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
-from intake.web.templating import render
+from intake.web.templating import language, render
 
 
 SESSION_KEY = "caseroom"
-NOTICES = {"sent": "Your message was sent.", "consent": "Thank you. Your answer was recorded and the office will see it."}
+NOTICES = {"sent": N_("Your message was sent."), "consent": N_("Thank you. Your answer was recorded and the office will see it.")}
 
 
 async def login_page(request: Request) -> Response:
@@ -26,8 +29,8 @@ async def login(request: Request) -> Response:
     try:
         token = await run_in_threadpool(reporting.open_case_room, ctx, form.get("passphrase", ""))
     except AuthenticationFailed as failed:
-        return render(request, "caseroom_login.html", status_code=401, error=str(failed))
-    request.session.clear()
+        return render(request, "caseroom_login.html", status_code=401, error=i18n.gettext(language(request), str(failed)))
+    cookies.restart(request)
     request.session[SESSION_KEY] = token
     return RedirectResponse("/caseroom", status_code=303)
 
@@ -39,6 +42,7 @@ async def case_room(request: Request) -> Response:
     except AuthenticationFailed:
         return RedirectResponse("/caseroom/login", status_code=303)
     notice = NOTICES.get(request.query_params.get("notice", ""))
+    notice = notice and i18n.gettext(language(request), notice)
     return render(request, "caseroom.html", cases=cases, notice=notice)
 
 

@@ -10,11 +10,18 @@ from dataclasses import dataclass
 
 from .model import Policy
 
+
+
+def N_(message: str) -> str:  # noqa: N802
+    """Marks a message for translation (`make messages`); the web layer translates it when shown."""
+    return message
+
+
 LABELS = {
-    "acknowledgement": "Acknowledge the report",
-    "first_response": "First response to the reporter",
-    "preliminary_assessment": "Conclude the preliminary assessment",
-    "feedback": "Give the reporter feedback",
+    "acknowledgement": N_("Acknowledge the report"),
+    "first_response": N_("First response to the reporter"),
+    "preliminary_assessment": N_("Conclude the preliminary assessment"),
+    "feedback": N_("Give the reporter feedback"),
 }
 
 

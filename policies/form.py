@@ -14,6 +14,13 @@ MAX_SHORT_TEXT_CHARS = 200
 MAX_MESSAGE_CHARS = 20_000
 # Tab, newline and carriage return are text; every other control character is not.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def N_(message: str) -> str:  # noqa: N802
+    """Marks a message for translation (`make messages`); the web layer translates it when shown."""
+    return message
+
+
 ANSWER_KEYS = ("misconduct_kinds", "protected_activity", "adverse_actions", "happened", "region")
 
 
@@ -54,15 +61,15 @@ def clean_text(value: object, limit: int, name: str, errors: dict[str, str], req
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors[name] = "must be text"
+        errors[name] = N_("must be text")
         return ""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     if _CONTROL.search(text):
-        errors[name] = "contains characters that are not text"
+        errors[name] = N_("contains characters that are not text")
     elif len(text) > limit:
         errors[name] = f"is too long: at most {limit:,} characters, this has {len(text):,}"
     elif required and not text.strip():
-        errors[name] = "cannot be empty"
+        errors[name] = N_("cannot be empty")
     return text.strip() if not errors.get(name) else ""
 
 
@@ -70,7 +77,7 @@ def _one_of(value: object, allowed: set[str], name: str, errors: dict[str, str])
     if value in (None, ""):
         return None
     if not isinstance(value, str) or value not in allowed:
-        errors[name] = "is not one of the choices offered"
+        errors[name] = N_("is not one of the choices offered")
         return None
     return value
 
@@ -79,10 +86,10 @@ def _some_of(value: object, allowed: set[str], name: str, errors: dict[str, str]
     if value in (None, ""):
         return ()
     if not isinstance(value, list) or len(value) > len(allowed) or not all(isinstance(v, str) for v in value):
-        errors[name] = "must be a list of the choices offered"
+        errors[name] = N_("must be a list of the choices offered")
         return ()
     if not set(value) <= allowed:
-        errors[name] = "is not one of the choices offered"
+        errors[name] = N_("is not one of the choices offered")
         return ()
     return tuple(dict.fromkeys(value))
 
@@ -92,9 +99,9 @@ def validate_report(policy: Policy, concerns: object, description: object, answe
     errors: dict[str, str] = {}
     chosen: frozenset[str] = frozenset()
     if not isinstance(concerns, list) or not concerns or not all(isinstance(c, str) for c in concerns):
-        errors["concerns"] = "choose what your concern is about"
+        errors["concerns"] = N_("choose what your concern is about")
     elif not set(concerns) <= policy.ids("concerns"):
-        errors["concerns"] = "is not one of the choices offered"
+        errors["concerns"] = N_("is not one of the choices offered")
     else:
         chosen = frozenset(concerns)
         if "both" in chosen:
@@ -103,7 +110,7 @@ def validate_report(policy: Policy, concerns: object, description: object, answe
     if answers is None:
         answers = {}
     if not isinstance(answers, dict):
-        errors["answers"] = "must be an object of answers"
+        errors["answers"] = N_("must be an object of answers")
         answers = {}
     unknown = sorted(set(answers) - set(ANSWER_KEYS))
     if unknown:

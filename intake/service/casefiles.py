@@ -14,16 +14,17 @@ from crypto import open_record, seal_record
 from policies import MAX_MESSAGE_CHARS, InvalidReport, clean_text
 from policies.deadlines import Deadline, HandlingFacts, deadlines
 
+from ..markers import N_
 from ..store import Handling, Message
 from . import attachments
 from .attachments import FileView, PendingFile
 from .context import Context
 
 REPORTER_DEADLINE_TEXT = {
-    "acknowledgement": "an acknowledgement of your report",
-    "first_response": "a first answer from the office",
-    "preliminary_assessment": "the result of the preliminary assessment",
-    "feedback": "news on your case",
+    "acknowledgement": N_("an acknowledgement of your report"),
+    "first_response": N_("a first answer from the office"),
+    "preliminary_assessment": N_("the result of the preliminary assessment"),
+    "feedback": N_("news on your case"),
 }
 
 

@@ -32,13 +32,14 @@ from crypto import (
     wrap_office_key,
 )
 
+from ..markers import N_
 from ..store import Office, Officer, transaction
 from . import audit, sessions
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, TooManyAttempts
 
 OFFICER = "officer"
-LOGIN_FAILED = "The username, password or authentication code is not right."
+LOGIN_FAILED = N_("The username, password or authentication code is not right.")
 MIN_PASSWORD_CHARS = 12
 TOTP_STEP_SECONDS = 30
 FREE_FAILURES = 3

@@ -16,6 +16,7 @@ from crypto import derive_reporter_secrets, generate_passphrase, lookup_digest, 
 from crypto.errors import CryptoError
 from policies import ReportInput, route
 
+from ..markers import N_
 from ..store import Case, CaseKeyWrap, Handling, Office, transaction
 from . import attachments, budgets, sessions
 from .attachments import FileView, PendingFile
@@ -24,7 +25,7 @@ from .context import Context
 from .errors import AuthenticationFailed, Conflict, NotFound
 
 REPORTER = "reporter"
-WRONG_PASSPHRASE = "No case room opens with this passphrase. Check each word and try again."
+WRONG_PASSPHRASE = N_("No case room opens with this passphrase. Check each word and try again.")
 
 
 @dataclass(frozen=True)

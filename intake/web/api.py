@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from policies import validate_report
 
+from .. import i18n
 from ..service import casework, officers, reporting
 from ..service.casefiles import HandlingView
 from ..service.attachments import FileView, discard
@@ -93,21 +94,29 @@ def bearer(request: Request) -> str | None:
 
 
 async def form(request: Request) -> Response:
+    """The report form's questions, in `?lang=` (or the Accept-Language) of the caller."""
     policy = request.app.state.ctx.policy
-    choices = lambda items: [{"id": i.id, "label": i.label} for i in items]  # noqa: E731
+    lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
+    _ = i18n.translations(lang).gettext
+
+    def choices(items):
+        return [{"id": i.id, "label": _(i.label)} for i in items]
+
     return JSONResponse({
         "policy_version": policy.version,
-        "concerns": [{"id": c.id, "label": c.label, "hint": c.hint} for c in policy.concerns],
+        "lang": lang,
+        "concerns": [{"id": c.id, "label": _(c.label), "hint": _(c.hint)} for c in policy.concerns],
         "questions": {
             "misconduct_kinds": {"type": "multiple", "choices": [
-                {"id": k.id, "label": k.label, "description": k.description, "examples": list(k.examples)} for k in policy.misconduct_kinds]},
+                {"id": k.id, "label": _(k.label), "description": _(k.description), "examples": [_(e) for e in k.examples]}
+                for k in policy.misconduct_kinds]},
             "protected_activity": {"type": "single", "choices": choices(policy.protected_activities)},
             "adverse_actions": {"type": "multiple", "choices": choices(policy.adverse_actions)},
             "happened": {"type": "text", "max_length": 200},
             "region": {"type": "single", "choices": choices(policy.regions)},
         },
         "description": {"type": "text", "required": True, "max_length": 50000},
-    })
+    }, headers={"Content-Language": lang})
 
 
 async def file_report(request: Request) -> Response:

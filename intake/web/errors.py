@@ -9,19 +9,22 @@ from policies import InvalidReport
 from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge, TooManyAttempts
 from .bad_request import BadRequest
 from .limits import BodyTooLarge
-from .templating import render
+from .. import i18n
+from ..markers import N_
+from .templating import language, render
 
 
-TITLES = {400: "Something in the request is wrong", 401: "Please log in", 403: "Not allowed", 404: "Not found",
-          405: "Not allowed", 409: "Not possible now", 413: "Too large", 415: "Wrong kind of request",
-          422: "Please check your answers", 429: "Please wait", 503: "Busy"}
+TITLES = {400: N_("Something in the request is wrong"), 401: N_("Please log in"), 403: N_("Not allowed"), 404: N_("Not found"),
+          405: N_("Not allowed"), 409: N_("Not possible now"), 413: N_("Too large"), 415: N_("Wrong kind of request"),
+          422: N_("Please check your answers"), 429: N_("Please wait"), 503: N_("Busy")}
 
 
 def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None, **extra) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, **extra}, status_code=status_code, headers=headers)
-    title = TITLES.get(status_code, "Something went wrong")
-    return render(request, "error.html", status_code=status_code, headers=headers, title=title, message=message)
+    lang = language(request)
+    title = i18n.gettext(lang, TITLES.get(status_code, N_("Something went wrong")))
+    return render(request, "error.html", status_code=status_code, headers=headers, title=title, message=i18n.gettext(lang, message))
 
 
 async def on_bad_request(request: Request, error: BadRequest) -> Response:
@@ -29,7 +32,7 @@ async def on_bad_request(request: Request, error: BadRequest) -> Response:
 
 
 async def on_invalid(request: Request, error: InvalidReport) -> Response:
-    return error_response(request, 422, "Some answers need another look.", fields=error.errors)
+    return error_response(request, 422, N_("Some answers need another look."), fields=error.errors)
 
 
 async def on_not_found(request: Request, error: NotFound) -> Response:
@@ -59,17 +62,17 @@ async def on_too_large(request: Request, error: BodyTooLarge | TooLarge) -> Resp
 
 async def on_disconnect(request: Request, error: ClientDisconnect) -> Response:
     # Nobody is listening any more; the upload's blobs were already removed.
-    return error_response(request, 400, "The upload was interrupted. Nothing was kept; please send it again.")
+    return error_response(request, 400, N_("The upload was interrupted. Nothing was kept; please send it again."))
 
 
 async def on_http(request: Request, error: HTTPException) -> Response:
-    messages = {404: "There is no page at this address.", 405: "This address does not accept that method."}
+    messages = {404: N_("There is no page at this address."), 405: N_("This address does not accept that method.")}
     return error_response(request, error.status_code, messages.get(error.status_code, str(error.detail)), headers=error.headers)
 
 
 async def on_server_error(request: Request, error: Exception) -> Response:
     # Deliberately generic: an exception message may carry case data.
-    return error_response(request, 500, "Something went wrong on our side. Nothing you sent was kept half-way; please try again.")
+    return error_response(request, 500, N_("Something went wrong on our side. Nothing you sent was kept half-way; please try again."))
 
 
 HANDLERS = {

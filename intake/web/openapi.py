@@ -78,7 +78,8 @@ def openapi_document() -> dict:
             "messages": {"type": "array", "items": _ref("Message")}}},
     }
     paths = {
-        "/api/v1/form": {"get": _op("The report form's questions, from the policy", {"200": _ok("The questions", {"type": "object"})})},
+        "/api/v1/form": {"get": {**_op("The report form's questions, from the policy, in a language", {"200": _ok("The questions", {"type": "object"})}),
+                                 "parameters": [{"name": "lang", "in": "query", "required": False, "schema": {"enum": ["en", "fr", "es", "ar"]}}]}},
         "/api/v1/reports": {"post": _op("File a report; returns the passphrase, once", {"201": _ok("Filed", _ref("Filed"))}, _ref("ReportIn"), errors=("400", "413", "415", "422", "503"))},
         "/api/v1/caseroom/session": {
             "post": _op("Open the case room with a passphrase", {"201": _ok("A session token", _ref("Token"))},

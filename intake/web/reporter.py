@@ -14,19 +14,26 @@ from ..service import reporting
 from ..service.attachments import discard
 from ..service.errors import Busy
 from .forms import read_form
-from .templating import render
+from .. import i18n
+from ..markers import N_
+from .templating import language, render
 from .uploads import Upload
 
 QUESTION_TITLES = {
-    "concerns": "What is your concern about",
-    "misconduct_kinds": "What kind of misconduct",
-    "protected_activity": "What you had done before",
-    "adverse_actions": "What was done to you",
-    "happened": "When it happened",
-    "region": "Region or duty station",
-    "description": "What happened",
-    "answers": "Your answers",
+    "concerns": N_("What is your concern about"),
+    "misconduct_kinds": N_("What kind of misconduct"),
+    "protected_activity": N_("What you had done before"),
+    "adverse_actions": N_("What was done to you"),
+    "happened": N_("When it happened"),
+    "region": N_("Region or duty station"),
+    "description": N_("What happened"),
+    "answers": N_("Your answers"),
 }
+
+
+def translated(request: Request, messages: dict[str, str]) -> dict[str, str]:
+    lang = language(request)
+    return {key: i18n.gettext(lang, text) for key, text in messages.items()}
 
 
 async def home(request: Request) -> Response:
@@ -74,13 +81,13 @@ async def submit_report(request: Request) -> Response:
         filed = await run_in_threadpool(reporting.file_report, ctx, report, form.files)
     except InvalidReport as invalid:
         await run_in_threadpool(discard, ctx, form.files)
-        return render(request, "report_form.html", status_code=400, values=form_values(form), errors=invalid.errors,
-                      question_titles=QUESTION_TITLES, files_dropped=len(form.files), busy=None)
+        return render(request, "report_form.html", status_code=400, values=form_values(form), errors=translated(request, invalid.errors),
+                      question_titles=translated(request, QUESTION_TITLES), files_dropped=len(form.files), busy=None)
     except Busy as busy:
         # Keep every word the reporter typed on the page: only the files must be chosen again.
         await run_in_threadpool(discard, ctx, form.files)
         return render(request, "report_form.html", status_code=503, headers={"Retry-After": str(busy.retry_after)},
-                      values=form_values(form), errors={}, busy=str(busy), question_titles=QUESTION_TITLES,
+                      values=form_values(form), errors={}, busy=str(busy), question_titles=translated(request, QUESTION_TITLES),
                       files_dropped=len(form.files))
     except BaseException:
         await run_in_threadpool(discard, ctx, form.files)

@@ -1,0 +1,29 @@
+"""Babel extraction of the policy's reader-facing texts (office names, labels, hints,
+descriptions, examples, state texts), so the catalogs translate the organization's own
+words too. Configured in babel.cfg as `[policies.babel_extract:extract: policies/policy.toml]`.
+"""
+
+import tomllib
+from collections.abc import Iterator
+
+TRANSLATED_KEYS = {"name", "handles", "label", "hint", "description", "reporter", "examples"}
+
+
+def _strings(node, key: str | None = None) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from _strings(value, name)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item, key)
+    elif isinstance(node, str) and key in TRANSLATED_KEYS:
+        yield key, node
+
+
+def extract(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """Yield (line, function, message, comments) for each translatable string of policy.toml."""
+    text = fileobj.read().decode("utf-8")
+    lines = text.splitlines()
+    for key, message in _strings(tomllib.loads(text)):
+        line = next((n for n, row in enumerate(lines, 1) if message[:40] in row), 0)
+        yield line, None, message, [f"policy.toml: {key}"]
