@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test catalogs messages system-deps bench-crypto bench-upload bench-load soak vectors clean
+.PHONY: run test security catalogs messages system-deps bench-crypto bench-upload bench-load soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(VENV)/.installed catalogs
 
 test: $(VENV)/.installed catalogs system-deps
 	$(PY) -m pytest
+
+# Outside tools against a running instance: schemathesis, sqlmap, wapiti (security/README.md).
+security: $(VENV)/.installed catalogs
+	$(PY) security/run.py
 
 # Compile the translations (intake/locale/*/LC_MESSAGES/messages.po -> .mo).
 catalogs: $(VENV)/.installed

@@ -34,9 +34,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from intake.store import drop_schema, make_engine  # noqa: E402
 from tests.server import init_demo, officer_login, server_process  # noqa: E402
 
 SCHEMATHESIS_REQUIREMENT = "schemathesis>=4.32.5,<5"
+SLACK_SECONDS = 30  # on top of a tool's own time budget, before it is stopped from outside
 
 # The abuse budgets answer 503 Busy, by design, once spent; the tools would spend them in a
 # minute and then test only that answer. The instance under scan has them out of reach (the
@@ -119,7 +121,8 @@ class ToolMissing(Exception):
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=TOOLS, help="run only this tool (repeatable)")
-    parser.add_argument("--out", type=Path, help="keep the tools' logs and reports in this folder (default: a temporary one, removed)")
+    parser.add_argument("--out", type=Path, help="keep the logs and reports in a new folder in this one"
+                        " (default: a temporary folder, removed when all is clean)")
     parser.add_argument("--schemathesis-seconds", type=int, default=120, help="schemathesis --max-time (default 120)")
     parser.add_argument("--max-examples", type=int, default=25, help="schemathesis examples per operation and phase (default 25)")
     parser.add_argument("--sqlmap-seconds", type=int, default=60, help="wall-clock limit for each sqlmap target (default 60)")
@@ -162,8 +165,6 @@ def instance_env() -> dict[str, str]:
     TEST_DATABASE_URL (its tables dropped first), else empty for SQLite in the data folder."""
     url = os.environ.get("TEST_DATABASE_URL", "")
     if url:
-        from intake.store import drop_schema, make_engine
-
         engine = make_engine(url)
         drop_schema(engine)
         engine.dispose()
@@ -230,9 +231,10 @@ def run_schemathesis(target: Target, args: argparse.Namespace, work: Path) -> Re
         "--report", "json", "--report-json-path", str(report),
     ]
     env = {"ST_OFFICER_AUTH": target.officer_auth, "ST_REPORTER_AUTH": target.reporter_auth}
-    code = run_tool(command, log, timeout=args.schemathesis_seconds + 60, cwd=work, env=env)
+    limit = args.schemathesis_seconds + SLACK_SECONDS
+    code = run_tool(command, log, timeout=limit, cwd=work, env=env)
     if code is None:
-        return Result("schemathesis", False, f"did not finish within {args.schemathesis_seconds + 60} s\n{tail(log)}")
+        return Result("schemathesis", False, f"did not finish within {limit} s\n{tail(log)}")
     if not report.exists():
         return Result("schemathesis", False, f"exited {code} without a report\n{tail(log)}")
     data = json.loads(report.read_text())
@@ -242,8 +244,18 @@ def run_schemathesis(target: Target, args: argparse.Namespace, work: Path) -> Re
     details += [f"    error: {e['title']} ({e['count']}x)" for e in errors]
     if code != 0 or failures or errors:
         return Result("schemathesis", False, "\n".join([f"{summary}, {len(errors)} errors, exit {code}", *details,
-                                                        f"    details: {log}"]))
+                                                        failures_section(log)]))
     return Result("schemathesis", True, summary)
+
+
+def failures_section(log: Path, max_lines: int = 80) -> str:
+    """The FAILURES part of schemathesis's output (each failure with a curl line to replay it)."""
+    lines = log.read_text(errors="replace").splitlines()
+    start = next((i for i, line in enumerate(lines) if " FAILURES " in line), None)
+    if start is None:
+        return tail(log)
+    end = next((i for i, line in enumerate(lines) if i > start and (" WARNINGS " in line or " SUMMARY " in line)), len(lines))
+    return "\n".join("    " + line for line in lines[start:min(end, start + max_lines)])
 
 
 # --- sqlmap ---------------------------------------------------------------------------------
@@ -332,7 +344,7 @@ def run_wapiti(target: Target, args: argparse.Namespace, work: Path) -> Result:
         "--endpoint", base + "/",  # payloads that name an outside server name this one instead
         "--no-bugreport", "-f", "json", "-o", str(report), "-v", "1",
     ]
-    limit = args.wapiti_crawl_seconds + args.wapiti_module_seconds * len(WAPITI_MODULES) + 60
+    limit = args.wapiti_crawl_seconds + args.wapiti_module_seconds * len(WAPITI_MODULES) + SLACK_SECONDS
     code = run_tool(command, log, timeout=limit, cwd=folder)
     if code is None:
         return Result("wapiti", False, f"did not finish within {limit} s\n{tail(log)}")
@@ -390,13 +402,16 @@ def run_all(args: argparse.Namespace, work: Path) -> list[Result]:
     with server_process(work / "var", env) as server:
         server_log = work / "server.log"
         keep_server_log(server.process, server_log)
-        target = prepare(server.base, creds["officers"][1])  # the OIG officer: the report's office
+        oig_officer = next(officer for officer in creds["officers"] if officer["office"] == "OIG")  # the report's office
+        target = prepare(server.base, oig_officer)
         for tool in tools:
             started = time.monotonic()
             try:
                 result = runners[tool](target, args, work)
             except ToolMissing as missing:
                 result = Result(tool, False, f"not run: {missing}")
+            except Exception as error:  # a crash of the tool or of our handling of it: a failure too
+                result = Result(tool, False, f"crashed: {error!r}")
             result.seconds = time.monotonic() - started
             result.show()
             results.append(result)
@@ -413,21 +428,23 @@ def main() -> int:
     started = time.monotonic()
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="security-", dir=args.out))
-    else:
-        work = Path(tempfile.mkdtemp(prefix="intake-security-"))
+    work = Path(tempfile.mkdtemp(prefix="intake-security-", dir=args.out))
     try:
         results = run_all(args, work)
-    finally:
-        if not args.out:
-            shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        print(f"stopped; logs so far in {work}", file=sys.stderr)
+        raise
+    failed = [result.tool for result in results if not result.ok]
     print()
     print("summary:")
     for result in results:
         print(result.headline())
-    failed = [r.tool for r in results if not r.ok]
-    print(f"{'FAILED: ' + ', '.join(failed) if failed else 'all clean'} in {time.monotonic() - started:.0f} s"
-          + (f"; logs and reports in {work}" if args.out else ""))
+    if failed or args.out:
+        print(f"{'FAILED: ' + ', '.join(failed) if failed else 'all clean'} in {time.monotonic() - started:.0f} s;"
+              f" logs and reports in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"all clean in {time.monotonic() - started:.0f} s")
     return 1 if failed else 0
 
 

@@ -40,6 +40,8 @@ def _op(summary: str, responses: dict, body: dict | None = None, secure: bool = 
 
 
 CASE_ID = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}]
+FILE_ID = [{"name": "file_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}]
+BINARY = {"description": "The file, as an attachment", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 TEXT = {"type": "string"}
 
 
@@ -87,7 +89,14 @@ def openapi_document() -> dict:
             "delete": _op("Leave the case room", {"204": {"description": "Session ended"}}, secure=True)},
         "/api/v1/caseroom": {"get": _op("The reporter's cases and messages", {"200": _ok("The case room", _ref("CaseRoom"))}, secure=True, errors=("401",))},
         "/api/v1/caseroom/cases/{case_id}/messages": {"parameters": CASE_ID, "post": _op(
-            "Write to the office", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True, errors=("400", "401", "404", "413", "415", "422"))},
+            "Write to the office", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True,
+            errors=("400", "401", "404", "413", "415", "422", "503"))},
+        "/api/v1/caseroom/cases/{case_id}/consent": {"parameters": CASE_ID, "post": _op(
+            "Answer ECO's request to refer the complaint to OIG (ECO Charter 4.8)", {"200": _ok("Recorded", {"type": "object"})},
+            {"type": "object", "required": ["referral"], "properties": {"referral": {"type": "boolean"}}}, secure=True,
+            errors=("400", "401", "404", "409", "413", "415"))},
+        "/api/v1/caseroom/cases/{case_id}/files/{file_id}": {"parameters": CASE_ID + FILE_ID, "get": _op(
+            "Download a file of the case, decrypted", {"200": BINARY}, secure=True, errors=("401", "404"))},
         "/api/v1/officer/session": {
             "post": _op("Officer login", {"201": _ok("A session token", _ref("Token"))},
                         {"type": "object", "required": ["username", "password", "totp"], "properties": {"username": TEXT, "password": TEXT, "totp": TEXT}},
@@ -98,8 +107,27 @@ def openapi_document() -> dict:
             "A decrypted case (audit-logged)", {"200": _ok("The case", _ref("Case"))}, secure=True, errors=("401", "404"))},
         "/api/v1/officer/cases/{case_id}/messages": {"parameters": CASE_ID, "post": _op(
             "Reply to the reporter", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True, errors=("400", "401", "404", "413", "415", "422"))},
-        "/api/v1/officer/cases/{case_id}/acknowledge": {"parameters": CASE_ID, "post": _op(
-            "Acknowledge receipt", {"200": _ok("Acknowledged", {"type": "object"})}, secure=True, errors=("401", "404", "409"))},
+        "/api/v1/officer/cases/{case_id}/files/{file_id}": {"parameters": CASE_ID + FILE_ID, "get": _op(
+            "Download a file of the case, decrypted (audit-logged)", {"200": BINARY}, secure=True, errors=("401", "404"))},
+        "/api/v1/officer/cases/{case_id}/transitions": {"parameters": CASE_ID, "post": _op(
+            "Move the office's handling of the case to another state", {"200": _ok("The new state", {"type": "object"})},
+            {"type": "object", "required": ["to"], "properties": {"to": TEXT, "note": TEXT}}, secure=True,
+            errors=("400", "401", "404", "409", "413", "415"))},
+        "/api/v1/officer/cases/{case_id}/referral": {"parameters": CASE_ID, "post": _op(
+            "ECO refers the case to OIG (with consent, or a written reason)", {"200": _ok("Referred", {"type": "object"})},
+            {"type": "object", "required": ["to"], "properties": {"to": {"enum": ["OIG"]}, "reason": TEXT}}, secure=True,
+            errors=("400", "401", "404", "409", "413", "415"))},
+        "/api/v1/officer/cases/{case_id}/consent-request": {"parameters": CASE_ID, "post": _op(
+            "Ask the complainant's consent to a referral, in the case room", {"200": _ok("Asked", {"type": "object"})}, secure=True,
+            errors=("401", "404", "409"))},
+        "/api/v1/officer/cases/{case_id}/actions": {"parameters": CASE_ID, "post": _op(
+            "Record a protective measure or an onward referral (sealed)", {"201": _ok("Recorded", _ref("Created"))},
+            {"type": "object", "required": ["kind", "item"], "properties": {
+                "kind": {"enum": ["protective_measure", "onward_referral"]}, "item": TEXT, "note": TEXT}}, secure=True,
+            errors=("400", "401", "404", "409", "413", "415"))},
+        "/api/v1/officer/cases/{case_id}/abandonment-warning": {"parameters": CASE_ID, "post": _op(
+            "Post the warning that must precede closing a case as abandoned", {"200": _ok("Posted", {"type": "object"})}, secure=True,
+            errors=("401", "404", "409"))},
     }
     return {
         "openapi": "3.1.0",

@@ -34,7 +34,10 @@ def test_report_caseroom_officer_reply_walkthrough(browser, instance, shots):
     assert page.get_by_text("Ethics and Conduct Office").first.is_visible()
     shots(page, "03-passphrase")
 
-    page.get_by_role("link", name="go to my case room").click()
+    page.get_by_role("button", name="go to my case room").click()
+    assert page.get_by_role("heading", name="Your report was sent").is_visible()  # not without the tick
+    page.get_by_label("I have written my passphrase down").check()
+    page.get_by_role("button", name="go to my case room").click()
     page.get_by_label("Passphrase").fill(passphrase.upper())
     page.get_by_role("button", name="Open").click()
     page.wait_for_url(re.compile(r".*/caseroom$"))

@@ -92,9 +92,11 @@ def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, ctx, path, header
         assert db.exec(select(Case)).all() == []
 
 
-def test_openapi_document_lists_every_route(client):
+def test_openapi_document_matches_the_routes(client):
+    from intake.web.api import routes
+
     document = client.get("/api/v1/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    for path in ["/api/v1/reports", "/api/v1/caseroom/session", "/api/v1/caseroom", "/api/v1/caseroom/cases/{case_id}/messages",
-                 "/api/v1/officer/session", "/api/v1/officer/cases", "/api/v1/officer/cases/{case_id}", "/api/v1/officer/cases/{case_id}/messages"]:
-        assert path in document["paths"]
+    documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item if method != "parameters"}
+    served = {("/api/v1" + route.path, method) for route in routes for method in route.methods - {"HEAD"} if route.path != "/openapi.json"}
+    assert documented == served
