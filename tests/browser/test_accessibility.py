@@ -37,10 +37,11 @@ def axe_source() -> str:
     return script.read_text(encoding="utf-8")
 
 
-def pages_of_both_flows(browser, base, credentials):
-    """Visit every page once, as a reporter and as an officer (JavaScript off), and yield (name, url, cookies)."""
+def pages_of_both_flows(browser, base, credentials, lang):
+    """Visit every page once, as a reporter and as an officer (JavaScript off), and yield (name, url, context)."""
     context = browser.new_context(java_script_enabled=False, base_url=base)
     page = context.new_page()
+    page.goto(f"/?lang={lang}")
     yield "home", "/", context
     yield "report-form", "/report", context
     page.goto("/report")
@@ -57,9 +58,9 @@ def pages_of_both_flows(browser, base, credentials):
     yield "not-found", "/no/such/page", context
     officer = next(o for o in credentials["officers"] if o["office"] == "ECO")  # the report above is retaliation
     office = browser.new_context(java_script_enabled=False, base_url=base)
-    yield "officer-login", "/officer/login", office
     login = office.new_page()
-    login.goto("/officer/login")
+    login.goto(f"/officer/login?lang={lang}")
+    yield "officer-login", "/officer/login", office
     login.locator("#username").fill(officer["username"])
     login.locator("#password").fill(officer["password"])
     login.locator("#code").fill(totp_now(officer))
@@ -71,11 +72,12 @@ def pages_of_both_flows(browser, base, credentials):
     office.close()
 
 
-def test_no_wcag_a_or_aa_violation_on_any_page(browser, instance, axe_source):
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_no_wcag_a_or_aa_violation_on_any_page(browser, instance, axe_source, lang):
     base, credentials = instance
     failures = {}
     checker = browser.new_context(java_script_enabled=True, bypass_csp=True, base_url=base)
-    for name, url, source_context in pages_of_both_flows(browser, base, credentials):
+    for name, url, source_context in pages_of_both_flows(browser, base, credentials, lang):
         checker.clear_cookies()
         checker.add_cookies(source_context.cookies())
         page = checker.new_page()
@@ -92,7 +94,7 @@ def test_no_wcag_a_or_aa_violation_on_any_page(browser, instance, axe_source):
             failures[name] = violations
         page.close()
     checker.close()
-    (ARTIFACTS / "axe-report.json").write_text(json.dumps(failures, indent=1))
+    (ARTIFACTS / f"axe-report-{lang}.json").write_text(json.dumps(failures, indent=1))
     assert failures == {}, json.dumps(failures, indent=1)
 
 
