@@ -33,9 +33,10 @@ def spend(ctx: Context, key: str, limit: int, length: dt.timedelta, message: str
     for _ in range(2):  # a parallel first spender may insert the row first; then count on it
         try:
             with transaction(ctx.engine) as db:
-                db.exec(delete(Budget).where(Budget.window_start < now - dt.timedelta(days=2)))
                 row = db.get(Budget, key, with_for_update=True)
                 if row is None:
+                    # New keys come with new windows: the moment to forget windows long past.
+                    db.exec(delete(Budget).where(Budget.window_start < now - dt.timedelta(days=2)))
                     db.add(Budget(key=key, window_start=start, used=1))
                     return
                 row_start = row.window_start if row.window_start.tzinfo else row.window_start.replace(tzinfo=dt.timezone.utc)
