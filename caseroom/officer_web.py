@@ -47,9 +47,9 @@ async def login(request: Request) -> Response:
         token = await run_in_threadpool(officers.log_in, request.app.state.ctx, form.get("username", ""), form.get("password", ""),
                                         form.get("code", ""))
     except AuthenticationFailed as failed:
-        return render(request, "officer_login.html", status_code=401, officer=None, error=i18n.gettext(language(request), str(failed)))
+        return render(request, "officer_login.html", status_code=401, officer=None, error=i18n.gettext(language(request), i18n.message_of(failed)))
     except TooManyAttempts as wait:
-        return render(request, "officer_login.html", status_code=429, officer=None, error=str(wait),
+        return render(request, "officer_login.html", status_code=429, officer=None, error=i18n.gettext(language(request), i18n.message_of(wait)),
                       headers={"Retry-After": str(wait.retry_after)})
     cookies.restart(request)
     request.session[SESSION_KEY] = token

@@ -29,7 +29,7 @@ async def login(request: Request) -> Response:
     try:
         token = await run_in_threadpool(reporting.open_case_room, ctx, form.get("passphrase", ""))
     except AuthenticationFailed as failed:
-        return render(request, "caseroom_login.html", status_code=401, error=i18n.gettext(language(request), str(failed)))
+        return render(request, "caseroom_login.html", status_code=401, error=i18n.gettext(language(request), i18n.message_of(failed)))
     cookies.restart(request)
     request.session[SESSION_KEY] = token
     return RedirectResponse("/caseroom", status_code=303)

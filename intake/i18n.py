@@ -29,7 +29,16 @@ def translations(lang: str) -> NullTranslations:
 
 
 def gettext(lang: str, message: str) -> str:
+    """`message` in `lang`; a Text is translated as its template, then filled in."""
+    template = getattr(message, "template", None)
+    if template is not None:
+        return translations(lang).gettext(template).format(**message.params)
     return translations(lang).gettext(message)
+
+
+def message_of(error: Exception) -> str:
+    """The message an exception was raised with (a Text keeps its template)."""
+    return error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
 
 
 def negotiate(accept_language: str | None) -> str:

@@ -1,9 +1,5 @@
-"""Marking a message for translation where it is written, not where it is shown.
+"""Marking messages for translation where they are written (see policies/text.py)."""
 
-`N_("...")` returns its argument unchanged; `make messages` finds it, and the web layer
-translates the message into the reader's language when it shows it.
-"""
+from policies.text import N_, Text
 
-
-def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
-    return message
+__all__ = ["N_", "Text"]

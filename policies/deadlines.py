@@ -9,12 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .model import Policy
+from .text import N_
 
-
-
-def N_(message: str) -> str:  # noqa: N802
-    """Marks a message for translation (`make messages`); the web layer translates it when shown."""
-    return message
 
 
 LABELS = {

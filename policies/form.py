@@ -8,17 +8,13 @@ import re
 from dataclasses import dataclass
 
 from .model import Policy
+from .text import N_, Text
 
 MAX_DESCRIPTION_CHARS = 50_000
 MAX_SHORT_TEXT_CHARS = 200
 MAX_MESSAGE_CHARS = 20_000
 # Tab, newline and carriage return are text; every other control character is not.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def N_(message: str) -> str:  # noqa: N802
-    """Marks a message for translation (`make messages`); the web layer translates it when shown."""
-    return message
 
 
 ANSWER_KEYS = ("misconduct_kinds", "protected_activity", "adverse_actions", "happened", "region")
@@ -67,7 +63,7 @@ def clean_text(value: object, limit: int, name: str, errors: dict[str, str], req
     if _CONTROL.search(text):
         errors[name] = N_("contains characters that are not text")
     elif len(text) > limit:
-        errors[name] = f"is too long: at most {limit:,} characters, this has {len(text):,}"
+        errors[name] = Text(N_("is too long: at most {limit} characters, this has {length}"), limit=f"{limit:,}", length=f"{len(text):,}")
     elif required and not text.strip():
         errors[name] = N_("cannot be empty")
     return text.strip() if not errors.get(name) else ""

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
 
+from ..markers import N_, Text
 from ..store import Attachment
 from . import metadata
 from .context import Context
@@ -65,14 +66,14 @@ class UploadBudget:
     def start_file(self) -> None:
         self.files += 1
         if self.files > self.max_files:
-            raise TooLarge(f"Too many files: at most {self.max_files} can be attached at once. Nothing was kept.")
+            raise TooLarge(Text(N_("Too many files: at most {count} can be attached at once. Nothing was kept."), count=self.max_files))
 
     def take(self, file_bytes: int, more: int) -> None:
         self.total_bytes += more
         if file_bytes > self.max_file_bytes:
-            raise TooLarge(f"A file is too large: each file can be at most {readable_size(self.max_file_bytes)}. Nothing was kept.")
+            raise TooLarge(Text(N_("A file is too large: each file can be at most {size}. Nothing was kept."), size=readable_size(self.max_file_bytes)))
         if self.total_bytes > self.max_total_bytes:
-            raise TooLarge(f"The files are too large together: at most {readable_size(self.max_total_bytes)} in all. Nothing was kept.")
+            raise TooLarge(Text(N_("The files are too large together: at most {size} in all. Nothing was kept."), size=readable_size(self.max_total_bytes)))
 
 
 def readable_size(n: int) -> str:
@@ -194,7 +195,7 @@ def open_file(ctx: Context, db: Session, case_id: str, case_key: bytes, file_id:
     valid = isinstance(file_id, str) and FILE_ID.fullmatch(file_id)
     row = db.exec(select(Attachment).where(Attachment.id == file_id)).first() if valid else None
     if row is None or row.case_id != case_id:
-        raise NotFound("no such file in this case")
+        raise NotFound(N_("There is no such file in this case."))
     view = describe(row, case_key)
     file_key = open_record(case_key, row.key, case_id, "file-key", row.id)
     return view, decrypt_stream(file_key, ctx.blobs.read(row.blob_id))

@@ -12,6 +12,7 @@ import hashlib
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import delete
 
+from ..markers import N_, Text
 from ..store import Budget, transaction
 from .context import Context
 from .errors import Busy
@@ -29,7 +30,7 @@ def spend(ctx: Context, key: str, limit: int, length: dt.timedelta, message: str
     now = ctx.now()
     start = _window(now, length)
     retry_after = max(1, int((start + length - now).total_seconds()) + 1)
-    message = message.format(minutes=-(-retry_after // 60))
+    message = Text(message, minutes=-(-retry_after // 60))
     for _ in range(2):  # a parallel first spender may insert the row first; then count on it
         try:
             with transaction(ctx.engine) as db:
@@ -56,13 +57,13 @@ def spend(ctx: Context, key: str, limit: int, length: dt.timedelta, message: str
 def submission(ctx: Context) -> None:
     s = ctx.settings
     spend(ctx, SUBMISSIONS, s.submissions_per_hour, dt.timedelta(hours=1),
-          "Very many reports are arriving right now, so this one was not accepted. Nothing was kept. "
-          "Please try again in about {minutes} minutes.")
+          N_("Very many reports are arriving right now, so this one was not accepted. Nothing was kept. "
+             "Please try again in about {minutes} minutes."))
 
 
 def message(ctx: Context, case_id: str) -> None:
     spend(ctx, f"messages:{case_id}", ctx.settings.messages_per_case_per_day, dt.timedelta(days=1),
-          "This case has had very many messages today, so this one was not sent. Please try again in about {minutes} minutes.")
+          N_("This case has had very many messages today, so this one was not sent. Please try again in about {minutes} minutes."))
 
 
 def case_room_opening(ctx: Context, lookup: bytes) -> None:
@@ -71,4 +72,4 @@ def case_room_opening(ctx: Context, lookup: bytes) -> None:
     window = _window(ctx.now(), length).isoformat().encode()
     key = "opening:" + hashlib.blake2b(lookup + window, digest_size=24, person=b"intake-budget").hexdigest()
     spend(ctx, key, ctx.settings.openings_per_case_room_per_hour, length,
-          "This case room was opened very many times in the last hour. Please try again in about {minutes} minutes.")
+          N_("This case room was opened very many times in the last hour. Please try again in about {minutes} minutes."))

@@ -16,6 +16,7 @@ from crypto import CryptoError, open_record, seal_record, unwrap_case_key, wrap_
 from policies import clean_text
 from policies.deadlines import Deadline, urgency
 
+from ..markers import N_, Text
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, Message, Office, transaction
 from . import attachments, audit
 from .attachments import FileView, PendingFile
@@ -25,6 +26,7 @@ from .errors import Conflict, NotFound
 from .officers import OfficerSession
 
 OFFICER = "officer"
+NO_SUCH_CASE = N_("There is no such case in your office.")
 MAX_REASON_CHARS = 2000
 CONSENT_REQUEST = ("The Ethics and Conduct Office would like to share your complaint with the Office of the Inspector General, "
                    "so that it can be investigated. Your information is shared only with your consent. Please answer below.")
@@ -38,8 +40,9 @@ class IllegalTransition(Conflict):
     """The move is not in the office's lifecycle from the current state."""
 
     def __init__(self, current: str, target: str, allowed: tuple[str, ...]) -> None:
-        names = ", ".join(allowed) or "none: the case is closed"
-        super().__init__(f"A case that is {current} cannot move to {target}. Allowed: {names}.")
+        names = ", ".join(allowed) or "-"
+        super().__init__(Text(N_("A case that is {current} cannot move to {target}. Allowed: {allowed}."),
+                              current=current, target=target, allowed=names))
         self.allowed = allowed
 
 
@@ -114,16 +117,16 @@ def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
 def _open(db: Session, officer: OfficerSession, case_id: object) -> tuple[Case, Handling, bytes]:
     """The case, this office's handling of it, and its key; NotFound for anything else."""
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
-        raise NotFound("no such case in your office")
+        raise NotFound(NO_SUCH_CASE)
     wrap = db.get(CaseKeyWrap, (case_id, f"office:{officer.office}"))
     handling = db.get(Handling, (case_id, officer.office)) if wrap else None
     case = db.get(Case, case_id) if handling else None
     if case is None:
-        raise NotFound("no such case in your office")
+        raise NotFound(NO_SUCH_CASE)
     try:
         return case, handling, unwrap_case_key(officer.office_key, wrap.wrap, case_id)
     except CryptoError:
-        raise NotFound("no such case in your office") from None
+        raise NotFound(NO_SUCH_CASE) from None
 
 
 def _actions(ctx: Context, db: Session, case_id: str, key: bytes) -> tuple[ActionView, ...]:
@@ -209,7 +212,7 @@ def transition(ctx: Context, officer: OfficerSession, case_id: str, target: obje
     errors: dict[str, str] = {}
     note_text = clean_text(note, MAX_REASON_CHARS, "note", errors)
     if errors:
-        raise Conflict(f"The note {errors['note']}.")
+        raise Conflict(Text(N_("The note {problem}."), problem=errors["note"]))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
         lifecycle = ctx.policy.lifecycles[officer.office]
@@ -218,10 +221,10 @@ def transition(ctx: Context, officer: OfficerSession, case_id: str, target: obje
             raise IllegalTransition(handling.status, str(target)[:40], allowed)
         state = lifecycle.states[target]
         if state.via == "referral":
-            raise Conflict(f"A case moves to {target} only by a referral (POST .../referral), which asks for consent first.")
+            raise Conflict(Text(N_("A case moves to {target} only by a referral, which asks for consent first."), target=target))
         if state.after_warning and not _may_abandon(ctx, db, handling):
-            raise Conflict(f"A case is {target} only {ctx.policy.deadlines.abandon_after_days} days after the warning in the case room "
-                           "with no answer from the complainant since.")
+            raise Conflict(Text(N_("A case is {target} only {days} days after the warning in the case room "
+                                   "with no answer from the complainant since."), target=target, days=ctx.policy.deadlines.abandon_after_days))
         previous = handling.status
         _move(ctx, handling, target)
         db.add(handling)
@@ -241,9 +244,9 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
         if officer.office != "ECO" or "referred_to_oig" not in ctx.policy.lifecycles["ECO"].allowed(handling.status):
-            raise Conflict("Consent to a referral is asked for during ECO's preliminary assessment.")
+            raise Conflict(N_("Consent to a referral is asked for during ECO's preliminary assessment."))
         if handling.consent in ("requested", "given"):
-            raise Conflict(f"Consent is already {handling.consent}.")
+            raise Conflict(Text(N_("Consent is already {state}."), state=handling.consent))
         handling.consent, handling.consent_on = "requested", ctx.today()
         add_message(db, ctx, case.id, key, OFFICER, CONSENT_REQUEST, officer.office, officer.officer_id)
         _responded(ctx, handling)
@@ -258,11 +261,11 @@ def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = "OIG
     without it, which the audit log keeps.
     """
     if to != "OIG" or officer.office != "ECO":
-        raise Conflict("Only the Ethics and Conduct Office refers cases, and only to OIG.")
+        raise Conflict(N_("Only the Ethics and Conduct Office refers cases, and only to OIG."))
     errors: dict[str, str] = {}
     reason_text = clean_text(reason, MAX_REASON_CHARS, "reason", errors)
     if errors:
-        raise Conflict(f"The reason {errors['reason']}.")
+        raise Conflict(Text(N_("The reason {problem}."), problem=errors["reason"]))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
         allowed = ctx.policy.lifecycles["ECO"].allowed(handling.status)
@@ -270,10 +273,10 @@ def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = "OIG
             raise IllegalTransition(handling.status, "referred_to_oig", allowed)
         consented = handling.consent == "given"
         if not consented and not reason_text:
-            raise Conflict("The complainant has not consented to the referral. Ask for consent in the case room, "
-                           "or give a written reason to refer without it.")
+            raise Conflict(N_("The complainant has not consented to the referral. Ask for consent in the case room, "
+                              "or give a written reason to refer without it."))
         if db.get(CaseKeyWrap, (case.id, "office:OIG")) is not None:
-            raise Conflict("OIG already holds this case.")
+            raise Conflict(N_("OIG already holds this case."))
         oig = db.get(Office, "OIG")
         db.add(CaseKeyWrap(case_id=case.id, holder="office:OIG", wrap=wrap_case_key(key, oig.public_key, case.id)))
         db.add(Handling(case_id=case.id, office="OIG", status=ctx.policy.lifecycles["OIG"].initial,
@@ -300,17 +303,17 @@ def record_action(ctx: Context, officer: OfficerSession, case_id: str, kind: obj
     """ECO records a recommended protective measure or an onward referral (OSS, SWO, OOM, LEG, DHR)."""
     choices = {"protective_measure": ctx.policy.ids("protective_measures"), "onward_referral": ctx.policy.ids("onward_referrals")}
     if officer.office != "ECO":
-        raise Conflict("Protective measures and onward referrals are recorded by the Ethics and Conduct Office.")
+        raise Conflict(N_("Protective measures and onward referrals are recorded by the Ethics and Conduct Office."))
     if not isinstance(kind, str) or not isinstance(item, str) or kind not in choices or item not in choices[kind]:
-        raise Conflict("Unknown protective measure or onward referral.")
+        raise Conflict(N_("Unknown protective measure or onward referral."))
     errors: dict[str, str] = {}
     note_text = clean_text(note, MAX_REASON_CHARS, "note", errors)
     if errors:
-        raise Conflict(f"The note {errors['note']}.")
+        raise Conflict(Text(N_("The note {problem}."), problem=errors["note"]))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
         if ctx.policy.lifecycles["ECO"].is_closed(handling.status):
-            raise Conflict("The case is closed.")
+            raise Conflict(N_("The case is closed."))
         action_id = _add_action(db, case.id, key, officer.office, ctx.today(), kind, item, note_text)
         audit.record(ctx, db, "action recorded", officer.officer_id, case.id, record=action_id)
     return action_id
@@ -322,7 +325,7 @@ def warn_of_abandonment(ctx: Context, officer: OfficerSession, case_id: str) -> 
         case, handling, key = _open(db, officer, case_id)
         lifecycle = ctx.policy.lifecycles[officer.office]
         if not any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status)):
-            raise Conflict("This case cannot be closed as abandoned from where it stands.")
+            raise Conflict(N_("This case cannot be closed as abandoned from where it stands."))
         text = ABANDONMENT_WARNING.format(days=ctx.policy.deadlines.abandon_after_days)
         add_message(db, ctx, case.id, key, OFFICER, text, officer.office, officer.officer_id)
         handling.warned_on = ctx.today()

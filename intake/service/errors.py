@@ -1,4 +1,6 @@
-"""What can go wrong in a service call, in words a caller can show."""
+"""What can go wrong in a service call, in words a caller can show (and translate)."""
+
+from ..markers import N_, Text
 
 
 class ServiceError(Exception):
@@ -16,7 +18,7 @@ class AuthenticationFailed(ServiceError):
 class Busy(ServiceError):
     """Too much at once (Argon2 slots, or an abuse budget); try again after `retry_after` seconds."""
 
-    def __init__(self, retry_after: int, message: str = "The service is busy. Please try again in a moment.") -> None:
+    def __init__(self, retry_after: int, message: str = N_("The service is busy. Please try again in a moment.")) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -25,7 +27,7 @@ class TooManyAttempts(ServiceError):
     """Failed attempts on this account: wait `retry_after` seconds before the next one."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed attempts. Try again in {retry_after} seconds.")
+        super().__init__(Text(N_("Too many failed attempts. Try again in {seconds} seconds."), seconds=retry_after))
         self.retry_after = retry_after
 
 

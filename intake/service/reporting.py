@@ -25,6 +25,7 @@ from .context import Context
 from .errors import AuthenticationFailed, Conflict, NotFound
 
 REPORTER = "reporter"
+NOT_IN_ROOM = N_("There is no such case in this case room.")
 WRONG_PASSPHRASE = N_("No case room opens with this passphrase. Check each word and try again.")
 
 
@@ -131,7 +132,7 @@ def _case_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
 def check_access(ctx: Context, token: str | None, case_id: str) -> None:
     """Raise unless this session may write to `case_id` (checked before taking an upload)."""
     if case_id not in _case_keys(ctx, token):
-        raise NotFound("no such case in this case room")
+        raise NotFound(NOT_IN_ROOM)
 
 
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
@@ -153,12 +154,12 @@ def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object,
     """A reporter's message (and files) to the offices handling `case_id`."""
     keys = _case_keys(ctx, token)
     if case_id not in keys:
-        raise NotFound("no such case in this case room")
+        raise NotFound(NOT_IN_ROOM)
     text = clean_message(body, bool(files))
     budgets.message(ctx, case_id)
     with transaction(ctx.engine) as db:
         if db.get(Case, case_id) is None:
-            raise NotFound("no such case in this case room")
+            raise NotFound(NOT_IN_ROOM)
         message_id = add_message(db, ctx, case_id, keys[case_id], REPORTER, text, files=files)
         for handling in handlings(db, case_id):
             handling.unread = True
@@ -170,13 +171,13 @@ def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object)
     """The complainant's answer to ECO's request to share the complaint with OIG (Charter 4.8)."""
     keys = _case_keys(ctx, token)
     if case_id not in keys:
-        raise NotFound("no such case in this case room")
+        raise NotFound(NOT_IN_ROOM)
     if not isinstance(agree, bool):
-        raise Conflict("answer the request with yes or no")
+        raise Conflict(N_("Please answer the request with yes or no."))
     with transaction(ctx.engine) as db:
         handling = db.get(Handling, (case_id, "ECO"))
         if handling is None or handling.consent not in ("requested", "given", "refused") or ctx.policy.lifecycles["ECO"].is_closed(handling.status):
-            raise Conflict("No one has asked for your consent on this case.")
+            raise Conflict(N_("No one has asked for your consent on this case."))
         handling.consent = "given" if agree else "refused"
         handling.consent_on = ctx.today()
         handling.unread = True
@@ -190,7 +191,7 @@ def open_file(ctx: Context, token: str | None, case_id: str, file_id: str):
     """(FileView, plaintext iterator) of a file in one of this reporter's cases."""
     keys = _case_keys(ctx, token)
     if case_id not in keys:
-        raise NotFound("no such case in this case room")
+        raise NotFound(NOT_IN_ROOM)
     with Session(ctx.engine) as db:
         return attachments.open_file(ctx, db, case_id, keys[case_id], file_id)
 

@@ -16,9 +16,13 @@ from sqlmodel import delete
 
 from crypto import CryptoError, open_sealed, seal
 
+from ..markers import N_
 from ..store import WebSession, transaction
 from .context import Context
 from .errors import AuthenticationFailed
+
+
+NOT_LOGGED_IN = N_("Please log in.")
 
 
 def _b64(raw: bytes) -> str:
@@ -69,14 +73,14 @@ def resume(ctx: Context, token: str | None, kind: str) -> dict:
         id_text, key_text = (token or "").split(".")
         session_id, key = _unb64(id_text), _unb64(key_text)
     except ValueError:
-        raise AuthenticationFailed("not logged in") from None
+        raise AuthenticationFailed(NOT_LOGGED_IN) from None
     if len(session_id) != 16 or len(key) != 32:
-        raise AuthenticationFailed("not logged in")
+        raise AuthenticationFailed(NOT_LOGGED_IN)
     digest, now = _digest(session_id), ctx.now()
     with transaction(ctx.engine) as db:
         row = db.get(WebSession, digest)
         if row is None or row.kind != kind:
-            raise AuthenticationFailed("not logged in")
+            raise AuthenticationFailed(NOT_LOGGED_IN)
         expired = row.idle_until < now or row.expires_at < now
         if expired:
             db.delete(row)
@@ -84,13 +88,13 @@ def resume(ctx: Context, token: str | None, kind: str) -> dict:
             try:
                 payload = json.loads(open_sealed(key, row.payload, "session", kind, digest.hex()))
             except CryptoError:
-                raise AuthenticationFailed("not logged in") from None
+                raise AuthenticationFailed(NOT_LOGGED_IN) from None
             idle_until = min(row.expires_at, _coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)))
             if idle_until != row.idle_until:  # coarse times change at most every 10 minutes
                 row.idle_until = idle_until
                 db.add(row)
     if expired:
-        raise AuthenticationFailed("your session has ended; please log in again")
+        raise AuthenticationFailed(N_("Your session has ended. Please log in again."))
     return payload
 
 

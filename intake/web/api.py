@@ -19,6 +19,7 @@ from ..service import casework, officers, reporting
 from ..service.casefiles import HandlingView
 from ..service.attachments import FileView, discard
 from .downloads import download
+from ..markers import N_, Text
 from .bad_request import BadRequest
 from .forms import read_capped_body
 from .openapi import openapi_document
@@ -29,7 +30,7 @@ async def read_json(request: Request) -> dict:
     """The request's JSON object, or BadRequest saying what is wrong with it."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise BadRequest("Send JSON with Content-Type: application/json.", status_code=415)
+        raise BadRequest(N_("Send JSON with Content-Type: application/json."), status_code=415)
     return parse_json(await read_capped_body(request))
 
 
@@ -37,11 +38,11 @@ def parse_json(body: bytes) -> dict:
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        raise BadRequest("The body is not UTF-8 text.") from None
+        raise BadRequest(N_("The body is not UTF-8 text.")) from None
     except (ValueError, RecursionError):
-        raise BadRequest("The body is not valid JSON.") from None
+        raise BadRequest(N_("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.")
+        raise BadRequest(N_("The body must be a JSON object."))
     return data
 
 
@@ -55,7 +56,7 @@ async def read_json_and_files(request: Request, part: str) -> tuple[dict, Upload
             return parse_json(upload.get(part).encode("utf-8")), upload
         if part == "message" and "body" in upload.fields:
             return {"body": upload.get("body")}, upload
-        raise BadRequest(f"The multipart body needs a part named {part!r} holding JSON.")
+        raise BadRequest(Text(N_("The multipart body needs a part named {name} holding JSON."), name=part))
     except BaseException:
         await run_in_threadpool(discard, request.app.state.ctx, upload.files)
         raise

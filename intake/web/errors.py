@@ -36,28 +36,28 @@ async def on_invalid(request: Request, error: InvalidReport) -> Response:
 
 
 async def on_not_found(request: Request, error: NotFound) -> Response:
-    return error_response(request, 404, str(error))
+    return error_response(request, 404, i18n.message_of(error))
 
 
 async def on_unauthenticated(request: Request, error: AuthenticationFailed) -> Response:
-    return error_response(request, 401, str(error))
+    return error_response(request, 401, i18n.message_of(error))
 
 
 async def on_conflict(request: Request, error: Conflict) -> Response:
     allowed = getattr(error, "allowed", None)
-    return error_response(request, 409, str(error), **({"allowed": list(allowed)} if allowed is not None else {}))
+    return error_response(request, 409, i18n.message_of(error), **({"allowed": list(allowed)} if allowed is not None else {}))
 
 
 async def on_busy(request: Request, error: Busy) -> Response:
-    return error_response(request, 503, str(error), headers={"Retry-After": str(error.retry_after)})
+    return error_response(request, 503, i18n.message_of(error), headers={"Retry-After": str(error.retry_after)})
 
 
 async def on_too_many(request: Request, error: TooManyAttempts) -> Response:
-    return error_response(request, 429, str(error), headers={"Retry-After": str(error.retry_after)})
+    return error_response(request, 429, i18n.message_of(error), headers={"Retry-After": str(error.retry_after)})
 
 
 async def on_too_large(request: Request, error: BodyTooLarge | TooLarge) -> Response:
-    return error_response(request, 413, str(error))
+    return error_response(request, 413, i18n.message_of(error))
 
 
 async def on_disconnect(request: Request, error: ClientDisconnect) -> Response:

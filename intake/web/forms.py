@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from ..service.attachments import discard
 from . import csrf
+from ..markers import N_, Text
 from .bad_request import BadRequest
 from .limits import DEFAULT_BODY_LIMIT, BodyTooLarge
 from .uploads import Upload, is_multipart, read_upload
@@ -34,14 +35,14 @@ async def read_small_form(request: Request) -> FormData:
     """The fields of a urlencoded form with a valid CSRF token, or BadRequest for anything else."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
-        raise BadRequest(f"This form must be sent as {FORM_TYPE}.", status_code=415)
+        raise BadRequest(Text(N_("This form must be sent as {kind}."), kind=FORM_TYPE), status_code=415)
     body = await read_capped_body(request)
     try:
         form = FormData(parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS))
     except UnicodeDecodeError:
-        raise BadRequest("The form contains bytes that are not UTF-8 text.") from None
+        raise BadRequest(N_("The form contains bytes that are not UTF-8 text.")) from None
     except ValueError:
-        raise BadRequest("The form has too many fields.") from None
+        raise BadRequest(N_("The form has too many fields.")) from None
     csrf.check(request, form.get(csrf.FIELD))
     return form
 

@@ -4,6 +4,8 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..markers import N_, Text
+
 # A 50,000-character account in CJK, percent-encoded, is about 450 KB; leave room.
 DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -12,7 +14,7 @@ class BodyTooLarge(Exception):
     """The request body is over the limit of its route."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"The request is too large (the limit is {limit // 1024:,} KiB).")
+        super().__init__(Text(N_("The request is too large (the limit is {size} KiB)."), size=f"{limit // 1024:,}"))
         self.limit = limit
 
 

@@ -87,7 +87,7 @@ async def submit_report(request: Request) -> Response:
         # Keep every word the reporter typed on the page: only the files must be chosen again.
         await run_in_threadpool(discard, ctx, form.files)
         return render(request, "report_form.html", status_code=503, headers={"Retry-After": str(busy.retry_after)},
-                      values=form_values(form), errors={}, busy=str(busy), question_titles=translated(request, QUESTION_TITLES),
+                      values=form_values(form), errors={}, busy=i18n.gettext(language(request), i18n.message_of(busy)), question_titles=translated(request, QUESTION_TITLES),
                       files_dropped=len(form.files))
     except BaseException:
         await run_in_threadpool(discard, ctx, form.files)

@@ -18,6 +18,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from ..service.attachments import FileSink, PendingFile, UploadBudget, discard
+from ..markers import N_, Text
 from .bad_request import BadRequest
 
 MAX_FIELDS = 50
@@ -76,7 +77,7 @@ class _Receiver:
     def _grow(self, attribute: str, data: bytes) -> None:
         value = getattr(self, attribute) + data
         if len(value) > 8192:
-            raise BadRequest("A part header of the upload is too long.")
+            raise BadRequest(N_("A part header of the upload is too long."))
         setattr(self, attribute, value)
 
     def on_part_begin(self) -> None:
@@ -89,16 +90,16 @@ class _Receiver:
     def on_headers_finished(self) -> None:
         disposition, options = parse_options_header(self.headers.get(b"content-disposition", b""))
         if disposition != b"form-data" or b"name" not in options:
-            raise BadRequest("Each part of the upload needs a Content-Disposition with a name.")
+            raise BadRequest(N_("Each part of the upload needs a Content-Disposition with a name."))
         self.name = _text(options[b"name"], "a part name")
         if b"filename" not in options:
             self.fields += 1
             if self.fields > MAX_FIELDS:
-                raise BadRequest("The form has too many fields.")
+                raise BadRequest(N_("The form has too many fields."))
             self.text = bytearray()
             return
         if self.name != FILE_FIELD:
-            raise BadRequest(f"Files are accepted only in the part named {FILE_FIELD!r}.")
+            raise BadRequest(Text(N_("Files are accepted only in the part named {name}."), name=FILE_FIELD))
         filename = _text(options[b"filename"], "a file name")
         if filename:  # a browser sends an empty, nameless part when no file was chosen
             content_type = _text(self.headers.get(b"content-type", b""), "a content type")
@@ -110,7 +111,7 @@ class _Receiver:
         elif self.text is not None:
             self.text += data[start:end]
             if len(self.text) > MAX_FIELD_BYTES:
-                raise BadRequest("A form field is too long.", status_code=413)
+                raise BadRequest(N_("A form field is too long."), status_code=413)
 
     def on_part_end(self) -> None:
         if self.sink is not None:
@@ -134,7 +135,7 @@ def _text(raw: bytes, what: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest(f"{what[0].upper()}{what[1:]} is not UTF-8 text.") from None
+        raise BadRequest(Text(N_("{what} is not UTF-8 text."), what=what)) from None
 
 
 def is_multipart(request: Request) -> bool:
@@ -146,7 +147,7 @@ async def read_upload(request: Request) -> Upload:
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not is_multipart(request) or not boundary:
-        raise BadRequest("Send this form as multipart/form-data with a boundary.", status_code=415)
+        raise BadRequest(N_("Send this form as multipart/form-data with a boundary."), status_code=415)
     receiver = _Receiver(request, UploadBudget.for_request(request.app.state.ctx))
     try:
         parser = MultipartParser(boundary, receiver.callbacks())
@@ -155,10 +156,10 @@ async def read_upload(request: Request) -> Upload:
                 await anyio.to_thread.run_sync(parser.write, chunk)
         await anyio.to_thread.run_sync(parser.finalize)
         if not receiver.ended:
-            raise BadRequest("The upload was cut off before its end. Nothing was kept; please send it again.")
+            raise BadRequest(N_("The upload was cut off before its end. Nothing was kept; please send it again."))
     except FormParserError:
         await anyio.to_thread.run_sync(receiver.abort)
-        raise BadRequest("The upload is not well-formed multipart data. Nothing was kept.") from None
+        raise BadRequest(N_("The upload is not well-formed multipart data. Nothing was kept.")) from None
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(receiver.abort)

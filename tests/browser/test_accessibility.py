@@ -94,6 +94,7 @@ def test_no_wcag_a_or_aa_violation_on_any_page(browser, instance, axe_source, la
             failures[name] = violations
         page.close()
     checker.close()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"axe-report-{lang}.json").write_text(json.dumps(failures, indent=1))
     assert failures == {}, json.dumps(failures, indent=1)
 
