@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from loadtests.bench_load import fresh_database, locust, peak_rss_mib, server_pids  # noqa: E402
+from loadtests.bench_load import LOAD_TEST_BUDGETS, fresh_database, locust, peak_rss_mib, server_pids  # noqa: E402
 from tests.server import init_demo, officer_login, server_process  # noqa: E402
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     url = fresh_database(args.admin_url, "intake_soak")
-    env = {"INTAKE_DATABASE_URL": url, "INTAKE_ARGON2_WAIT_SECONDS": "30", "INTAKE_ARGON2_CONCURRENCY": str((os.cpu_count() or 1) + 1)}
+    env = {"INTAKE_DATABASE_URL": url, "INTAKE_ARGON2_WAIT_SECONDS": "30", **LOAD_TEST_BUDGETS, "INTAKE_ARGON2_CONCURRENCY": str((os.cpu_count() or 1) + 1)}
     with tempfile.TemporaryDirectory(prefix="intake-soak-") as tmp:
         tmp = Path(tmp)
         credentials = {o["office"]: o for o in init_demo(tmp / "var", env, cheap=False)["officers"]}
