@@ -12,7 +12,7 @@ from intake.markers import N_
 from intake.web import cookies
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
-from intake.web.templating import language, render
+from intake.web.templating import language, render, system_messages
 
 
 SESSION_KEY = "officer"
@@ -71,7 +71,8 @@ async def case(request: Request) -> Response:
     detail = await run_in_threadpool(casework.open_case, request.app.state.ctx, officer, request.path_params["case_id"])
     notice = NOTICES.get(request.query_params.get("notice", ""))
     notice = notice and i18n.gettext(language(request), notice)
-    return render(request, "officer_case.html", officer=officer, case=detail, notice=notice)
+    return render(request, "officer_case.html", officer=officer, case=detail, notice=notice,
+                  system=system_messages(request, detail.messages))
 
 
 async def reply(request: Request) -> Response:

@@ -12,7 +12,7 @@ from intake.markers import N_
 from intake.web import cookies
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
-from intake.web.templating import language, render
+from intake.web.templating import language, render, system_messages
 
 
 SESSION_KEY = "caseroom"
@@ -43,7 +43,8 @@ async def case_room(request: Request) -> Response:
         return RedirectResponse("/caseroom/login", status_code=303)
     notice = NOTICES.get(request.query_params.get("notice", ""))
     notice = notice and i18n.gettext(language(request), notice)
-    return render(request, "caseroom.html", cases=cases, notice=notice)
+    system = system_messages(request, [m for case in cases for m in case.messages])
+    return render(request, "caseroom.html", cases=cases, notice=notice, system=system)
 
 
 async def write(request: Request) -> Response:

@@ -97,3 +97,25 @@ def test_the_api_form_speaks_the_asked_language(client):
     assert french["lang"] == "fr"
     assert french["concerns"][0]["label"] != english["concerns"][0]["label"]
     assert french["concerns"][0]["label"] == i18n.gettext("fr", english["concerns"][0]["label"])
+
+
+def test_the_service_own_messages_are_shown_in_the_reader_language(client):
+    from markupsafe import escape
+
+    from intake.service.casework import CONSENT_REQUEST
+
+    from .helpers import api_login
+
+    filed = client.post("/api/v1/reports", json={"concerns": ["retaliation"], "description": "x", "answers": {}}).json()
+    case_id = filed["cases"][0]["id"]
+    eco = api_login(client, "eco-1")
+    for state in ("acknowledged", "preliminary_assessment"):
+        client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": state}, headers=eco)
+    client.post(f"/api/v1/officer/cases/{case_id}/consent-request", headers=eco)
+    client.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": CONSENT_REQUEST}, headers={
+        "Authorization": "Bearer " + client.post("/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]})
+    client.get("/caseroom/login?lang=fr")
+    room = post_form(client, "/caseroom/login", {"passphrase": filed["passphrase"]}, follow_redirects=True).text
+    assert str(escape(i18n.gettext("fr", CONSENT_REQUEST))) in room
+    # The same words written by the reporter stay as they wrote them: people's text never goes through a catalog.
+    assert CONSENT_REQUEST in room

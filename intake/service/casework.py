@@ -28,12 +28,14 @@ from .officers import OfficerSession
 OFFICER = "officer"
 NO_SUCH_CASE = N_("There is no such case in your office.")
 MAX_REASON_CHARS = 2000
-CONSENT_REQUEST = ("The Ethics and Conduct Office would like to share your complaint with the Office of the Inspector General, "
-                   "so that it can be investigated. Your information is shared only with your consent. Please answer below.")
-REFERRAL_NOTICE = ("The Ethics and Conduct Office found initial (prima facie) evidence of retaliation and has referred your "
-                   "complaint to the Office of the Inspector General for investigation. Both offices can now read this case room.")
-ABANDONMENT_WARNING = ("We have not heard from you for some time. If we do not hear from you within {days} days, "
-                       "this complaint will be closed. You can write here at any time before then to keep it open.")
+# Messages the service itself writes into a case room. They are sealed in English like any
+# message; `system_message` recognises them so each reader sees them in their own language.
+CONSENT_REQUEST = N_("The Ethics and Conduct Office would like to share your complaint with the Office of the Inspector General, "
+                     "so that it can be investigated. Your information is shared only with your consent. Please answer below.")
+REFERRAL_NOTICE = N_("The Ethics and Conduct Office found initial (prima facie) evidence of retaliation and has referred your "
+                     "complaint to the Office of the Inspector General for investigation. Both offices can now read this case room.")
+ABANDONMENT_WARNING = N_("We have not heard from you for some time. If we do not hear from you within {days} days, "
+                         "this complaint will be closed. You can write here at any time before then to keep it open.")
 
 
 class IllegalTransition(Conflict):
@@ -92,6 +94,14 @@ class CaseDetail:
     @property
     def acknowledged_on(self) -> str | None:
         return self.handling.acknowledged_on
+
+
+def system_message(ctx: Context, message: MessageView) -> Text | None:
+    """The service's own message this is, as a translatable Text; None for what a person wrote."""
+    if message.author != OFFICER:
+        return None
+    known = [Text(CONSENT_REQUEST), Text(REFERRAL_NOTICE), Text(ABANDONMENT_WARNING, days=ctx.policy.deadlines.abandon_after_days)]
+    return next((text for text in known if text == message.body), None)
 
 
 def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:

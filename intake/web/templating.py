@@ -62,3 +62,17 @@ def render(request: Request, template: str, status_code: int = 200, headers: dic
 def render_document(template: str, lang: str = i18n.DEFAULT, **context: Any) -> str:
     """A standalone HTML document (the annual report), escaped like every page."""
     return environment(lang).get_template(template).render(**_globals(lang), **context)
+
+
+def system_messages(request: Request, messages) -> dict[str, str]:
+    """Message id -> the service's own messages (consent request, referral notice...) in the
+    reader's language. What people wrote is never looked up in a catalog."""
+    from ..service.casework import system_message
+
+    ctx, lang = request.app.state.ctx, language(request)
+    found = {}
+    for message in messages:
+        text = system_message(ctx, message)
+        if text is not None:
+            found[message.id] = i18n.gettext(lang, text)
+    return found
