@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crypto import derive_reporter_secrets, generate_passphrase  # noqa: E402
 from intake.settings import Settings  # noqa: E402
 from intake.store import drop_schema, make_engine  # noqa: E402
+from loadtests.bench_upload import memory_kib  # noqa: E402
 from tests.server import init_demo, officer_login, server_process  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -55,12 +56,7 @@ def argon2_seconds(data_dir: Path, calls: int = 6) -> float:
 
 
 def peak_rss_mib(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                total += int(line.split()[1])
-    return total / 1024
+    return sum(memory_kib(pid, "VmHWM") for pid in pids) / 1024
 
 
 def server_pids(parent: int) -> list[int]:

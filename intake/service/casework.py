@@ -188,6 +188,15 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
     return detail
 
 
+def _officer_text(value: object, name: str, refusal: str) -> str:
+    """An officer's optional note or reason as clean text, or Conflict(refusal) saying what is wrong."""
+    errors: dict[str, str] = {}
+    text = clean_text(value, MAX_REASON_CHARS, name, errors)
+    if errors:
+        raise Conflict(Text(refusal, problem=errors[name]))
+    return text
+
+
 def _responded(ctx: Context, handling: Handling) -> None:
     handling.first_response_on = handling.first_response_on or ctx.today()
     handling.last_feedback_on = ctx.today()
@@ -219,10 +228,7 @@ def _move(ctx: Context, handling: Handling, target: str) -> None:
 
 def transition(ctx: Context, officer: OfficerSession, case_id: str, target: object, note: object = None) -> HandlingView:
     """Move this office's handling of the case to `target`, if its lifecycle allows it now."""
-    errors: dict[str, str] = {}
-    note_text = clean_text(note, MAX_REASON_CHARS, "note", errors)
-    if errors:
-        raise Conflict(Text(N_("The note {problem}."), problem=errors["note"]))
+    note_text = _officer_text(note, "note", N_("The note {problem}."))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
         lifecycle = ctx.policy.lifecycles[officer.office]
@@ -272,10 +278,7 @@ def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = "OIG
     """
     if to != "OIG" or officer.office != "ECO":
         raise Conflict(N_("Only the Ethics and Conduct Office refers cases, and only to OIG."))
-    errors: dict[str, str] = {}
-    reason_text = clean_text(reason, MAX_REASON_CHARS, "reason", errors)
-    if errors:
-        raise Conflict(Text(N_("The reason {problem}."), problem=errors["reason"]))
+    reason_text = _officer_text(reason, "reason", N_("The reason {problem}."))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
         allowed = ctx.policy.lifecycles["ECO"].allowed(handling.status)
@@ -316,10 +319,7 @@ def record_action(ctx: Context, officer: OfficerSession, case_id: str, kind: obj
         raise Conflict(N_("Protective measures and onward referrals are recorded by the Ethics and Conduct Office."))
     if not isinstance(kind, str) or not isinstance(item, str) or kind not in choices or item not in choices[kind]:
         raise Conflict(N_("Unknown protective measure or onward referral."))
-    errors: dict[str, str] = {}
-    note_text = clean_text(note, MAX_REASON_CHARS, "note", errors)
-    if errors:
-        raise Conflict(Text(N_("The note {problem}."), problem=errors["note"]))
+    note_text = _officer_text(note, "note", N_("The note {problem}."))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
         if ctx.policy.lifecycles["ECO"].is_closed(handling.status):

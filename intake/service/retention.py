@@ -8,6 +8,7 @@ any byte left behind on a disk or in a backup is noise. The audit log keeps a
 
 import datetime as dt
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlmodel import Session, delete, select
@@ -26,14 +27,16 @@ class PurgeCandidate:
 def due_for_purge(ctx: Context) -> list[PurgeCandidate]:
     """Cases every handling office has closed, the last of them more than the retention period ago."""
     cutoff = ctx.today() - dt.timedelta(days=ctx.policy.retention_closed_case_days)
-    out = []
+    by_case: dict[str, list[Handling]] = defaultdict(list)
     with Session(ctx.engine) as db:
-        for case_id in db.exec(select(Case.id)).all():
-            rows = db.exec(select(Handling).where(Handling.case_id == case_id)).all()
-            if rows and all(ctx.policy.lifecycles[h.office].is_closed(h.status) and h.closed_on for h in rows):
-                closed_on = max(h.closed_on for h in rows)
-                if closed_on < cutoff:
-                    out.append(PurgeCandidate(case_id, closed_on))
+        for handling in db.exec(select(Handling)).all():
+            by_case[handling.case_id].append(handling)
+    out = []
+    for case_id, rows in sorted(by_case.items()):
+        if all(ctx.policy.lifecycles[h.office].is_closed(h.status) and h.closed_on for h in rows):
+            closed_on = max(h.closed_on for h in rows)
+            if closed_on < cutoff:
+                out.append(PurgeCandidate(case_id, closed_on))
     return out
 
 

@@ -71,6 +71,11 @@ async def with_files(request: Request, upload: Upload, fn, *args):
         raise
 
 
+def pending_json(upload: Upload) -> list[dict]:
+    """What the sender is told of the files they just sent: sizes, and whether each was cleaned."""
+    return [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files]
+
+
 def file_json(view: FileView) -> dict:
     return {"id": view.id, "name": view.name, "size": view.size, "metadata_removed": view.cleaned}
 
@@ -132,7 +137,7 @@ async def file_report(request: Request) -> Response:
     return JSONResponse({
         "passphrase": filed.passphrase,
         "cases": [asdict(c) for c in filed.cases],
-        "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files],
+        "files": pending_json(upload),
     }, status_code=201)
 
 
@@ -164,7 +169,7 @@ async def caseroom_write(request: Request) -> Response:
     await run_in_threadpool(reporting.check_access, ctx, bearer(request), case_id)
     data, upload = await read_json_and_files(request, "message")
     message_id = await with_files(request, upload, reporting.reporter_writes, ctx, bearer(request), case_id, data.get("body"))
-    return JSONResponse({"id": message_id, "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files]},
+    return JSONResponse({"id": message_id, "files": pending_json(upload)},
                         status_code=201)
 
 
@@ -222,7 +227,7 @@ async def officer_write(request: Request) -> Response:
     officer = await _officer(request)
     data, upload = await read_json_and_files(request, "message")
     message_id = await with_files(request, upload, casework.reply, request.app.state.ctx, officer, request.path_params["case_id"], data.get("body"))
-    return JSONResponse({"id": message_id, "files": [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in upload.files]},
+    return JSONResponse({"id": message_id, "files": pending_json(upload)},
                         status_code=201)
 
 

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .. import i18n
+from ..service.casework import system_message
 from . import csrf
 
 SESSION_KEY = "lang"
@@ -67,8 +68,6 @@ def render_document(template: str, lang: str = i18n.DEFAULT, **context: Any) -> 
 def system_messages(request: Request, messages) -> dict[str, str]:
     """Message id -> the service's own messages (consent request, referral notice...) in the
     reader's language. What people wrote is never looked up in a catalog."""
-    from ..service.casework import system_message
-
     ctx, lang = request.app.state.ctx, language(request)
     found = {}
     for message in messages:

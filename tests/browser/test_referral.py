@@ -1,20 +1,6 @@
 """ECO's referral to OIG with the complainant's consent, in Chromium with JavaScript off."""
 
-import re
-
-from ..server import totp_now
-from .test_walkthrough import new_page
-
-
-def log_in(browser, base, officer):
-    context, page = new_page(browser, base)
-    page.goto("/officer/login")
-    page.get_by_label("Username").fill(officer["username"])
-    page.get_by_label("Password").fill(officer["password"])
-    page.get_by_label("Authentication code").fill(totp_now(officer))
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/officer$"))
-    return context, page
+from .test_walkthrough import log_in, new_page
 
 
 def test_consent_then_referral_then_oig_reads(browser, instance, shots):

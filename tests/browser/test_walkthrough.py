@@ -13,6 +13,18 @@ def new_page(browser, base):
     return context, context.new_page()
 
 
+def log_in(browser, base, officer):
+    """An officer's browser (JavaScript off), logged in with password and a fresh code, on the inbox."""
+    context, page = new_page(browser, base)
+    page.goto("/officer/login")
+    page.get_by_label("Username").fill(officer["username"])
+    page.get_by_label("Password").fill(officer["password"])
+    page.get_by_label("Authentication code").fill(totp_now(officer))
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/officer$"))
+    return context, page
+
+
 def test_report_caseroom_officer_reply_walkthrough(browser, instance, shots):
     base, credentials = instance
     eco = next(o for o in credentials["officers"] if o["office"] == "ECO")
@@ -48,13 +60,7 @@ def test_report_caseroom_officer_reply_walkthrough(browser, instance, shots):
     page.wait_for_url(re.compile(r".*/$"))
     reporter_context.close()
 
-    officer_context, office = new_page(browser, base)
-    office.goto("/officer/login")
-    office.get_by_label("Username").fill(eco["username"])
-    office.get_by_label("Password").fill(eco["password"])
-    office.get_by_label("Authentication code").fill(totp_now(eco))
-    office.get_by_role("button", name="Log in").click()
-    office.wait_for_url(re.compile(r".*/officer$"))
+    officer_context, office = log_in(browser, base, eco)
     shots(office, "05-officer-inbox")
     office.locator("table.inbox a").first.click()
     assert office.get_by_text("my contract was not extended. <b>bold?</b>").is_visible()
