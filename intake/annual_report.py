@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # no display; set before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .service.statistics import AnnualFigures, Table  # noqa: E402
-from .web.templating import render_document  # noqa: E402
+from .rendering import render_document  # noqa: E402
 
 STYLESHEET = """body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
 table { border-collapse: collapse; margin: 1rem 0; } th, td { text-align: left; padding: 0.3rem 0.8rem; border-bottom: 1px solid #888; }
@@ -47,7 +47,7 @@ def write_report(figures: AnnualFigures, out: Path) -> list[Path]:
         _chart(table, chart)
         charts.append(chart.name)
     (out / "report.css").write_text(STYLESHEET, encoding="utf-8")
-    (out / "report.html").write_text(render_document("annual_report.html", figures=figures, charts=charts), encoding="utf-8")
+    (out / "report.html").write_text(render_document("intake/annual_report.html", figures=figures, charts=charts), encoding="utf-8")
     with open(out / "figures.csv", "w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
         writer.writerow(["table", "row", "value"])

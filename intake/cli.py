@@ -74,7 +74,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     os.environ["INTAKE_DATABASE_URL"] = settings.database_url
     print(f"Serving on http://{args.host}:{args.port}/ (officers: /officer)", flush=True)
     uvicorn.run(
-        "intake.web.asgi:make_app",
+        "intake.app:make_app",
         factory=True,
         host=args.host,
         port=args.port,

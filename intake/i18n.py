@@ -8,9 +8,9 @@ text is the message id, so a missing catalog falls back to English, never to bla
 from functools import lru_cache
 from pathlib import Path
 
+from babel import negotiate_locale
 from babel.support import NullTranslations, Translations
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import parse_accept_header
+from python_multipart.multipart import parse_options_header
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -42,11 +42,24 @@ def message_of(error: Exception) -> str:
 
 
 def negotiate(accept_language: str | None) -> str:
-    """The best of our languages for a browser's Accept-Language header."""
-    if not accept_language:
-        return DEFAULT
-    accepted = parse_accept_header(accept_language, LanguageAccept)
-    return accepted.best_match(CODES, default=DEFAULT)
+    """The best of our languages for a browser's Accept-Language header, by Babel's negotiation.
+
+    Each item of the header ("fr-CH;q=0.9") is read with python-multipart's parameter
+    parser; the languages, in the order of their weights, go to `babel.negotiate_locale`,
+    which also matches a regional tag ("fr-CH") to its language ("fr").
+    """
+    preferred = []
+    for position, item in enumerate((accept_language or "")[:1000].split(",")):
+        tag, params = parse_options_header(item)
+        try:
+            weight = float(params.get(b"q", b"1"))
+        except ValueError:
+            continue
+        language = tag.decode("latin-1").strip()
+        if language and language != "*" and weight > 0:
+            preferred.append((-weight, position, language))
+    found = negotiate_locale([language for *_, language in sorted(preferred)], CODES, sep="-")
+    return found or DEFAULT
 
 
 def valid(lang: object) -> str | None:

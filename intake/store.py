@@ -99,8 +99,16 @@ class CaseAction(SQLModel, table=True):
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+REPORTER_HOLDER = "reporter"
+
+
+def office_holder(office: str) -> str:
+    """The `CaseKeyWrap.holder` of an office's wrap: "office:ECO", "office:OIG"."""
+    return f"office:{office}"
+
+
 class CaseKeyWrap(SQLModel, table=True):
-    """The case key sealed to one holder: "office:ECO", "office:OIG" or "reporter"."""
+    """The case key sealed to one holder: an office (`office_holder`) or the reporter (REPORTER_HOLDER)."""
 
     case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
     holder: str = Field(primary_key=True, max_length=20)

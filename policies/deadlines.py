@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from .model import Policy
 from .text import N_
-
-
+from .vocabulary import Office
 
 LABELS = {
     "acknowledgement": N_("Acknowledge the report"),
@@ -25,7 +24,7 @@ LABELS = {
 class HandlingFacts:
     """What the deadlines depend on; all dates at day precision."""
 
-    office: str
+    office: Office
     opened_on: dt.date
     closed: bool
     acknowledged_on: dt.date | None = None
@@ -69,18 +68,22 @@ def _deadline(policy: Policy, name: str, due_on: dt.date, met_on: dt.date | None
 
 
 def deadlines(policy: Policy, facts: HandlingFacts, today: dt.date) -> list[Deadline]:
-    """Every deadline of this handling, met or not, in the order they fall due."""
+    """Every deadline the office keeps on this handling, met or not, in the order they fall due."""
     d = policy.deadlines
-    out = [
-        _deadline(policy, "acknowledgement", facts.opened_on + dt.timedelta(days=d.acknowledgement_days), facts.acknowledged_on, facts.closed, today),
-        _deadline(policy, "first_response", facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24)),
-                  facts.first_response_on, facts.closed, today),
-    ]
-    if facts.office == "ECO":
+    kept = policy.lifecycles[facts.office].deadlines
+    out = []
+    if "acknowledgement" in kept:
+        out.append(_deadline(policy, "acknowledgement", facts.opened_on + dt.timedelta(days=d.acknowledgement_days),
+                             facts.acknowledged_on, facts.closed, today))
+    if "first_response" in kept:
+        out.append(_deadline(policy, "first_response", facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24)),
+                             facts.first_response_on, facts.closed, today))
+    if "preliminary_assessment" in kept:
         out.append(_deadline(policy, "preliminary_assessment", facts.opened_on + dt.timedelta(days=d.preliminary_assessment_days),
                              facts.assessment_concluded_on, facts.closed and facts.assessment_concluded_on is None, today))
-    if not facts.closed:
-        out.append(_deadline(policy, "feedback", add_months(facts.last_feedback_on or facts.opened_on, d.feedback_months), None, False, today))
+    if "feedback" in kept and not facts.closed:
+        out.append(_deadline(policy, "feedback", add_months(facts.last_feedback_on or facts.opened_on, d.feedback_months),
+                             None, False, today))
     return sorted(out, key=lambda deadline: deadline.due_on)
 
 

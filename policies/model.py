@@ -13,10 +13,13 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-CONCERN_IDS = ("retaliation", "misconduct", "both", "not_sure")
-OFFICE_CODES = ("ECO", "OIG")
+from .vocabulary import Concern, Office
+
+CONCERN_IDS = tuple(Concern)
+OFFICE_CODES = tuple(Office)
 DEADLINE_KEYS = ("acknowledgement_days", "first_response_hours", "preliminary_assessment_days", "feedback_months",
                  "due_soon_days", "abandon_after_days")
+DEADLINE_NAMES = ("acknowledgement", "first_response", "preliminary_assessment", "feedback")
 
 
 class PolicyError(ValueError):
@@ -24,8 +27,10 @@ class PolicyError(ValueError):
 
 
 @dataclass(frozen=True)
-class Office:
-    code: str
+class OfficeProfile:
+    """What a reader is told about an office: its name and what it handles."""
+
+    code: Office
     name: str
     handles: str
 
@@ -56,22 +61,42 @@ class State:
     via: str = ""
     after_warning: bool = False
     concludes_assessment: bool = False
+    acknowledges: bool = False
 
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """An office's case states and the moves between them."""
+    """An office's case states, the moves between them, and what the office does besides.
 
-    office: str
+    `deadlines` names the procedure's deadlines this office keeps; `refers_to` is the
+    office a referral hands the case to (its key wrapped for that office), reached
+    through the state marked `via = "referral"`; `referral_needs_consent` asks the
+    complainant first (ECO Charter 4.8); `records_protection` lets the office record
+    protective measures and onward referrals.
+    """
+
+    office: Office
     initial: str
     states: dict[str, State]
     transitions: dict[str, tuple[str, ...]]
+    deadlines: tuple[str, ...] = ()
+    refers_to: Office | None = None
+    referral_needs_consent: bool = False
+    records_protection: bool = False
 
     def allowed(self, current: str) -> tuple[str, ...]:
         return self.transitions.get(current, ())
 
     def is_closed(self, state: str) -> bool:
         return self.states[state].closed
+
+    @property
+    def referral_state(self) -> str | None:
+        """The state a referral moves the handling to, if this office refers cases."""
+        return next((s.id for s in self.states.values() if s.via == "referral"), None)
+
+    def may_refer_from(self, current: str) -> bool:
+        return self.referral_state is not None and self.referral_state in self.allowed(current)
 
 
 @dataclass(frozen=True)
@@ -87,14 +112,14 @@ class Deadlines:
 @dataclass(frozen=True)
 class Policy:
     version: str
-    offices: dict[str, Office]
+    offices: dict[Office, OfficeProfile]
     concerns: tuple[Choice, ...]
-    routing: dict[str, tuple[str, ...]]
+    routing: dict[str, tuple[Office, ...]]
     misconduct_kinds: tuple[MisconductKind, ...]
     protected_activities: tuple[Choice, ...]
     adverse_actions: tuple[Choice, ...]
     regions: tuple[Choice, ...]
-    lifecycles: dict[str, Lifecycle] = field(default_factory=dict)
+    lifecycles: dict[Office, Lifecycle] = field(default_factory=dict)
     deadlines: Deadlines | None = None
     protective_measures: tuple[Choice, ...] = ()
     onward_referrals: tuple[Choice, ...] = ()
@@ -176,7 +201,7 @@ class _Checker:
         return tuple(out)
 
 
-def _lifecycle(check: _Checker, data: dict, code: str) -> Lifecycle:
+def _lifecycle(check: _Checker, data: dict, code: Office) -> Lifecycle:
     header = f"[lifecycles.{code}]"
     table = data.get("lifecycles", {}).get(code)
     if not isinstance(table, dict):
@@ -192,6 +217,7 @@ def _lifecycle(check: _Checker, data: dict, code: str) -> Lifecycle:
             via=check.text(item, "via", state_header, n, required=False),
             after_warning=bool(item.get("after_warning", False)),
             concludes_assessment=bool(item.get("concludes_assessment", False)),
+            acknowledges=bool(item.get("acknowledges", False)),
         )
         if state.id in states:
             check.fail(f"duplicate state {state.id!r}", state_header, n, "id")
@@ -222,7 +248,26 @@ def _lifecycle(check: _Checker, data: dict, code: str) -> Lifecycle:
     unreachable = [s for s in states if s not in reachable]
     if unreachable:
         check.fail(f"states that no transition reaches: {', '.join(unreachable)}", moves_header)
-    return Lifecycle(code, initial, states, transitions)
+    deadlines = table.get("deadlines", [])
+    if not isinstance(deadlines, list) or not set(deadlines) <= set(DEADLINE_NAMES) or len(set(deadlines)) != len(deadlines):
+        check.fail(f"`deadlines` must list some of {', '.join(DEADLINE_NAMES)}, each once", header, key="deadlines")
+    refers_to = table.get("refers_to")
+    if refers_to is not None and (refers_to not in OFFICE_CODES or refers_to == code):
+        check.fail("`refers_to` must name the other office", header, key="refers_to")
+    referral_states = [s.id for s in states.values() if s.via == "referral"]
+    if (refers_to is None) != (not referral_states) or len(referral_states) > 1:
+        check.fail("an office that `refers_to` another needs exactly one state with via = \"referral\", and only then",
+                   header, key="refers_to" if "refers_to" in table else None)
+    return Lifecycle(
+        office=code,
+        initial=initial,
+        states=states,
+        transitions=transitions,
+        deadlines=tuple(deadlines),
+        refers_to=Office(refers_to) if refers_to else None,
+        referral_needs_consent=bool(table.get("referral_needs_consent", False)),
+        records_protection=bool(table.get("records_protection", False)),
+    )
 
 
 def parse_policy(text: str, source: str = "policy.toml") -> Policy:
@@ -237,7 +282,7 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         table = data.get("offices", {}).get(code)
         if not isinstance(table, dict):
             check.fail("is missing", f"[offices.{code}]")
-        offices[code] = Office(code, check.text(table, "name", f"[offices.{code}]"), check.text(table, "handles", f"[offices.{code}]"))
+        offices[code] = OfficeProfile(code, check.text(table, "name", f"[offices.{code}]"), check.text(table, "handles", f"[offices.{code}]"))
     concerns = check.choices(data, "concerns")
     if tuple(c.id for c in concerns) != CONCERN_IDS:
         check.fail(f"the ids must be exactly {', '.join(CONCERN_IDS)}, in that order", "[[concerns]]")
@@ -246,7 +291,7 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         targets = data.get("routing", {}).get(concern)
         if not isinstance(targets, list) or not targets or any(t not in offices for t in targets):
             check.fail(f"must list one or more of {', '.join(OFFICE_CODES)}", "[routing]", key=concern)
-        routing[concern] = tuple(targets)
+        routing[concern] = tuple(Office(t) for t in targets)
     kinds = []
     for n, item in enumerate(data.get("misconduct_kinds") or [], 1):
         header = "[[misconduct_kinds]]"

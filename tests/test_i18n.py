@@ -1,6 +1,7 @@
 """The organization's languages: every string of the templates, the code and the policy is
 in every catalog, translated; pages follow the reader's choice; Arabic reads right to left."""
 
+import json
 import re
 import subprocess
 import sys
@@ -102,20 +103,65 @@ def test_the_api_form_speaks_the_asked_language(client):
 def test_the_service_own_messages_are_shown_in_the_reader_language(client):
     from markupsafe import escape
 
-    from intake.service.casework import CONSENT_REQUEST
+    from intake.service.notices import TEMPLATES, Notice
 
     from .helpers import api_login
 
+    consent_request = TEMPLATES[Notice.CONSENT_REQUEST]
     filed = client.post("/api/v1/reports", json={"concerns": ["retaliation"], "description": "x", "answers": {}}).json()
     case_id = filed["cases"][0]["id"]
     eco = api_login(client, "eco-1")
     for state in ("acknowledged", "preliminary_assessment"):
         client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": state}, headers=eco)
     client.post(f"/api/v1/officer/cases/{case_id}/consent-request", headers=eco)
-    client.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": CONSENT_REQUEST}, headers={
-        "Authorization": "Bearer " + client.post("/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]})
+    reporter = {"Authorization": "Bearer " + client.post("/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]}
+    client.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": consent_request}, headers=reporter)
+    # A reporter typing a notice's sealed form does not make a notice either.
+    client.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": '{"kind": "referral", "params": {}}'}, headers=reporter)
     client.get("/caseroom/login?lang=fr")
     room = post_form(client, "/caseroom/login", {"passphrase": filed["passphrase"]}, follow_redirects=True).text
-    assert str(escape(i18n.gettext("fr", CONSENT_REQUEST))) in room
+    assert str(escape(i18n.gettext("fr", consent_request))) in room
     # The same words written by the reporter stay as they wrote them: people's text never goes through a catalog.
-    assert CONSENT_REQUEST in room
+    assert consent_request in room
+    assert i18n.gettext("fr", TEMPLATES[Notice.REFERRAL]) not in room
+    assert str(escape('{"kind": "referral", "params": {}}')) in room
+
+
+def test_a_notice_is_sealed_as_kind_and_values_and_follows_the_template(ctx):
+    """Sealed as {kind, params}: a changed template or policy number changes how old notices read,
+    and an English notice sealed by an earlier version still shows as it was written."""
+    from sqlmodel import Session, select
+
+    from crypto import open_record, seal_record, unwrap_case_key
+    from intake.service import casework, officers, reporting
+    from intake.service.notices import TEMPLATES, Notice
+    from intake.store import CaseKeyWrap, Message, office_holder
+    from policies import validate_report
+
+    from .helpers import officer_token
+    from .service.test_casework import Clock
+
+    ctx.now = Clock(ctx.now())
+    filed = reporting.file_report(ctx, validate_report(ctx.policy, ["retaliation"], "x", {}))
+    case_id = filed.cases[0].id
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    casework.transition(ctx, eco, case_id, "acknowledged")
+    casework.warn_of_abandonment(ctx, eco, case_id)
+    with Session(ctx.engine) as db:
+        row = db.exec(select(Message).where(Message.case_id == case_id)).one()
+        key = unwrap_case_key(eco.office_key, db.get(CaseKeyWrap, (case_id, office_holder("ECO"))).wrap, case_id)
+        assert row.author == "service"
+        assert json.loads(open_record(key, row.body, case_id, "message", row.id)) == {
+            "kind": "abandonment_warning", "params": {"days": ctx.policy.deadlines.abandon_after_days}}
+    (message,) = casework.open_case(ctx, eco, case_id).messages
+    assert message.body == TEMPLATES[Notice.ABANDONMENT_WARNING].format(days=ctx.policy.deadlines.abandon_after_days)
+    assert i18n.gettext("fr", message.body) == i18n.gettext("fr", TEMPLATES[Notice.ABANDONMENT_WARNING]).format(
+        days=ctx.policy.deadlines.abandon_after_days)
+    # An earlier version sealed the English text under the officer's name: it still shows, as written.
+    with Session(ctx.engine) as db, db.begin():
+        row = db.exec(select(Message).where(Message.case_id == case_id)).one()
+        row.author = "officer"
+        row.body = seal_record(key, b"We have not heard from you for some time.", case_id, "message", row.id)
+        db.add(row)
+    (message,) = casework.open_case(ctx, eco, case_id).messages
+    assert message.body == "We have not heard from you for some time."

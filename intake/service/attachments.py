@@ -3,20 +3,22 @@
 An uploaded file's pieces go straight into a `FileSink`: a fresh file key, a
 StreamSealer and a blob writer. Plaintext is never written anywhere, except for the
 moment mat2 needs it, in memory (see metadata.py). Until the case or message is
-committed the file is *pending*; if anything fails, `discard` removes its blob.
+committed the file is *pending*. A service call that receives pending files owns them:
+it attaches them in its transaction, or, on any failure, removes their blobs (`held`).
 """
 
 import json
 import re
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
 
-from ..markers import N_, Text
+from policies.text import N_, Text
 from ..store import Attachment
 from . import metadata
 from .context import Context
@@ -152,13 +154,23 @@ class FileSink:
         self.writer.abort()
 
 
-def discard(ctx: Context, pending: list[PendingFile]) -> None:
-    """Remove the blobs of files that will not be attached (the request failed)."""
+def discard(ctx: Context, pending: Sequence[PendingFile]) -> None:
+    """Remove the blobs of files that will not be attached."""
     for item in pending:
         ctx.blobs.delete(item.blob_id)
 
 
-def attach(db: Session, case_id: str, case_key: bytes, message_id: str | None, pending: list[PendingFile]) -> list[str]:
+@contextmanager
+def held(ctx: Context, pending: Sequence[PendingFile]) -> Iterator[None]:
+    """Hold pending files through a service call: if the call fails in any way, their blobs go."""
+    try:
+        yield
+    except BaseException:
+        discard(ctx, pending)
+        raise
+
+
+def attach(db: Session, case_id: str, case_key: bytes, message_id: str | None, pending: Sequence[PendingFile]) -> list[str]:
     """Seal each pending file's key and description under the case key, in the caller's transaction."""
     ids = []
     for item in pending:

@@ -6,17 +6,18 @@ offices' side), so both show a case the same way.
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from crypto import open_record, seal_record
-from policies import MAX_MESSAGE_CHARS, InvalidReport, clean_text
+from policies import MAX_MESSAGE_CHARS, Author, Consent, InvalidReport, Office, clean_text
 from policies.deadlines import Deadline, HandlingFacts, deadlines
+from policies.text import N_
 
-from ..markers import N_
 from ..store import Handling, Message
-from . import attachments
+from . import attachments, notices
 from .attachments import FileView, PendingFile
 from .context import Context
 
@@ -39,26 +40,28 @@ def new_id(prefix: str) -> str:
 
 @dataclass(frozen=True)
 class MessageView:
+    """A message as its reader sees it. A service notice's `body` is a Text, translated where shown."""
+
     id: str
-    author: str
+    author: Author
     body: str
     sent_on: str
     files: tuple[FileView, ...] = ()
-    office: str | None = None
+    office: Office | None = None
 
 
 @dataclass(frozen=True)
 class HandlingView:
     """One office's handling of a case, as both sides may see it."""
 
-    office: str
+    office: Office
     status: str
     label: str
     reporter_text: str
     opened_on: str
     acknowledged_on: str | None
     closed: bool
-    consent: str | None
+    consent: Consent | None
     deadlines: tuple[Deadline, ...]
 
     def expectations(self) -> list[tuple[str, str]]:
@@ -68,7 +71,7 @@ class HandlingView:
 
 def facts(handling: Handling, ctx: Context) -> HandlingFacts:
     return HandlingFacts(
-        office=handling.office,
+        office=Office(handling.office),
         opened_on=handling.opened_on,
         closed=ctx.policy.lifecycles[handling.office].is_closed(handling.status),
         acknowledged_on=handling.acknowledged_on,
@@ -81,14 +84,14 @@ def facts(handling: Handling, ctx: Context) -> HandlingFacts:
 def view_handling(ctx: Context, handling: Handling) -> HandlingView:
     state = ctx.policy.lifecycles[handling.office].states[handling.status]
     return HandlingView(
-        office=handling.office,
+        office=Office(handling.office),
         status=handling.status,
         label=state.label,
         reporter_text=state.reporter,
         opened_on=handling.opened_on.isoformat(),
         acknowledged_on=handling.acknowledged_on.isoformat() if handling.acknowledged_on else None,
         closed=state.closed,
-        consent=handling.consent,
+        consent=Consent(handling.consent) if handling.consent else None,
         deadlines=tuple(deadlines(ctx.policy, facts(handling, ctx), ctx.today())),
     )
 
@@ -103,18 +106,38 @@ def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[Mes
     rows = db.exec(select(Message).where(Message.case_id == case_id).order_by(Message.number)).all()
     files = attachments.files_by_message(db, case_id, case_key)
     messages = tuple(
-        MessageView(m.id, m.author, open_record(case_key, m.body, case_id, "message", m.id).decode("utf-8"), m.sent_on.isoformat(),
-                    tuple(files.get(m.id, ())), m.office)
+        MessageView(m.id, Author(m.author), _body(m, open_record(case_key, m.body, case_id, "message", m.id)),
+                    m.sent_on.isoformat(), tuple(files.get(m.id, ())), Office(m.office) if m.office else None)
         for m in rows
     )
     return messages, tuple(files.get(None, ()))
 
 
-def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author: str, body: str,
-                office: str | None = None, officer_id: str | None = None, files: list[PendingFile] = ()) -> str:
+def _body(message: Message, plaintext: bytes) -> str:
+    if message.author == Author.SERVICE:
+        return notices.decode(plaintext)
+    return plaintext.decode("utf-8")
+
+
+def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author: Author, body: str,
+                office: str | None = None, officer_id: str | None = None, files: Sequence[PendingFile] = ()) -> str:
     """Seal and store one message with its files; the caller's transaction commits it."""
     message_id = new_id("M")
-    attachments.attach(db, case_id, case_key, message_id, list(files))
+    attachments.attach(db, case_id, case_key, message_id, files)
+    _store(db, ctx, case_id, case_key, message_id, author, body.encode("utf-8"), office, officer_id)
+    return message_id
+
+
+def add_notice(db: Session, ctx: Context, case_id: str, case_key: bytes, kind: notices.Notice, office: str,
+               officer_id: str, **params: str | int) -> str:
+    """Seal and store one of the service's own notices, written on an officer's action."""
+    message_id = new_id("M")
+    _store(db, ctx, case_id, case_key, message_id, Author.SERVICE, notices.encode(kind, **params), office, officer_id)
+    return message_id
+
+
+def _store(db: Session, ctx: Context, case_id: str, case_key: bytes, message_id: str, author: Author, plaintext: bytes,
+           office: str | None, officer_id: str | None) -> None:
     db.add(Message(
         id=message_id,
         case_id=case_id,
@@ -122,9 +145,8 @@ def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author
         office=office,
         officer_id=officer_id,
         sent_on=ctx.today(),
-        body=seal_record(case_key, body.encode("utf-8"), case_id, "message", message_id),
+        body=seal_record(case_key, plaintext, case_id, "message", message_id),
     ))
-    return message_id
 
 
 def clean_message(body: object, has_files: bool = False) -> str:

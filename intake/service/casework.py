@@ -8,34 +8,39 @@ private key, and a case opens only if its key is wrapped to that office.
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from crypto import CryptoError, open_record, seal_record, unwrap_case_key, wrap_case_key
-from policies import clean_text
+from policies import Author, Consent, Lifecycle, Office, clean_text
 from policies.deadlines import Deadline, urgency
+from policies.text import N_, Text
 
-from ..markers import N_, Text
-from ..store import Case, CaseAction, CaseKeyWrap, Handling, Message, Office, transaction
+from ..store import Case, CaseAction, CaseKeyWrap, Handling, Message, office_holder, transaction
+from ..store import Office as OfficeRow
 from . import attachments, audit
 from .attachments import FileView, PendingFile
-from .casefiles import CASE_ID, HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
+from .casefiles import (
+    CASE_ID,
+    HandlingView,
+    MessageView,
+    add_message,
+    add_notice,
+    clean_message,
+    handlings,
+    new_id,
+    read_messages,
+    view_handling,
+)
 from .context import Context
 from .errors import Conflict, NotFound
+from .notices import Notice
 from .officers import OfficerSession
 
-OFFICER = "officer"
 NO_SUCH_CASE = N_("There is no such case in your office.")
 MAX_REASON_CHARS = 2000
-# Messages the service itself writes into a case room. They are sealed in English like any
-# message; `system_message` recognises them so each reader sees them in their own language.
-CONSENT_REQUEST = N_("The Ethics and Conduct Office would like to share your complaint with the Office of the Inspector General, "
-                     "so that it can be investigated. Your information is shared only with your consent. Please answer below.")
-REFERRAL_NOTICE = N_("The Ethics and Conduct Office found initial (prima facie) evidence of retaliation and has referred your "
-                     "complaint to the Office of the Inspector General for investigation. Both offices can now read this case room.")
-ABANDONMENT_WARNING = N_("We have not heard from you for some time. If we do not hear from you within {days} days, "
-                         "this complaint will be closed. You can write here at any time before then to keep it open.")
 
 
 class IllegalTransition(Conflict):
@@ -51,7 +56,7 @@ class IllegalTransition(Conflict):
 @dataclass(frozen=True)
 class InboxRow:
     id: str
-    office: str
+    office: Office
     status: str
     label: str
     received_on: str
@@ -64,7 +69,7 @@ class InboxRow:
 @dataclass(frozen=True)
 class ActionView:
     id: str
-    office: str
+    office: Office
     kind: str
     item: str
     label: str
@@ -75,7 +80,7 @@ class ActionView:
 @dataclass(frozen=True)
 class CaseDetail:
     id: str
-    office: str
+    office: Office
     received_on: str
     description: str
     answers: dict
@@ -96,21 +101,13 @@ class CaseDetail:
         return self.handling.acknowledged_on
 
 
-def system_message(ctx: Context, message: MessageView) -> Text | None:
-    """The service's own message this is, as a translatable Text; None for what a person wrote."""
-    if message.author != OFFICER:
-        return None
-    known = [Text(CONSENT_REQUEST), Text(REFERRAL_NOTICE), Text(ABANDONMENT_WARNING, days=ctx.policy.deadlines.abandon_after_days)]
-    return next((text for text in known if text == message.body), None)
-
-
 def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
     """The office's cases: overdue first, then due soon, then unread, then the newest."""
     with Session(ctx.engine) as db:
         rows = db.exec(
             select(Handling, Case)
             .join(Case, Case.id == Handling.case_id)
-            .join(CaseKeyWrap, (CaseKeyWrap.case_id == Handling.case_id) & (CaseKeyWrap.holder == f"office:{officer.office}"))
+            .join(CaseKeyWrap, (CaseKeyWrap.case_id == Handling.case_id) & (CaseKeyWrap.holder == office_holder(officer.office)))
             .where(Handling.office == officer.office)
         ).all()
     out = []
@@ -119,7 +116,7 @@ def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
         rank, next_due = urgency(list(view.deadlines))
         flag = ("overdue", "due", "")[rank]
         out.append((rank, next_due, not handling.unread, -handling.opened_on.toordinal(), case.id, InboxRow(
-            case.id, case.office, handling.status, view.label, handling.opened_on.isoformat(), handling.unread, flag,
+            case.id, Office(case.office), handling.status, view.label, handling.opened_on.isoformat(), handling.unread, flag,
             next_due.isoformat() if next_due != dt.date.max else None, view.deadlines)))
     return [row for *_, row in sorted(out, key=lambda item: item[:5])]
 
@@ -128,7 +125,7 @@ def _open(db: Session, officer: OfficerSession, case_id: object) -> tuple[Case, 
     """The case, this office's handling of it, and its key; NotFound for anything else."""
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound(NO_SUCH_CASE)
-    wrap = db.get(CaseKeyWrap, (case_id, f"office:{officer.office}"))
+    wrap = db.get(CaseKeyWrap, (case_id, office_holder(officer.office)))
     handling = db.get(Handling, (case_id, officer.office)) if wrap else None
     case = db.get(Case, case_id) if handling else None
     if case is None:
@@ -145,13 +142,14 @@ def _actions(ctx: Context, db: Session, case_id: str, key: bytes) -> tuple[Actio
         body = json.loads(open_record(key, row.body, case_id, "action", row.id))
         field = "protective_measures" if body["kind"] == "protective_measure" else "onward_referrals"
         label = ctx.policy.label(field, body["item"]) if body["item"] else "Note"
-        out.append(ActionView(row.id, row.office, body["kind"], body["item"], label, body["note"], row.recorded_on.isoformat()))
+        out.append(ActionView(row.id, Office(row.office), body["kind"], body["item"], label, body["note"], row.recorded_on.isoformat()))
     return tuple(out)
 
 
 def _silent_since(db: Session, case_id: str, day: dt.date) -> bool:
     """No message from the reporter on or after `day`."""
-    return db.exec(select(Message).where(Message.case_id == case_id, Message.author == "reporter", Message.sent_on >= day)).first() is None
+    return db.exec(select(Message).where(Message.case_id == case_id, Message.author == Author.REPORTER,
+                                         Message.sent_on >= day)).first() is None
 
 
 def _may_abandon(ctx: Context, db: Session, handling: Handling) -> bool:
@@ -170,7 +168,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         views = [view_handling(ctx, h) for h in handlings(db, case.id)]
         detail = CaseDetail(
             id=case.id,
-            office=case.office,
+            office=Office(case.office),
             received_on=case.received_on.isoformat(),
             description=open_record(key, case.report, case.id, "report", case.id).decode("utf-8"),
             answers=json.loads(open_record(key, case.answers, case.id, "answers", case.id)),
@@ -202,12 +200,24 @@ def _responded(ctx: Context, handling: Handling) -> None:
     handling.last_feedback_on = ctx.today()
 
 
-def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, files: list[PendingFile] = ()) -> str:
-    """An officer's message (and files, such as a form to fill) to the reporter."""
+def check_reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, has_files: bool) -> str:
+    """The refusals that can come before an upload: the case is not this office's, the text is not right."""
+    with Session(ctx.engine) as db:
+        _open(db, officer, case_id)
+    return clean_message(body, has_files)
+
+
+def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, files: Sequence[PendingFile] = ()) -> str:
+    """An officer's message (and files, such as a form to fill) to the reporter; owns the files."""
+    with attachments.held(ctx, files):
+        return _reply(ctx, officer, case_id, body, files)
+
+
+def _reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, files: Sequence[PendingFile]) -> str:
     text = clean_message(body, bool(files))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
-        message_id = add_message(db, ctx, case.id, key, OFFICER, text, officer.office, officer.officer_id, files)
+        message_id = add_message(db, ctx, case.id, key, Author.OFFICER, text, officer.office, officer.officer_id, files)
         _responded(ctx, handling)
         db.add(handling)
         audit.record(ctx, db, "reply", officer.officer_id, case.id, message=message_id)
@@ -215,9 +225,9 @@ def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, fil
 
 
 def _move(ctx: Context, handling: Handling, target: str) -> None:
-    state = ctx.policy.lifecycles[handling.office].states[target]
+    state = ctx.policy.lifecycles[Office(handling.office)].states[target]
     handling.status = target
-    if target == "acknowledged":
+    if state.acknowledges:
         handling.acknowledged_on = ctx.today()
         handling.first_response_on = handling.first_response_on or ctx.today()
     if state.concludes_assessment:
@@ -251,55 +261,62 @@ def transition(ctx: Context, officer: OfficerSession, case_id: str, target: obje
         return view_handling(ctx, handling)
 
 
-def acknowledge(ctx: Context, officer: OfficerSession, case_id: str) -> HandlingView:
-    return transition(ctx, officer, case_id, "acknowledged")
-
-
 def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None:
-    """Ask the complainant, in the case room, whether ECO may share the complaint with OIG."""
+    """Ask the complainant, in the case room, whether the office may share the complaint
+    with the office it refers cases to (ECO Charter 4.8)."""
+    lifecycle = ctx.policy.lifecycles[officer.office]
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
-        if officer.office != "ECO" or "referred_to_oig" not in ctx.policy.lifecycles["ECO"].allowed(handling.status):
+        if not lifecycle.referral_needs_consent or not lifecycle.may_refer_from(handling.status):
             raise Conflict(N_("Consent to a referral is asked for during ECO's preliminary assessment."))
-        if handling.consent in ("requested", "given"):
+        if handling.consent in (Consent.REQUESTED, Consent.GIVEN):
             raise Conflict(Text(N_("Consent is already {state}."), state=handling.consent))
-        handling.consent, handling.consent_on = "requested", ctx.today()
-        add_message(db, ctx, case.id, key, OFFICER, CONSENT_REQUEST, officer.office, officer.officer_id)
+        handling.consent, handling.consent_on = Consent.REQUESTED, ctx.today()
+        add_notice(db, ctx, case.id, key, Notice.CONSENT_REQUEST, officer.office, officer.officer_id)
         _responded(ctx, handling)
         db.add(handling)
         audit.record(ctx, db, "consent requested", officer.officer_id, case.id)
 
 
-def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = "OIG", reason: object = None) -> HandlingView:
-    """ECO refers a case with prima facie evidence to OIG: wraps the case key for OIG.
-
-    Needs the complainant's consent (ECO Charter 4.8), or a written reason to proceed
-    without it, which the audit log keeps.
-    """
-    if to != "OIG" or officer.office != "ECO":
+def _referral_target(lifecycle: Lifecycle, to: object) -> Office:
+    if lifecycle.refers_to is None or to != lifecycle.refers_to:
         raise Conflict(N_("Only the Ethics and Conduct Office refers cases, and only to OIG."))
+    return lifecycle.refers_to
+
+
+def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = Office.OIG, reason: object = None) -> HandlingView:
+    """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG):
+    wraps the case key for that office and opens its handling.
+
+    Where the policy asks for consent (ECO Charter 4.8), it needs the complainant's
+    consent or a written reason to proceed without it, which the audit log keeps.
+    """
+    lifecycle = ctx.policy.lifecycles[officer.office]
+    target = _referral_target(lifecycle, to)
+    referral_state = lifecycle.referral_state
     reason_text = _officer_text(reason, "reason", N_("The reason {problem}."))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
-        allowed = ctx.policy.lifecycles["ECO"].allowed(handling.status)
-        if "referred_to_oig" not in allowed:
-            raise IllegalTransition(handling.status, "referred_to_oig", allowed)
-        consented = handling.consent == "given"
-        if not consented and not reason_text:
+        if referral_state is None or not lifecycle.may_refer_from(handling.status):
+            raise IllegalTransition(handling.status, str(referral_state), lifecycle.allowed(handling.status))
+        consented = handling.consent == Consent.GIVEN
+        if lifecycle.referral_needs_consent and not consented and not reason_text:
             raise Conflict(N_("The complainant has not consented to the referral. Ask for consent in the case room, "
                               "or give a written reason to refer without it."))
-        if db.get(CaseKeyWrap, (case.id, "office:OIG")) is not None:
+        if db.get(CaseKeyWrap, (case.id, office_holder(target))) is not None:
             raise Conflict(N_("OIG already holds this case."))
-        oig = db.get(Office, "OIG")
-        db.add(CaseKeyWrap(case_id=case.id, holder="office:OIG", wrap=wrap_case_key(key, oig.public_key, case.id)))
-        db.add(Handling(case_id=case.id, office="OIG", status=ctx.policy.lifecycles["OIG"].initial,
+        receiving = db.get(OfficeRow, target)
+        if receiving is None:
+            raise RuntimeError(f"office {target} is not set up: run `intake init`")
+        db.add(CaseKeyWrap(case_id=case.id, holder=office_holder(target), wrap=wrap_case_key(key, receiving.public_key, case.id)))
+        db.add(Handling(case_id=case.id, office=target, status=ctx.policy.lifecycles[target].initial,
                         policy_version=ctx.policy.version, opened_on=ctx.today()))
-        _move(ctx, handling, "referred_to_oig")
-        add_message(db, ctx, case.id, key, OFFICER, REFERRAL_NOTICE, officer.office, officer.officer_id)
+        _move(ctx, handling, referral_state)
+        add_notice(db, ctx, case.id, key, Notice.REFERRAL, officer.office, officer.officer_id)
         _responded(ctx, handling)
         db.add(handling)
-        audit.record(ctx, db, "referred", officer.officer_id, case.id, to="OIG",
-                     consent="given" if consented else (handling.consent or "not asked"), reason=reason_text or None)
+        audit.record(ctx, db, "referred", officer.officer_id, case.id, to=target,
+                     consent=handling.consent if consented else (handling.consent or "not asked"), reason=reason_text or None)
         db.flush()
         return view_handling(ctx, handling)
 
@@ -315,14 +332,15 @@ def _add_action(db: Session, case_id: str, key: bytes, office: str, day: dt.date
 def record_action(ctx: Context, officer: OfficerSession, case_id: str, kind: object, item: object, note: object = "") -> str:
     """ECO records a recommended protective measure or an onward referral (OSS, SWO, OOM, LEG, DHR)."""
     choices = {"protective_measure": ctx.policy.ids("protective_measures"), "onward_referral": ctx.policy.ids("onward_referrals")}
-    if officer.office != "ECO":
+    lifecycle = ctx.policy.lifecycles[officer.office]
+    if not lifecycle.records_protection:
         raise Conflict(N_("Protective measures and onward referrals are recorded by the Ethics and Conduct Office."))
     if not isinstance(kind, str) or not isinstance(item, str) or kind not in choices or item not in choices[kind]:
         raise Conflict(N_("Unknown protective measure or onward referral."))
     note_text = _officer_text(note, "note", N_("The note {problem}."))
     with transaction(ctx.engine) as db:
         case, handling, key = _open(db, officer, case_id)
-        if ctx.policy.lifecycles["ECO"].is_closed(handling.status):
+        if lifecycle.is_closed(handling.status):
             raise Conflict(N_("The case is closed."))
         action_id = _add_action(db, case.id, key, officer.office, ctx.today(), kind, item, note_text)
         audit.record(ctx, db, "action recorded", officer.officer_id, case.id, record=action_id)
@@ -336,8 +354,8 @@ def warn_of_abandonment(ctx: Context, officer: OfficerSession, case_id: str) -> 
         lifecycle = ctx.policy.lifecycles[officer.office]
         if not any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status)):
             raise Conflict(N_("This case cannot be closed as abandoned from where it stands."))
-        text = ABANDONMENT_WARNING.format(days=ctx.policy.deadlines.abandon_after_days)
-        add_message(db, ctx, case.id, key, OFFICER, text, officer.office, officer.officer_id)
+        add_notice(db, ctx, case.id, key, Notice.ABANDONMENT_WARNING, officer.office, officer.officer_id,
+                   days=ctx.policy.deadlines.abandon_after_days)
         handling.warned_on = ctx.today()
         _responded(ctx, handling)
         db.add(handling)

@@ -1,6 +1,6 @@
 """What can go wrong in a service call, in words a caller can show (and translate)."""
 
-from ..markers import N_, Text
+from policies.text import N_, Text
 
 
 class ServiceError(Exception):

@@ -32,13 +32,15 @@ from crypto import (
     wrap_office_key,
 )
 
-from ..markers import N_
-from ..store import Office, Officer, transaction
+from policies import Office, SessionKind
+from policies.text import N_
+
+from ..store import Office as OfficeRow
+from ..store import Officer, transaction
 from . import audit, sessions
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, TooManyAttempts
 
-OFFICER = "officer"
 LOGIN_FAILED = N_("The username, password or authentication code is not right.")
 MIN_PASSWORD_CHARS = 12
 TOTP_STEP_SECONDS = 30
@@ -51,7 +53,7 @@ ISSUER = "intake"
 class OfficerSession:
     officer_id: str
     username: str
-    office: str
+    office: Office
     office_key: bytes
 
 
@@ -61,7 +63,7 @@ class Enrolment:
 
     officer_id: str
     username: str
-    office: str
+    office: Office
     recovery_key: str
     totp_secret: str
 
@@ -105,7 +107,7 @@ def _lock_recovery(officer: Officer, private_key: bytes, totp_secret: str) -> st
     return recovery_text
 
 
-def _new_officer(ctx: Context, username: str, office: str, password: str, office_private: bytes) -> tuple[Officer, Enrolment]:
+def _new_officer(ctx: Context, username: str, office: Office, password: str, office_private: bytes) -> tuple[Officer, Enrolment]:
     _check_new_password(password)
     if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
         raise ValueError("a username is 1-64 letters, digits, dots, dashes or underscores")
@@ -122,12 +124,13 @@ def found_office(ctx: Context, code: str, username: str, password: str) -> Enrol
     """Create an office's keypair and its first officer (at `intake init`)."""
     if code not in ctx.policy.offices:
         raise ValueError(f"unknown office {code}")
+    code = Office(code)
     office_keys = generate_keypair()
     officer, enrolment = _new_officer(ctx, username, code, password, office_keys.private)
     with transaction(ctx.engine) as db:
         audit.ensure_head(db)
         db.flush()
-        db.add(Office(code=code, public_key=office_keys.public))
+        db.add(OfficeRow(code=code, public_key=office_keys.public))
         db.flush()
         db.add(officer)
         db.flush()
@@ -218,7 +221,7 @@ def log_in(ctx: Context, username: object, password: object, code: object) -> st
         office_key = unwrap_office_key(unlocked.private_key, officer.office_key_wrap, officer.office)
     except CryptoError:
         raise AuthenticationFailed(LOGIN_FAILED) from None
-    token = sessions.start(ctx, OFFICER, {"officer_id": officer.id, "username": officer.username, "office": officer.office,
+    token = sessions.start(ctx, SessionKind.OFFICER, {"officer_id": officer.id, "username": officer.username, "office": officer.office,
                                           "office_key": office_key.hex()}, subject=officer.id)
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "login", officer.id)
@@ -230,7 +233,7 @@ def add_officer(ctx: Context, sponsor_username: str, sponsor_password: str, spon
     _check_new_password(password)
     sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
     office_private = unwrap_office_key(sponsor.private_key, sponsor.officer.office_key_wrap, sponsor.officer.office)
-    officer, enrolment = _new_officer(ctx, username, sponsor.officer.office, password, office_private)
+    officer, enrolment = _new_officer(ctx, username, Office(sponsor.officer.office), password, office_private)
     with transaction(ctx.engine) as db:
         if db.exec(select(Officer).where(Officer.username == username)).first():
             raise ValueError(f"the username {username!r} is taken")
@@ -307,8 +310,8 @@ def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_
 
 
 def current(ctx: Context, token: str | None) -> OfficerSession:
-    payload = sessions.resume(ctx, token, OFFICER)
-    return OfficerSession(payload["officer_id"], payload["username"], payload["office"], bytes.fromhex(payload["office_key"]))
+    payload = sessions.resume(ctx, token, SessionKind.OFFICER)
+    return OfficerSession(payload["officer_id"], payload["username"], Office(payload["office"]), bytes.fromhex(payload["office_key"]))
 
 
 def log_out(ctx: Context, token: str | None) -> None:

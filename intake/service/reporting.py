@@ -8,23 +8,23 @@ or the passphrase, can.
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from crypto import derive_reporter_secrets, generate_passphrase, lookup_digest, new_key, seal_record, unwrap_case_key, wrap_case_key
 from crypto.errors import CryptoError
-from policies import ReportInput, route
+from policies import Author, Consent, Office, ReportInput, SessionKind, route
+from policies.text import N_
 
-from ..markers import N_
-from ..store import Case, CaseKeyWrap, Handling, Office, transaction
+from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, transaction
+from ..store import Office as OfficeRow
 from . import attachments, budgets, sessions
 from .attachments import FileView, PendingFile
 from .casefiles import HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, NotFound
-
-REPORTER = "reporter"
 NOT_IN_ROOM = N_("There is no such case in this case room.")
 WRONG_PASSPHRASE = N_("No case room opens with this passphrase. Check each word and try again.")
 
@@ -32,7 +32,7 @@ WRONG_PASSPHRASE = N_("No case room opens with this passphrase. Check each word 
 @dataclass(frozen=True)
 class FiledCase:
     id: str
-    office: str
+    office: Office
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class FiledReport:
 @dataclass(frozen=True)
 class CaseRoomCase:
     id: str
-    office: str
+    office: Office
     received_on: str
     handlings: tuple[HandlingView, ...]
     messages: tuple[MessageView, ...]
@@ -57,16 +57,27 @@ class CaseRoomCase:
 
     @property
     def consent_requested(self) -> bool:
-        return any(h.consent == "requested" for h in self.handlings)
+        return any(h.consent == Consent.REQUESTED for h in self.handlings)
 
 
-def file_report(ctx: Context, report: ReportInput, files: list[PendingFile] = ()) -> FiledReport:
+def check_report(ctx: Context, report: ReportInput) -> ReportInput:
+    """The refusals that can come before an upload: asked of the text fields, before any file is stored."""
+    budgets.check(ctx, budgets.submissions(ctx))
+    return report
+
+
+def file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile] = ()) -> FiledReport:
     """File a validated report: one case per routed office, all under one new passphrase.
 
     `files` are already encrypted and stored; each case gets its own sealed copy of
-    their keys. If this raises, nothing was committed and the caller discards the files.
+    their keys. This call owns them: if it raises, nothing was committed and their blobs are gone.
     """
-    budgets.submission(ctx)
+    with attachments.held(ctx, files):
+        return _file_report(ctx, report, files)
+
+
+def _file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile]) -> FiledReport:
+    budgets.spend(ctx, budgets.submissions(ctx))
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
@@ -74,7 +85,7 @@ def file_report(ctx: Context, report: ReportInput, files: list[PendingFile] = ()
     filed = []
     with transaction(ctx.engine) as db:
         for code in route(ctx.policy, report.concerns):
-            office = db.get(Office, code)
+            office = db.get(OfficeRow, code)
             if office is None:
                 raise RuntimeError(f"office {code} is not set up: run `intake init`")
             case_id, case_key = new_id(code), new_key()
@@ -91,9 +102,9 @@ def file_report(ctx: Context, report: ReportInput, files: list[PendingFile] = ()
             db.flush()
             db.add(Handling(case_id=case_id, office=code, status=ctx.policy.lifecycles[code].initial,
                             policy_version=ctx.policy.version, opened_on=ctx.today()))
-            db.add(CaseKeyWrap(case_id=case_id, holder=f"office:{code}", wrap=wrap_case_key(case_key, office.public_key, case_id)))
-            db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER, wrap=wrap_case_key(case_key, reporter.public_key, case_id)))
-            attachments.attach(db, case_id, case_key, None, list(files))
+            db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id)))
+            db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter.public_key, case_id)))
+            attachments.attach(db, case_id, case_key, None, files)
             filed.append(FiledCase(case_id, code))
     return FiledReport(passphrase, tuple(filed))
 
@@ -111,7 +122,7 @@ def open_case_room(ctx: Context, passphrase: str) -> str:
     keys = {}
     with Session(ctx.engine) as db:
         rows = db.exec(
-            select(CaseKeyWrap).join(Case, Case.id == CaseKeyWrap.case_id).where(Case.lookup == lookup, CaseKeyWrap.holder == REPORTER)
+            select(CaseKeyWrap).join(Case, Case.id == CaseKeyWrap.case_id).where(Case.lookup == lookup, CaseKeyWrap.holder == REPORTER_HOLDER)
         ).all()
         for wrap in rows:
             try:
@@ -120,19 +131,26 @@ def open_case_room(ctx: Context, passphrase: str) -> str:
                 continue
     if not keys:
         raise AuthenticationFailed(WRONG_PASSPHRASE)
-    budgets.case_room_opening(ctx, reporter.lookup)
-    return sessions.start(ctx, REPORTER, {"cases": keys})
+    budgets.spend(ctx, budgets.case_room_openings(ctx, reporter.lookup))
+    return sessions.start(ctx, SessionKind.REPORTER, {"cases": keys})
 
 
 def _case_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
-    payload = sessions.resume(ctx, token, REPORTER)
+    payload = sessions.resume(ctx, token, SessionKind.REPORTER)
     return {case_id: bytes.fromhex(key) for case_id, key in payload["cases"].items()}
 
 
 def check_access(ctx: Context, token: str | None, case_id: str) -> None:
-    """Raise unless this session may write to `case_id` (checked before taking an upload)."""
+    """Raise unless this session may write to `case_id` (checked before reading an upload)."""
     if case_id not in _case_keys(ctx, token):
         raise NotFound(NOT_IN_ROOM)
+
+
+def check_message(ctx: Context, case_id: str, body: object, has_files: bool) -> str:
+    """The refusals that can come before an upload: the text, and the case's message budget."""
+    text = clean_message(body, has_files)
+    budgets.check(ctx, budgets.messages(ctx, case_id))
+    return text
 
 
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
@@ -146,21 +164,26 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
                 continue
             messages, files = read_messages(db, case_id, key)
             views = tuple(view_handling(ctx, h) for h in handlings(db, case_id))
-            out.append(CaseRoomCase(case.id, case.office, case.received_on.isoformat(), views, messages, files))
+            out.append(CaseRoomCase(case.id, Office(case.office), case.received_on.isoformat(), views, messages, files))
     return tuple(out)
 
 
-def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object, files: list[PendingFile] = ()) -> str:
-    """A reporter's message (and files) to the offices handling `case_id`."""
+def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile] = ()) -> str:
+    """A reporter's message (and files) to the offices handling `case_id`; owns the files."""
+    with attachments.held(ctx, files):
+        return _reporter_writes(ctx, token, case_id, body, files)
+
+
+def _reporter_writes(ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile]) -> str:
     keys = _case_keys(ctx, token)
     if case_id not in keys:
         raise NotFound(NOT_IN_ROOM)
     text = clean_message(body, bool(files))
-    budgets.message(ctx, case_id)
+    budgets.spend(ctx, budgets.messages(ctx, case_id))
     with transaction(ctx.engine) as db:
         if db.get(Case, case_id) is None:
             raise NotFound(NOT_IN_ROOM)
-        message_id = add_message(db, ctx, case_id, keys[case_id], REPORTER, text, files=files)
+        message_id = add_message(db, ctx, case_id, keys[case_id], Author.REPORTER, text, files=files)
         for handling in handlings(db, case_id):
             handling.unread = True
             db.add(handling)
@@ -175,10 +198,12 @@ def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object)
     if not isinstance(agree, bool):
         raise Conflict(N_("Please answer the request with yes or no."))
     with transaction(ctx.engine) as db:
-        handling = db.get(Handling, (case_id, "ECO"))
-        if handling is None or handling.consent not in ("requested", "given", "refused") or ctx.policy.lifecycles["ECO"].is_closed(handling.status):
+        asked = [h for h in handlings(db, case_id)
+                 if h.consent is not None and not ctx.policy.lifecycles[Office(h.office)].is_closed(h.status)]
+        if not asked:
             raise Conflict(N_("No one has asked for your consent on this case."))
-        handling.consent = "given" if agree else "refused"
+        handling = asked[0]
+        handling.consent = Consent.GIVEN if agree else Consent.REFUSED
         handling.consent_on = ctx.today()
         handling.unread = True
         db.add(handling)

@@ -16,7 +16,9 @@ from sqlmodel import delete
 
 from crypto import CryptoError, open_sealed, seal
 
-from ..markers import N_
+from policies import SessionKind
+from policies.text import N_
+
 from ..store import WebSession, transaction
 from .context import Context
 from .errors import AuthenticationFailed
@@ -48,7 +50,7 @@ def _digest(session_id: bytes) -> bytes:
     return hashlib.blake2b(session_id, digest_size=32, person=b"intake-session").digest()
 
 
-def start(ctx: Context, kind: str, payload: dict, subject: str | None = None) -> str:
+def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = None) -> str:
     """A new session; returns the token to hand to the browser or API client."""
     session_id, key = secrets.token_bytes(16), secrets.token_bytes(32)
     digest = _digest(session_id)
@@ -67,7 +69,7 @@ def start(ctx: Context, kind: str, payload: dict, subject: str | None = None) ->
     return f"{_b64(session_id)}.{_b64(key)}"
 
 
-def resume(ctx: Context, token: str | None, kind: str) -> dict:
+def resume(ctx: Context, token: str | None, kind: SessionKind) -> dict:
     """The payload of a live session of `kind`, or AuthenticationFailed."""
     try:
         id_text, key_text = (token or "").split(".")

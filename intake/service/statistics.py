@@ -18,7 +18,9 @@ from sqlmodel import Session, select
 from crypto import open_record, unwrap_case_key
 from policies.disclosure import Cell, publish_total, small, suppress
 
-from ..store import Case, CaseAction, CaseKeyWrap, Handling, transaction
+from policies import Office
+
+from ..store import Case, CaseAction, CaseKeyWrap, Handling, office_holder, transaction
 from . import audit
 from .context import Context
 from .errors import Conflict
@@ -66,7 +68,7 @@ def _days(values: list[int], threshold: int, how) -> str:
 
 def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> AnnualFigures:
     """The year's ECO figures; audit-logged. Needs an unlocked ECO officer."""
-    if officer.office != "ECO":
+    if officer.office != Office.ECO:
         raise Conflict("The ECO annual report is computed by an ECO officer.")
     policy, threshold = ctx.policy, ctx.policy.small_cell_threshold
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -75,16 +77,16 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
     assessment_days: list[int] = []
     with Session(ctx.engine) as db:
         rows = db.exec(select(Handling, Case).join(Case, Case.id == Handling.case_id)
-                       .where(Handling.office == "ECO", Handling.opened_on >= start, Handling.opened_on <= end)).all()
+                       .where(Handling.office == Office.ECO, Handling.opened_on >= start, Handling.opened_on <= end)).all()
         for handling, case in rows:
-            wrap = db.get(CaseKeyWrap, (case.id, "office:ECO"))
+            wrap = db.get(CaseKeyWrap, (case.id, office_holder(Office.ECO)))
             key = unwrap_case_key(officer.office_key, wrap.wrap, case.id)
             answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
             received += 1
             for act in answers.get("adverse_actions") or ["other"]:
                 acts[act] += 1
             regions[answers.get("region") or NOT_GIVEN] += 1
-            outcomes[handling.status if policy.lifecycles["ECO"].is_closed(handling.status) else "open"] += 1
+            outcomes[handling.status if policy.lifecycles[Office.ECO].is_closed(handling.status) else "open"] += 1
             recorded = {json.loads(open_record(key, a.body, case.id, "action", a.id))["item"]
                         for a in db.exec(select(CaseAction).where(CaseAction.case_id == case.id)).all()}
             case_measures = recorded & policy.ids("protective_measures")
@@ -96,7 +98,7 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
                 responded += 1
                 responded_in_time += (handling.first_response_on - handling.opened_on).days * 24 <= policy.deadlines.first_response_hours
     within_30 = sum(d <= policy.deadlines.preliminary_assessment_days for d in assessment_days)
-    eco = policy.lifecycles["ECO"]
+    eco = policy.lifecycles[Office.ECO]
     outcome_counts = {state: outcomes[state] for state in eco.states if eco.is_closed(state)} | {"open": outcomes["open"]}
     outcome_cells = suppress(outcome_counts, threshold, received)
     tables = [
@@ -109,7 +111,7 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
         Table("Protective measures recommended", suppress({m.id: measures[m.id] for m in policy.protective_measures}, threshold),
               {m.id: m.label for m in policy.protective_measures}, partition=False),
     ]
-    referred_cell = next(c for c in outcome_cells if c.key == "referred_to_oig")
+    referred_cell = next(c for c in outcome_cells if c.key == eco.referral_state)
     figures = AnnualFigures(
         year=year,
         threshold=threshold,

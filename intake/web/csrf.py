@@ -11,7 +11,7 @@ import secrets
 
 from starlette.requests import Request
 
-from ..markers import N_
+from policies.text import N_
 from .bad_request import BadRequest
 
 FIELD = "csrf"

@@ -5,12 +5,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from policies import InvalidReport
+from policies.text import N_
 
+from .. import i18n
 from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge, TooManyAttempts
 from .bad_request import BadRequest
 from .limits import BodyTooLarge
-from .. import i18n
-from ..markers import N_
 from .templating import language, render
 
 
@@ -24,7 +24,7 @@ def error_response(request: Request, status_code: int, message: str, headers: di
         return JSONResponse({"error": message, **extra}, status_code=status_code, headers=headers)
     lang = language(request)
     title = i18n.gettext(lang, TITLES.get(status_code, N_("Something went wrong")))
-    return render(request, "error.html", status_code=status_code, headers=headers, title=title, message=i18n.gettext(lang, message))
+    return render(request, "intake/error.html", status_code=status_code, headers=headers, title=title, message=i18n.gettext(lang, message))
 
 
 async def on_bad_request(request: Request, error: BadRequest) -> Response:

@@ -4,7 +4,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..markers import N_, Text
+from policies.text import N_, Text
 
 # A 50,000-character account in CJK, percent-encoded, is about 450 KB; leave room.
 DEFAULT_BODY_LIMIT = 1024 * 1024

@@ -6,19 +6,31 @@ part straight to a FileSink (intake/service/attachments.py), which encrypts it i
 blob store. Parsing and encryption run in a worker thread, a piece at a time, so the
 event loop stays free and memory stays flat however large the file.
 
-If anything goes wrong (a limit, a malformed or truncated body, a client that goes
-away) every blob written for this request is removed before the error propagates.
+The cheap refusals come before the expensive work: a handler passes a `check` that
+runs on the text fields once, when the first file part begins (forms put their text
+fields first) or at the end of a body without files. It checks the CSRF token, the
+answers and the budgets; if it refuses, the rest of the body is read and thrown away,
+unencrypted and unstored, and the refusal is raised when the body has ended.
+
+Until the handler hands the files to a service call, this module owns them: if anything
+goes wrong here (a limit, a malformed or truncated body, a client that goes away) every
+blob written for this request is removed before the error propagates. From the
+handover on, the service call owns them (intake/service/attachments.py, `held`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from policies.text import N_, Text
+
 from ..service.attachments import FileSink, PendingFile, UploadBudget, discard
-from ..markers import N_, Text
+from ..service.context import Context
 from .bad_request import BadRequest
 
 MAX_FIELDS = 50
@@ -29,10 +41,17 @@ CLEAN_FIELD = "clean_metadata"
 
 @dataclass
 class Upload:
-    """The text fields of a multipart form and its files, already encrypted and stored."""
+    """The text fields of a form and its files, already encrypted and stored.
+
+    `checked` is what the handler's check returned (a validated report, say); `refused`
+    is the refusal it raised, when the caller asked to keep it rather than raise it.
+    """
 
     fields: dict[str, list[str]] = field(default_factory=dict)
     files: list[PendingFile] = field(default_factory=list)
+    checked: Any = None
+    refused: Exception | None = None
+    files_chosen: int = 0  # file parts with a name, stored or (after a refusal) not
 
     def get(self, name: str, default: str = "") -> str:
         values = self.fields.get(name)
@@ -47,12 +66,27 @@ class Upload:
         return self.get(CLEAN_FIELD, "on") != "off"
 
 
+Check = Callable[[Upload], Any]
+
+
+def run_check(upload: Upload, check: Check | None) -> None:
+    """Run a handler's check on the fields; keep its refusal on the upload."""
+    if check is None:
+        return
+    try:
+        upload.checked = check(upload)
+    except Exception as refusal:  # every refusal: CSRF, validation, budgets, access
+        upload.refused = refusal
+
+
 class _Receiver:
     """The parser's callbacks: text fields into memory (bounded), file parts into sinks."""
 
-    def __init__(self, request: Request, budget: UploadBudget) -> None:
-        self.ctx = request.app.state.ctx
+    def __init__(self, ctx: Context, budget: UploadBudget, check: Check | None) -> None:
+        self.ctx = ctx
         self.budget = budget
+        self.check = check
+        self.checked = False
         self.upload = Upload()
         self.header_name, self.header_value = b"", b""
         self.headers: dict[bytes, bytes] = {}
@@ -61,6 +95,11 @@ class _Receiver:
         self.sink: FileSink | None = None
         self.fields = 0
         self.ended = False
+
+    def _check_once(self) -> None:
+        if not self.checked:
+            self.checked = True
+            run_check(self.upload, self.check)
 
     def callbacks(self) -> dict:
         return {
@@ -101,7 +140,11 @@ class _Receiver:
         if self.name != FILE_FIELD:
             raise BadRequest(Text(N_("Files are accepted only in the part named {name}."), name=FILE_FIELD))
         filename = _text(options[b"filename"], "a file name")
-        if filename:  # a browser sends an empty, nameless part when no file was chosen
+        if not filename:  # a browser sends an empty, nameless part when no file was chosen
+            return
+        self.upload.files_chosen += 1
+        self._check_once()
+        if self.upload.refused is None:
             content_type = _text(self.headers.get(b"content-type", b""), "a content type")
             self.sink = FileSink(self.ctx, filename, content_type, self.upload.clean_metadata(), self.budget)
 
@@ -122,6 +165,7 @@ class _Receiver:
             self.text = None
 
     def on_end(self) -> None:
+        self._check_once()
         self.ended = True
 
     def abort(self) -> None:
@@ -142,13 +186,17 @@ def is_multipart(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
 
 
-async def read_upload(request: Request) -> Upload:
-    """Parse a multipart/form-data request, encrypting files into the blob store as they arrive."""
+async def read_upload(request: Request, ctx: Context, check: Check | None = None) -> Upload:
+    """Parse a multipart/form-data request, encrypting files into the blob store as they arrive.
+
+    `check` runs on the text fields before the first file is stored; if it refuses, no
+    file is stored and the refusal is on `Upload.refused` (the caller raises it).
+    """
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not is_multipart(request) or not boundary:
         raise BadRequest(N_("Send this form as multipart/form-data with a boundary."), status_code=415)
-    receiver = _Receiver(request, UploadBudget.for_request(request.app.state.ctx))
+    receiver = _Receiver(ctx, UploadBudget.for_request(ctx), check)
     try:
         parser = MultipartParser(boundary, receiver.callbacks())
         async for chunk in request.stream():

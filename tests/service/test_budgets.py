@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from starlette.testclient import TestClient
 
-from intake.web.app import create_app
+from intake.app import create_app
 
 from ..helpers import caseroom_login, post_form
 from ..web.test_hostile_input import snapshot

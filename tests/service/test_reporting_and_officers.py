@@ -109,10 +109,10 @@ def test_officer_login_failures_look_alike(ctx):
 def test_acknowledge_once(ctx):
     filed = file(ctx, ["retaliation"])
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
-    casework.acknowledge(ctx, eco, filed.cases[0].id)
+    casework.transition(ctx, eco, filed.cases[0].id, "acknowledged")
     assert reporting.case_room(ctx, reporting.open_case_room(ctx, filed.passphrase))[0].status == "acknowledged"
     with pytest.raises(Conflict):
-        casework.acknowledge(ctx, eco, filed.cases[0].id)
+        casework.transition(ctx, eco, filed.cases[0].id, "acknowledged")
 
 
 def test_unread_cases_come_first(ctx):
@@ -169,7 +169,7 @@ def test_officer_actions_are_audited_without_reporter_data(ctx):
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
     casework.open_case(ctx, eco, filed.cases[0].id)
     casework.reply(ctx, eco, filed.cases[0].id, "unique-reply-text-4410")
-    casework.acknowledge(ctx, eco, filed.cases[0].id)
+    casework.transition(ctx, eco, filed.cases[0].id, "acknowledged")
     actions = [(e["action"], e["case"]) for e in audit.entries(ctx.engine) if e["officer"] == eco.officer_id]
     assert actions == [("office founded", None), ("login", None), ("case opened", filed.cases[0].id), ("reply", filed.cases[0].id), ("status changed", filed.cases[0].id)]
     dump = repr(audit.entries(ctx.engine))

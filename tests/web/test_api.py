@@ -93,7 +93,7 @@ def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, ctx, path, header
 
 
 def test_openapi_document_matches_the_routes(client):
-    from intake.web.api import routes
+    from intake.api import routes
 
     document = client.get("/api/v1/openapi.json").json()
     assert document["openapi"].startswith("3.")

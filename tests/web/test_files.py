@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from crypto import StreamError
 from crypto.stream import FRAME_DATA
 from intake.service import metadata
-from intake.web.app import create_app
+from intake.app import create_app
 
 from ..files import docx_author, docx_with_author, jpeg_metadata, jpeg_with_gps, multipart, report_upload, sha256, snapshot
 from ..helpers import api_login, caseroom_login, csrf

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from intake.store import drop_schema
-from intake.web.app import create_app
+from intake.app import create_app
 
 from ..conftest import database_url, make_instance
 from ..helpers import api_login, caseroom_login, csrf, file_via_api, html_login, post_form

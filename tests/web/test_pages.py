@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from starlette.routing import Mount, Route
 
-from intake.web.app import routes
+from intake.app import routes
 from intake.web.headers import SECURITY_HEADERS
 
 from ..conftest import PASSWORDS
@@ -163,7 +163,7 @@ def test_a_server_error_page_still_carries_the_security_headers(ctx):
     from starlette.testclient import TestClient
 
     from intake.store import drop_schema
-    from intake.web.app import create_app
+    from intake.app import create_app
 
     drop_schema(ctx.engine)  # every database call now fails: the app must answer 500
     with TestClient(create_app(ctx), raise_server_exceptions=False) as broken:

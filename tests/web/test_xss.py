@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from intake.store import drop_schema
-from intake.web.app import create_app
+from intake.app import create_app
 
 from ..conftest import database_url, make_instance
 from ..files import multipart

@@ -48,7 +48,7 @@ TEXT = {"type": "string"}
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     message = {"type": "object", "required": ["id", "author", "body", "sent_on"], "properties": {
-        "id": TEXT, "author": {"enum": ["reporter", "officer"]}, "body": TEXT, "sent_on": {"type": "string", "format": "date"}}}
+        "id": TEXT, "author": {"enum": ["reporter", "officer", "service"]}, "body": TEXT, "sent_on": {"type": "string", "format": "date"}}}
     schemas = {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": TEXT, "fields": {"type": "object", "additionalProperties": TEXT}}},
         "Token": {"type": "object", "required": ["token"], "properties": {"token": TEXT}},

@@ -1,0 +1,1 @@
+"""The officers' workspace: logging in, the office's inbox, and working a case."""

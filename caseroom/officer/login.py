@@ -1,0 +1,53 @@
+"""Officer login and logout, and the unlocked officer of a request."""
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from intake import i18n
+from intake.service import officers
+from intake.service.errors import AuthenticationFailed, TooManyAttempts
+from intake.web import cookies
+from intake.web.forms import read_small_form
+from intake.web.templating import context_of, render, translate
+
+SESSION_KEY = "officer"
+
+
+async def officer_of(request: Request) -> officers.OfficerSession | None:
+    """The officer whose session this request carries, or None (the page sends them to log in)."""
+    try:
+        return await run_in_threadpool(officers.current, context_of(request), request.session.get(SESSION_KEY))
+    except AuthenticationFailed:
+        return None
+
+
+def to_login() -> Response:
+    return RedirectResponse("/officer/login", status_code=303)
+
+
+async def login_page(request: Request) -> Response:
+    return render(request, "caseroom/officer/login.html", officer=None, error=None)
+
+
+async def login(request: Request) -> Response:
+    form = await read_small_form(request)
+    try:
+        token = await run_in_threadpool(officers.log_in, context_of(request), form.get("username", ""),
+                                        form.get("password", ""), form.get("code", ""))
+    except AuthenticationFailed as failed:
+        return render(request, "caseroom/officer/login.html", status_code=401, officer=None,
+                      error=translate(request, i18n.message_of(failed)))
+    except TooManyAttempts as wait:
+        return render(request, "caseroom/officer/login.html", status_code=429, officer=None,
+                      error=translate(request, i18n.message_of(wait)), headers={"Retry-After": str(wait.retry_after)})
+    cookies.restart(request)
+    request.session[SESSION_KEY] = token
+    return RedirectResponse("/officer", status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await read_small_form(request)
+    await run_in_threadpool(officers.log_out, context_of(request), request.session.get(SESSION_KEY))
+    request.session.clear()
+    return RedirectResponse("/officer/login", status_code=303, headers={"Clear-Site-Data": '"cache", "cookies", "storage"'})

@@ -1,0 +1,71 @@
+"""Reading API requests: a JSON object, or multipart with a JSON part and files; the Bearer token."""
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+
+from policies.text import N_, Text
+
+from ..web.bad_request import BadRequest
+from ..web.forms import read_capped_body
+from ..web.templating import context_of
+from ..web.uploads import Upload, is_multipart, read_upload, run_check
+
+import json
+
+JsonCheck = Callable[[dict, bool], Any]
+
+
+def bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+async def read_json(request: Request) -> dict:
+    """The request's JSON object, or BadRequest saying what is wrong with it."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BadRequest(N_("Send JSON with Content-Type: application/json."), status_code=415)
+    return parse_json(await read_capped_body(request))
+
+
+def parse_json(body: bytes) -> dict:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest(N_("The body is not UTF-8 text.")) from None
+    except (ValueError, RecursionError):
+        raise BadRequest(N_("The body is not valid JSON.")) from None
+    if not isinstance(data, dict):
+        raise BadRequest(N_("The body must be a JSON object."))
+    return data
+
+
+async def read_json_and_files(request: Request, part: str, check: JsonCheck) -> tuple[dict, Upload]:
+    """JSON alone, or multipart/form-data with a JSON part named `part` (before the files) and `files` parts.
+
+    `check(data, has_files)` runs before any file is stored; what it returns is on
+    `Upload.checked`. A refusal is raised, with nothing stored.
+    """
+    if not is_multipart(request):
+        data, upload = await read_json(request), Upload()
+        run_check(upload, lambda _: check(data, False))
+    else:
+
+        def parsed(upload: Upload) -> tuple[dict, Any]:
+            if part in upload.fields:
+                data = parse_json(upload.get(part).encode("utf-8"))
+            elif part == "message" and "body" in upload.fields:
+                data = {"body": upload.get("body")}
+            else:
+                raise BadRequest(Text(N_("The multipart body needs a part named {name} holding JSON, before the files."),
+                                      name=part))
+            return data, check(data, upload.files_chosen > 0)
+
+        upload = await read_upload(request, context_of(request), parsed)
+        if upload.refused is None:
+            data, upload.checked = upload.checked
+    if upload.refused is not None:
+        raise upload.refused
+    return data, upload

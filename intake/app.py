@@ -1,0 +1,90 @@
+"""The Starlette application, composed in this one place: every page package, the API,
+the middleware and the error pages. Nothing imports this module; `intake serve` names
+`intake.app:make_app` to uvicorn, and tests call `create_app`.
+"""
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from caseroom import reporter as caseroom
+from caseroom.officer import case, inbox, login
+
+from . import api, pages
+from .service.context import Context
+from .settings import Settings
+from .web.errors import HANDLERS
+from .web.headers import SecurityHeadersMiddleware
+from .web.limits import BodyLimitMiddleware
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        # The reporter's intake (intake/pages.py)
+        Route("/", pages.home, methods=["GET"]),
+        Route("/report", pages.report_form, methods=["GET"]),
+        Route("/report", pages.submit_report, methods=["POST"]),
+        # The reporter's case room (caseroom/reporter.py)
+        Route("/caseroom/login", caseroom.login_page, methods=["GET"]),
+        Route("/caseroom/login", caseroom.login, methods=["POST"]),
+        Route("/caseroom", caseroom.case_room, methods=["GET"]),
+        Route("/caseroom/cases/{case_id}/messages", caseroom.write, methods=["POST"]),
+        Route("/caseroom/cases/{case_id}/files/{file_id}", caseroom.download_file, methods=["GET"]),
+        Route("/caseroom/cases/{case_id}/consent", caseroom.consent, methods=["POST"]),
+        Route("/caseroom/logout", caseroom.logout, methods=["POST"]),
+        # The officers' workspace (caseroom/officer/)
+        Route("/officer/login", login.login_page, methods=["GET"]),
+        Route("/officer/login", login.login, methods=["POST"]),
+        Route("/officer/logout", login.logout, methods=["POST"]),
+        Route("/officer", inbox.inbox, methods=["GET"]),
+        Route("/officer/cases/{case_id}", case.case, methods=["GET"]),
+        Route("/officer/cases/{case_id}/messages", case.reply, methods=["POST"]),
+        Route("/officer/cases/{case_id}/transitions", case.transition, methods=["POST"]),
+        Route("/officer/cases/{case_id}/consent-request", case.request_consent, methods=["POST"]),
+        Route("/officer/cases/{case_id}/referral", case.refer, methods=["POST"]),
+        Route("/officer/cases/{case_id}/actions", case.record_action, methods=["POST"]),
+        Route("/officer/cases/{case_id}/abandonment-warning", case.warn, methods=["POST"]),
+        Route("/officer/cases/{case_id}/files/{file_id}", case.download_file, methods=["GET"]),
+        # The JSON API (intake/api/)
+        Mount("/api/v1", routes=api.routes),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def create_app(ctx: Context) -> SecurityHeadersMiddleware:
+    """The app for one instance. `ctx` carries the database, secrets, policy and clock.
+
+    The security headers wrap the whole Starlette app, outside its error middleware,
+    so even a 500 page carries them.
+    """
+    secure = ctx.settings.secure_cookies
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            # Room for a whole report's files plus the multipart framing and text fields.
+            Middleware(BodyLimitMiddleware, upload_limit=ctx.settings.max_report_bytes + 2 * 1024 * 1024),
+            Middleware(
+                SessionMiddleware,
+                secret_key=ctx.instance.cookie_secret,
+                # __Host- binds the cookie to this exact origin; browsers accept it only when Secure.
+                session_cookie="__Host-intake" if secure else "intake",
+                max_age=None,
+                same_site="strict",
+                https_only=secure,
+            ),
+        ],
+        exception_handlers=HANDLERS,
+    )
+    app.state.ctx = ctx
+    return SecurityHeadersMiddleware(app)
+
+
+def make_app() -> SecurityHeadersMiddleware:
+    """The app for the instance named by INTAKE_DATA_DIR / INTAKE_DATABASE_URL (uvicorn's factory)."""
+    return create_app(Context.from_settings(Settings.from_env()))

@@ -1,0 +1,55 @@
+"""Rendering HTML: one Jinja2 environment per language, autoescaping always on.
+
+Officers read text written by strangers; escaping is not optional anywhere, so the
+environments are built here with `autoescape=True` rather than by file extension. Each
+language has its own environment with its catalog installed, so rendering in one
+language never races with another (the environments are shared between threads).
+
+Templates live beside the pages that use them and are named with their package:
+"intake/..." (the reporter's intake pages, the shared layout, the annual report) and
+"caseroom/..." (the case rooms: the reporter's and the officers'). Nothing here knows
+about requests: the web layer adds what a page needs (web/templating.py), and the
+annual report renders its document with no request at all.
+"""
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from policies.text import Text
+
+from . import i18n
+
+# A string name, not an import: the page packages sit above this module.
+TEMPLATE_PACKAGES = ("intake", "caseroom")
+
+
+@lru_cache(maxsize=len(i18n.LANGUAGES))
+def environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PrefixLoader({name: jinja2.PackageLoader(name, "templates") for name in TEMPLATE_PACKAGES}),
+        autoescape=True,
+        extensions=["jinja2.ext.do", "jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["translated"] = lambda value: translated(lang, value)
+    env.globals.update(lang=lang, rtl=lang in i18n.RIGHT_TO_LEFT, languages=i18n.LANGUAGES)
+    return env
+
+
+def translated(lang: str, value: object) -> object:
+    """A Text (a service notice, a refusal) in `lang`; anything a person wrote, untouched.
+
+    What people wrote never goes through a catalog, so a reporter cannot make an officer
+    read a translation of their choosing.
+    """
+    return i18n.gettext(lang, value) if isinstance(value, Text) else value
+
+
+def render_document(template: str, lang: str = i18n.DEFAULT, **context: Any) -> str:
+    """An HTML document rendered from `template` in `lang`, escaped like every page."""
+    return environment(lang).get_template(template).render(**context)

@@ -1,0 +1,51 @@
+"""The service's own messages in a case room: a consent request, a referral notice, a warning.
+
+They are sealed like any message, but as `{"kind": ..., "params": {...}}` under the
+author `service`, never as English text: each reader sees them in their own language,
+and rewording a template (or changing a number in the policy) changes how every old
+notice reads instead of leaving it untranslated. Only the service writes this author,
+so a reporter cannot forge a notice by typing JSON.
+"""
+
+import json
+from enum import StrEnum
+
+from policies.text import N_, Text
+
+
+class Notice(StrEnum):
+    CONSENT_REQUEST = "consent_request"
+    REFERRAL = "referral"
+    ABANDONMENT_WARNING = "abandonment_warning"
+
+
+TEMPLATES = {
+    Notice.CONSENT_REQUEST: N_(
+        "The Ethics and Conduct Office would like to share your complaint with the Office of the Inspector General, "
+        "so that it can be investigated. Your information is shared only with your consent. Please answer below."
+    ),
+    Notice.REFERRAL: N_(
+        "The Ethics and Conduct Office found initial (prima facie) evidence of retaliation and has referred your "
+        "complaint to the Office of the Inspector General for investigation. Both offices can now read this case room."
+    ),
+    Notice.ABANDONMENT_WARNING: N_(
+        "We have not heard from you for some time. If we do not hear from you within {days} days, "
+        "this complaint will be closed. You can write here at any time before then to keep it open."
+    ),
+}
+UNKNOWN = N_("A notice from the service that this version cannot show.")
+
+
+def encode(kind: Notice, **params: str | int) -> bytes:
+    """The plaintext a notice is sealed as."""
+    return json.dumps({"kind": str(kind), "params": params}, sort_keys=True).encode("utf-8")
+
+
+def decode(plaintext: bytes) -> Text:
+    """A sealed notice as a Text: the English template and its values, translated where it is shown."""
+    try:
+        data = json.loads(plaintext)
+        template = TEMPLATES[Notice(data["kind"])]
+        return Text(template, **{str(k): v for k, v in data.get("params", {}).items()})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return Text(UNKNOWN)
