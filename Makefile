@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test security catalogs messages system-deps bench-crypto bench-upload bench-load soak vectors clean
+.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-load soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,21 +12,27 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed catalogs
+run: $(VENV)/.installed
 	@test -f $(DATA_DIR)/instance.json || $(VENV)/bin/intake --data-dir $(DATA_DIR) init --demo
 	$(VENV)/bin/intake --data-dir $(DATA_DIR) serve --host 127.0.0.1 --port 8000
 
-test: $(VENV)/.installed catalogs system-deps
+test: $(VENV)/.installed system-deps
 	$(PY) -m pytest
 
-# Outside tools against a running instance: schemathesis, sqlmap, wapiti (security/README.md).
-security: $(VENV)/.installed catalogs
-	$(PY) security/run.py
+# The fast tier: no browser, no subprocess servers, nothing slow (under 2 minutes here).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not browser and not server and not slow"
 
-# Compile the translations (intake/locale/*/LC_MESSAGES/messages.po -> .mo).
-catalogs: $(VENV)/.installed
-	@if ls intake/locale/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(VENV)/bin/pybabel compile -d intake/locale -D messages --statistics; fi
+# Lint and format (ruff), types (mypy: strict for crypto/ and policies/), the layers (import-linter).
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# Outside tools against a running instance: schemathesis, sqlmap, wapiti (security/README.md).
+security: $(VENV)/.installed
+	$(PY) security/run.py
 
 # Re-extract every translatable string and merge it into the catalogs.
 messages: $(VENV)/.installed

@@ -29,7 +29,7 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await read_small_form(request)
     try:
-        token = await run_in_threadpool(reporting.open_case_room, context_of(request), form.get("passphrase", ""))
+        token = await run_in_threadpool(reporting.open_case_room, context_of(request), form.get("passphrase"))
     except AuthenticationFailed as failed:
         return render(request, "caseroom/reporter/login.html", status_code=401, error=translate(request, i18n.message_of(failed)))
     cookies.restart(request)
@@ -69,8 +69,13 @@ async def consent(request: Request) -> Response:
     form = await read_small_form(request)
     answer = {"yes": True, "no": False}.get(form.get("answer", ""))
     try:
-        await run_in_threadpool(reporting.answer_consent, context_of(request), request.session.get(SESSION_KEY),
-                                request.path_params["case_id"], answer)
+        await run_in_threadpool(
+            reporting.answer_consent,
+            context_of(request),
+            request.session.get(SESSION_KEY),
+            request.path_params["case_id"],
+            answer,
+        )
     except AuthenticationFailed:
         return _to_login()
     return RedirectResponse("/caseroom?notice=consent", status_code=303)
@@ -78,8 +83,13 @@ async def consent(request: Request) -> Response:
 
 async def download_file(request: Request) -> Response:
     try:
-        view, content = await run_in_threadpool(reporting.open_file, context_of(request), request.session.get(SESSION_KEY),
-                                                request.path_params["case_id"], request.path_params["file_id"])
+        view, content = await run_in_threadpool(
+            reporting.open_file,
+            context_of(request),
+            request.session.get(SESSION_KEY),
+            request.path_params["case_id"],
+            request.path_params["file_id"],
+        )
     except AuthenticationFailed:
         return _to_login()
     return download(view, content)

@@ -83,13 +83,13 @@ def verify_chain(
     previous, expected = GENESIS, first_sequence
     for link in links:
         if link.sequence != expected:
-            raise AuditChainError(expected, "missing (the next stored entry is %d)" % link.sequence)
+            raise AuditChainError(expected, f"missing (the next stored entry is {link.sequence})")
         if not hmac.compare_digest(chain_digest(previous, link.body), link.digest):
             raise AuditChainError(link.sequence, "does not match its digest: edited, or the chain was rebuilt")
         signature = checkpoints.pop(link.sequence, None)
-        if signature is not None and not checkpoint_is_valid(verify_key, link.sequence, link.digest, signature):
+        if signature is not None and not (verify_key and checkpoint_is_valid(verify_key, link.sequence, link.digest, signature)):
             raise AuditChainError(link.sequence, "the signed checkpoint does not match this entry")
         previous, expected = link.digest, expected + 1
     if checkpoints:
-        raise AuditChainError(expected, "missing: a signed checkpoint covers entries up to %d" % max(checkpoints))
+        raise AuditChainError(expected, f"missing: a signed checkpoint covers entries up to {max(checkpoints)}")
     return expected - 1, previous

@@ -68,9 +68,7 @@ def open_sealed(key: bytes, blob: bytes, *context: str) -> bytes:
         raise FormatError("a sealed value is too short")
     nonce, ciphertext = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     try:
-        padded = crypto_aead_xchacha20poly1305_ietf_decrypt(
-            ciphertext, associated_data(FORMAT_V1, context), nonce, key
-        )
+        padded = crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, associated_data(FORMAT_V1, context), nonce, key)
     except nacl.exceptions.CryptoError:
         raise DecryptionError("cannot open: wrong key, wrong context, or tampered") from None
     try:

@@ -105,7 +105,7 @@ class StreamSealer:
             raise ValueError("the stream is already finished")
         self._finished = True
         if self._pending:
-            yield self._push(self._pending)
+            yield self._push(bytes(self._pending))
             self._pending = bytearray()
         for _ in range(padme(self._frames + 1) - self._frames - 1):
             yield self._push(b"")
@@ -170,6 +170,8 @@ class StreamOpener:
     def _pull(self, chunk: bytes) -> bytes:
         if self._final_seen:
             raise StreamError("bytes after the final tag")
+        if self._state is None:
+            raise StreamError("a chunk before the stream header")
         try:
             frame, tag = crypto_secretstream_xchacha20poly1305_pull(self._state, chunk, None)
         except nacl.exceptions.CryptoError:

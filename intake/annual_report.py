@@ -10,13 +10,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # no display; set before pyplot is imported
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
-from .service.statistics import AnnualFigures, Table  # noqa: E402
-from .rendering import render_document  # noqa: E402
+from .rendering import render_document
+from .service.statistics import AnnualFigures, Table
 
 STYLESHEET = """body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
-table { border-collapse: collapse; margin: 1rem 0; } th, td { text-align: left; padding: 0.3rem 0.8rem; border-bottom: 1px solid #888; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { text-align: left; padding: 0.3rem 0.8rem; border-bottom: 1px solid #888; }
 img { max-width: 100%; }
 """
 
@@ -26,13 +28,18 @@ def _chart(table: Table, path: Path) -> None:
     heights = [0 if c.suppressed else c.count for c in table.cells]
     figure, axes = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.2))
     bars = axes.barh(labels, heights, color="#0b4f8a")
-    for bar, cell in zip(bars, table.cells):
-        axes.annotate(cell.shown, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
-                      textcoords="offset points", va="center")
+    for bar, cell in zip(bars, table.cells, strict=True):
+        axes.annotate(
+            cell.shown,
+            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+        )
     axes.invert_yaxis()
     axes.set_title(table.title)
     axes.set_xlabel("Complaints")
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     figure.savefig(path, format="svg", metadata={"Date": None})
     plt.close(figure)
@@ -47,12 +54,21 @@ def write_report(figures: AnnualFigures, out: Path) -> list[Path]:
         _chart(table, chart)
         charts.append(chart.name)
     (out / "report.css").write_text(STYLESHEET, encoding="utf-8")
-    (out / "report.html").write_text(render_document("intake/annual_report.html", figures=figures, charts=charts), encoding="utf-8")
+    (out / "report.html").write_text(
+        render_document("intake/annual_report.html", figures=figures, charts=charts), encoding="utf-8"
+    )
     with open(out / "figures.csv", "w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
         writer.writerow(["table", "row", "value"])
-        for name in ("received", "referred", "with_measures", "assessment_days_mean", "assessment_days_median",
-                     "concluded_within_30_days", "first_response_within_48_hours"):
+        for name in (
+            "received",
+            "referred",
+            "with_measures",
+            "assessment_days_mean",
+            "assessment_days_median",
+            "concluded_within_30_days",
+            "first_response_within_48_hours",
+        ):
             writer.writerow(["summary", name, getattr(figures, name)])
         for table in figures.tables:
             for cell in table.cells:

@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from caseroom import reporter as caseroom
 from caseroom.officer import case, inbox, login
 
-from . import api, pages
+from . import api, i18n, pages
 from .service.context import Context
 from .settings import Settings
 from .web.errors import HANDLERS
@@ -63,6 +63,8 @@ def create_app(ctx: Context) -> SecurityHeadersMiddleware:
     The security headers wrap the whole Starlette app, outside its error middleware,
     so even a 500 page carries them.
     """
+    for lang in i18n.CODES:  # a catalog missing from an install stops start-up, not a reporter's page
+        i18n.translations(lang)
     secure = ctx.settings.secure_cookies
     app = Starlette(
         routes=routes(),

@@ -12,8 +12,8 @@ from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
 
 from .service import audit, officers, retention
-from .service.errors import AuthenticationFailed, Conflict, TooManyAttempts
 from .service.context import Context
+from .service.errors import AuthenticationFailed, Conflict, TooManyAttempts
 from .settings import Instance, Settings
 from .store import make_engine, migrate, schema_revision
 
@@ -35,8 +35,11 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     argon2 = Argon2Params(args.argon2_time_cost, args.argon2_memory_kib, 1)
     if argon2.time_cost < PRODUCTION_ARGON2.time_cost or argon2.memory_kib < PRODUCTION_ARGON2.memory_kib:
-        print(f"WARNING: Argon2 t={argon2.time_cost}, m={argon2.memory_kib} KiB is weaker than the production default "
-              f"(t={PRODUCTION_ARGON2.time_cost}, m={PRODUCTION_ARGON2.memory_kib} KiB). Use it for tests only.", file=sys.stderr)
+        print(
+            f"WARNING: Argon2 t={argon2.time_cost}, m={argon2.memory_kib} KiB is weaker than the production default "
+            f"(t={PRODUCTION_ARGON2.time_cost}, m={PRODUCTION_ARGON2.memory_kib} KiB). Use it for tests only.",
+            file=sys.stderr,
+        )
     settings.write_instance(Instance.create(argon2))
     migrate(make_engine(settings.database_url))
     ctx = Context.from_settings(settings)
@@ -48,8 +51,16 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
             username = input(f"Username of the first {code} officer: ").strip()
             password = _read_secret(f"Password for {username} (12 characters or more): ", args.password_stdin)
         enrolment = officers.found_office(ctx, code, username, password)
-        credentials.append({"office": code, "username": username, "password": password, "recovery_key": enrolment.recovery_key,
-                            "totp_secret": enrolment.totp_secret, "totp_uri": enrolment.totp_uri})
+        credentials.append(
+            {
+                "office": code,
+                "username": username,
+                "password": password,
+                "recovery_key": enrolment.recovery_key,
+                "totp_secret": enrolment.totp_secret,
+                "totp_uri": enrolment.totp_uri,
+            }
+        )
         if not args.demo:
             print(f"{code}: officer {username} enrolled.")
             _show_once(enrolment)
@@ -139,7 +150,8 @@ def cmd_officer_recover(settings: Settings, args: argparse.Namespace) -> int:
     except REFUSALS as refused:
         print(f"not recovered: {refused}", file=sys.stderr)
         return 1
-    print(f"New password set for {args.username}. The old recovery key no longer works; the new one, shown once:\n    {new_recovery}")
+    print(f"New password set for {args.username}. The old recovery key no longer works; the new one, shown once:")
+    print(f"    {new_recovery}")
     return 0
 
 
@@ -216,7 +228,8 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     except backup.BackupError as refused:
         print(f"not restored: {refused}", file=sys.stderr)
         return 1
-    print(f"restored into {settings.data_dir}: {counts['rows']} rows, {counts['blobs']} blobs (schema {counts['revision']}, now at head)")
+    print(f"restored into {settings.data_dir}: {counts['rows']} rows, {counts['blobs']} blobs", end=" ")
+    print(f"(schema {counts['revision']}, now at head)")
     return 0
 
 
@@ -233,7 +246,17 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .annual_report import write_report
+    try:
+        from .annual_report import write_report
+    except ImportError as missing:
+        if missing.name and missing.name.startswith("matplotlib"):
+            print(
+                "intake report draws its charts with matplotlib, which is not installed: "
+                "pip install 'intake[report]' (or: pip install matplotlib)",
+                file=sys.stderr,
+            )
+            return 2
+        raise
     from .service import statistics
 
     ctx = Context.from_settings(settings)
@@ -246,7 +269,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     try:
         figures = statistics.eco_annual_figures(ctx, officer, args.year)
-    except statistics.Conflict as refused:
+    except Conflict as refused:
         print(str(refused), file=sys.stderr)
         return 1
     for path in write_report(figures, Path(args.out)):
@@ -261,7 +284,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     init = commands.add_parser("init", help="make a new instance: secrets, offices, first officers")
-    init.add_argument("--demo", action="store_true", help="demo officers, credentials written to <data-dir>/demo-credentials.json")
+    init.add_argument(
+        "--demo", action="store_true", help="demo officers, credentials written to <data-dir>/demo-credentials.json"
+    )
     init.add_argument("--password-stdin", action="store_true", help="read passwords from standard input, one a line")
     init.add_argument("--argon2-time-cost", type=int, default=PRODUCTION_ARGON2.time_cost)
     init.add_argument("--argon2-memory-kib", type=int, default=PRODUCTION_ARGON2.memory_kib)
@@ -277,8 +302,11 @@ def parser() -> argparse.ArgumentParser:
     add = officer.add_parser("add", help="the key ceremony: a member wraps the office key for a new officer")
     add.add_argument("--sponsor", required=True, help="username of an existing member of the office")
     add.add_argument("--username", required=True, help="the new officer's username")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the sponsor's password and code, then the new password, from standard input")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the sponsor's password and code, then the new password, from standard input",
+    )
     add.set_defaults(run=cmd_officer_add)
     for name, run, helptext, sponsor in [
         ("password", cmd_officer_password, "change an officer's password (re-encrypts their private key)", False),
@@ -290,7 +318,9 @@ def parser() -> argparse.ArgumentParser:
         if sponsor:
             sub.add_argument("--sponsor", required=True, help="your username (a member of the same office)")
         sub.add_argument("--username", required=True)
-        sub.add_argument("--password-stdin", action="store_true", help="read the secrets asked for from standard input, one a line")
+        sub.add_argument(
+            "--password-stdin", action="store_true", help="read the secrets asked for from standard input, one a line"
+        )
         sub.set_defaults(run=run)
 
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
@@ -320,7 +350,9 @@ def parser() -> argparse.ArgumentParser:
 
     audit_cmd = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit_cmd.add_parser("verify", help="check the hash chain and signed checkpoints")
-    verify.add_argument("--expect", metavar="SEQ:DIGEST", help="a head printed by an earlier verify; the chain must still contain it")
+    verify.add_argument(
+        "--expect", metavar="SEQ:DIGEST", help="a head printed by an earlier verify; the chain must still contain it"
+    )
     verify.set_defaults(run=cmd_audit_verify)
     return top
 

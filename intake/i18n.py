@@ -1,16 +1,22 @@
 """The organization's languages: English, French, Spanish and Arabic (right to left).
 
 Catalogs are gettext .po files under intake/locale/<lang>/LC_MESSAGES/messages.po,
-compiled to .mo by `make catalogs` (part of `make run` and `make test`). The English
-text is the message id, so a missing catalog falls back to English, never to blanks.
+read as they are when a language is first used: there is no compile step to forget,
+so a wheel, a container and a checkout all speak every language. The English text is
+the message id, so a message missing from a catalog shows in English, never as a blank.
 """
 
+import io
 from functools import lru_cache
 from pathlib import Path
 
 from babel import negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from python_multipart.multipart import parse_options_header
+
+from policies.text import Text
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -22,17 +28,21 @@ RIGHT_TO_LEFT = frozenset({"ar"})
 
 @lru_cache(maxsize=len(LANGUAGES))
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog of `lang` (English: none needed)."""
+    """The catalog of `lang` (English: none needed), read from its .po file; fuzzy entries left out."""
     if lang == DEFAULT or lang not in CODES:
         return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [lang], DOMAIN)
+    with open(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as source:
+        catalog = read_po(source, locale=lang, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
 
 
 def gettext(lang: str, message: str) -> str:
     """`message` in `lang`; a Text is translated as its template, then filled in."""
-    template = getattr(message, "template", None)
-    if template is not None:
-        return translations(lang).gettext(template).format(**message.params)
+    if isinstance(message, Text):
+        return translations(lang).gettext(message.template).format(**message.params)
     return translations(lang).gettext(message)
 
 

@@ -68,12 +68,21 @@ def report_from_form(request: Request, form: Upload) -> ReportInput:
     return reporting.check_report(ctx, report)
 
 
-def _form_page(request: Request, form: Upload | None, status_code: int = 200, errors: dict[str, str] | None = None,
-               busy: Busy | None = None) -> Response:
+def _form_page(
+    request: Request, form: Upload | None, status_code: int = 200, errors: dict[str, str] | None = None, busy: Busy | None = None
+) -> Response:
     headers = {"Retry-After": str(busy.retry_after)} if busy else None
-    return render(request, "intake/report_form.html", status_code=status_code, headers=headers, values=form_values(form),
-                  errors=translated(request, errors or {}), question_titles=translated(request, QUESTION_TITLES),
-                  files_dropped=form.files_chosen if form and form.refused else 0, busy=busy and translate(request, i18n.message_of(busy)))
+    return render(
+        request,
+        "intake/report_form.html",
+        status_code=status_code,
+        headers=headers,
+        values=form_values(form),
+        errors=translated(request, errors or {}),
+        question_titles=translated(request, QUESTION_TITLES),
+        files_dropped=form.files_chosen if form and form.refused else 0,
+        busy=busy and translate(request, i18n.message_of(busy)),
+    )
 
 
 async def report_form(request: Request) -> Response:

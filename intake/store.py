@@ -271,7 +271,7 @@ def _run(engine: Engine, step) -> None:
             migration.dispose()
 
 
-def schema_revision(engine: Engine) -> tuple[str | None, str]:
+def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     """(the database's revision, the code's head revision)."""
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -292,6 +292,5 @@ def drop_schema(engine: Engine) -> None:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session that commits at the end of the block, or rolls everything back."""
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

@@ -86,8 +86,10 @@ def main() -> None:
     raw_enc, raw_dec = best_of(args.runs, raw, total)
     mb = total / 1e6
     p = PRODUCTION_ARGON2
-    print(f"Argon2id t={p.time_cost} m={p.memory_kib // 1024} MiB p={p.parallelism}: "
-          f"median {statistics.median(a2):.3f} s, min {min(a2):.3f} s over {len(a2)} calls")
+    print(
+        f"Argon2id t={p.time_cost} m={p.memory_kib // 1024} MiB p={p.parallelism}: "
+        f"median {statistics.median(a2):.3f} s, min {min(a2):.3f} s over {len(a2)} calls"
+    )
     print(f"{'secretstream, ' + str(args.mib) + ' MiB':<28}{'encrypt MB/s':>14}{'decrypt MB/s':>14}")
     print(f"{'ours (StreamSealer/Opener)':<28}{mb / ours_enc:>14.0f}{mb / ours_dec:>14.0f}")
     print(f"{'raw libsodium':<28}{mb / raw_enc:>14.0f}{mb / raw_dec:>14.0f}")

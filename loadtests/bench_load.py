@@ -22,16 +22,19 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from crypto import derive_reporter_secrets, generate_passphrase  # noqa: E402
-from intake.settings import Settings  # noqa: E402
-from intake.store import drop_schema, make_engine  # noqa: E402
-from loadtests.bench_upload import memory_kib  # noqa: E402
-from tests.server import init_demo, officer_login, server_process  # noqa: E402
+from crypto import derive_reporter_secrets, generate_passphrase
+from intake.settings import Settings
+from intake.store import drop_schema, make_engine
+from loadtests.bench_upload import memory_kib
+from tests.server import init_demo, officer_login, server_process
 
 HERE = Path(__file__).resolve().parent
 # A load test is a flood by design: lift the abuse budgets it would otherwise run into.
-LOAD_TEST_BUDGETS = {"INTAKE_SUBMISSIONS_PER_HOUR": "10000000", "INTAKE_MESSAGES_PER_CASE_PER_DAY": "10000000",
-                     "INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR": "10000000"}
+LOAD_TEST_BUDGETS = {
+    "INTAKE_SUBMISSIONS_PER_HOUR": "10000000",
+    "INTAKE_MESSAGES_PER_CASE_PER_DAY": "10000000",
+    "INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR": "10000000",
+}
 
 
 def fresh_database(admin_url: str, name: str) -> str:
@@ -60,15 +63,39 @@ def peak_rss_mib(pids: list[int]) -> float:
 
 
 def server_pids(parent: int) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False).stdout.split()
     return [parent, *map(int, children)]
 
 
 def locust(base: str, users: int, seconds: int, classes: list[str], env: dict, prefix: Path) -> dict:
-    subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
-                    "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base, "--csv", str(prefix),
-                    "--exit-code-on-error", "0", *classes],
-                   env={**os.environ, **env}, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(HERE / "locustfile.py"),
+            "--headless",
+            "--only-summary",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            base,
+            "--csv",
+            str(prefix),
+            "--exit-code-on-error",
+            "0",
+            *classes,
+        ],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     rows = {}
     with open(f"{prefix}_stats.csv", newline="") as stats:
         for row in csv.DictReader(stats):
@@ -85,8 +112,10 @@ def summarize(phase: str, rows: dict, seconds: int, bound: float, rss: float) ->
     total = rows["Aggregated"]
     errors = int(total["Failure Count"])
     argon2_rate = submissions + logins
-    return [f"{phase:<12}{submissions:>10.1f}{logins:>10.1f}{float(total['50%']):>9.0f}{float(total['95%']):>9.0f}{errors:>8}"
-            f"{rss:>10.0f}{bound:>9.1f}{argon2_rate / bound:>8.2f}"]
+    return [
+        f"{phase:<12}{submissions:>10.1f}{logins:>10.1f}{float(total['50%']):>9.0f}{float(total['95%']):>9.0f}{errors:>8}"
+        f"{rss:>10.0f}{bound:>9.1f}{argon2_rate / bound:>8.2f}"
+    ]
 
 
 def main() -> None:
@@ -94,14 +123,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--argon2-concurrency", type=int, default=(os.cpu_count() or 1) + 1,
-                        help="Argon2 calls at once in the server (default cores + 1: one is always ready when another core frees up)")
+    parser.add_argument(
+        "--argon2-concurrency",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="Argon2 calls at once in the server (default cores + 1: one is always ready when another core frees up)",
+    )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     url = fresh_database(args.admin_url, "intake_bench")
-    env = {"INTAKE_DATABASE_URL": url, "INTAKE_ARGON2_WAIT_SECONDS": "30", **LOAD_TEST_BUDGETS, "INTAKE_ARGON2_CONCURRENCY": str(args.argon2_concurrency)}
-    lines = [f"{'phase':<12}{'submit/s':>10}{'login/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'peak MiB':>10}{'bound/s':>9}{'ratio':>8}"]
+    env = {
+        "INTAKE_DATABASE_URL": url,
+        "INTAKE_ARGON2_WAIT_SECONDS": "30",
+        **LOAD_TEST_BUDGETS,
+        "INTAKE_ARGON2_CONCURRENCY": str(args.argon2_concurrency),
+    }
+    lines = [
+        f"{'phase':<12}{'submit/s':>10}{'login/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}"
+        f"{'peak MiB':>10}{'bound/s':>9}{'ratio':>8}"
+    ]
     with tempfile.TemporaryDirectory(prefix="intake-load-") as tmp:
         tmp = Path(tmp)
         credentials = {o["office"]: o for o in init_demo(tmp / "var", env, cheap=False)["officers"]}
@@ -113,14 +154,20 @@ def main() -> None:
             phases = [
                 ("submissions", ["SubmittingReporter"], {"LOCUST_RECORD": str(recorded)}),
                 ("logins", ["ReturningReporter"], {"LOCUST_PASSPHRASES": str(recorded)}),
-                ("mixed", ["SubmittingReporter", "ReturningReporter", "TriagingOfficer"],
-                 {"LOCUST_PASSPHRASES": str(recorded),
-                  "LOCUST_OFFICER_TOKEN": officer_login(server.base, credentials["OIG"])["Authorization"].split()[1]}),
+                (
+                    "mixed",
+                    ["SubmittingReporter", "ReturningReporter", "TriagingOfficer"],
+                    {
+                        "LOCUST_PASSPHRASES": str(recorded),
+                        "LOCUST_OFFICER_TOKEN": officer_login(server.base, credentials["OIG"])["Authorization"].split()[1],
+                    },
+                ),
             ]
             for name, classes, phase_env in phases:
                 rows = locust(server.base, args.users, args.seconds, classes, phase_env, tmp / name)
                 lines += summarize(name, rows, args.seconds, bound, peak_rss_mib(pids))
-    print(f"Argon2id at the instance parameters: {per_call:.3f} s a call; bound = {cores} cores / {per_call:.3f} s = {bound:.1f} calls/s")
+    print(f"Argon2id at the instance parameters: {per_call:.3f} s a call;", end=" ")
+    print(f"bound = {cores} cores / {per_call:.3f} s = {bound:.1f} calls/s")
     print("\n".join(lines))
     print("ratio = (submissions + case-room logins) per second / bound; peak = VmHWM of the server processes")
 

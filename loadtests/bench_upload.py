@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.server import init_demo, officer_login, serving  # noqa: E402
+from tests.server import init_demo, officer_login, serving
 
 BOUNDARY = "benchboundary1f3e"
 PIECE = 1024 * 1024
@@ -54,10 +54,12 @@ def server_pid(port: int) -> int:
 
 def body(mib: int, digest) -> iter:
     report = json.dumps({"concerns": ["misconduct"], "description": "benchmark", "answers": {}})
-    yield (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="clean_metadata"\r\n\r\noff\r\n'
-           f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="report"\r\n\r\n{report}\r\n'
-           f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="evidence.bin"\r\n'
-           f"Content-Type: application/octet-stream\r\n\r\n").encode()
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="clean_metadata"\r\n\r\noff\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="report"\r\n\r\n{report}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="evidence.bin"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
     block = os.urandom(PIECE)
     for i in range(mib):
         piece = block[i % 251 :] + block[: i % 251]  # every MiB differs, none is regenerated
@@ -69,8 +71,12 @@ def body(mib: int, digest) -> iter:
 def upload(base: str, mib: int) -> tuple[dict, float, str]:
     digest = hashlib.sha256()
     start = time.perf_counter()
-    response = httpx.post(base + "/api/v1/reports", content=body(mib, digest), timeout=600,
-                          headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
+    response = httpx.post(
+        base + "/api/v1/reports",
+        content=body(mib, digest),
+        timeout=600,
+        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+    )
     elapsed = time.perf_counter() - start
     response.raise_for_status()
     return response.json(), elapsed, digest.hexdigest()
@@ -81,7 +87,9 @@ def download(base: str, officer: dict, case_id: str) -> tuple[float, str]:
     (listed,) = httpx.get(f"{base}/api/v1/officer/cases/{case_id}", headers=headers).json()["files"]
     digest = hashlib.sha256()
     start = time.perf_counter()
-    with httpx.stream("GET", f"{base}/api/v1/officer/cases/{case_id}/files/{listed['id']}", headers=headers, timeout=600) as response:
+    with httpx.stream(
+        "GET", f"{base}/api/v1/officer/cases/{case_id}/files/{listed['id']}", headers=headers, timeout=600
+    ) as response:
         response.raise_for_status()
         for piece in response.iter_bytes(PIECE):
             digest.update(piece)
@@ -94,8 +102,11 @@ def main() -> None:
     parser.add_argument("--roundtrip-mib", type=int, default=300)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    env = {"INTAKE_DATABASE_URL": args.database_url, "INTAKE_MAX_FILE_MIB": str(max(args.mib, args.roundtrip_mib) + 1),
-           "INTAKE_MAX_REPORT_MIB": str(max(args.mib, args.roundtrip_mib) + 1)}
+    env = {
+        "INTAKE_DATABASE_URL": args.database_url,
+        "INTAKE_MAX_FILE_MIB": str(max(args.mib, args.roundtrip_mib) + 1),
+        "INTAKE_MAX_REPORT_MIB": str(max(args.mib, args.roundtrip_mib) + 1),
+    }
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
         credentials = init_demo(Path(tmp) / "var", env, cheap=os.environ.get("BENCH_CHEAP") == "1")
         oig = next(o for o in credentials["officers"] if o["office"] == "OIG")
@@ -111,8 +122,10 @@ def main() -> None:
     mb = args.mib * PIECE / 1e6
     print(f"upload {args.mib} MiB over loopback: {elapsed:.1f} s, {mb / elapsed:.0f} MB/s")
     print(f"server RSS: idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB, growth {(peak - idle) / 1024:.0f} MiB")
-    print(f"round trip {args.roundtrip_mib} MiB: download {args.roundtrip_mib * PIECE / 1e6 / down_elapsed:.0f} MB/s, "
-          f"SHA-256 {'equal' if sent_digest == got_digest else 'DIFFERENT'} ({got_digest[:16]}...)")
+    print(
+        f"round trip {args.roundtrip_mib} MiB: download {args.roundtrip_mib * PIECE / 1e6 / down_elapsed:.0f} MB/s, "
+        f"SHA-256 {'equal' if sent_digest == got_digest else 'DIFFERENT'} ({got_digest[:16]}...)"
+    )
     if sent_digest != got_digest:
         sys.exit(1)
 

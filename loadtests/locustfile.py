@@ -23,11 +23,15 @@ REPORT = {"concerns": ["misconduct"], "description": "Load test report: the supp
 EVIDENCE = os.urandom(32 * 1024)
 BOUNDARY = "locustboundary5c2d"
 MULTIPART = (
-    f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="clean_metadata"\r\n\r\noff\r\n'
-    f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="report"\r\n\r\n{json.dumps(REPORT)}\r\n'
-    f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="evidence.bin"\r\n'
-    "Content-Type: application/octet-stream\r\n\r\n"
-).encode() + EVIDENCE + f"\r\n--{BOUNDARY}--\r\n".encode()
+    (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="clean_metadata"\r\n\r\noff\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="report"\r\n\r\n{json.dumps(REPORT)}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="evidence.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    + EVIDENCE
+    + f"\r\n--{BOUNDARY}--\r\n".encode()
+)
 _record_lock = threading.Lock()
 
 
@@ -60,7 +64,9 @@ class SubmittingReporter(FastHttpUser):
     @task(1)
     def file_report_with_evidence(self) -> None:
         headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-        with self.client.post("/api/v1/reports", data=MULTIPART, headers=headers, name="file report with file", catch_response=True) as response:
+        with self.client.post(
+            "/api/v1/reports", data=MULTIPART, headers=headers, name="file report with file", catch_response=True
+        ) as response:
             if response.status_code == 201:
                 record(response.json()["passphrase"])
             else:
@@ -76,7 +82,9 @@ class ReturningReporter(FastHttpUser):
         if not self.known:
             return
         passphrase = random.choice(self.known)
-        with self.client.post("/api/v1/caseroom/session", json={"passphrase": passphrase}, name="case room login", catch_response=True) as response:
+        with self.client.post(
+            "/api/v1/caseroom/session", json={"passphrase": passphrase}, name="case room login", catch_response=True
+        ) as response:
             if response.status_code != 201:
                 response.failure(f"status {response.status_code}")
                 return
@@ -84,7 +92,9 @@ class ReturningReporter(FastHttpUser):
         room = self.client.get("/api/v1/caseroom", headers=headers, name="case room").json()
         if random.random() < 0.3:
             case_id = room["cases"][0]["id"]
-            self.client.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": "Any news?"}, headers=headers, name="reporter message")
+            self.client.post(
+                f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": "Any news?"}, headers=headers, name="reporter message"
+            )
         self.client.delete("/api/v1/caseroom/session", headers=headers, name="case room logout")
 
 
@@ -102,5 +112,9 @@ class TriagingOfficer(FastHttpUser):
         case = random.choice(cases[:20])
         self.client.get(f"/api/v1/officer/cases/{case['id']}", headers=self.headers, name="open case")
         if random.random() < 0.2:
-            self.client.post(f"/api/v1/officer/cases/{case['id']}/messages", json={"body": "We are looking into it."},
-                             headers=self.headers, name="officer reply")
+            self.client.post(
+                f"/api/v1/officer/cases/{case['id']}/messages",
+                json={"body": "We are looking into it."},
+                headers=self.headers,
+                name="officer reply",
+            )

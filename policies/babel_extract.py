@@ -5,11 +5,12 @@ words too. Configured in babel.cfg as `[policies.babel_extract:extract: policies
 
 import tomllib
 from collections.abc import Iterator
+from typing import BinaryIO
 
 TRANSLATED_KEYS = {"name", "handles", "label", "hint", "description", "reporter", "examples"}
 
 
-def _strings(node, key: str | None = None) -> Iterator[tuple[str, str]]:
+def _strings(node: object, key: str | None = None) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         for name, value in node.items():
             yield from _strings(value, name)
@@ -20,7 +21,9 @@ def _strings(node, key: str | None = None) -> Iterator[tuple[str, str]]:
         yield key, node
 
 
-def extract(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int, str | None, str, list[str]]]:
+def extract(
+    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
     """Yield (line, function, message, comments) for each translatable string of policy.toml."""
     text = fileobj.read().decode("utf-8")
     lines = text.splitlines()

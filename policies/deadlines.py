@@ -73,17 +73,44 @@ def deadlines(policy: Policy, facts: HandlingFacts, today: dt.date) -> list[Dead
     kept = policy.lifecycles[facts.office].deadlines
     out = []
     if "acknowledgement" in kept:
-        out.append(_deadline(policy, "acknowledgement", facts.opened_on + dt.timedelta(days=d.acknowledgement_days),
-                             facts.acknowledged_on, facts.closed, today))
+        out.append(
+            _deadline(
+                policy,
+                "acknowledgement",
+                facts.opened_on + dt.timedelta(days=d.acknowledgement_days),
+                facts.acknowledged_on,
+                facts.closed,
+                today,
+            )
+        )
     if "first_response" in kept:
-        out.append(_deadline(policy, "first_response", facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24)),
-                             facts.first_response_on, facts.closed, today))
+        out.append(
+            _deadline(
+                policy,
+                "first_response",
+                facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24)),
+                facts.first_response_on,
+                facts.closed,
+                today,
+            )
+        )
     if "preliminary_assessment" in kept:
-        out.append(_deadline(policy, "preliminary_assessment", facts.opened_on + dt.timedelta(days=d.preliminary_assessment_days),
-                             facts.assessment_concluded_on, facts.closed and facts.assessment_concluded_on is None, today))
+        out.append(
+            _deadline(
+                policy,
+                "preliminary_assessment",
+                facts.opened_on + dt.timedelta(days=d.preliminary_assessment_days),
+                facts.assessment_concluded_on,
+                facts.closed and facts.assessment_concluded_on is None,
+                today,
+            )
+        )
     if "feedback" in kept and not facts.closed:
-        out.append(_deadline(policy, "feedback", add_months(facts.last_feedback_on or facts.opened_on, d.feedback_months),
-                             None, False, today))
+        out.append(
+            _deadline(
+                policy, "feedback", add_months(facts.last_feedback_on or facts.opened_on, d.feedback_months), None, False, today
+            )
+        )
     return sorted(out, key=lambda deadline: deadline.due_on)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .model import Policy
 from .text import N_, Text
+from .vocabulary import Concern
 
 MAX_DESCRIPTION_CHARS = 50_000
 MAX_SHORT_TEXT_CHARS = 200
@@ -32,7 +33,7 @@ class InvalidReport(ValueError):
 class ReportInput:
     """A validated report, ready to be sealed."""
 
-    concerns: frozenset[str]
+    concerns: frozenset[Concern]
     description: str
     misconduct_kinds: tuple[str, ...] = ()
     protected_activity: str | None = None
@@ -40,7 +41,7 @@ class ReportInput:
     happened: str = ""
     region: str | None = None
 
-    def answers(self) -> dict:
+    def answers(self) -> dict[str, object]:
         """The answers as they are sealed and shown to the officer."""
         return {
             "concerns": sorted(self.concerns),
@@ -63,7 +64,9 @@ def clean_text(value: object, limit: int, name: str, errors: dict[str, str], req
     if _CONTROL.search(text):
         errors[name] = N_("contains characters that are not text")
     elif len(text) > limit:
-        errors[name] = Text(N_("is too long: at most {limit} characters, this has {length}"), limit=f"{limit:,}", length=f"{len(text):,}")
+        errors[name] = Text(
+            N_("is too long: at most {limit} characters, this has {length}"), limit=f"{limit:,}", length=f"{len(text):,}"
+        )
     elif required and not text.strip():
         errors[name] = N_("cannot be empty")
     return text.strip() if not errors.get(name) else ""
@@ -93,15 +96,15 @@ def _some_of(value: object, allowed: set[str], name: str, errors: dict[str, str]
 def validate_report(policy: Policy, concerns: object, description: object, answers: object) -> ReportInput:
     """A ReportInput, or InvalidReport naming every question that needs another look."""
     errors: dict[str, str] = {}
-    chosen: frozenset[str] = frozenset()
+    chosen: frozenset[Concern] = frozenset()
     if not isinstance(concerns, list) or not concerns or not all(isinstance(c, str) for c in concerns):
         errors["concerns"] = N_("choose what your concern is about")
     elif not set(concerns) <= policy.ids("concerns"):
         errors["concerns"] = N_("is not one of the choices offered")
     else:
-        chosen = frozenset(concerns)
-        if "both" in chosen:
-            chosen = (chosen - {"both"}) | {"retaliation", "misconduct"}
+        chosen = frozenset(Concern(c) for c in concerns)
+        if Concern.BOTH in chosen:
+            chosen = (chosen - {Concern.BOTH}) | {Concern.RETALIATION, Concern.MISCONDUCT}
     text = clean_text(description, MAX_DESCRIPTION_CHARS, "description", errors, required=True)
     if answers is None:
         answers = {}
@@ -115,7 +118,9 @@ def validate_report(policy: Policy, concerns: object, description: object, answe
         concerns=chosen,
         description=text,
         misconduct_kinds=_some_of(answers.get("misconduct_kinds"), policy.ids("misconduct_kinds"), "misconduct_kinds", errors),
-        protected_activity=_one_of(answers.get("protected_activity"), policy.ids("protected_activities"), "protected_activity", errors),
+        protected_activity=_one_of(
+            answers.get("protected_activity"), policy.ids("protected_activities"), "protected_activity", errors
+        ),
         adverse_actions=_some_of(answers.get("adverse_actions"), policy.ids("adverse_actions"), "adverse_actions", errors),
         happened=clean_text(answers.get("happened"), MAX_SHORT_TEXT_CHARS, "happened", errors),
         region=_one_of(answers.get("region"), policy.ids("regions"), "region", errors),

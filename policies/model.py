@@ -8,18 +8,26 @@ found again in the text from the table and key that failed.
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, NoReturn
 
 from .vocabulary import Concern, Office
 
 CONCERN_IDS = tuple(Concern)
 OFFICE_CODES = tuple(Office)
-DEADLINE_KEYS = ("acknowledgement_days", "first_response_hours", "preliminary_assessment_days", "feedback_months",
-                 "due_soon_days", "abandon_after_days")
+DEADLINE_KEYS = (
+    "acknowledgement_days",
+    "first_response_hours",
+    "preliminary_assessment_days",
+    "feedback_months",
+    "due_soon_days",
+    "abandon_after_days",
+)
 DEADLINE_NAMES = ("acknowledgement", "first_response", "preliminary_assessment", "feedback")
+Table = dict[str, Any]  # a TOML table as tomllib reads it
 
 
 class PolicyError(ValueError):
@@ -114,26 +122,34 @@ class Policy:
     version: str
     offices: dict[Office, OfficeProfile]
     concerns: tuple[Choice, ...]
-    routing: dict[str, tuple[Office, ...]]
+    routing: dict[Concern, tuple[Office, ...]]
     misconduct_kinds: tuple[MisconductKind, ...]
     protected_activities: tuple[Choice, ...]
     adverse_actions: tuple[Choice, ...]
     regions: tuple[Choice, ...]
-    lifecycles: dict[Office, Lifecycle] = field(default_factory=dict)
-    deadlines: Deadlines | None = None
-    protective_measures: tuple[Choice, ...] = ()
-    onward_referrals: tuple[Choice, ...] = ()
-    retention_closed_case_days: int = 0
-    small_cell_threshold: int = 5
+    lifecycles: dict[Office, Lifecycle]
+    deadlines: Deadlines
+    protective_measures: tuple[Choice, ...]
+    onward_referrals: tuple[Choice, ...]
+    retention_closed_case_days: int
+    small_cell_threshold: int
+
+    def lifecycle(self, office: str) -> Lifecycle:
+        """The lifecycle of an office named by its code, as stored (a plain string) or as an Office."""
+        return self.lifecycles[Office(office)]
 
     def ids(self, field_name: str) -> set[str]:
-        return {item.id for item in getattr(self, field_name)}
+        return {item.id for item in self._items(field_name)}
 
     def label(self, field_name: str, item_id: str) -> str:
-        for item in getattr(self, field_name):
+        for item in self._items(field_name):
             if item.id == item_id:
                 return item.label
         return item_id
+
+    def _items(self, field_name: str) -> tuple[Choice | MisconductKind, ...]:
+        items: tuple[Choice | MisconductKind, ...] = getattr(self, field_name)
+        return items
 
 
 class _Checker:
@@ -166,24 +182,24 @@ class _Checker:
                 return number
         return start
 
-    def fail(self, message: str, header: str, nth: int = 1, key: str | None = None) -> None:
+    def fail(self, message: str, header: str, nth: int = 1, key: str | None = None) -> NoReturn:
         number = self.line(header, nth, key)
         where = f"{self.source}, line {number}" if number else self.source
         raise PolicyError(f"{where}: {header}{' ' + key if key else ''}: {message}")
 
-    def text(self, table: dict, key: str, header: str, nth: int = 1, required: bool = True) -> str:
+    def text(self, table: Table, key: str, header: str, nth: int = 1, required: bool = True) -> str:
         value = table.get(key, "")
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail(f"`{key}` must be a non-empty string", header, nth, key if key in table else None)
         return value.strip()
 
-    def integer(self, table: dict, key: str, header: str, minimum: int = 0) -> int:
+    def integer(self, table: Table, key: str, header: str, minimum: int = 0) -> int:
         value = table.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             self.fail(f"`{key}` must be a whole number of at least {minimum}", header, key=key if key in table else None)
         return value
 
-    def choices(self, data: dict, key: str, with_kind: bool = False) -> tuple[Choice, ...]:
+    def choices(self, data: Table, key: str, with_kind: bool = False) -> tuple[Choice, ...]:
         header = f"[[{key}]]"
         items = data.get(key)
         if not isinstance(items, list) or not items:
@@ -191,9 +207,12 @@ class _Checker:
         seen: set[str] = set()
         out = []
         for n, item in enumerate(items, 1):
-            choice = Choice(self.text(item, "id", header, n), self.text(item, "label", header, n),
-                            self.text(item, "hint", header, n, required=False),
-                            self.text(item, "kind", header, n, required=with_kind))
+            choice = Choice(
+                self.text(item, "id", header, n),
+                self.text(item, "label", header, n),
+                self.text(item, "hint", header, n, required=False),
+                self.text(item, "kind", header, n, required=with_kind),
+            )
             if choice.id in seen:
                 self.fail(f"duplicate id {choice.id!r}", header, n, "id")
             seen.add(choice.id)
@@ -201,7 +220,7 @@ class _Checker:
         return tuple(out)
 
 
-def _lifecycle(check: _Checker, data: dict, code: Office) -> Lifecycle:
+def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
     header = f"[lifecycles.{code}]"
     table = data.get("lifecycles", {}).get(code)
     if not isinstance(table, dict):
@@ -222,7 +241,7 @@ def _lifecycle(check: _Checker, data: dict, code: Office) -> Lifecycle:
         if state.id in states:
             check.fail(f"duplicate state {state.id!r}", state_header, n, "id")
         if state.via not in ("", "referral"):
-            check.fail("`via` can only be \"referral\"", state_header, n, "via")
+            check.fail('`via` can only be "referral"', state_header, n, "via")
         states[state.id] = state
     if not states:
         check.fail("needs at least one state", state_header)
@@ -256,8 +275,11 @@ def _lifecycle(check: _Checker, data: dict, code: Office) -> Lifecycle:
         check.fail("`refers_to` must name the other office", header, key="refers_to")
     referral_states = [s.id for s in states.values() if s.via == "referral"]
     if (refers_to is None) != (not referral_states) or len(referral_states) > 1:
-        check.fail("an office that `refers_to` another needs exactly one state with via = \"referral\", and only then",
-                   header, key="refers_to" if "refers_to" in table else None)
+        check.fail(
+            'an office that `refers_to` another needs exactly one state with via = "referral", and only then',
+            header,
+            key="refers_to" if "refers_to" in table else None,
+        )
     return Lifecycle(
         office=code,
         initial=initial,
@@ -282,7 +304,9 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         table = data.get("offices", {}).get(code)
         if not isinstance(table, dict):
             check.fail("is missing", f"[offices.{code}]")
-        offices[code] = OfficeProfile(code, check.text(table, "name", f"[offices.{code}]"), check.text(table, "handles", f"[offices.{code}]"))
+        offices[code] = OfficeProfile(
+            code, check.text(table, "name", f"[offices.{code}]"), check.text(table, "handles", f"[offices.{code}]")
+        )
     concerns = check.choices(data, "concerns")
     if tuple(c.id for c in concerns) != CONCERN_IDS:
         check.fail(f"the ids must be exactly {', '.join(CONCERN_IDS)}, in that order", "[[concerns]]")
@@ -291,23 +315,33 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         targets = data.get("routing", {}).get(concern)
         if not isinstance(targets, list) or not targets or any(t not in offices for t in targets):
             check.fail(f"must list one or more of {', '.join(OFFICE_CODES)}", "[routing]", key=concern)
-        routing[concern] = tuple(Office(t) for t in targets)
+        routing[Concern(concern)] = tuple(Office(t) for t in targets)
     kinds = []
     for n, item in enumerate(data.get("misconduct_kinds") or [], 1):
         header = "[[misconduct_kinds]]"
         examples = item.get("examples", [])
         if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
             check.fail("`examples` must be a list of strings", header, n, "examples")
-        kinds.append(MisconductKind(check.text(item, "id", header, n), check.text(item, "label", header, n),
-                                    check.text(item, "description", header, n), tuple(e.strip() for e in examples),
-                                    check.text(item, "source", header, n, required=False)))
+        kinds.append(
+            MisconductKind(
+                check.text(item, "id", header, n),
+                check.text(item, "label", header, n),
+                check.text(item, "description", header, n),
+                tuple(e.strip() for e in examples),
+                check.text(item, "source", header, n, required=False),
+            )
+        )
     if not kinds or len({k.id for k in kinds}) != len(kinds):
         check.fail("at least one entry, and ids must be unique", "[[misconduct_kinds]]")
     deadlines_table = data.get("deadlines")
     if not isinstance(deadlines_table, dict):
         check.fail("is missing", "[deadlines]")
-    deadlines = Deadlines(**{key: check.integer(deadlines_table, key, "[deadlines]", minimum=1 if key != "due_soon_days" else 0)
-                             for key in DEADLINE_KEYS})
+    deadlines = Deadlines(
+        **{
+            key: check.integer(deadlines_table, key, "[deadlines]", minimum=1 if key != "due_soon_days" else 0)
+            for key in DEADLINE_KEYS
+        }
+    )
     onward = check.choices(data, "onward_referrals", with_kind=True)
     for n, choice in enumerate(onward, 1):
         if choice.kind not in ("safety_risk", "welfare", "elsewhere"):

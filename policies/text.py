@@ -6,7 +6,7 @@ its template and values so the web layer can fill in the translated template ins
 """
 
 
-def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
+def N_(message: str) -> str:
     return message
 
 
@@ -14,9 +14,9 @@ class Text(str):
     """The English message, carrying `template` and `params` for translation."""
 
     template: str
-    params: dict
+    params: dict[str, object]
 
-    def __new__(cls, template: str, **params) -> "Text":
+    def __new__(cls, template: str, **params: object) -> "Text":
         text = super().__new__(cls, template.format(**params) if params else template)
         text.template, text.params = template, params
         return text

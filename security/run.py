@@ -54,16 +54,33 @@ TOOLS = ("schemathesis", "sqlmap", "wapiti")
 # The wapiti modules we run. Left out: ssrf and xxe (they need wapiti's public endpoint on
 # the internet), wapp and nikto (they download databases), and the brute-forcing ones
 # (backup, buster, brute_login_form, htaccess, shellshock): slow, and not about this code.
-WAPITI_MODULES = ("blindsql", "cookieflags", "crlf", "csp", "csrf", "exec", "file", "http_headers",
-                  "methods", "permanentxss", "redirect", "sql", "xss")
+WAPITI_MODULES = (
+    "blindsql",
+    "cookieflags",
+    "crlf",
+    "csp",
+    "csrf",
+    "exec",
+    "file",
+    "http_headers",
+    "methods",
+    "permanentxss",
+    "redirect",
+    "sql",
+    "xss",
+)
 WAPITI_LEVELS = {0: "info", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 MEDIUM = 2
 # Findings of wapiti 3.0.4 that are wrong about this service, as (category, method, path, info),
 # each with the reason (README.md has the whole story). They are shown, and not counted.
 WAPITI_FALSE_POSITIVES = {
-    ("Cross Site Request Forgery", "POST", "/report", "CSRF token 'csrf' is not properly checked in backend"):
-        "wapiti sends every field of a multipart form as a file, so the service refuses both its requests"
-        " with the same 400 before it reads the token",
+    (
+        "Cross Site Request Forgery",
+        "POST",
+        "/report",
+        "CSRF token 'csrf' is not properly checked in backend",
+    ): "wapiti sends every field of a multipart form as a file, so the service refuses both its requests"
+    " with the same 400 before it reads the token",
 }
 
 # Which operations of the API get which Bearer token (schemathesis reads ${NAME} from the
@@ -87,11 +104,11 @@ parameters = { case_id = { dictionary = "cases", probability = 0.5 } }
 class Target:
     """The running instance and what the tools need to get past its logins."""
 
-    base: str            # http://127.0.0.1:PORT
-    officer_auth: str    # "Bearer ..." of the OIG demo officer
-    reporter_auth: str   # "Bearer ..." of the reporter of `case_id`
-    case_id: str         # a case both of them may open
-    dbms: str            # "SQLite" or "PostgreSQL", for sqlmap's payloads
+    base: str  # http://127.0.0.1:PORT
+    officer_auth: str  # "Bearer ..." of the OIG demo officer
+    reporter_auth: str  # "Bearer ..." of the reporter of `case_id`
+    case_id: str  # a case both of them may open
+    dbms: str  # "SQLite" or "PostgreSQL", for sqlmap's payloads
 
 
 @dataclass
@@ -121,8 +138,11 @@ class ToolMissing(Exception):
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=TOOLS, help="run only this tool (repeatable)")
-    parser.add_argument("--out", type=Path, help="keep the logs and reports in a new folder in this one"
-                        " (default: a temporary folder, removed when all is clean)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="keep the logs and reports in a new folder in this one (default: a temporary folder, removed when all is clean)",
+    )
     parser.add_argument("--schemathesis-seconds", type=int, default=120, help="schemathesis --max-time (default 120)")
     parser.add_argument("--max-examples", type=int, default=25, help="schemathesis examples per operation and phase (default 25)")
     parser.add_argument("--sqlmap-seconds", type=int, default=60, help="wall-clock limit for each sqlmap target (default 60)")
@@ -155,8 +175,10 @@ def schemathesis_command() -> str:
     beside = Path(sys.executable).with_name("schemathesis")
     path = str(beside) if beside.exists() else shutil.which("schemathesis")
     if not path:
-        raise ToolMissing(f"schemathesis is not installed: {sys.executable} -m pip install '{SCHEMATHESIS_REQUIREMENT}'"
-                          " (it is in the project's test extras: pip install -e '.[test]')")
+        raise ToolMissing(
+            f"schemathesis is not installed: {sys.executable} -m pip install '{SCHEMATHESIS_REQUIREMENT}'"
+            " (it is in the project's test extras: pip install -e '.[test]')"
+        )
     return path
 
 
@@ -189,6 +211,7 @@ def prepare(base: str, officer: dict) -> Target:
 
 def keep_server_log(process: subprocess.Popen, log_path: Path) -> threading.Thread:
     """Copy the server's output to a file as it comes (an unread pipe would fill and stall it)."""
+
     def copy() -> None:
         with log_path.open("w") as log:
             for line in process.stdout:
@@ -204,8 +227,16 @@ def run_tool(command: list[str], log_path: Path, timeout: float, cwd: Path, env:
     """Run a tool with its output in `log_path`; its exit code, or None if it ran out of time."""
     with log_path.open("w") as log:
         try:
-            return subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd,
-                                  env={**os.environ, **(env or {})}, timeout=timeout).returncode
+            return subprocess.run(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=cwd,
+                check=False,
+                env={**os.environ, **(env or {})},
+                timeout=timeout,
+            ).returncode
         except subprocess.TimeoutExpired:
             return None
 
@@ -224,11 +255,26 @@ def run_schemathesis(target: Target, args: argparse.Namespace, work: Path) -> Re
     config, report, log = work / "schemathesis.toml", work / "schemathesis.json", work / "schemathesis.log"
     config.write_text(f"[dictionaries.cases]\nvalues = [{json.dumps(target.case_id)}]\n\n{SCHEMATHESIS_OPERATIONS}")
     command = [
-        schemathesis_command(), "--config-file", str(config), "run", target.base + "/api/v1/openapi.json",
-        "--checks", "not_a_server_error,response_schema_conformance",
-        "--max-examples", str(args.max_examples), "--max-time", str(args.schemathesis_seconds),
-        "--request-timeout", "10", "--generation-database", "none", "--no-color",
-        "--report", "json", "--report-json-path", str(report),
+        schemathesis_command(),
+        "--config-file",
+        str(config),
+        "run",
+        target.base + "/api/v1/openapi.json",
+        "--checks",
+        "not_a_server_error,response_schema_conformance",
+        "--max-examples",
+        str(args.max_examples),
+        "--max-time",
+        str(args.schemathesis_seconds),
+        "--request-timeout",
+        "10",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
     ]
     env = {"ST_OFFICER_AUTH": target.officer_auth, "ST_REPORTER_AUTH": target.reporter_auth}
     limit = args.schemathesis_seconds + SLACK_SECONDS
@@ -243,8 +289,9 @@ def run_schemathesis(target: Target, args: argparse.Namespace, work: Path) -> Re
     details = [f"    {f['title']} ({f['count']}x): {', '.join(f['operations'])}" for f in failures]
     details += [f"    error: {e['title']} ({e['count']}x)" for e in errors]
     if code != 0 or failures or errors:
-        return Result("schemathesis", False, "\n".join([f"{summary}, {len(errors)} errors, exit {code}", *details,
-                                                        failures_section(log)]))
+        return Result(
+            "schemathesis", False, "\n".join([f"{summary}, {len(errors)} errors, exit {code}", *details, failures_section(log)])
+        )
     return Result("schemathesis", True, summary)
 
 
@@ -255,7 +302,7 @@ def failures_section(log: Path, max_lines: int = 80) -> str:
     if start is None:
         return tail(log)
     end = next((i for i, line in enumerate(lines) if i > start and (" WARNINGS " in line or " SUMMARY " in line)), len(lines))
-    return "\n".join("    " + line for line in lines[start:min(end, start + max_lines)])
+    return "\n".join("    " + line for line in lines[start : min(end, start + max_lines)])
 
 
 # --- sqlmap ---------------------------------------------------------------------------------
@@ -271,7 +318,11 @@ def sqlmap_targets(target: Target) -> list[tuple[str, str, dict]]:
     return [
         ("report", api + "/reports", {"concerns": ["misconduct"], "description": "x", "answers": {"happened": "last week"}}),
         ("caseroom login", api + "/caseroom/session", {"passphrase": "correct horse battery staple"}),
-        ("officer login", api + "/officer/session", {"username": "sqlmap-probe", "password": "not the password", "totp": "123456"}),
+        (
+            "officer login",
+            api + "/officer/session",
+            {"username": "sqlmap-probe", "password": "not the password", "totp": "123456"},
+        ),
     ]
 
 
@@ -280,11 +331,32 @@ def sqlmap_one(sqlmap: str, url: str, body: dict, target: Target, args: argparse
     out.mkdir(parents=True, exist_ok=True)
     log = out / "sqlmap.log"
     command = [
-        sqlmap, "-u", url, "--data", json.dumps(body), "--batch", "--flush-session", "--disable-coloring",
-        "--dbms", target.dbms, "--level", str(args.sqlmap_level), "--risk", "1",
-        "--time-sec", "2", "--timeout", "10", "--retries", "1", "--threads", "2",
-        "--ignore-code", "401,422",  # wrong passphrase / login, and rejected answers, are normal replies here
-        "--output-dir", str(out),
+        sqlmap,
+        "-u",
+        url,
+        "--data",
+        json.dumps(body),
+        "--batch",
+        "--flush-session",
+        "--disable-coloring",
+        "--dbms",
+        target.dbms,
+        "--level",
+        str(args.sqlmap_level),
+        "--risk",
+        "1",
+        "--time-sec",
+        "2",
+        "--timeout",
+        "10",
+        "--retries",
+        "1",
+        "--threads",
+        "2",
+        "--ignore-code",
+        "401,422",  # wrong passphrase / login, and rejected answers, are normal replies here
+        "--output-dir",
+        str(out),
     ]
     code = run_tool(command, log, timeout=args.sqlmap_seconds, cwd=out)
     text = log.read_text(errors="replace")
@@ -309,7 +381,9 @@ def run_sqlmap(target: Target, args: argparse.Namespace, work: Path) -> Result:
             problems.append(f"  {name} ({url}): {problem}")
     if problems:
         return Result("sqlmap", False, f"{len(problems)} of {len(targets)} targets not clean\n" + "\n".join(problems))
-    return Result("sqlmap", True, f"no injection found on {len(targets)} targets (level {args.sqlmap_level}, risk 1, {target.dbms})")
+    return Result(
+        "sqlmap", True, f"no injection found on {len(targets)} targets (level {args.sqlmap_level}, risk 1, {target.dbms})"
+    )
 
 
 # --- wapiti ---------------------------------------------------------------------------------
@@ -336,13 +410,39 @@ def run_wapiti(target: Target, args: argparse.Namespace, work: Path) -> Result:
     report, log = folder / "report.json", folder / "wapiti.log"
     base = target.base
     command = [
-        wapiti, "-u", base + "/", "--scope", "folder",
-        "-s", base + "/report", "-s", base + "/caseroom/login", "-s", base + "/officer/login",
-        "-m", ",".join(WAPITI_MODULES), "--max-scan-time", str(args.wapiti_crawl_seconds),
-        "--max-attack-time", str(args.wapiti_module_seconds), "-t", "10",
-        "--flush-session", "--store-session", str(folder / "session"), "--store-config", str(config),
-        "--endpoint", base + "/",  # payloads that name an outside server name this one instead
-        "--no-bugreport", "-f", "json", "-o", str(report), "-v", "1",
+        wapiti,
+        "-u",
+        base + "/",
+        "--scope",
+        "folder",
+        "-s",
+        base + "/report",
+        "-s",
+        base + "/caseroom/login",
+        "-s",
+        base + "/officer/login",
+        "-m",
+        ",".join(WAPITI_MODULES),
+        "--max-scan-time",
+        str(args.wapiti_crawl_seconds),
+        "--max-attack-time",
+        str(args.wapiti_module_seconds),
+        "-t",
+        "10",
+        "--flush-session",
+        "--store-session",
+        str(folder / "session"),
+        "--store-config",
+        str(config),
+        "--endpoint",
+        base + "/",  # payloads that name an outside server name this one instead
+        "--no-bugreport",
+        "-f",
+        "json",
+        "-o",
+        str(report),
+        "-v",
+        "1",
     ]
     limit = args.wapiti_crawl_seconds + args.wapiti_module_seconds * len(WAPITI_MODULES) + SLACK_SECONDS
     code = run_tool(command, log, timeout=limit, cwd=folder)
@@ -410,7 +510,7 @@ def run_all(args: argparse.Namespace, work: Path) -> list[Result]:
                 result = runners[tool](target, args, work)
             except ToolMissing as missing:
                 result = Result(tool, False, f"not run: {missing}")
-            except Exception as error:  # a crash of the tool or of our handling of it: a failure too
+            except Exception as error:  # noqa: BLE001 (a crash of the tool or of our handling of it: a failure too)
                 result = Result(tool, False, f"crashed: {error!r}")
             result.seconds = time.monotonic() - started
             result.show()
@@ -440,8 +540,10 @@ def main() -> int:
     for result in results:
         print(result.headline())
     if failed or args.out:
-        print(f"{'FAILED: ' + ', '.join(failed) if failed else 'all clean'} in {time.monotonic() - started:.0f} s;"
-              f" logs and reports in {work}")
+        print(
+            f"{'FAILED: ' + ', '.join(failed) if failed else 'all clean'} in {time.monotonic() - started:.0f} s;"
+            f" logs and reports in {work}"
+        )
     else:
         shutil.rmtree(work, ignore_errors=True)
         print(f"all clean in {time.monotonic() - started:.0f} s")

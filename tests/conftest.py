@@ -12,11 +12,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from crypto import Argon2Params
+from intake.app import create_app
 from intake.service import officers
 from intake.service.context import Context
 from intake.settings import Instance, Settings
 from intake.store import create_schema, drop_schema, make_engine
-from intake.app import create_app
 
 CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_kib=1024)
 PASSWORDS = {"eco-1": "eco officer password one", "oig-1": "oig officer password one"}

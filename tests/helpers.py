@@ -54,8 +54,9 @@ def api_login(client: TestClient, username: str) -> dict[str, str]:
     if headers and client.get("/api/v1/officer/cases", headers=headers).status_code == 200:
         return headers
     ctx = app_context(client)
-    response = client.post("/api/v1/officer/session",
-                           json={"username": username, "password": PASSWORDS[username], "totp": totp_code(ctx, username)})
+    response = client.post(
+        "/api/v1/officer/session", json={"username": username, "password": PASSWORDS[username], "totp": totp_code(ctx, username)}
+    )
     assert response.status_code == 201, response.text
     _tokens[key] = response.json()["token"]
     return {"Authorization": f"Bearer {_tokens[key]}"}
@@ -74,8 +75,11 @@ def post_form(client: TestClient, url: str, data: dict | None = None, **kwargs):
 
 def html_login(client: TestClient, username: str):
     """Log in through the officer login page."""
-    return post_form(client, "/officer/login", {"username": username, "password": PASSWORDS[username],
-                                                "code": totp_code(app_context(client), username)})
+    return post_form(
+        client,
+        "/officer/login",
+        {"username": username, "password": PASSWORDS[username], "code": totp_code(app_context(client), username)},
+    )
 
 
 def file_via_api(client: TestClient, concerns: list[str], description: str, answers: dict | None = None) -> dict:

@@ -23,7 +23,9 @@ def free_port() -> int:
 
 
 def intake(*args: str, env: dict | None = None, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([*INTAKE, *args], env={**os.environ, **(env or {})}, input=stdin, capture_output=True, text=True, check=check, timeout=120)
+    return subprocess.run(
+        [*INTAKE, *args], env={**os.environ, **(env or {})}, input=stdin, capture_output=True, text=True, check=check, timeout=120
+    )
 
 
 def totp_now(officer: dict, steps_ahead: int = 0) -> str:
@@ -36,8 +38,10 @@ def totp_now(officer: dict, steps_ahead: int = 0) -> str:
 
 def officer_login(base: str, officer: dict, steps_ahead: int = 0) -> dict[str, str]:
     """Bearer headers of a new officer session over the API."""
-    response = httpx.post(base + "/api/v1/officer/session", json={
-        "username": officer["username"], "password": officer["password"], "totp": totp_now(officer, steps_ahead)})
+    response = httpx.post(
+        base + "/api/v1/officer/session",
+        json={"username": officer["username"], "password": officer["password"], "totp": totp_now(officer, steps_ahead)},
+    )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
@@ -57,8 +61,13 @@ class Server:
 def server_process(data_dir: Path, env: dict | None = None, workers: int = 1):
     """`intake serve` on a free port; yields a Server; stops (or reaps) the process after."""
     port = free_port()
-    process = subprocess.Popen([*INTAKE, "--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", str(workers)],
-                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [*INTAKE, "--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", str(workers)],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -68,7 +77,7 @@ def server_process(data_dir: Path, env: dict | None = None, workers: int = 1):
                 break
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"intake serve did not start: {process.stdout.read() if process.stdout else ''}")
+                    raise RuntimeError(f"intake serve did not start: {process.stdout.read() if process.stdout else ''}") from None
                 time.sleep(0.2)
         yield Server(base, process)
     finally:

@@ -1,9 +1,7 @@
 """`intake backup` and `intake restore`, run for real: a restored instance opens its cases
 with their passphrases, and a wrong passphrase or a damaged archive restores nothing."""
 
-import json
 import os
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +11,8 @@ from intake.store import drop_schema, make_engine, schema_revision
 from .conftest import on_postgres
 from .files import report_upload, sha256
 from .server import init_demo, intake, officer_login, serving
+
+pytestmark = pytest.mark.server
 
 BACKUP_PASSPHRASE = "correct horse battery staple for backups"
 
@@ -44,7 +44,16 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path, env):
         httpx.post(f"{base}/api/v1/officer/cases/{case_id}/messages", json={"body": "before the backup"}, headers=officer)
 
     archive = tmp_path / "instance.backup"
-    done = intake("--data-dir", str(tmp_path / "old"), "backup", "--out", str(archive), "--passphrase-stdin", env=env, stdin=BACKUP_PASSPHRASE + "\n")
+    done = intake(
+        "--data-dir",
+        str(tmp_path / "old"),
+        "backup",
+        "--out",
+        str(archive),
+        "--passphrase-stdin",
+        env=env,
+        stdin=BACKUP_PASSPHRASE + "\n",
+    )
     assert "encrypted backup written" in done.stdout
     raw = archive.read_bytes()
     assert raw.startswith(b"INTAKE-BACKUP\x01")
@@ -56,32 +65,84 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path, env):
         env = {**env, "INTAKE_DATABASE_URL": f"sqlite:///{new / 'intake.sqlite3'}"}
         new.mkdir()
 
-    wrong = intake("--data-dir", str(new), "restore", "--in", str(archive), "--passphrase-stdin", env=env, stdin="not the passphrase at all\n", check=False)
+    wrong = intake(
+        "--data-dir",
+        str(new),
+        "restore",
+        "--in",
+        str(archive),
+        "--passphrase-stdin",
+        env=env,
+        stdin="not the passphrase at all\n",
+        check=False,
+    )
     assert wrong.returncode == 1 and "cannot be opened" in wrong.stderr
     assert not (new / "instance.json").exists()
     damaged = tmp_path / "damaged.backup"
-    damaged.write_bytes(raw[: len(raw) // 2] + bytes([raw[len(raw) // 2] ^ 1]) + raw[len(raw) // 2 + 1:])
-    broken = intake("--data-dir", str(new), "restore", "--in", str(damaged), "--passphrase-stdin", env=env, stdin=BACKUP_PASSPHRASE + "\n", check=False)
+    damaged.write_bytes(raw[: len(raw) // 2] + bytes([raw[len(raw) // 2] ^ 1]) + raw[len(raw) // 2 + 1 :])
+    broken = intake(
+        "--data-dir",
+        str(new),
+        "restore",
+        "--in",
+        str(damaged),
+        "--passphrase-stdin",
+        env=env,
+        stdin=BACKUP_PASSPHRASE + "\n",
+        check=False,
+    )
     assert broken.returncode == 1 and not (new / "instance.json").exists()
     engine = make_engine(env["INTAKE_DATABASE_URL"])
     assert schema_revision(engine)[0] is None
     engine.dispose()
     cut = tmp_path / "cut.backup"
     cut.write_bytes(raw[:-100])
-    assert intake("--data-dir", str(new), "restore", "--in", str(cut), "--passphrase-stdin", env=env,
-                  stdin=BACKUP_PASSPHRASE + "\n", check=False).returncode == 1
+    assert (
+        intake(
+            "--data-dir",
+            str(new),
+            "restore",
+            "--in",
+            str(cut),
+            "--passphrase-stdin",
+            env=env,
+            stdin=BACKUP_PASSPHRASE + "\n",
+            check=False,
+        ).returncode
+        == 1
+    )
 
-    restored = intake("--data-dir", str(new), "restore", "--in", str(archive), "--passphrase-stdin", env=env, stdin=BACKUP_PASSPHRASE + "\n")
+    restored = intake(
+        "--data-dir", str(new), "restore", "--in", str(archive), "--passphrase-stdin", env=env, stdin=BACKUP_PASSPHRASE + "\n"
+    )
     assert "restored" in restored.stdout
     with serving(new, env) as base:
-        reporter = {"Authorization": "Bearer " + httpx.post(base + "/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]}
+        reporter = {
+            "Authorization": "Bearer "
+            + httpx.post(base + "/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]
+        }
         (room,) = httpx.get(base + "/api/v1/caseroom", headers=reporter).json()["cases"]
         assert [m["body"] for m in room["messages"]] == ["before the backup"]
         (listed,) = room["files"]
-        assert sha256(httpx.get(f"{base}/api/v1/caseroom/cases/{case_id}/files/{listed['id']}", headers=reporter).content) == sha256(evidence)
+        assert sha256(
+            httpx.get(f"{base}/api/v1/caseroom/cases/{case_id}/files/{listed['id']}", headers=reporter).content
+        ) == sha256(evidence)
         # New rows after the restore get fresh numbers (PostgreSQL sequences moved past the restored rows).
         officer = officer_login(base, oig, steps_ahead=1)
-        assert httpx.post(f"{base}/api/v1/officer/cases/{case_id}/messages", json={"body": "after"}, headers=officer).status_code == 201
+        assert (
+            httpx.post(f"{base}/api/v1/officer/cases/{case_id}/messages", json={"body": "after"}, headers=officer).status_code
+            == 201
+        )
     assert intake("--data-dir", str(new), "audit", "verify", env=env).returncode == 0
-    again = intake("--data-dir", str(new), "restore", "--in", str(archive), "--passphrase-stdin", env=env, stdin=BACKUP_PASSPHRASE + "\n", check=False)
+    again = intake(
+        "--data-dir",
+        str(new),
+        "restore",
+        "--in",
+        str(archive),
+        "--passphrase-stdin",
+        env=env,
+        stdin=BACKUP_PASSPHRASE + "\n",
+        check=False,
+    )
     assert again.returncode == 1 and "already holds an instance" in again.stderr

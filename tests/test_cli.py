@@ -1,12 +1,17 @@
 """The `intake` command, run for real: init, serve, officer add, audit verify."""
 
+import os
 import sqlite3
+import subprocess
+import sys
 
 import httpx
-
 import pyotp
+import pytest
 
 from .server import init_demo, intake, officer_login, serving, totp_now
+
+pytestmark = pytest.mark.server
 
 SQLITE_ONLY = {"INTAKE_DATABASE_URL": ""}
 
@@ -45,7 +50,7 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path):
 
     with sqlite3.connect(data / "intake.sqlite3") as db:
         body = db.execute("SELECT body FROM audit_entry WHERE sequence = 4").fetchone()[0]
-        db.execute("UPDATE audit_entry SET body = ? WHERE sequence = 4", (body.replace(b"\"action\":\"", b"\"action\":\"no "),))
+        db.execute("UPDATE audit_entry SET body = ? WHERE sequence = 4", (body.replace(b'"action":"', b'"action":"no '),))
     broken = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY, check=False)
     assert broken.returncode == 1 and "entry 4" in broken.stderr
 
@@ -68,18 +73,49 @@ def test_officer_add_key_ceremony(tmp_path):
     data = tmp_path / "var"
     credentials = init_demo(data, SQLITE_ONLY)
     oig = next(o for o in credentials["officers"] if o["office"] == "OIG")
-    added = intake("--data-dir", str(data), "officer", "add", "--sponsor", oig["username"], "--username", "oig-2", "--password-stdin",
-                   env=SQLITE_ONLY, stdin=f"{oig['password']}\n{totp_now(oig)}\na new long officer password\n")
+    added = intake(
+        "--data-dir",
+        str(data),
+        "officer",
+        "add",
+        "--sponsor",
+        oig["username"],
+        "--username",
+        "oig-2",
+        "--password-stdin",
+        env=SQLITE_ONLY,
+        stdin=f"{oig['password']}\n{totp_now(oig)}\na new long officer password\n",
+    )
     assert "oig-2 is now a member of OIG" in added.stdout and "recovery key" in added.stdout
-    oig2 = {"username": "oig-2", "password": "a new long officer password",
-            "totp_secret": pyotp.parse_uri(added.stdout.split("URI: ")[1].split()[0]).secret}
-    refused = intake("--data-dir", str(data), "officer", "add", "--sponsor", oig["username"], "--username", "oig-3", "--password-stdin",
-                     env=SQLITE_ONLY, stdin=f"wrong password\n{totp_now(oig, 1)}\nanother long password\n", check=False)
+    oig2 = {
+        "username": "oig-2",
+        "password": "a new long officer password",
+        "totp_secret": pyotp.parse_uri(added.stdout.split("URI: ")[1].split()[0]).secret,
+    }
+    refused = intake(
+        "--data-dir",
+        str(data),
+        "officer",
+        "add",
+        "--sponsor",
+        oig["username"],
+        "--username",
+        "oig-3",
+        "--password-stdin",
+        env=SQLITE_ONLY,
+        stdin=f"wrong password\n{totp_now(oig, 1)}\nanother long password\n",
+        check=False,
+    )
     assert refused.returncode == 1 and "not added" in refused.stderr
     with serving(data, SQLITE_ONLY) as base:
         assert officer_login(base, oig2)
-        assert httpx.post(base + "/api/v1/officer/session", json={"username": "oig-3", "password": "another long password",
-                                                                   "totp": "123456"}).status_code == 401
+        assert (
+            httpx.post(
+                base + "/api/v1/officer/session",
+                json={"username": "oig-3", "password": "another long password", "totp": "123456"},
+            ).status_code
+            == 401
+        )
 
 
 def test_a_broken_policy_file_stops_start_up_naming_the_line(tmp_path):
@@ -90,11 +126,20 @@ def test_a_broken_policy_file_stops_start_up_naming_the_line(tmp_path):
     text = shipped_policy_text().replace("acknowledgement_days = 7", "acknowledgement_days = -7")
     broken.write_text(text)
     line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("acknowledgement_days"))
-    refused = intake("--data-dir", str(tmp_path / "var"), "serve", env={**SQLITE_ONLY, "INTAKE_POLICY_FILE": str(broken)}, check=False)
+    refused = intake(
+        "--data-dir", str(tmp_path / "var"), "serve", env={**SQLITE_ONLY, "INTAKE_POLICY_FILE": str(broken)}, check=False
+    )
     assert refused.returncode == 2
     assert f"line {line}" in refused.stderr and "acknowledgement_days" in refused.stderr
     broken.write_text(shipped_policy_text().replace("[deadlines]", "[deadlines"))
-    refused = intake("--data-dir", str(tmp_path / "var"), "audit", "verify", env={**SQLITE_ONLY, "INTAKE_POLICY_FILE": str(broken)}, check=False)
+    refused = intake(
+        "--data-dir",
+        str(tmp_path / "var"),
+        "audit",
+        "verify",
+        env={**SQLITE_ONLY, "INTAKE_POLICY_FILE": str(broken)},
+        check=False,
+    )
     assert refused.returncode == 2 and "line" in refused.stderr
 
 
@@ -102,11 +147,65 @@ def test_report_and_purge_commands(tmp_path):
     credentials = init_demo(tmp_path / "var", SQLITE_ONLY)
     eco = next(o for o in credentials["officers"] if o["office"] == "ECO")
     out = tmp_path / "annual"
-    done = intake("--data-dir", str(tmp_path / "var"), "report", "--year", "2026", "--username", eco["username"], "--password-stdin",
-                  "--out", str(out), env=SQLITE_ONLY, stdin=f"{eco['password']}\n{totp_now(eco)}\n")
+    done = intake(
+        "--data-dir",
+        str(tmp_path / "var"),
+        "report",
+        "--year",
+        "2026",
+        "--username",
+        eco["username"],
+        "--password-stdin",
+        "--out",
+        str(out),
+        env=SQLITE_ONLY,
+        stdin=f"{eco['password']}\n{totp_now(eco)}\n",
+    )
     assert (out / "report.html").exists() and (out / "figures.csv").exists() and "report.html" in done.stdout
-    wrong = intake("--data-dir", str(tmp_path / "var"), "report", "--year", "2026", "--username", eco["username"], "--password-stdin",
-                   "--out", str(out), env=SQLITE_ONLY, stdin=f"not the password\n{totp_now(eco, 1)}\n", check=False)
+    wrong = intake(
+        "--data-dir",
+        str(tmp_path / "var"),
+        "report",
+        "--year",
+        "2026",
+        "--username",
+        eco["username"],
+        "--password-stdin",
+        "--out",
+        str(out),
+        env=SQLITE_ONLY,
+        stdin=f"not the password\n{totp_now(eco, 1)}\n",
+        check=False,
+    )
     assert wrong.returncode == 1
     purge = intake("--data-dir", str(tmp_path / "var"), "purge", "--dry-run", env=SQLITE_ONLY)
     assert "0 case(s) would purge" in purge.stdout
+
+
+def test_report_asks_for_matplotlib_by_name_when_it_is_missing(tmp_path):
+    """matplotlib is an optional extra: without it, `intake report` says what to install."""
+    init_demo(tmp_path / "var", SQLITE_ONLY)
+    hide = "import sys; sys.modules['matplotlib'] = None; from intake.cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            hide,
+            "--data-dir",
+            str(tmp_path / "var"),
+            "report",
+            "--year",
+            "2026",
+            "--username",
+            "eco-demo",
+            "--password-stdin",
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        env={**os.environ, **SQLITE_ONLY},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "pip install 'intake[report]'" in done.stderr

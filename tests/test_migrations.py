@@ -4,8 +4,6 @@ previous revision, with data in it, still decrypts after the upgrade."""
 
 import datetime as dt
 import json
-import os
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -26,8 +24,8 @@ from crypto import (
     wrap_office_key,
 )
 from intake.service import casework, officers, reporting
-from intake.service.errors import Conflict
 from intake.service.context import Context
+from intake.service.errors import Conflict
 from intake.settings import Instance, Settings
 from intake.store import drop_schema, make_engine, migrate, schema_revision
 
@@ -69,23 +67,66 @@ def test_a_database_of_the_previous_revision_with_data_still_decrypts_after_upgr
     with engine.begin() as db:
         db.execute(insert(t["office"]), [{"code": "ECO", "public_key": eco.public}, {"code": "OIG", "public_key": oig.public}])
         db.execute(insert(t["audit_head"]).values(id=1, sequence=0, digest=bytes(32)))
-        db.execute(insert(t["officer"]).values(
-            id=officer_id, username="eco-1", office="ECO", public_key=officer_keys.public, password_salt=salt,
-            key_by_password=lock_officer_key(officer_keys.private, password_key, officer_id, "password"),
-            key_by_recovery=lock_officer_key(officer_keys.private, new_key(), officer_id, "recovery"),
-            office_key_wrap=wrap_office_key(eco.private, officer_keys.public, "ECO"), active=True))
-        db.execute(insert(t["case_file"]).values(
-            id=case_id, office="ECO", report_id="R-1", lookup=lookup_digest(reporter.lookup, instance.lookup_key),
-            status="acknowledged", policy_version="2026.1", received_on=dt.date(2026, 1, 5), acknowledged_on=dt.date(2026, 1, 7),
-            unread=True, report=seal_record(key, b"made by revision 0001", case_id, "report", case_id),
-            answers=seal_record(key, json.dumps({"concerns": ["retaliation"], "misconduct_kinds": [], "protected_activity": None,
-                                                 "adverse_actions": [], "happened": "", "region": None}).encode(), case_id, "answers", case_id)))
-        db.execute(insert(t["casekeywrap"]), [
-            {"case_id": case_id, "holder": "office:ECO", "wrap": wrap_case_key(key, eco.public, case_id)},
-            {"case_id": case_id, "holder": "reporter", "wrap": wrap_case_key(key, reporter.public_key, case_id)}])
-        db.execute(insert(t["message"]).values(
-            id="M-1", case_id=case_id, author="officer", officer_id=officer_id, sent_on=dt.date(2026, 1, 6),
-            body=seal_record(key, b"a reply from 0001", case_id, "message", "M-1")))
+        db.execute(
+            insert(t["officer"]).values(
+                id=officer_id,
+                username="eco-1",
+                office="ECO",
+                public_key=officer_keys.public,
+                password_salt=salt,
+                key_by_password=lock_officer_key(officer_keys.private, password_key, officer_id, "password"),
+                key_by_recovery=lock_officer_key(officer_keys.private, new_key(), officer_id, "recovery"),
+                office_key_wrap=wrap_office_key(eco.private, officer_keys.public, "ECO"),
+                active=True,
+            )
+        )
+        db.execute(
+            insert(t["case_file"]).values(
+                id=case_id,
+                office="ECO",
+                report_id="R-1",
+                lookup=lookup_digest(reporter.lookup, instance.lookup_key),
+                status="acknowledged",
+                policy_version="2026.1",
+                received_on=dt.date(2026, 1, 5),
+                acknowledged_on=dt.date(2026, 1, 7),
+                unread=True,
+                report=seal_record(key, b"made by revision 0001", case_id, "report", case_id),
+                answers=seal_record(
+                    key,
+                    json.dumps(
+                        {
+                            "concerns": ["retaliation"],
+                            "misconduct_kinds": [],
+                            "protected_activity": None,
+                            "adverse_actions": [],
+                            "happened": "",
+                            "region": None,
+                        }
+                    ).encode(),
+                    case_id,
+                    "answers",
+                    case_id,
+                ),
+            )
+        )
+        db.execute(
+            insert(t["casekeywrap"]),
+            [
+                {"case_id": case_id, "holder": "office:ECO", "wrap": wrap_case_key(key, eco.public, case_id)},
+                {"case_id": case_id, "holder": "reporter", "wrap": wrap_case_key(key, reporter.public_key, case_id)},
+            ],
+        )
+        db.execute(
+            insert(t["message"]).values(
+                id="M-1",
+                case_id=case_id,
+                author="officer",
+                officer_id=officer_id,
+                sent_on=dt.date(2026, 1, 6),
+                body=seal_record(key, b"a reply from 0001", case_id, "message", "M-1"),
+            )
+        )
 
     migrate(engine)
     assert schema_revision(engine)[0] == schema_revision(engine)[1]

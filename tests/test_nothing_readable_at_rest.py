@@ -20,8 +20,18 @@ def stored_bytes(ctx, tmp_path: Path) -> list[tuple[str, bytes]]:
     if on_postgres():
         url = make_url(os.environ["TEST_DATABASE_URL"])
         dump = subprocess.run(
-            [shutil.which("pg_dump") or "pg_dump", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres", url.database],
-            check=True, capture_output=True,
+            [
+                shutil.which("pg_dump") or "pg_dump",
+                "-h",
+                url.host or "127.0.0.1",
+                "-p",
+                str(url.port or 5432),
+                "-U",
+                url.username or "postgres",
+                url.database,
+            ],
+            check=True,
+            capture_output=True,
         ).stdout
         assert b"CREATE TABLE" in dump and b"case_file" in dump
         blobs.append(("pg_dump", dump))
@@ -29,7 +39,9 @@ def stored_bytes(ctx, tmp_path: Path) -> list[tuple[str, bytes]]:
 
 
 def test_no_marker_in_any_stored_byte(client, ctx, tmp_path):
-    markers = {name: f"MARK{name.upper()}{secrets.token_hex(8)}" for name in ["description", "happened", "reply", "answer", "both"]}
+    markers = {
+        name: f"MARK{name.upper()}{secrets.token_hex(8)}" for name in ["description", "happened", "reply", "answer", "both"]
+    }
     filed = file_via_api(client, ["retaliation"], f"my account {markers['description']} ends", {"happened": markers["happened"]})
     both = file_via_api(client, ["both"], markers["both"] * 50)
     case_id = filed["cases"][0]["id"]

@@ -16,6 +16,8 @@ from intake.store import Case, CaseKeyWrap, Handling, drop_schema, make_engine
 from .conftest import on_postgres
 from .server import init_demo, intake, officer_login, server_process
 
+pytestmark = pytest.mark.server
+
 REPORT = {"concerns": ["misconduct"], "description": "production test", "answers": {}}
 
 
@@ -43,11 +45,22 @@ def test_two_processes_serve_one_instance_alternately(instance):
     with server_process(data, env) as a, server_process(data, env) as b:
         filed = httpx.post(a.base + "/api/v1/reports", json=REPORT).json()
         case_id = filed["cases"][0]["id"]
-        reporter = {"Authorization": "Bearer " + httpx.post(b.base + "/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]}
+        reporter = {
+            "Authorization": "Bearer "
+            + httpx.post(b.base + "/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).json()["token"]
+        }
         officer = officer_login(a.base, officers["OIG"])
         assert httpx.get(f"{b.base}/api/v1/officer/cases/{case_id}", headers=officer).json()["description"] == "production test"
-        assert httpx.post(f"{a.base}/api/v1/officer/cases/{case_id}/messages", json={"body": "from A"}, headers=officer).status_code == 201
-        assert httpx.post(f"{b.base}/api/v1/caseroom/cases/{case_id}/messages", json={"body": "from B"}, headers=reporter).status_code == 201
+        assert (
+            httpx.post(f"{a.base}/api/v1/officer/cases/{case_id}/messages", json={"body": "from A"}, headers=officer).status_code
+            == 201
+        )
+        assert (
+            httpx.post(
+                f"{b.base}/api/v1/caseroom/cases/{case_id}/messages", json={"body": "from B"}, headers=reporter
+            ).status_code
+            == 201
+        )
         room = httpx.get(a.base + "/api/v1/caseroom", headers=reporter).json()
         assert [m["body"] for m in room["cases"][0]["messages"]] == ["from A", "from B"]
         assert httpx.delete(b.base + "/api/v1/caseroom/session", headers=reporter).status_code == 204
@@ -63,8 +76,14 @@ def test_an_argon2_flood_gets_503_with_retry_after_and_memory_stays_bounded(tmp_
         idle = rss_kib(server.process.pid)
         Path(f"/proc/{server.process.pid}/clear_refs").write_text("5")
         with ThreadPoolExecutor(20) as pool:
-            responses = list(pool.map(lambda _: httpx.post(server.base + "/api/v1/caseroom/session",
-                                                           json={"passphrase": "no such words here at all"}, timeout=30), range(20)))
+            responses = list(
+                pool.map(
+                    lambda _: httpx.post(
+                        server.base + "/api/v1/caseroom/session", json={"passphrase": "no such words here at all"}, timeout=30
+                    ),
+                    range(20),
+                )
+            )
         peak = rss_kib(server.process.pid, "VmHWM")
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {401, 503}, statuses

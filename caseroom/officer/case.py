@@ -33,8 +33,9 @@ async def case(request: Request) -> Response:
         return to_login()
     detail = await run_in_threadpool(casework.open_case, context_of(request), officer, request.path_params["case_id"])
     notice = NOTICES.get(request.query_params.get("notice", ""))
-    return render(request, "caseroom/officer/case.html", officer=officer, case=detail,
-                  notice=notice and translate(request, notice))
+    return render(
+        request, "caseroom/officer/case.html", officer=officer, case=detail, notice=notice and translate(request, notice)
+    )
 
 
 async def reply(request: Request) -> Response:
@@ -55,8 +56,9 @@ async def download_file(request: Request) -> Response:
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    view, content = await run_in_threadpool(casework.open_file, context_of(request), officer,
-                                            request.path_params["case_id"], request.path_params["file_id"])
+    view, content = await run_in_threadpool(
+        casework.open_file, context_of(request), officer, request.path_params["case_id"], request.path_params["file_id"]
+    )
     return download(view, content)
 
 

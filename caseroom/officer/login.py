@@ -33,14 +33,26 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await read_small_form(request)
     try:
-        token = await run_in_threadpool(officers.log_in, context_of(request), form.get("username", ""),
-                                        form.get("password", ""), form.get("code", ""))
+        token = await run_in_threadpool(
+            officers.log_in, context_of(request), form.get("username", ""), form.get("password", ""), form.get("code", "")
+        )
     except AuthenticationFailed as failed:
-        return render(request, "caseroom/officer/login.html", status_code=401, officer=None,
-                      error=translate(request, i18n.message_of(failed)))
+        return render(
+            request,
+            "caseroom/officer/login.html",
+            status_code=401,
+            officer=None,
+            error=translate(request, i18n.message_of(failed)),
+        )
     except TooManyAttempts as wait:
-        return render(request, "caseroom/officer/login.html", status_code=429, officer=None,
-                      error=translate(request, i18n.message_of(wait)), headers={"Retry-After": str(wait.retry_after)})
+        return render(
+            request,
+            "caseroom/officer/login.html",
+            status_code=429,
+            officer=None,
+            error=translate(request, i18n.message_of(wait)),
+            headers={"Retry-After": str(wait.retry_after)},
+        )
     cookies.restart(request)
     request.session[SESSION_KEY] = token
     return RedirectResponse("/officer", status_code=303)

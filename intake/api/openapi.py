@@ -27,7 +27,7 @@ ERRORS = {
     "429": _ok("Too many failed attempts on this account; see Retry-After", _ref("Error")),
     "503": _ok("Busy; see Retry-After", _ref("Error")),
 }
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _op(summary: str, responses: dict, body: dict | None = None, secure: bool = False, errors: tuple[str, ...] = ()) -> dict:
@@ -41,93 +41,278 @@ def _op(summary: str, responses: dict, body: dict | None = None, secure: bool = 
 
 CASE_ID = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}]
 FILE_ID = [{"name": "file_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}]
-BINARY = {"description": "The file, as an attachment", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+BINARY = {
+    "description": "The file, as an attachment",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
 TEXT = {"type": "string"}
 
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
-    message = {"type": "object", "required": ["id", "author", "body", "sent_on"], "properties": {
-        "id": TEXT, "author": {"enum": ["reporter", "officer", "service"]}, "body": TEXT, "sent_on": {"type": "string", "format": "date"}}}
+    message = {
+        "type": "object",
+        "required": ["id", "author", "body", "sent_on"],
+        "properties": {
+            "id": TEXT,
+            "author": {"enum": ["reporter", "officer", "service"]},
+            "body": TEXT,
+            "sent_on": {"type": "string", "format": "date"},
+        },
+    }
     schemas = {
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": TEXT, "fields": {"type": "object", "additionalProperties": TEXT}}},
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": TEXT, "fields": {"type": "object", "additionalProperties": TEXT}},
+        },
         "Token": {"type": "object", "required": ["token"], "properties": {"token": TEXT}},
         "Created": {"type": "object", "required": ["id"], "properties": {"id": TEXT}},
         "Message": message,
         "MessageIn": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 20000}}},
-        "ReportIn": {"type": "object", "required": ["concerns", "description"], "properties": {
-            "concerns": {"type": "array", "minItems": 1, "items": {"enum": ["retaliation", "misconduct", "both", "not_sure"]}},
-            "description": {"type": "string", "maxLength": 50000},
-            "answers": {"type": "object", "additionalProperties": False, "properties": {
-                "misconduct_kinds": {"type": "array", "items": TEXT},
-                "protected_activity": {"type": ["string", "null"]},
-                "adverse_actions": {"type": "array", "items": TEXT},
-                "happened": {"type": "string", "maxLength": 200},
-                "region": {"type": ["string", "null"]}}}}},
-        "Filed": {"type": "object", "required": ["passphrase", "cases"], "properties": {
-            "passphrase": TEXT,
-            "cases": {"type": "array", "items": {"type": "object", "required": ["id", "office"], "properties": {"id": TEXT, "office": {"enum": ["ECO", "OIG"]}}}}}},
-        "CaseRoom": {"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {
-            "type": "object", "required": ["id", "office", "status", "received_on", "messages"], "properties": {
-                "id": TEXT, "office": TEXT, "status": TEXT, "received_on": {"type": "string", "format": "date"},
-                "messages": {"type": "array", "items": _ref("Message")}}}}}},
-        "Inbox": {"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {
-            "type": "object", "required": ["id", "office", "status", "received_on", "unread"], "properties": {
-                "id": TEXT, "office": TEXT, "status": TEXT, "received_on": {"type": "string", "format": "date"}, "unread": {"type": "boolean"}}}}}},
-        "Case": {"type": "object", "required": ["id", "office", "status", "received_on", "description", "answers", "messages"], "properties": {
-            "id": TEXT, "office": TEXT, "status": TEXT, "received_on": {"type": "string", "format": "date"},
-            "acknowledged_on": {"type": ["string", "null"], "format": "date"}, "description": TEXT, "answers": {"type": "object"},
-            "messages": {"type": "array", "items": _ref("Message")}}},
+        "ReportIn": {
+            "type": "object",
+            "required": ["concerns", "description"],
+            "properties": {
+                "concerns": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"enum": ["retaliation", "misconduct", "both", "not_sure"]},
+                },
+                "description": {"type": "string", "maxLength": 50000},
+                "answers": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "misconduct_kinds": {"type": "array", "items": TEXT},
+                        "protected_activity": {"type": ["string", "null"]},
+                        "adverse_actions": {"type": "array", "items": TEXT},
+                        "happened": {"type": "string", "maxLength": 200},
+                        "region": {"type": ["string", "null"]},
+                    },
+                },
+            },
+        },
+        "Filed": {
+            "type": "object",
+            "required": ["passphrase", "cases"],
+            "properties": {
+                "passphrase": TEXT,
+                "cases": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "office"],
+                        "properties": {"id": TEXT, "office": {"enum": ["ECO", "OIG"]}},
+                    },
+                },
+            },
+        },
+        "CaseRoom": {
+            "type": "object",
+            "required": ["cases"],
+            "properties": {
+                "cases": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "office", "status", "received_on", "messages"],
+                        "properties": {
+                            "id": TEXT,
+                            "office": TEXT,
+                            "status": TEXT,
+                            "received_on": {"type": "string", "format": "date"},
+                            "messages": {"type": "array", "items": _ref("Message")},
+                        },
+                    },
+                }
+            },
+        },
+        "Inbox": {
+            "type": "object",
+            "required": ["cases"],
+            "properties": {
+                "cases": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "office", "status", "received_on", "unread"],
+                        "properties": {
+                            "id": TEXT,
+                            "office": TEXT,
+                            "status": TEXT,
+                            "received_on": {"type": "string", "format": "date"},
+                            "unread": {"type": "boolean"},
+                        },
+                    },
+                }
+            },
+        },
+        "Case": {
+            "type": "object",
+            "required": ["id", "office", "status", "received_on", "description", "answers", "messages"],
+            "properties": {
+                "id": TEXT,
+                "office": TEXT,
+                "status": TEXT,
+                "received_on": {"type": "string", "format": "date"},
+                "acknowledged_on": {"type": ["string", "null"], "format": "date"},
+                "description": TEXT,
+                "answers": {"type": "object"},
+                "messages": {"type": "array", "items": _ref("Message")},
+            },
+        },
     }
     paths = {
-        "/api/v1/form": {"get": {**_op("The report form's questions, from the policy, in a language", {"200": _ok("The questions", {"type": "object"})}),
-                                 "parameters": [{"name": "lang", "in": "query", "required": False, "schema": {"enum": ["en", "fr", "es", "ar"]}}]}},
-        "/api/v1/reports": {"post": _op("File a report; returns the passphrase, once", {"201": _ok("Filed", _ref("Filed"))}, _ref("ReportIn"), errors=("400", "413", "415", "422", "503"))},
+        "/api/v1/form": {
+            "get": {
+                **_op(
+                    "The report form's questions, from the policy, in a language",
+                    {"200": _ok("The questions", {"type": "object"})},
+                ),
+                "parameters": [{"name": "lang", "in": "query", "required": False, "schema": {"enum": ["en", "fr", "es", "ar"]}}],
+            }
+        },
+        "/api/v1/reports": {
+            "post": _op(
+                "File a report; returns the passphrase, once",
+                {"201": _ok("Filed", _ref("Filed"))},
+                _ref("ReportIn"),
+                errors=("400", "413", "415", "422", "503"),
+            )
+        },
         "/api/v1/caseroom/session": {
-            "post": _op("Open the case room with a passphrase", {"201": _ok("A session token", _ref("Token"))},
-                        {"type": "object", "required": ["passphrase"], "properties": {"passphrase": {"type": "string", "maxLength": 500}}}, errors=("400", "401", "413", "415", "503")),
-            "delete": _op("Leave the case room", {"204": {"description": "Session ended"}}, secure=True)},
-        "/api/v1/caseroom": {"get": _op("The reporter's cases and messages", {"200": _ok("The case room", _ref("CaseRoom"))}, secure=True, errors=("401",))},
-        "/api/v1/caseroom/cases/{case_id}/messages": {"parameters": CASE_ID, "post": _op(
-            "Write to the office", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True,
-            errors=("400", "401", "404", "413", "415", "422", "503"))},
-        "/api/v1/caseroom/cases/{case_id}/consent": {"parameters": CASE_ID, "post": _op(
-            "Answer ECO's request to refer the complaint to OIG (ECO Charter 4.8)", {"200": _ok("Recorded", {"type": "object"})},
-            {"type": "object", "required": ["referral"], "properties": {"referral": {"type": "boolean"}}}, secure=True,
-            errors=("400", "401", "404", "409", "413", "415"))},
-        "/api/v1/caseroom/cases/{case_id}/files/{file_id}": {"parameters": CASE_ID + FILE_ID, "get": _op(
-            "Download a file of the case, decrypted", {"200": BINARY}, secure=True, errors=("401", "404"))},
+            "post": _op(
+                "Open the case room with a passphrase",
+                {"201": _ok("A session token", _ref("Token"))},
+                {
+                    "type": "object",
+                    "required": ["passphrase"],
+                    "properties": {"passphrase": {"type": "string", "maxLength": 500}},
+                },
+                errors=("400", "401", "413", "415", "503"),
+            ),
+            "delete": _op("Leave the case room", {"204": {"description": "Session ended"}}, secure=True),
+        },
+        "/api/v1/caseroom": {
+            "get": _op(
+                "The reporter's cases and messages", {"200": _ok("The case room", _ref("CaseRoom"))}, secure=True, errors=("401",)
+            )
+        },
+        "/api/v1/caseroom/cases/{case_id}/messages": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Write to the office",
+                {"201": _ok("Sent", _ref("Created"))},
+                _ref("MessageIn"),
+                secure=True,
+                errors=("400", "401", "404", "413", "415", "422", "503"),
+            ),
+        },
+        "/api/v1/caseroom/cases/{case_id}/consent": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Answer ECO's request to refer the complaint to OIG (ECO Charter 4.8)",
+                {"200": _ok("Recorded", {"type": "object"})},
+                {"type": "object", "required": ["referral"], "properties": {"referral": {"type": "boolean"}}},
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/caseroom/cases/{case_id}/files/{file_id}": {
+            "parameters": CASE_ID + FILE_ID,
+            "get": _op("Download a file of the case, decrypted", {"200": BINARY}, secure=True, errors=("401", "404")),
+        },
         "/api/v1/officer/session": {
-            "post": _op("Officer login", {"201": _ok("A session token", _ref("Token"))},
-                        {"type": "object", "required": ["username", "password", "totp"], "properties": {"username": TEXT, "password": TEXT, "totp": TEXT}},
-                        errors=("400", "401", "413", "415", "429", "503")),
-            "delete": _op("Officer logout", {"204": {"description": "Session ended"}}, secure=True)},
-        "/api/v1/officer/cases": {"get": _op("The office's cases, unread first", {"200": _ok("The inbox", _ref("Inbox"))}, secure=True, errors=("401",))},
-        "/api/v1/officer/cases/{case_id}": {"parameters": CASE_ID, "get": _op(
-            "A decrypted case (audit-logged)", {"200": _ok("The case", _ref("Case"))}, secure=True, errors=("401", "404"))},
-        "/api/v1/officer/cases/{case_id}/messages": {"parameters": CASE_ID, "post": _op(
-            "Reply to the reporter", {"201": _ok("Sent", _ref("Created"))}, _ref("MessageIn"), secure=True, errors=("400", "401", "404", "413", "415", "422"))},
-        "/api/v1/officer/cases/{case_id}/files/{file_id}": {"parameters": CASE_ID + FILE_ID, "get": _op(
-            "Download a file of the case, decrypted (audit-logged)", {"200": BINARY}, secure=True, errors=("401", "404"))},
-        "/api/v1/officer/cases/{case_id}/transitions": {"parameters": CASE_ID, "post": _op(
-            "Move the office's handling of the case to another state", {"200": _ok("The new state", {"type": "object"})},
-            {"type": "object", "required": ["to"], "properties": {"to": TEXT, "note": TEXT}}, secure=True,
-            errors=("400", "401", "404", "409", "413", "415"))},
-        "/api/v1/officer/cases/{case_id}/referral": {"parameters": CASE_ID, "post": _op(
-            "ECO refers the case to OIG (with consent, or a written reason)", {"200": _ok("Referred", {"type": "object"})},
-            {"type": "object", "required": ["to"], "properties": {"to": {"enum": ["OIG"]}, "reason": TEXT}}, secure=True,
-            errors=("400", "401", "404", "409", "413", "415"))},
-        "/api/v1/officer/cases/{case_id}/consent-request": {"parameters": CASE_ID, "post": _op(
-            "Ask the complainant's consent to a referral, in the case room", {"200": _ok("Asked", {"type": "object"})}, secure=True,
-            errors=("401", "404", "409"))},
-        "/api/v1/officer/cases/{case_id}/actions": {"parameters": CASE_ID, "post": _op(
-            "Record a protective measure or an onward referral (sealed)", {"201": _ok("Recorded", _ref("Created"))},
-            {"type": "object", "required": ["kind", "item"], "properties": {
-                "kind": {"enum": ["protective_measure", "onward_referral"]}, "item": TEXT, "note": TEXT}}, secure=True,
-            errors=("400", "401", "404", "409", "413", "415"))},
-        "/api/v1/officer/cases/{case_id}/abandonment-warning": {"parameters": CASE_ID, "post": _op(
-            "Post the warning that must precede closing a case as abandoned", {"200": _ok("Posted", {"type": "object"})}, secure=True,
-            errors=("401", "404", "409"))},
+            "post": _op(
+                "Officer login",
+                {"201": _ok("A session token", _ref("Token"))},
+                {
+                    "type": "object",
+                    "required": ["username", "password", "totp"],
+                    "properties": {"username": TEXT, "password": TEXT, "totp": TEXT},
+                },
+                errors=("400", "401", "413", "415", "429", "503"),
+            ),
+            "delete": _op("Officer logout", {"204": {"description": "Session ended"}}, secure=True),
+        },
+        "/api/v1/officer/cases": {
+            "get": _op("The office's cases, unread first", {"200": _ok("The inbox", _ref("Inbox"))}, secure=True, errors=("401",))
+        },
+        "/api/v1/officer/cases/{case_id}": {
+            "parameters": CASE_ID,
+            "get": _op(
+                "A decrypted case (audit-logged)", {"200": _ok("The case", _ref("Case"))}, secure=True, errors=("401", "404")
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/messages": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Reply to the reporter",
+                {"201": _ok("Sent", _ref("Created"))},
+                _ref("MessageIn"),
+                secure=True,
+                errors=("400", "401", "404", "413", "415", "422"),
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/files/{file_id}": {
+            "parameters": CASE_ID + FILE_ID,
+            "get": _op(
+                "Download a file of the case, decrypted (audit-logged)", {"200": BINARY}, secure=True, errors=("401", "404")
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/transitions": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Move the office's handling of the case to another state",
+                {"200": _ok("The new state", {"type": "object"})},
+                {"type": "object", "required": ["to"], "properties": {"to": TEXT, "note": TEXT}},
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/referral": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "ECO refers the case to OIG (with consent, or a written reason)",
+                {"200": _ok("Referred", {"type": "object"})},
+                {"type": "object", "required": ["to"], "properties": {"to": {"enum": ["OIG"]}, "reason": TEXT}},
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/consent-request": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Ask the complainant's consent to a referral, in the case room",
+                {"200": _ok("Asked", {"type": "object"})},
+                secure=True,
+                errors=("401", "404", "409"),
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/actions": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Record a protective measure or an onward referral (sealed)",
+                {"201": _ok("Recorded", _ref("Created"))},
+                {
+                    "type": "object",
+                    "required": ["kind", "item"],
+                    "properties": {"kind": {"enum": ["protective_measure", "onward_referral"]}, "item": TEXT, "note": TEXT},
+                },
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/abandonment-warning": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Post the warning that must precede closing a case as abandoned",
+                {"200": _ok("Posted", {"type": "object"})},
+                secure=True,
+                errors=("401", "404", "409"),
+            ),
+        },
     }
     return {
         "openapi": "3.1.0",

@@ -26,21 +26,28 @@ async def form(request: Request) -> Response:
     def choices(items: tuple[Choice, ...]) -> list[dict[str, str]]:
         return [{"id": i.id, "label": _(i.label)} for i in items]
 
-    return JSONResponse({
-        "policy_version": policy.version,
-        "lang": lang,
-        "concerns": [{"id": c.id, "label": _(c.label), "hint": _(c.hint)} for c in policy.concerns],
-        "questions": {
-            "misconduct_kinds": {"type": "multiple", "choices": [
-                {"id": k.id, "label": _(k.label), "description": _(k.description), "examples": [_(e) for e in k.examples]}
-                for k in policy.misconduct_kinds]},
-            "protected_activity": {"type": "single", "choices": choices(policy.protected_activities)},
-            "adverse_actions": {"type": "multiple", "choices": choices(policy.adverse_actions)},
-            "happened": {"type": "text", "max_length": 200},
-            "region": {"type": "single", "choices": choices(policy.regions)},
+    return JSONResponse(
+        {
+            "policy_version": policy.version,
+            "lang": lang,
+            "concerns": [{"id": c.id, "label": _(c.label), "hint": _(c.hint)} for c in policy.concerns],
+            "questions": {
+                "misconduct_kinds": {
+                    "type": "multiple",
+                    "choices": [
+                        {"id": k.id, "label": _(k.label), "description": _(k.description), "examples": [_(e) for e in k.examples]}
+                        for k in policy.misconduct_kinds
+                    ],
+                },
+                "protected_activity": {"type": "single", "choices": choices(policy.protected_activities)},
+                "adverse_actions": {"type": "multiple", "choices": choices(policy.adverse_actions)},
+                "happened": {"type": "text", "max_length": 200},
+                "region": {"type": "single", "choices": choices(policy.regions)},
+            },
+            "description": {"type": "text", "required": True, "max_length": 50000},
         },
-        "description": {"type": "text", "required": True, "max_length": 50000},
-    }, headers={"Content-Language": lang})
+        headers={"Content-Language": lang},
+    )
 
 
 async def file_report(request: Request) -> Response:
@@ -52,11 +59,14 @@ async def file_report(request: Request) -> Response:
 
     _, upload = await read_json_and_files(request, "report", check)
     filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files)
-    return JSONResponse({
-        "passphrase": filed.passphrase,
-        "cases": [asdict(c) for c in filed.cases],
-        "files": pending_json(upload.files),
-    }, status_code=201)
+    return JSONResponse(
+        {
+            "passphrase": filed.passphrase,
+            "cases": [asdict(c) for c in filed.cases],
+            "files": pending_json(upload.files),
+        },
+        status_code=201,
+    )
 
 
 async def caseroom_login(request: Request) -> Response:
@@ -72,14 +82,23 @@ async def caseroom_logout(request: Request) -> Response:
 
 async def caseroom(request: Request) -> Response:
     cases = await run_in_threadpool(reporting.case_room, context_of(request), bearer(request))
-    return JSONResponse({"cases": [
-        {"id": c.id, "office": c.office, "status": c.status, "received_on": c.received_on,
-         "handlings": [dict(handling_json(h), reporter_text=h.reporter_text) for h in c.handlings],
-         "consent_requested": c.consent_requested,
-         "files": [file_json(f) for f in c.files],
-         "messages": [message_json(m) for m in c.messages]}
-        for c in cases
-    ]})
+    return JSONResponse(
+        {
+            "cases": [
+                {
+                    "id": c.id,
+                    "office": c.office,
+                    "status": c.status,
+                    "received_on": c.received_on,
+                    "handlings": [dict(handling_json(h), reporter_text=h.reporter_text) for h in c.handlings],
+                    "consent_requested": c.consent_requested,
+                    "files": [file_json(f) for f in c.files],
+                    "messages": [message_json(m) for m in c.messages],
+                }
+                for c in cases
+            ]
+        }
+    )
 
 
 async def caseroom_write(request: Request) -> Response:
@@ -97,12 +116,14 @@ async def caseroom_write(request: Request) -> Response:
 
 async def caseroom_consent(request: Request) -> Response:
     data = await read_json(request)
-    answer = await run_in_threadpool(reporting.answer_consent, context_of(request), bearer(request),
-                                     request.path_params["case_id"], data.get("referral"))
+    answer = await run_in_threadpool(
+        reporting.answer_consent, context_of(request), bearer(request), request.path_params["case_id"], data.get("referral")
+    )
     return JSONResponse({"consent": answer})
 
 
 async def caseroom_file(request: Request) -> Response:
-    view, content = await run_in_threadpool(reporting.open_file, context_of(request), bearer(request),
-                                            request.path_params["case_id"], request.path_params["file_id"])
+    view, content = await run_in_threadpool(
+        reporting.open_file, context_of(request), bearer(request), request.path_params["case_id"], request.path_params["file_id"]
+    )
     return download(view, content)

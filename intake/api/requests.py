@@ -1,5 +1,6 @@
 """Reading API requests: a JSON object, or multipart with a JSON part and files; the Bearer token."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,8 +12,6 @@ from ..web.bad_request import BadRequest
 from ..web.forms import read_capped_body
 from ..web.templating import context_of
 from ..web.uploads import Upload, is_multipart, read_upload, run_check
-
-import json
 
 JsonCheck = Callable[[dict, bool], Any]
 
@@ -59,8 +58,9 @@ async def read_json_and_files(request: Request, part: str, check: JsonCheck) -> 
             elif part == "message" and "body" in upload.fields:
                 data = {"body": upload.get("body")}
             else:
-                raise BadRequest(Text(N_("The multipart body needs a part named {name} holding JSON, before the files."),
-                                      name=part))
+                raise BadRequest(
+                    Text(N_("The multipart body needs a part named {name} holding JSON, before the files."), name=part)
+                )
             return data, check(data, upload.files_chosen > 0)
 
         upload = await read_upload(request, context_of(request), parsed)

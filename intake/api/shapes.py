@@ -17,14 +17,32 @@ def file_json(view: FileView) -> dict[str, Any]:
 
 def handling_json(view: HandlingView) -> dict[str, Any]:
     return {
-        "office": view.office, "status": view.status, "label": view.label, "opened_on": view.opened_on,
-        "acknowledged_on": view.acknowledged_on, "closed": view.closed, "consent": view.consent,
-        "deadlines": [{"name": d.name, "due_on": d.due_on.isoformat(), "met_on": d.met_on.isoformat() if d.met_on else None,
-                       "state": d.state} for d in view.deadlines],
+        "office": view.office,
+        "status": view.status,
+        "label": view.label,
+        "opened_on": view.opened_on,
+        "acknowledged_on": view.acknowledged_on,
+        "closed": view.closed,
+        "consent": view.consent,
+        "deadlines": [
+            {
+                "name": d.name,
+                "due_on": d.due_on.isoformat(),
+                "met_on": d.met_on.isoformat() if d.met_on else None,
+                "state": d.state,
+            }
+            for d in view.deadlines
+        ],
     }
 
 
 def message_json(message: MessageView) -> dict[str, Any]:
     """A message; a service notice's body in English (the pages show it in the reader's language)."""
-    return {"id": message.id, "author": message.author, "office": message.office, "body": str(message.body),
-            "sent_on": message.sent_on, "files": [file_json(f) for f in message.files]}
+    return {
+        "id": message.id,
+        "author": message.author,
+        "office": message.office,
+        "body": str(message.body),
+        "sent_on": message.sent_on,
+        "files": [file_json(f) for f in message.files],
+    }

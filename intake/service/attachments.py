@@ -14,11 +14,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
-
 from policies.text import N_, Text
+
 from ..store import Attachment
 from . import metadata
 from .context import Context
@@ -68,14 +68,26 @@ class UploadBudget:
     def start_file(self) -> None:
         self.files += 1
         if self.files > self.max_files:
-            raise TooLarge(Text(N_("Too many files: at most {count} can be attached at once. Nothing was kept."), count=self.max_files))
+            raise TooLarge(
+                Text(N_("Too many files: at most {count} can be attached at once. Nothing was kept."), count=self.max_files)
+            )
 
     def take(self, file_bytes: int, more: int) -> None:
         self.total_bytes += more
         if file_bytes > self.max_file_bytes:
-            raise TooLarge(Text(N_("A file is too large: each file can be at most {size}. Nothing was kept."), size=readable_size(self.max_file_bytes)))
+            raise TooLarge(
+                Text(
+                    N_("A file is too large: each file can be at most {size}. Nothing was kept."),
+                    size=readable_size(self.max_file_bytes),
+                )
+            )
         if self.total_bytes > self.max_total_bytes:
-            raise TooLarge(Text(N_("The files are too large together: at most {size} in all. Nothing was kept."), size=readable_size(self.max_total_bytes)))
+            raise TooLarge(
+                Text(
+                    N_("The files are too large together: at most {size} in all. Nothing was kept."),
+                    size=readable_size(self.max_total_bytes),
+                )
+            )
 
 
 def readable_size(n: int) -> str:
@@ -124,6 +136,8 @@ class FileSink:
     def _give_up_cleaning(self) -> None:
         """Too large to clean in memory: encrypt what was held and stream the rest."""
         room, self.room = self.room, None
+        if room is None:
+            return
         try:
             for block in room.read():
                 self.writer.write(self.sealer.update(block))
@@ -145,7 +159,9 @@ class FileSink:
         for chunk in self.sealer.finish():
             self.writer.write(chunk)
         self.writer.commit()
-        return PendingFile(self.writer.blob_id, self.file_key, self.name, self.content_type, self.size, self.writer.size, self.cleaned)
+        return PendingFile(
+            self.writer.blob_id, self.file_key, self.name, self.content_type, self.size, self.writer.size, self.cleaned
+        )
 
     def abort(self) -> None:
         if self.room is not None:
@@ -176,15 +192,17 @@ def attach(db: Session, case_id: str, case_key: bytes, message_id: str | None, p
     for item in pending:
         attachment_id = f"F-{secrets.token_hex(6).upper()}"
         description = {"name": item.name, "type": item.content_type, "size": item.size, "cleaned": item.cleaned}
-        db.add(Attachment(
-            id=attachment_id,
-            case_id=case_id,
-            message_id=message_id,
-            blob_id=item.blob_id,
-            key=seal_record(case_key, item.file_key, case_id, "file-key", attachment_id),
-            meta=seal_record(case_key, json.dumps(description).encode("utf-8"), case_id, "file-meta", attachment_id),
-            stored_size=item.stored_size,
-        ))
+        db.add(
+            Attachment(
+                id=attachment_id,
+                case_id=case_id,
+                message_id=message_id,
+                blob_id=item.blob_id,
+                key=seal_record(case_key, item.file_key, case_id, "file-key", attachment_id),
+                meta=seal_record(case_key, json.dumps(description).encode("utf-8"), case_id, "file-meta", attachment_id),
+                stored_size=item.stored_size,
+            )
+        )
         ids.append(attachment_id)
     return ids
 
@@ -197,7 +215,7 @@ def describe(row: Attachment, case_key: bytes) -> FileView:
 def files_by_message(db: Session, case_id: str, case_key: bytes) -> dict[str | None, list[FileView]]:
     """Every file of a case, grouped by message id (None: attached to the report)."""
     grouped: dict[str | None, list[FileView]] = {}
-    for row in db.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.number)).all():
+    for row in db.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.number))).all():
         grouped.setdefault(row.message_id, []).append(describe(row, case_key))
     return grouped
 

@@ -7,7 +7,7 @@ about a reporter: not who, not from where, and not what they wrote.
 import json
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crypto import GENESIS, AuditChainError, AuditLink, chain_digest, sign_checkpoint, verify_chain
 
@@ -24,19 +24,29 @@ def ensure_head(session: Session) -> None:
         session.add(AuditHead(id=1, sequence=0, digest=GENESIS))
 
 
-def record(ctx: Context, session: Session, action: str, officer: str | None, case_id: str | None = None, **detail: str) -> int:
+def record(
+    ctx: Context, session: Session, action: str, officer: str | None, case_id: str | None = None, **detail: str | None
+) -> int:
     """Append one entry inside the caller's transaction; return its sequence number."""
     head = session.get(AuditHead, 1, with_for_update=True)
     if head is None:
         raise RuntimeError("the audit chain has no head: was `intake init` run?")
     sequence = head.sequence + 1
-    entry = {"seq": sequence, "at": ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "action": action, "officer": officer, "case": case_id}
+    entry = {
+        "seq": sequence,
+        "at": ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "action": action,
+        "officer": officer,
+        "case": case_id,
+    }
     entry.update(detail)
     body = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     digest = chain_digest(head.digest, body)
     session.add(AuditEntry(sequence=sequence, body=body, digest=digest))
     if sequence % CHECKPOINT_EVERY == 0:
-        session.add(AuditCheckpoint(sequence=sequence, signature=sign_checkpoint(ctx.instance.audit_signing_seed, sequence, digest)))
+        session.add(
+            AuditCheckpoint(sequence=sequence, signature=sign_checkpoint(ctx.instance.audit_signing_seed, sequence, digest))
+        )
     head.sequence, head.digest = sequence, digest
     session.add(head)
     return sequence
@@ -57,7 +67,9 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
             raise AuditChainError(int(expected_sequence), "missing or changed since the head was recorded")
     with Session(engine) as session:
         checkpoints = {c.sequence: c.signature for c in session.exec(select(AuditCheckpoint))}
-        links = (AuditLink(e.sequence, e.body, e.digest) for e in session.exec(select(AuditEntry).order_by(AuditEntry.sequence)))
+        links = (
+            AuditLink(e.sequence, e.body, e.digest) for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))
+        )
         last, digest = verify_chain(links, instance.audit_verify_key, checkpoints)
         head = session.get(AuditHead, 1)
         if head is not None and (head.sequence, head.digest) != (last, digest):
@@ -67,4 +79,4 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
 
 def entries(engine: Engine) -> list[dict]:
     with Session(engine) as session:
-        return [json.loads(e.body) for e in session.exec(select(AuditEntry).order_by(AuditEntry.sequence))]
+        return [json.loads(e.body) for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))]

@@ -11,9 +11,10 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
 from policies.text import N_, Text
+
 from ..store import Budget, transaction
 from .context import Context
 from .errors import Busy
@@ -65,9 +66,11 @@ def spend(ctx: Context, allowance: Allowance) -> None:
         try:
             with transaction(ctx.engine) as db:
                 row = db.get(Budget, allowance.key, with_for_update=True)
+                if row is None and allowance.limit < 1:
+                    raise _refusal(ctx, allowance)
                 if row is None:
                     # New keys come with new windows: the moment to forget windows long past.
-                    db.exec(delete(Budget).where(Budget.window_start < now - dt.timedelta(days=2)))
+                    db.exec(delete(Budget).where(col(Budget.window_start) < now - dt.timedelta(days=2)))
                     db.add(Budget(key=allowance.key, window_start=start, used=1))
                     return
                 used = _used(row, start)
@@ -82,15 +85,24 @@ def spend(ctx: Context, allowance: Allowance) -> None:
 
 
 def submissions(ctx: Context) -> Allowance:
-    return Allowance(SUBMISSIONS, ctx.settings.submissions_per_hour, dt.timedelta(hours=1),
-                     N_("Very many reports are arriving right now, so this one was not accepted. Nothing was kept. "
-                        "Please try again in about {minutes} minutes."))
+    return Allowance(
+        SUBMISSIONS,
+        ctx.settings.submissions_per_hour,
+        dt.timedelta(hours=1),
+        N_(
+            "Very many reports are arriving right now, so this one was not accepted. Nothing was kept. "
+            "Please try again in about {minutes} minutes."
+        ),
+    )
 
 
 def messages(ctx: Context, case_id: str) -> Allowance:
-    return Allowance(f"messages:{case_id}", ctx.settings.messages_per_case_per_day, dt.timedelta(days=1),
-                     N_("This case has had very many messages today, so this one was not sent. "
-                        "Please try again in about {minutes} minutes."))
+    return Allowance(
+        f"messages:{case_id}",
+        ctx.settings.messages_per_case_per_day,
+        dt.timedelta(days=1),
+        N_("This case has had very many messages today, so this one was not sent. Please try again in about {minutes} minutes."),
+    )
 
 
 def case_room_openings(ctx: Context, lookup: bytes) -> Allowance:
@@ -98,5 +110,9 @@ def case_room_openings(ctx: Context, lookup: bytes) -> Allowance:
     length = dt.timedelta(hours=1)
     window = _window(ctx.now(), length).isoformat().encode()
     key = "opening:" + hashlib.blake2b(lookup + window, digest_size=24, person=b"intake-budget").hexdigest()
-    return Allowance(key, ctx.settings.openings_per_case_room_per_hour, length,
-                     N_("This case room was opened very many times in the last hour. Please try again in about {minutes} minutes."))
+    return Allowance(
+        key,
+        ctx.settings.openings_per_case_room_per_hour,
+        length,
+        N_("This case room was opened very many times in the last hour. Please try again in about {minutes} minutes."),
+    )

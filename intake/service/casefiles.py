@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crypto import open_record, seal_record
 from policies import MAX_MESSAGE_CHARS, Author, Consent, InvalidReport, Office, clean_text
@@ -73,7 +73,7 @@ def facts(handling: Handling, ctx: Context) -> HandlingFacts:
     return HandlingFacts(
         office=Office(handling.office),
         opened_on=handling.opened_on,
-        closed=ctx.policy.lifecycles[handling.office].is_closed(handling.status),
+        closed=ctx.policy.lifecycle(handling.office).is_closed(handling.status),
         acknowledged_on=handling.acknowledged_on,
         first_response_on=handling.first_response_on,
         assessment_concluded_on=handling.assessment_concluded_on,
@@ -82,7 +82,7 @@ def facts(handling: Handling, ctx: Context) -> HandlingFacts:
 
 
 def view_handling(ctx: Context, handling: Handling) -> HandlingView:
-    state = ctx.policy.lifecycles[handling.office].states[handling.status]
+    state = ctx.policy.lifecycle(handling.office).states[handling.status]
     return HandlingView(
         office=Office(handling.office),
         status=handling.status,
@@ -98,16 +98,24 @@ def view_handling(ctx: Context, handling: Handling) -> HandlingView:
 
 def handlings(db: Session, case_id: str) -> list[Handling]:
     """The offices handling a case, in the order they received it."""
-    return list(db.exec(select(Handling).where(Handling.case_id == case_id).order_by(Handling.opened_on, Handling.office)).all())
+    return list(
+        db.exec(select(Handling).where(Handling.case_id == case_id).order_by(col(Handling.opened_on), col(Handling.office))).all()
+    )
 
 
 def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[MessageView, ...], tuple[FileView, ...]]:
     """Every message of a case, oldest first, decrypted with its files; and the report's own files."""
-    rows = db.exec(select(Message).where(Message.case_id == case_id).order_by(Message.number)).all()
+    rows = db.exec(select(Message).where(Message.case_id == case_id).order_by(col(Message.number))).all()
     files = attachments.files_by_message(db, case_id, case_key)
     messages = tuple(
-        MessageView(m.id, Author(m.author), _body(m, open_record(case_key, m.body, case_id, "message", m.id)),
-                    m.sent_on.isoformat(), tuple(files.get(m.id, ())), Office(m.office) if m.office else None)
+        MessageView(
+            m.id,
+            Author(m.author),
+            _body(m, open_record(case_key, m.body, case_id, "message", m.id)),
+            m.sent_on.isoformat(),
+            tuple(files.get(m.id, ())),
+            Office(m.office) if m.office else None,
+        )
         for m in rows
     )
     return messages, tuple(files.get(None, ()))
@@ -119,8 +127,17 @@ def _body(message: Message, plaintext: bytes) -> str:
     return plaintext.decode("utf-8")
 
 
-def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author: Author, body: str,
-                office: str | None = None, officer_id: str | None = None, files: Sequence[PendingFile] = ()) -> str:
+def add_message(
+    db: Session,
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    author: Author,
+    body: str,
+    office: str | None = None,
+    officer_id: str | None = None,
+    files: Sequence[PendingFile] = (),
+) -> str:
     """Seal and store one message with its files; the caller's transaction commits it."""
     message_id = new_id("M")
     attachments.attach(db, case_id, case_key, message_id, files)
@@ -128,25 +145,44 @@ def add_message(db: Session, ctx: Context, case_id: str, case_key: bytes, author
     return message_id
 
 
-def add_notice(db: Session, ctx: Context, case_id: str, case_key: bytes, kind: notices.Notice, office: str,
-               officer_id: str, **params: str | int) -> str:
+def add_notice(
+    db: Session,
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    kind: notices.Notice,
+    office: str,
+    officer_id: str,
+    **params: str | int,
+) -> str:
     """Seal and store one of the service's own notices, written on an officer's action."""
     message_id = new_id("M")
     _store(db, ctx, case_id, case_key, message_id, Author.SERVICE, notices.encode(kind, **params), office, officer_id)
     return message_id
 
 
-def _store(db: Session, ctx: Context, case_id: str, case_key: bytes, message_id: str, author: Author, plaintext: bytes,
-           office: str | None, officer_id: str | None) -> None:
-    db.add(Message(
-        id=message_id,
-        case_id=case_id,
-        author=author,
-        office=office,
-        officer_id=officer_id,
-        sent_on=ctx.today(),
-        body=seal_record(case_key, plaintext, case_id, "message", message_id),
-    ))
+def _store(
+    db: Session,
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    message_id: str,
+    author: Author,
+    plaintext: bytes,
+    office: str | None,
+    officer_id: str | None,
+) -> None:
+    db.add(
+        Message(
+            id=message_id,
+            case_id=case_id,
+            author=author,
+            office=office,
+            officer_id=officer_id,
+            sent_on=ctx.today(),
+            body=seal_record(case_key, plaintext, case_id, "message", message_id),
+        )
+    )
 
 
 def clean_message(body: object, has_files: bool = False) -> str:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crypto import CryptoError, open_record, seal_record, unwrap_case_key, wrap_case_key
 from policies import Author, Consent, Lifecycle, Office, clean_text
@@ -48,8 +48,14 @@ class IllegalTransition(Conflict):
 
     def __init__(self, current: str, target: str, allowed: tuple[str, ...]) -> None:
         names = ", ".join(allowed) or "-"
-        super().__init__(Text(N_("A case that is {current} cannot move to {target}. Allowed: {allowed}."),
-                              current=current, target=target, allowed=names))
+        super().__init__(
+            Text(
+                N_("A case that is {current} cannot move to {target}. Allowed: {allowed}."),
+                current=current,
+                target=target,
+                allowed=names,
+            )
+        )
         self.allowed = allowed
 
 
@@ -106,8 +112,11 @@ def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
     with Session(ctx.engine) as db:
         rows = db.exec(
             select(Handling, Case)
-            .join(Case, Case.id == Handling.case_id)
-            .join(CaseKeyWrap, (CaseKeyWrap.case_id == Handling.case_id) & (CaseKeyWrap.holder == office_holder(officer.office)))
+            .join(Case, col(Case.id) == Handling.case_id)
+            .join(
+                CaseKeyWrap,
+                (col(CaseKeyWrap.case_id) == Handling.case_id) & (col(CaseKeyWrap.holder) == office_holder(officer.office)),
+            )
             .where(Handling.office == officer.office)
         ).all()
     out = []
@@ -115,9 +124,26 @@ def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
         view = view_handling(ctx, handling)
         rank, next_due = urgency(list(view.deadlines))
         flag = ("overdue", "due", "")[rank]
-        out.append((rank, next_due, not handling.unread, -handling.opened_on.toordinal(), case.id, InboxRow(
-            case.id, Office(case.office), handling.status, view.label, handling.opened_on.isoformat(), handling.unread, flag,
-            next_due.isoformat() if next_due != dt.date.max else None, view.deadlines)))
+        out.append(
+            (
+                rank,
+                next_due,
+                not handling.unread,
+                -handling.opened_on.toordinal(),
+                case.id,
+                InboxRow(
+                    case.id,
+                    Office(case.office),
+                    handling.status,
+                    view.label,
+                    handling.opened_on.isoformat(),
+                    handling.unread,
+                    flag,
+                    next_due.isoformat() if next_due != dt.date.max else None,
+                    view.deadlines,
+                ),
+            )
+        )
     return [row for *_, row in sorted(out, key=lambda item: item[:5])]
 
 
@@ -128,7 +154,7 @@ def _open(db: Session, officer: OfficerSession, case_id: object) -> tuple[Case, 
     wrap = db.get(CaseKeyWrap, (case_id, office_holder(officer.office)))
     handling = db.get(Handling, (case_id, officer.office)) if wrap else None
     case = db.get(Case, case_id) if handling else None
-    if case is None:
+    if wrap is None or handling is None or case is None:
         raise NotFound(NO_SUCH_CASE)
     try:
         return case, handling, unwrap_case_key(officer.office_key, wrap.wrap, case_id)
@@ -138,24 +164,33 @@ def _open(db: Session, officer: OfficerSession, case_id: object) -> tuple[Case, 
 
 def _actions(ctx: Context, db: Session, case_id: str, key: bytes) -> tuple[ActionView, ...]:
     out = []
-    for row in db.exec(select(CaseAction).where(CaseAction.case_id == case_id).order_by(CaseAction.number)).all():
+    for row in db.exec(select(CaseAction).where(CaseAction.case_id == case_id).order_by(col(CaseAction.number))).all():
         body = json.loads(open_record(key, row.body, case_id, "action", row.id))
         field = "protective_measures" if body["kind"] == "protective_measure" else "onward_referrals"
         label = ctx.policy.label(field, body["item"]) if body["item"] else "Note"
-        out.append(ActionView(row.id, Office(row.office), body["kind"], body["item"], label, body["note"], row.recorded_on.isoformat()))
+        out.append(
+            ActionView(row.id, Office(row.office), body["kind"], body["item"], label, body["note"], row.recorded_on.isoformat())
+        )
     return tuple(out)
 
 
 def _silent_since(db: Session, case_id: str, day: dt.date) -> bool:
     """No message from the reporter on or after `day`."""
-    return db.exec(select(Message).where(Message.case_id == case_id, Message.author == Author.REPORTER,
-                                         Message.sent_on >= day)).first() is None
+    return (
+        db.exec(
+            select(Message).where(Message.case_id == case_id, Message.author == Author.REPORTER, Message.sent_on >= day)
+        ).first()
+        is None
+    )
 
 
 def _may_abandon(ctx: Context, db: Session, handling: Handling) -> bool:
     days = ctx.policy.deadlines.abandon_after_days
-    return (handling.warned_on is not None and (ctx.today() - handling.warned_on).days >= days
-            and _silent_since(db, handling.case_id, handling.warned_on))
+    return (
+        handling.warned_on is not None
+        and (ctx.today() - handling.warned_on).days >= days
+        and _silent_since(db, handling.case_id, handling.warned_on)
+    )
 
 
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
@@ -225,7 +260,7 @@ def _reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, fi
 
 
 def _move(ctx: Context, handling: Handling, target: str) -> None:
-    state = ctx.policy.lifecycles[Office(handling.office)].states[target]
+    state = ctx.policy.lifecycle(handling.office).states[target]
     handling.status = target
     if state.acknowledges:
         handling.acknowledged_on = ctx.today()
@@ -249,8 +284,16 @@ def transition(ctx: Context, officer: OfficerSession, case_id: str, target: obje
         if state.via == "referral":
             raise Conflict(Text(N_("A case moves to {target} only by a referral, which asks for consent first."), target=target))
         if state.after_warning and not _may_abandon(ctx, db, handling):
-            raise Conflict(Text(N_("A case is {target} only {days} days after the warning in the case room "
-                                   "with no answer from the complainant since."), target=target, days=ctx.policy.deadlines.abandon_after_days))
+            raise Conflict(
+                Text(
+                    N_(
+                        "A case is {target} only {days} days after the warning in the case room "
+                        "with no answer from the complainant since."
+                    ),
+                    target=target,
+                    days=ctx.policy.deadlines.abandon_after_days,
+                )
+            )
         previous = handling.status
         _move(ctx, handling, target)
         db.add(handling)
@@ -301,22 +344,41 @@ def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = Offi
             raise IllegalTransition(handling.status, str(referral_state), lifecycle.allowed(handling.status))
         consented = handling.consent == Consent.GIVEN
         if lifecycle.referral_needs_consent and not consented and not reason_text:
-            raise Conflict(N_("The complainant has not consented to the referral. Ask for consent in the case room, "
-                              "or give a written reason to refer without it."))
+            raise Conflict(
+                N_(
+                    "The complainant has not consented to the referral. Ask for consent in the case room, "
+                    "or give a written reason to refer without it."
+                )
+            )
         if db.get(CaseKeyWrap, (case.id, office_holder(target))) is not None:
             raise Conflict(N_("OIG already holds this case."))
         receiving = db.get(OfficeRow, target)
         if receiving is None:
             raise RuntimeError(f"office {target} is not set up: run `intake init`")
         db.add(CaseKeyWrap(case_id=case.id, holder=office_holder(target), wrap=wrap_case_key(key, receiving.public_key, case.id)))
-        db.add(Handling(case_id=case.id, office=target, status=ctx.policy.lifecycles[target].initial,
-                        policy_version=ctx.policy.version, opened_on=ctx.today()))
+        db.add(
+            Handling(
+                case_id=case.id,
+                office=target,
+                status=ctx.policy.lifecycles[target].initial,
+                policy_version=ctx.policy.version,
+                opened_on=ctx.today(),
+            )
+        )
         _move(ctx, handling, referral_state)
         add_notice(db, ctx, case.id, key, Notice.REFERRAL, officer.office, officer.officer_id)
         _responded(ctx, handling)
         db.add(handling)
-        audit.record(ctx, db, "referred", officer.officer_id, case.id, to=target,
-                     consent=handling.consent if consented else (handling.consent or "not asked"), reason=reason_text or None)
+        audit.record(
+            ctx,
+            db,
+            "referred",
+            officer.officer_id,
+            case.id,
+            to=target,
+            consent=handling.consent if consented else (handling.consent or "not asked"),
+            reason=reason_text or None,
+        )
         db.flush()
         return view_handling(ctx, handling)
 
@@ -324,8 +386,15 @@ def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = Offi
 def _add_action(db: Session, case_id: str, key: bytes, office: str, day: dt.date, kind: str, item: str, note: str) -> str:
     action_id = new_id("A")
     body = json.dumps({"kind": kind, "item": item, "note": note}).encode("utf-8")
-    db.add(CaseAction(id=action_id, case_id=case_id, office=office, recorded_on=day,
-                      body=seal_record(key, body, case_id, "action", action_id)))
+    db.add(
+        CaseAction(
+            id=action_id,
+            case_id=case_id,
+            office=office,
+            recorded_on=day,
+            body=seal_record(key, body, case_id, "action", action_id),
+        )
+    )
     return action_id
 
 
@@ -354,8 +423,16 @@ def warn_of_abandonment(ctx: Context, officer: OfficerSession, case_id: str) -> 
         lifecycle = ctx.policy.lifecycles[officer.office]
         if not any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status)):
             raise Conflict(N_("This case cannot be closed as abandoned from where it stands."))
-        add_notice(db, ctx, case.id, key, Notice.ABANDONMENT_WARNING, officer.office, officer.officer_id,
-                   days=ctx.policy.deadlines.abandon_after_days)
+        add_notice(
+            db,
+            ctx,
+            case.id,
+            key,
+            Notice.ABANDONMENT_WARNING,
+            officer.office,
+            officer.officer_id,
+            days=ctx.policy.deadlines.abandon_after_days,
+        )
         handling.warned_on = ctx.today()
         _responded(ctx, handling)
         db.add(handling)

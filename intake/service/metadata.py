@@ -26,16 +26,17 @@ def mat2_path() -> str | None:
 @lru_cache(maxsize=1)
 def supported_extensions() -> frozenset[str]:
     """The file extensions mat2 says it can clean (from `mat2 --list`)."""
-    if not mat2_path():
+    mat2 = mat2_path()
+    if not mat2:
         return frozenset()
-    listing = subprocess.run([mat2_path(), "--list"], capture_output=True, text=True, timeout=60).stdout
+    listing = subprocess.run([mat2, "--list"], capture_output=True, text=True, timeout=60, check=False).stdout
     return frozenset(ext.lower() for ext in re.findall(r"\.([A-Za-z0-9]+)", listing))
 
 
 @lru_cache(maxsize=1)
 def memory_directory() -> Path | None:
     """A directory on a memory-backed filesystem, or None if the machine has none."""
-    candidates = [os.environ.get("INTAKE_MEMORY_TMP"), "/dev/shm", f"/run/user/{os.getuid()}"]
+    candidates = [os.environ.get("INTAKE_MEMORY_TMP"), "/dev/shm", f"/run/user/{os.getuid()}"]  # noqa: S108 (checked: tmpfs, private dirs)
     mounts = {}
     try:
         for line in Path("/proc/mounts").read_text().splitlines():
@@ -65,7 +66,7 @@ class CleaningRoom:
             suffix = ""
         self.directory = Path(tempfile.mkdtemp(prefix="intake-", dir=memory_directory()))
         self.path = self.directory / f"evidence{suffix}"
-        self.file = open(self.path, "xb")
+        self.file = open(self.path, "xb")  # noqa: SIM115 (held open while the upload streams in)
 
     def write(self, data: bytes) -> None:
         self.file.write(data)
@@ -73,9 +74,18 @@ class CleaningRoom:
     def clean(self) -> bool:
         """Run mat2 in place; True if it succeeded."""
         self.file.close()
+        mat2 = mat2_path()
+        if mat2 is None:
+            return False
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TMPDIR": str(self.directory), "HOME": str(self.directory)}
         try:
-            done = subprocess.run([mat2_path(), "--inplace", str(self.path)], env=env, capture_output=True, timeout=MAT2_TIMEOUT_SECONDS)
+            done = subprocess.run(
+                [mat2, "--inplace", str(self.path)],
+                env=env,
+                capture_output=True,
+                timeout=MAT2_TIMEOUT_SECONDS,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired):
             return False
         return done.returncode == 0

@@ -31,7 +31,6 @@ from crypto import (
     unwrap_office_key,
     wrap_office_key,
 )
-
 from policies import Office, SessionKind
 from policies.text import N_
 
@@ -112,9 +111,16 @@ def _new_officer(ctx: Context, username: str, office: Office, password: str, off
     if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
         raise ValueError("a username is 1-64 letters, digits, dots, dashes or underscores")
     keys, totp_secret = generate_keypair(), pyotp.random_base32()
-    officer = Officer(id=f"officer-{secrets.token_hex(6)}", username=username, office=office, public_key=keys.public,
-                      password_salt=b"", key_by_password=b"", key_by_recovery=b"",
-                      office_key_wrap=wrap_office_key(office_private, keys.public, office))
+    officer = Officer(
+        id=f"officer-{secrets.token_hex(6)}",
+        username=username,
+        office=office,
+        public_key=keys.public,
+        password_salt=b"",
+        key_by_password=b"",
+        key_by_recovery=b"",
+        office_key_wrap=wrap_office_key(office_private, keys.public, office),
+    )
     _lock(ctx, officer, keys.private, totp_secret, password)
     recovery = _lock_recovery(officer, keys.private, totp_secret)
     return officer, Enrolment(officer.id, username, office, recovery, totp_secret)
@@ -147,10 +153,18 @@ def _step_of(totp: pyotp.TOTP, code: str, now: dt.datetime, last_step: int | Non
     return None
 
 
+def _row_for_update(db: Session, officer_id: str) -> Officer:
+    """The officer's row, locked for this transaction (it exists: officers are disabled, never deleted)."""
+    officer = db.get(Officer, officer_id, with_for_update=True)
+    if officer is None:
+        raise AuthenticationFailed(LOGIN_FAILED)
+    return officer
+
+
 def _failed(ctx: Context, officer_id: str) -> None:
     """Count a failure and lock the account for a growing time; committed on its own."""
     with transaction(ctx.engine) as db:
-        officer = db.get(Officer, officer_id, with_for_update=True)
+        officer = _row_for_update(db, officer_id)
         officer.failed_logins += 1
         beyond = officer.failed_logins - FREE_FAILURES
         if beyond >= 0:
@@ -161,7 +175,7 @@ def _failed(ctx: Context, officer_id: str) -> None:
 def _remaining_lock(ctx: Context, officer: Officer) -> int:
     if officer.locked_until is None:
         return 0
-    locked_until = officer.locked_until if officer.locked_until.tzinfo else officer.locked_until.replace(tzinfo=dt.timezone.utc)
+    locked_until = officer.locked_until if officer.locked_until.tzinfo else officer.locked_until.replace(tzinfo=dt.UTC)
     return max(0, int((locked_until - ctx.now()).total_seconds() + 0.999))
 
 
@@ -170,8 +184,13 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
 
     With `recovery` (a recovery key's text) instead of the password, the recovery lock is used.
     """
-    if (not all(isinstance(v, str) for v in (username, password, code)) or len(username) > 64 or len(password) > 1024
-            or len(code) > 10 or not username.isprintable()):
+    if (
+        not (isinstance(username, str) and isinstance(password, str) and isinstance(code, str))
+        or len(username) > 64
+        or len(password) > 1024
+        or len(code) > 10
+        or not username.isprintable()
+    ):
         raise AuthenticationFailed(LOGIN_FAILED)
     with Session(ctx.engine) as db:
         officer = db.exec(select(Officer).where(Officer.username == username)).first()
@@ -186,6 +205,8 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         if recovery is not None:
             key = parse_recovery_key(recovery)
             private = unlock_officer_key(officer.key_by_recovery, key, officer.id, "recovery")
+            if officer.totp_by_recovery is None:
+                raise Conflict("Two-factor authentication is not set up for this account: run `intake officer totp`.")
             totp_secret = open_sealed(key, officer.totp_by_recovery, "officer-totp", officer.id, "recovery").decode("ascii")
         else:
             if officer.password_hash is not None:
@@ -194,7 +215,9 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
             private = unlock_officer_key(officer.key_by_password, password_key, officer.id, "password")
             if officer.totp_by_password is None:
                 raise Conflict("Two-factor authentication is not set up for this account: run `intake officer totp`.")
-            totp_secret = open_sealed(password_key, officer.totp_by_password, "officer-totp", officer.id, "password").decode("ascii")
+            totp_secret = open_sealed(password_key, officer.totp_by_password, "officer-totp", officer.id, "password").decode(
+                "ascii"
+            )
     except (VerifyMismatchError, VerificationError, CryptoError):
         _failed(ctx, officer.id)
         raise AuthenticationFailed(LOGIN_FAILED) from None
@@ -203,7 +226,7 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         _failed(ctx, officer.id)
         raise AuthenticationFailed(LOGIN_FAILED)
     with transaction(ctx.engine) as db:
-        fresh = db.get(Officer, officer.id, with_for_update=True)
+        fresh = _row_for_update(db, officer.id)
         if fresh.last_totp_step is not None and step <= fresh.last_totp_step:  # a parallel login used it first
             raise AuthenticationFailed(LOGIN_FAILED)
         fresh.last_totp_step, fresh.failed_logins, fresh.locked_until = step, 0, None
@@ -218,21 +241,27 @@ def log_in(ctx: Context, username: object, password: object, code: object) -> st
     unlocked = authenticate(ctx, username, password, code)
     officer = unlocked.officer
     try:
-        office_key = unwrap_office_key(unlocked.private_key, officer.office_key_wrap, officer.office)
+        office_key = unwrap_office_key(unlocked.private_key, officer.office_key_wrap or b"", officer.office)
     except CryptoError:
         raise AuthenticationFailed(LOGIN_FAILED) from None
-    token = sessions.start(ctx, SessionKind.OFFICER, {"officer_id": officer.id, "username": officer.username, "office": officer.office,
-                                          "office_key": office_key.hex()}, subject=officer.id)
+    token = sessions.start(
+        ctx,
+        SessionKind.OFFICER,
+        {"officer_id": officer.id, "username": officer.username, "office": officer.office, "office_key": office_key.hex()},
+        subject=officer.id,
+    )
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "login", officer.id)
     return token
 
 
-def add_officer(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_code: str, username: str, password: str) -> Enrolment:
+def add_officer(
+    ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_code: str, username: str, password: str
+) -> Enrolment:
     """The key ceremony: a member of the office unlocks the office key and wraps it for a new officer."""
     _check_new_password(password)
     sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
-    office_private = unwrap_office_key(sponsor.private_key, sponsor.officer.office_key_wrap, sponsor.officer.office)
+    office_private = unwrap_office_key(sponsor.private_key, sponsor.officer.office_key_wrap or b"", sponsor.officer.office)
     officer, enrolment = _new_officer(ctx, username, Office(sponsor.officer.office), password, office_private)
     with transaction(ctx.engine) as db:
         if db.exec(select(Officer).where(Officer.username == username)).first():
@@ -257,12 +286,14 @@ def recover(ctx: Context, username: str, recovery_key: str, code: str, new_passw
     """
     _check_new_password(new_password)
     unlocked = authenticate(ctx, username, "", code, recovery=recovery_key)
-    return _relock(ctx, unlocked, new_password, "recovered with the recovery key", new_recovery=True)
+    recovery = _relock(ctx, unlocked, new_password, "recovered with the recovery key", new_recovery=True)
+    assert recovery is not None
+    return recovery
 
 
 def _relock(ctx: Context, unlocked: Unlocked, new_password: str, action: str, new_recovery: bool = False) -> str | None:
     with transaction(ctx.engine) as db:
-        officer = db.get(Officer, unlocked.officer.id, with_for_update=True)
+        officer = _row_for_update(db, unlocked.officer.id)
         _lock(ctx, officer, unlocked.private_key, unlocked.totp_secret, new_password)
         recovery = _lock_recovery(officer, unlocked.private_key, unlocked.totp_secret) if new_recovery else None
         db.add(officer)
@@ -284,7 +315,7 @@ def set_up_totp(ctx: Context, username: str, password: str) -> str:
         raise AuthenticationFailed(LOGIN_FAILED) from None
     secret = pyotp.random_base32()
     with transaction(ctx.engine) as db:
-        fresh = db.get(Officer, officer.id, with_for_update=True)
+        fresh = _row_for_update(db, officer.id)
         fresh.totp_by_password = seal(password_key, secret.encode("ascii"), "officer-totp", officer.id, "password")
         _lock_recovery(fresh, private, secret)
         db.add(fresh)
@@ -311,7 +342,9 @@ def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_
 
 def current(ctx: Context, token: str | None) -> OfficerSession:
     payload = sessions.resume(ctx, token, SessionKind.OFFICER)
-    return OfficerSession(payload["officer_id"], payload["username"], Office(payload["office"]), bytes.fromhex(payload["office_key"]))
+    return OfficerSession(
+        payload["officer_id"], payload["username"], Office(payload["office"]), bytes.fromhex(payload["office_key"])
+    )
 
 
 def log_out(ctx: Context, token: str | None) -> None:

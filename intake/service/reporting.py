@@ -11,9 +11,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from crypto import derive_reporter_secrets, generate_passphrase, lookup_digest, new_key, seal_record, unwrap_case_key, wrap_case_key
+from crypto import (
+    derive_reporter_secrets,
+    generate_passphrase,
+    lookup_digest,
+    new_key,
+    seal_record,
+    unwrap_case_key,
+    wrap_case_key,
+)
 from crypto.errors import CryptoError
 from policies import Author, Consent, Office, ReportInput, SessionKind, route
 from policies.text import N_
@@ -25,6 +33,7 @@ from .attachments import FileView, PendingFile
 from .casefiles import HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, NotFound
+
 NOT_IN_ROOM = N_("There is no such case in this case room.")
 WRONG_PASSPHRASE = N_("No case room opens with this passphrase. Check each word and try again.")
 
@@ -89,27 +98,40 @@ def _file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile]
             if office is None:
                 raise RuntimeError(f"office {code} is not set up: run `intake init`")
             case_id, case_key = new_id(code), new_key()
-            db.add(Case(
-                id=case_id,
-                office=code,
-                report_id=report_id,
-                lookup=lookup,
-                policy_version=ctx.policy.version,
-                received_on=ctx.today(),
-                report=seal_record(case_key, report.description.encode("utf-8"), case_id, "report", case_id),
-                answers=seal_record(case_key, json.dumps(report.answers()).encode("utf-8"), case_id, "answers", case_id),
-            ))
+            db.add(
+                Case(
+                    id=case_id,
+                    office=code,
+                    report_id=report_id,
+                    lookup=lookup,
+                    policy_version=ctx.policy.version,
+                    received_on=ctx.today(),
+                    report=seal_record(case_key, report.description.encode("utf-8"), case_id, "report", case_id),
+                    answers=seal_record(case_key, json.dumps(report.answers()).encode("utf-8"), case_id, "answers", case_id),
+                )
+            )
             db.flush()
-            db.add(Handling(case_id=case_id, office=code, status=ctx.policy.lifecycles[code].initial,
-                            policy_version=ctx.policy.version, opened_on=ctx.today()))
-            db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id)))
-            db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter.public_key, case_id)))
+            db.add(
+                Handling(
+                    case_id=case_id,
+                    office=code,
+                    status=ctx.policy.lifecycles[code].initial,
+                    policy_version=ctx.policy.version,
+                    opened_on=ctx.today(),
+                )
+            )
+            db.add(
+                CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id))
+            )
+            db.add(
+                CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter.public_key, case_id))
+            )
             attachments.attach(db, case_id, case_key, None, files)
             filed.append(FiledCase(case_id, code))
     return FiledReport(passphrase, tuple(filed))
 
 
-def open_case_room(ctx: Context, passphrase: str) -> str:
+def open_case_room(ctx: Context, passphrase: object) -> str:
     """A reporter session holding the case keys of this passphrase's cases.
 
     A wrong passphrase and a passphrase that never existed get the same answer after
@@ -122,7 +144,9 @@ def open_case_room(ctx: Context, passphrase: str) -> str:
     keys = {}
     with Session(ctx.engine) as db:
         rows = db.exec(
-            select(CaseKeyWrap).join(Case, Case.id == CaseKeyWrap.case_id).where(Case.lookup == lookup, CaseKeyWrap.holder == REPORTER_HOLDER)
+            select(CaseKeyWrap)
+            .join(Case, col(Case.id) == CaseKeyWrap.case_id)
+            .where(Case.lookup == lookup, CaseKeyWrap.holder == REPORTER_HOLDER)
         ).all()
         for wrap in rows:
             try:
@@ -198,8 +222,9 @@ def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object)
     if not isinstance(agree, bool):
         raise Conflict(N_("Please answer the request with yes or no."))
     with transaction(ctx.engine) as db:
-        asked = [h for h in handlings(db, case_id)
-                 if h.consent is not None and not ctx.policy.lifecycles[Office(h.office)].is_closed(h.status)]
+        asked = [
+            h for h in handlings(db, case_id) if h.consent is not None and not ctx.policy.lifecycle(h.office).is_closed(h.status)
+        ]
         if not asked:
             raise Conflict(N_("No one has asked for your consent on this case."))
         handling = asked[0]

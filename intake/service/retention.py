@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from ..store import Attachment, Case, CaseAction, CaseKeyWrap, Handling, Message, transaction
 from . import audit
@@ -33,8 +33,9 @@ def due_for_purge(ctx: Context) -> list[PurgeCandidate]:
             by_case[handling.case_id].append(handling)
     out = []
     for case_id, rows in sorted(by_case.items()):
-        if all(ctx.policy.lifecycles[h.office].is_closed(h.status) and h.closed_on for h in rows):
-            closed_on = max(h.closed_on for h in rows)
+        closed = [h.closed_on for h in rows if ctx.policy.lifecycle(h.office).is_closed(h.status) and h.closed_on]
+        if len(closed) == len(rows):
+            closed_on = max(closed)
             if closed_on < cutoff:
                 out.append(PurgeCandidate(case_id, closed_on))
     return out
@@ -45,9 +46,11 @@ def purge_case(ctx: Context, case_id: str) -> None:
     with transaction(ctx.engine) as db:
         blob_ids = set(db.exec(select(Attachment.blob_id).where(Attachment.case_id == case_id)).all())
         for table in (CaseAction, Attachment, Message, CaseKeyWrap, Handling):
-            db.exec(delete(table).where(table.case_id == case_id))
-        db.exec(delete(Case).where(Case.id == case_id))
-        still_used = set(db.exec(select(Attachment.blob_id).where(Attachment.blob_id.in_(blob_ids))).all()) if blob_ids else set()
+            db.exec(delete(table).where(col(table.case_id) == case_id))
+        db.exec(delete(Case).where(col(Case.id) == case_id))
+        still_used = (
+            set(db.exec(select(Attachment.blob_id).where(col(Attachment.blob_id).in_(blob_ids))).all()) if blob_ids else set()
+        )
         audit.record(ctx, db, "case purged", None, case_id)
     for blob_id in blob_ids - still_used:
         ctx.blobs.delete(blob_id)
@@ -92,7 +95,5 @@ def _compact(ctx: Context) -> None:
         return
     with ctx.engine.connect() as connection:
         if ctx.engine.dialect.name == "postgresql":
-            tables = ", ".join(t.__tablename__ for t in (Case, Handling, CaseKeyWrap, Message, Attachment, CaseAction))
+            tables = ", ".join(str(t.__tablename__) for t in (Case, Handling, CaseKeyWrap, Message, Attachment, CaseAction))
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"VACUUM {tables}")
-
-

@@ -12,17 +12,15 @@ import hashlib
 import json
 import secrets
 
-from sqlmodel import delete
+from sqlmodel import col, delete
 
 from crypto import CryptoError, open_sealed, seal
-
 from policies import SessionKind
 from policies.text import N_
 
 from ..store import WebSession, transaction
 from .context import Context
 from .errors import AuthenticationFailed
-
 
 NOT_LOGGED_IN = N_("Please log in.")
 
@@ -43,7 +41,7 @@ def _coarse(moment: dt.datetime) -> dt.datetime:
 
 
 def _purge_expired(db, now: dt.datetime) -> None:
-    db.exec(delete(WebSession).where((WebSession.expires_at < now) | (WebSession.idle_until < now)))
+    db.exec(delete(WebSession).where((col(WebSession.expires_at) < now) | (col(WebSession.idle_until) < now)))
 
 
 def _digest(session_id: bytes) -> bytes:
@@ -58,14 +56,16 @@ def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = 
     sealed = seal(key, json.dumps(payload).encode("utf-8"), "session", kind, digest.hex())
     with transaction(ctx.engine) as db:
         _purge_expired(db, now)
-        db.add(WebSession(
-            id_digest=digest,
-            kind=kind,
-            subject=subject,
-            payload=sealed,
-            idle_until=_coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)),
-            expires_at=_coarse(now + dt.timedelta(minutes=ctx.settings.session_absolute_minutes)),
-        ))
+        db.add(
+            WebSession(
+                id_digest=digest,
+                kind=kind,
+                subject=subject,
+                payload=sealed,
+                idle_until=_coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)),
+                expires_at=_coarse(now + dt.timedelta(minutes=ctx.settings.session_absolute_minutes)),
+            )
+        )
     return f"{_b64(session_id)}.{_b64(key)}"
 
 
@@ -103,7 +103,7 @@ def resume(ctx: Context, token: str | None, kind: SessionKind) -> dict:
 def end_all(ctx: Context, subject: str) -> None:
     """End every session of an officer (disabled, or their password changed)."""
     with transaction(ctx.engine) as db:
-        db.exec(delete(WebSession).where(WebSession.subject == subject))
+        db.exec(delete(WebSession).where(col(WebSession.subject) == subject))
 
 
 def end(ctx: Context, token: str | None) -> None:
@@ -113,4 +113,4 @@ def end(ctx: Context, token: str | None) -> None:
     except ValueError:
         return
     with transaction(ctx.engine) as db:
-        db.exec(delete(WebSession).where(WebSession.id_digest == _digest(session_id)))
+        db.exec(delete(WebSession).where(col(WebSession.id_digest) == _digest(session_id)))

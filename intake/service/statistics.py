@@ -13,12 +13,11 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crypto import open_record, unwrap_case_key
-from policies.disclosure import Cell, publish_total, small, suppress
-
 from policies import Office
+from policies.disclosure import Cell, publish_total, small, suppress
 
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, office_holder, transaction
 from . import audit
@@ -72,14 +71,22 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
         raise Conflict("The ECO annual report is computed by an ECO officer.")
     policy, threshold = ctx.policy, ctx.policy.small_cell_threshold
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    acts, regions, outcomes, measures = Counter(), Counter(), Counter(), Counter()
+    acts: Counter[str] = Counter()
+    regions: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    measures: Counter[str] = Counter()
     received = with_measures = responded = responded_in_time = 0
     assessment_days: list[int] = []
     with Session(ctx.engine) as db:
-        rows = db.exec(select(Handling, Case).join(Case, Case.id == Handling.case_id)
-                       .where(Handling.office == Office.ECO, Handling.opened_on >= start, Handling.opened_on <= end)).all()
+        rows = db.exec(
+            select(Handling, Case)
+            .join(Case, col(Case.id) == Handling.case_id)
+            .where(Handling.office == Office.ECO, Handling.opened_on >= start, Handling.opened_on <= end)
+        ).all()
         for handling, case in rows:
             wrap = db.get(CaseKeyWrap, (case.id, office_holder(Office.ECO)))
+            if wrap is None:  # not ECO's to read (a case ECO does not hold the key of)
+                continue
             key = unwrap_case_key(officer.office_key, wrap.wrap, case.id)
             answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
             received += 1
@@ -87,8 +94,10 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
                 acts[act] += 1
             regions[answers.get("region") or NOT_GIVEN] += 1
             outcomes[handling.status if policy.lifecycles[Office.ECO].is_closed(handling.status) else "open"] += 1
-            recorded = {json.loads(open_record(key, a.body, case.id, "action", a.id))["item"]
-                        for a in db.exec(select(CaseAction).where(CaseAction.case_id == case.id)).all()}
+            recorded = {
+                json.loads(open_record(key, a.body, case.id, "action", a.id))["item"]
+                for a in db.exec(select(CaseAction).where(CaseAction.case_id == case.id)).all()
+            }
             case_measures = recorded & policy.ids("protective_measures")
             with_measures += bool(case_measures)
             measures.update(case_measures)
@@ -96,20 +105,38 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
                 assessment_days.append((handling.assessment_concluded_on - handling.opened_on).days)
             if handling.first_response_on:
                 responded += 1
-                responded_in_time += (handling.first_response_on - handling.opened_on).days * 24 <= policy.deadlines.first_response_hours
+                responded_in_time += (
+                    handling.first_response_on - handling.opened_on
+                ).days * 24 <= policy.deadlines.first_response_hours
     within_30 = sum(d <= policy.deadlines.preliminary_assessment_days for d in assessment_days)
     eco = policy.lifecycles[Office.ECO]
     outcome_counts = {state: outcomes[state] for state in eco.states if eco.is_closed(state)} | {"open": outcomes["open"]}
     outcome_cells = suppress(outcome_counts, threshold, received)
     tables = [
-        Table("Complaints by kind of retaliatory act", suppress({a.id: acts[a.id] for a in policy.adverse_actions}, threshold),
-              {a.id: a.label for a in policy.adverse_actions}, partition=False),
-        Table("Complaints by region", suppress({r.id: regions[r.id] for r in policy.regions} | {NOT_GIVEN: regions[NOT_GIVEN]}, threshold, received),
-              {r.id: r.label for r in policy.regions} | {NOT_GIVEN: "Not given"}, partition=True),
-        Table("Complaints by outcome", outcome_cells,
-              {s: eco.states[s].label for s in eco.states} | {"open": "Still open"}, partition=True),
-        Table("Protective measures recommended", suppress({m.id: measures[m.id] for m in policy.protective_measures}, threshold),
-              {m.id: m.label for m in policy.protective_measures}, partition=False),
+        Table(
+            "Complaints by kind of retaliatory act",
+            suppress({a.id: acts[a.id] for a in policy.adverse_actions}, threshold),
+            {a.id: a.label for a in policy.adverse_actions},
+            partition=False,
+        ),
+        Table(
+            "Complaints by region",
+            suppress({r.id: regions[r.id] for r in policy.regions} | {NOT_GIVEN: regions[NOT_GIVEN]}, threshold, received),
+            {r.id: r.label for r in policy.regions} | {NOT_GIVEN: "Not given"},
+            partition=True,
+        ),
+        Table(
+            "Complaints by outcome",
+            outcome_cells,
+            {s: eco.states[s].label for s in eco.states} | {"open": "Still open"},
+            partition=True,
+        ),
+        Table(
+            "Protective measures recommended",
+            suppress({m.id: measures[m.id] for m in policy.protective_measures}, threshold),
+            {m.id: m.label for m in policy.protective_measures},
+            partition=False,
+        ),
     ]
     referred_cell = next(c for c in outcome_cells if c.key == eco.referral_state)
     figures = AnnualFigures(

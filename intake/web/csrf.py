@@ -12,11 +12,14 @@ import secrets
 from starlette.requests import Request
 
 from policies.text import N_
+
 from .bad_request import BadRequest
 
 FIELD = "csrf"
-EXPIRED = N_("This form has expired or did not come from this site. Nothing was sent or kept. "
-             "Go back, reload the page and send it again. (This site needs cookies to work.)")
+EXPIRED = N_(
+    "This form has expired or did not come from this site. Nothing was sent or kept. "
+    "Go back, reload the page and send it again. (This site needs cookies to work.)"
+)
 
 
 def token(request: Request) -> str:

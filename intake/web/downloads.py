@@ -23,8 +23,12 @@ def ascii_fallback(name: str) -> str:
 
 def download(view: FileView, content: Iterator[bytes]) -> StreamingResponse:
     disposition = f"attachment; filename=\"{ascii_fallback(view.name)}\"; filename*=UTF-8''{quote(view.name, safe='')}"
-    return StreamingResponse(content, media_type="application/octet-stream", headers={
-        "Content-Disposition": disposition,
-        "Content-Length": str(view.size),
-        "X-Content-Type-Options": "nosniff",
-    })
+    return StreamingResponse(
+        content,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(view.size),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,5 +1,8 @@
 """Turning refusals into clear HTTP answers: HTML for pages, JSON under /api/."""
 
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -13,18 +16,31 @@ from .bad_request import BadRequest
 from .limits import BodyTooLarge
 from .templating import language, render
 
+TITLES = {
+    400: N_("Something in the request is wrong"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("Not possible now"),
+    413: N_("Too large"),
+    415: N_("Wrong kind of request"),
+    422: N_("Please check your answers"),
+    429: N_("Please wait"),
+    503: N_("Busy"),
+}
 
-TITLES = {400: N_("Something in the request is wrong"), 401: N_("Please log in"), 403: N_("Not allowed"), 404: N_("Not found"),
-          405: N_("Not allowed"), 409: N_("Not possible now"), 413: N_("Too large"), 415: N_("Wrong kind of request"),
-          422: N_("Please check your answers"), 429: N_("Please wait"), 503: N_("Busy")}
 
-
-def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None, **extra) -> Response:
+def error_response(
+    request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None, **extra: object
+) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, **extra}, status_code=status_code, headers=headers)
     lang = language(request)
     title = i18n.gettext(lang, TITLES.get(status_code, N_("Something went wrong")))
-    return render(request, "intake/error.html", status_code=status_code, headers=headers, title=title, message=i18n.gettext(lang, message))
+    return render(
+        request, "intake/error.html", status_code=status_code, headers=headers, title=title, message=i18n.gettext(lang, message)
+    )
 
 
 async def on_bad_request(request: Request, error: BadRequest) -> Response:
@@ -45,7 +61,9 @@ async def on_unauthenticated(request: Request, error: AuthenticationFailed) -> R
 
 async def on_conflict(request: Request, error: Conflict) -> Response:
     allowed = getattr(error, "allowed", None)
-    return error_response(request, 409, i18n.message_of(error), **({"allowed": list(allowed)} if allowed is not None else {}))
+    if allowed is None:
+        return error_response(request, 409, i18n.message_of(error))
+    return error_response(request, 409, i18n.message_of(error), allowed=list(allowed))
 
 
 async def on_busy(request: Request, error: Busy) -> Response:
@@ -72,10 +90,12 @@ async def on_http(request: Request, error: HTTPException) -> Response:
 
 async def on_server_error(request: Request, error: Exception) -> Response:
     # Deliberately generic: an exception message may carry case data.
-    return error_response(request, 500, N_("Something went wrong on our side. Nothing you sent was kept half-way; please try again."))
+    return error_response(
+        request, 500, N_("Something went wrong on our side. Nothing you sent was kept half-way; please try again.")
+    )
 
 
-HANDLERS = {
+HANDLERS: dict[Any, Callable[[Request, Any], Awaitable[Response]]] = {
     BadRequest: on_bad_request,
     InvalidReport: on_invalid,
     NotFound: on_not_found,

@@ -7,7 +7,6 @@ than SMALL_BODY_LIMIT bytes, even on a route whose multipart uploads may be giga
 
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from policies.text import N_, Text
@@ -32,10 +31,10 @@ async def read_capped_body(request: Request, limit: int = DEFAULT_BODY_LIMIT) ->
     return bytes(body)
 
 
-async def read_small_form(request: Request) -> FormData:
+async def read_small_form(request: Request) -> Upload:
     """The fields of a urlencoded form with a valid CSRF token, or BadRequest for anything else."""
     form = await _urlencoded_fields(request)
-    csrf.check(request, form.get(csrf.FIELD))
+    csrf.check(request, form.get(csrf.FIELD) or None)
     return form
 
 
@@ -54,25 +53,24 @@ async def read_form(request: Request, check: Check | None = None, keep_refusal: 
     if is_multipart(request):
         upload = await read_upload(request, context_of(request), checked)
     else:
-        form = await _urlencoded_fields(request)
-        upload = Upload()
-        for name, value in form.multi_items():
-            if isinstance(value, str):
-                upload.fields.setdefault(name, []).append(value)
+        upload = await _urlencoded_fields(request)
         run_check(upload, checked)
     if upload.refused is not None and not keep_refusal:
         raise upload.refused
     return upload
 
 
-async def _urlencoded_fields(request: Request) -> FormData:
-    """A urlencoded form's fields, its CSRF token not yet checked."""
+async def _urlencoded_fields(request: Request) -> Upload:
+    """A urlencoded form's fields (as an Upload without files), its CSRF token not yet checked."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
         raise BadRequest(Text(N_("This form must be sent as {kind}."), kind=FORM_TYPE), status_code=415)
     body = await read_capped_body(request)
+    form = Upload()
     try:
-        return FormData(parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS))
+        for name, value in parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS):
+            form.fields.setdefault(name, []).append(value)
+        return form
     except UnicodeDecodeError:
         raise BadRequest(N_("The form contains bytes that are not UTF-8 text.")) from None
     except ValueError:

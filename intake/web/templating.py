@@ -1,5 +1,6 @@
 """Pages for a request: the reader's language, and what every page needs (policy, limits, CSRF token)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -35,13 +36,20 @@ def translate(request: Request, message: str) -> str:
     return i18n.gettext(language(request), message)
 
 
-def render(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     """An HTML page rendered from `template` with `context`, in the reader's language."""
     ctx = context_of(request)
     lang = language(request)
-    limits = {"files": ctx.settings.max_files_per_message, "file_mib": ctx.settings.max_file_bytes // 2**20,
-              "total_mib": ctx.settings.max_report_bytes // 2**20}
-    page = environment(lang).get_template(template).render(request=request, policy=ctx.policy, limits=limits,
-                                                           csrf_token=csrf.token(request), **context)
+    limits = {
+        "files": ctx.settings.max_files_per_message,
+        "file_mib": ctx.settings.max_file_bytes // 2**20,
+        "total_mib": ctx.settings.max_report_bytes // 2**20,
+    }
+    page = (
+        environment(lang)
+        .get_template(template)
+        .render(request=request, policy=ctx.policy, limits=limits, csrf_token=csrf.token(request), **context)
+    )
     return HTMLResponse(page, status_code=status_code, headers={"Content-Language": lang, **(headers or {})})

@@ -20,7 +20,7 @@ handover on, the service call owns them (intake/service/attachments.py, `held`).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from python_multipart.exceptions import FormParserError
@@ -32,6 +32,9 @@ from policies.text import N_, Text
 from ..service.attachments import FileSink, PendingFile, UploadBudget, discard
 from ..service.context import Context
 from .bad_request import BadRequest
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 1024 * 1024
@@ -75,7 +78,7 @@ def run_check(upload: Upload, check: Check | None) -> None:
         return
     try:
         upload.checked = check(upload)
-    except Exception as refusal:  # every refusal: CSRF, validation, budgets, access
+    except Exception as refusal:  # noqa: BLE001 (every refusal: CSRF, validation, budgets, access; raised later)
         upload.refused = refusal
 
 
@@ -101,7 +104,7 @@ class _Receiver:
             self.checked = True
             run_check(self.upload, self.check)
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> "MultipartCallbacks":
         return {
             "on_part_begin": self.on_part_begin,
             "on_header_field": lambda data, start, end: self._grow("header_name", data[start:end]),
@@ -160,7 +163,7 @@ class _Receiver:
         if self.sink is not None:
             sink, self.sink = self.sink, None
             self.upload.files.append(sink.finish())
-        elif self.text is not None:
+        elif self.text is not None and self.name is not None:
             self.upload.fields.setdefault(self.name, []).append(_text(bytes(self.text), f"the field {self.name!r}"))
             self.text = None
 

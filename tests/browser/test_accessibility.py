@@ -18,6 +18,8 @@ import pytest
 from ..server import totp_now
 from .conftest import ARTIFACTS
 
+pytestmark = pytest.mark.browser
+
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -32,8 +34,13 @@ def axe_source() -> str:
             if os.environ.get("INTAKE_REQUIRE_BROWSER") == "1":
                 pytest.fail("npm is needed to install axe-core")
             pytest.skip("npm is not installed")
-        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "axe-core@4"], cwd=PROJECT, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [npm, "install", "--no-save", "--no-audit", "--no-fund", "axe-core@4"],
+            cwd=PROJECT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     return script.read_text(encoding="utf-8")
 
 
@@ -89,7 +96,9 @@ def test_no_wcag_a_or_aa_violation_on_any_page(browser, instance, axe_source, la
             page.goto(url)
         page.add_script_tag(content=axe_source)
         result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-        violations = [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
+        violations = [
+            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]
+        ]
         if violations:
             failures[name] = violations
         page.close()

@@ -7,6 +7,8 @@ from intake import i18n
 
 from .test_walkthrough import new_page
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.parametrize("lang", i18n.CODES)
 def test_report_flow_in_every_language(browser, instance, shots, lang):
@@ -20,8 +22,9 @@ def test_report_flow_in_every_language(browser, instance, shots, lang):
     page.locator("a[href='/report']").first.click()
     assert page.get_by_role("heading", level=1).inner_text() == i18n.gettext(lang, "Make a report")
     page.locator("#concerns").check()
-    page.locator("#description").fill({"en": "My contract was ended.", "fr": "Mon contrat a pris fin.",
-                                       "es": "Mi contrato terminó.", "ar": "انتهى عقدي."}[lang])
+    page.locator("#description").fill(
+        {"en": "My contract was ended.", "fr": "Mon contrat a pris fin.", "es": "Mi contrato terminó.", "ar": "انتهى عقدي."}[lang]
+    )
     shots(page, f"{lang}-2-form")
     page.locator("form[action='/report'] button[type=submit]").click()
     assert len(page.locator("#passphrase").inner_text().split()) == 7

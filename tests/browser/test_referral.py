@@ -1,6 +1,10 @@
 """ECO's referral to OIG with the complainant's consent, in Chromium with JavaScript off."""
 
+import pytest
+
 from .test_walkthrough import log_in, new_page
+
+pytestmark = pytest.mark.browser
 
 
 def test_consent_then_referral_then_oig_reads(browser, instance, shots):

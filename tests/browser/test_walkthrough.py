@@ -3,7 +3,11 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from ..server import totp_now
+
+pytestmark = pytest.mark.browser
 
 EVIDENCE = b"termination letter\x00\x01" * 5000
 
@@ -36,7 +40,9 @@ def test_report_caseroom_officer_reply_walkthrough(browser, instance, shots):
     page.get_by_label("I was punished or threatened because I reported").check()
     page.get_by_label("I reported misconduct or something I believed was wrong", exact=True).check()
     page.locator("#description").fill("After I spoke to the auditors my contract was not extended. <b>bold?</b>")
-    page.get_by_label("Evidence files").set_input_files(files=[{"name": "letter.bin", "mimeType": "application/octet-stream", "buffer": EVIDENCE}])
+    page.get_by_label("Evidence files").set_input_files(
+        files=[{"name": "letter.bin", "mimeType": "application/octet-stream", "buffer": EVIDENCE}]
+    )
     shots(page, "02-report-form")
     page.get_by_role("button", name="Send the report").click()
     page.wait_for_url(re.compile(r".*/report$"))

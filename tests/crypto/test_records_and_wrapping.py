@@ -26,7 +26,9 @@ from crypto import (
 from crypto.records import PAD_BLOCK
 
 
-@given(plaintext=st.binary(max_size=4096), case_id=st.text(max_size=40), kind=st.text(max_size=20), record_id=st.text(max_size=40))
+@given(
+    plaintext=st.binary(max_size=4096), case_id=st.text(max_size=40), kind=st.text(max_size=20), record_id=st.text(max_size=40)
+)
 def test_record_round_trip(plaintext, case_id, kind, record_id):
     key = new_key()
     blob = seal_record(key, plaintext, case_id, kind, record_id)
@@ -53,7 +55,9 @@ def test_record_refuses_wrong_key():
         open_record(new_key(), blob, "c1", "report", "r1")
 
 
-@pytest.mark.parametrize("moved", [("c2", "report", "r1"), ("c1", "message", "r1"), ("c1", "report", "r2"), ("c1r", "eport", "r1")])
+@pytest.mark.parametrize(
+    "moved", [("c2", "report", "r1"), ("c1", "message", "r1"), ("c1", "report", "r2"), ("c1r", "eport", "r1")]
+)
 def test_record_moved_to_another_case_kind_or_id_fails(moved):
     key = new_key()
     blob = seal_record(key, b"secret", "c1", "report", "r1")

@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto import CryptoError, FormatError, StreamError, StreamOpener, StreamSealer, decrypt_stream, encrypt_stream, new_key, stored_size
+from crypto import (
+    CryptoError,
+    FormatError,
+    StreamError,
+    StreamOpener,
+    StreamSealer,
+    decrypt_stream,
+    encrypt_stream,
+    new_key,
+    stored_size,
+)
 from crypto.stream import CHUNK, FRAME_DATA, HEADER, padme
 
 MiB = 1024 * 1024
@@ -131,7 +141,7 @@ def test_bytes_after_final_fail(sealed):
     key, blob = sealed
     with pytest.raises(StreamError):
         read_all(key, blob + b"x")
-    header, chunks = chunks_of(blob)
+    _header, chunks = chunks_of(blob)
     with pytest.raises(StreamError):
         read_all(key, blob + chunks[-1])
 

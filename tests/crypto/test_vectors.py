@@ -41,7 +41,9 @@ def test_passphrase_normalisation(vector):
 
 @pytest.mark.parametrize("vector", load("kdf")["reporter"])
 def test_reporter_derivation(vector):
-    secrets = derive_reporter_secrets(vector["passphrase"], bytes.fromhex(vector["instance_salt"]), Argon2Params(**vector["params"]))
+    secrets = derive_reporter_secrets(
+        vector["passphrase"], bytes.fromhex(vector["instance_salt"]), Argon2Params(**vector["params"])
+    )
     assert secrets.lookup.hex() == vector["lookup"]
     assert secrets.private_key.hex() == vector["reporter_private_key"]
     assert secrets.public_key.hex() == vector["reporter_public_key"]

@@ -16,7 +16,9 @@ REPORT = {"concerns": ["misconduct"], "description": "budget test", "answers": {
 
 @pytest.fixture
 def tight(ctx):
-    ctx.settings = dataclasses.replace(ctx.settings, submissions_per_hour=3, messages_per_case_per_day=2, openings_per_case_room_per_hour=2)
+    ctx.settings = dataclasses.replace(
+        ctx.settings, submissions_per_hour=3, messages_per_case_per_day=2, openings_per_case_room_per_hour=2
+    )
     with TestClient(create_app(ctx), base_url="http://127.0.0.1") as client:
         yield client
 
@@ -44,7 +46,10 @@ def test_message_budget_per_case(tight, ctx):
     assert refused.status_code == 503 and "retry-after" in refused.headers
     assert snapshot(ctx) == before
     other = caseroom_login(tight, two["passphrase"])
-    assert tight.post(f"/api/v1/caseroom/cases/{two['cases'][0]['id']}/messages", json={"body": "hi"}, headers=other).status_code == 201
+    assert (
+        tight.post(f"/api/v1/caseroom/cases/{two['cases'][0]['id']}/messages", json={"body": "hi"}, headers=other).status_code
+        == 201
+    )
 
 
 def test_case_room_openings_per_passphrase_are_slowed(tight):

@@ -6,11 +6,10 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from crypto import CryptoError, open_record, unwrap_case_key
 from intake.service import audit, casework, officers, reporting
 from intake.service.casework import IllegalTransition
 from intake.service.errors import Conflict, NotFound
-from intake.store import Case, CaseAction, CaseKeyWrap
+from intake.store import CaseAction, CaseKeyWrap
 from policies import load_policy, validate_report
 
 from ..helpers import officer_token
@@ -33,7 +32,7 @@ class Clock:
 
 @pytest.fixture
 def clock(ctx):
-    ctx.now = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc))
+    ctx.now = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     return ctx.now
 
 
@@ -69,7 +68,7 @@ def paths_to(lifecycle, target):
         for nxt in lifecycle.allowed(state):
             if nxt not in seen:
                 seen.add(nxt)
-                frontier.append((nxt, path + [nxt]))
+                frontier.append((nxt, [*path, nxt]))
     raise AssertionError(f"{target} is unreachable")
 
 
@@ -80,8 +79,7 @@ def every_move(office):
             yield source, target, target in lifecycle.allowed(source)
 
 
-@pytest.mark.parametrize("office, source, target, legal", [(o, *m) for o in ("ECO", "OIG") for m in every_move(o)],
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize("office, source, target, legal", [(o, *m) for o in ("ECO", "OIG") for m in every_move(o)], ids=str)
 def test_every_transition_of_both_lifecycles(ctx, clock, office, source, target, legal):
     lifecycle = ctx.policy.lifecycles[office]
     to_source = paths_to(lifecycle, source)
@@ -198,7 +196,9 @@ def test_referral_without_consent_needs_a_written_reason(ctx, clock):
         with pytest.raises(Conflict):
             casework.refer(ctx, eco, case_id, "OIG", no_reason)
     assert not oig_can_open(ctx, case_id)
-    casework.refer(ctx, eco, case_id, "OIG", "Imminent risk of further retaliation; the complainant is protected by OIG's process.")
+    casework.refer(
+        ctx, eco, case_id, "OIG", "Imminent risk of further retaliation; the complainant is protected by OIG's process."
+    )
     assert oig_can_open(ctx, case_id)
     (entry,) = [e for e in audit.entries(ctx.engine) if e["action"] == "referred"]
     assert entry["consent"] == "refused" and entry["reason"].startswith("Imminent risk")
@@ -233,9 +233,14 @@ def deadline_states(ctx, who, case_id):
 
 
 def test_deadlines_follow_the_clock_and_cross_the_30_day_line(ctx, clock):
-    passphrase, case_id = file(ctx)
+    _passphrase, case_id = file(ctx)
     eco = officer(ctx, "eco-1")
-    assert deadline_states(ctx, eco, case_id) == {"acknowledgement": "open", "first_response": "due", "preliminary_assessment": "open", "feedback": "open"}
+    assert deadline_states(ctx, eco, case_id) == {
+        "acknowledgement": "open",
+        "first_response": "due",
+        "preliminary_assessment": "open",
+        "feedback": "open",
+    }
     clock.advance(3)
     states = deadline_states(ctx, eco, case_id)
     assert states["first_response"] == "overdue" and states["acknowledgement"] == "open"
@@ -247,9 +252,9 @@ def test_deadlines_follow_the_clock_and_cross_the_30_day_line(ctx, clock):
     walk(ctx, eco, case_id, ["preliminary_assessment"])
     clock.advance(25)  # day 28 of 30
     assert deadline_states(ctx, eco, case_id)["preliminary_assessment"] == "due"
-    clock.advance(2)   # day 30: still on time
+    clock.advance(2)  # day 30: still on time
     assert deadline_states(ctx, eco, case_id)["preliminary_assessment"] == "due"
-    clock.advance(1)   # day 31: over the line
+    clock.advance(1)  # day 31: over the line
     assert deadline_states(ctx, eco, case_id)["preliminary_assessment"] == "overdue"
     walk(ctx, eco, case_id, ["closed_no_prima_facie"])
     states = deadline_states(ctx, eco, case_id)
@@ -301,7 +306,10 @@ def test_protective_measures_and_onward_referrals_are_sealed(ctx, clock):
         casework.record_action(ctx, oig, oig_case, "protective_measure", "suspension")
     detail = casework.open_case(ctx, eco, case_id)
     assert [(a.kind, a.item, a.note) for a in detail.actions] == [
-        ("protective_measure", "physical_separation", "moved desks"), ("onward_referral", "OSS", "threats at home"), ("onward_referral", "SWO", "")]
+        ("protective_measure", "physical_separation", "moved desks"),
+        ("onward_referral", "OSS", "threats at home"),
+        ("onward_referral", "SWO", ""),
+    ]
     with Session(ctx.engine) as db:
         rows = db.exec(select(CaseAction)).all()
     assert all(b"physical_separation" not in r.body and b"OSS" not in r.body for r in rows)

@@ -7,19 +7,18 @@ import pyotp
 import pytest
 from sqlmodel import Session, select
 
-from intake.service import audit, casework, officers, reporting, sessions
-from intake.service.errors import AuthenticationFailed, Conflict, NotFound, TooManyAttempts
+from intake.service import audit, casework, officers, reporting
+from intake.service.errors import AuthenticationFailed, Conflict, TooManyAttempts
 from intake.store import Officer, WebSession
 from policies import validate_report
 
 from ..conftest import PASSWORDS
-from ..helpers import totp_code
 from .test_casework import Clock
 
 
 @pytest.fixture
 def clock(ctx):
-    ctx.now = Clock(dt.datetime(2026, 5, 4, 8, 0, 10, tzinfo=dt.timezone.utc))
+    ctx.now = Clock(dt.datetime(2026, 5, 4, 8, 0, 10, tzinfo=dt.UTC))
     return ctx.now
 
 
@@ -107,7 +106,9 @@ def test_the_recovery_key_restores_access_once(ctx, clock):
     recovery = ctx.test_enrolments["oig-1"].recovery_key
     with pytest.raises(AuthenticationFailed):
         officers.recover(ctx, "oig-1", "AAAA-" + recovery[5:], code_at(ctx, "oig-1"), "a password after loss")
-    new_recovery = officers.recover(ctx, "oig-1", recovery.lower().replace("-", " "), code_at(ctx, "oig-1"), "a password after loss")
+    new_recovery = officers.recover(
+        ctx, "oig-1", recovery.lower().replace("-", " "), code_at(ctx, "oig-1"), "a password after loss"
+    )
     assert new_recovery != recovery
     clock.now += dt.timedelta(seconds=30)
     officers.log_in(ctx, "oig-1", "a password after loss", code_at(ctx, "oig-1"))

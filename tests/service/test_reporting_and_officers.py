@@ -3,7 +3,15 @@
 import pytest
 from sqlmodel import Session, select
 
-from crypto import CryptoError, generate_passphrase, open_record, unwrap_case_key, unwrap_office_key, unlock_officer_key, derive_password_key
+from crypto import (
+    CryptoError,
+    derive_password_key,
+    generate_passphrase,
+    open_record,
+    unlock_officer_key,
+    unwrap_case_key,
+    unwrap_office_key,
+)
 from intake.service import audit, casework, officers, reporting
 from intake.service.errors import AuthenticationFailed, Conflict, NotFound
 from intake.store import Case, CaseKeyWrap, Message, Officer, WebSession
@@ -30,7 +38,10 @@ def test_retaliation_goes_to_eco_and_the_reporter_reads_the_reply(ctx):
     (case,) = reporting.case_room(ctx, token)
     assert [(m.author, m.body) for m in case.messages] == [("officer", "Thank you. Are you safe at work?")]
     reporting.reporter_writes(ctx, token, case.id, "Yes, for now.")
-    assert [m.body for m in casework.open_case(ctx, eco, case.id).messages] == ["Thank you. Are you safe at work?", "Yes, for now."]
+    assert [m.body for m in casework.open_case(ctx, eco, case.id).messages] == [
+        "Thank you. Are you safe at work?",
+        "Yes, for now.",
+    ]
 
 
 def test_both_makes_two_linked_cases_under_one_passphrase(ctx):
@@ -86,7 +97,9 @@ def test_eco_officer_cannot_open_an_oig_case_even_with_the_database(ctx):
         me = db.exec(select(Officer).where(Officer.username == "eco-1")).one()
         wraps = db.exec(select(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id)).all()
         case = db.get(Case, case_id)
-    private = unlock_officer_key(me.key_by_password, derive_password_key(PASSWORDS["eco-1"], me.password_salt, ctx.instance.argon2), me.id, "password")
+    private = unlock_officer_key(
+        me.key_by_password, derive_password_key(PASSWORDS["eco-1"], me.password_salt, ctx.instance.argon2), me.id, "password"
+    )
     eco_office_key = unwrap_office_key(private, me.office_key_wrap, "ECO")
     assert wraps
     for wrap in wraps:
@@ -122,7 +135,7 @@ def test_unread_cases_come_first(ctx):
     assert [r.id for r in casework.inbox(ctx, oig)] == [first.cases[0].id, second.cases[0].id]
     casework.open_case(ctx, oig, first.cases[0].id)
     reporting.reporter_writes(ctx, reporting.open_case_room(ctx, second.passphrase), second.cases[0].id, "news")
-    assert [(r.id, r.unread) for r in casework.inbox(ctx, oig)][0] == (second.cases[0].id, True)
+    assert next((r.id, r.unread) for r in casework.inbox(ctx, oig)) == (second.cases[0].id, True)
 
 
 def test_empty_or_oversized_messages_are_refused_and_nothing_is_stored(ctx):
@@ -171,7 +184,13 @@ def test_officer_actions_are_audited_without_reporter_data(ctx):
     casework.reply(ctx, eco, filed.cases[0].id, "unique-reply-text-4410")
     casework.transition(ctx, eco, filed.cases[0].id, "acknowledged")
     actions = [(e["action"], e["case"]) for e in audit.entries(ctx.engine) if e["officer"] == eco.officer_id]
-    assert actions == [("office founded", None), ("login", None), ("case opened", filed.cases[0].id), ("reply", filed.cases[0].id), ("status changed", filed.cases[0].id)]
+    assert actions == [
+        ("office founded", None),
+        ("login", None),
+        ("case opened", filed.cases[0].id),
+        ("reply", filed.cases[0].id),
+        ("status changed", filed.cases[0].id),
+    ]
     dump = repr(audit.entries(ctx.engine))
     assert "unique-report-text-7731" not in dump and "unique-reply-text-4410" not in dump
     assert audit.verify(ctx.engine, ctx.instance)[0] == len(audit.entries(ctx.engine))
@@ -179,9 +198,13 @@ def test_officer_actions_are_audited_without_reporter_data(ctx):
 
 def test_key_ceremony_adds_an_officer_who_can_read_the_office_cases(ctx):
     filed = file(ctx, ["retaliation"], "for the new officer")
-    enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", "a brand new long password")
+    enrolment = officers.add_officer(
+        ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", "a brand new long password"
+    )
     assert len(enrolment.recovery_key.replace("-", "")) == 52
-    eco2 = officers.current(ctx, officers.log_in(ctx, "eco-2", "a brand new long password", totp_code(ctx, "eco-2", enrolment.totp_secret)))
+    eco2 = officers.current(
+        ctx, officers.log_in(ctx, "eco-2", "a brand new long password", totp_code(ctx, "eco-2", enrolment.totp_secret))
+    )
     assert casework.open_case(ctx, eco2, filed.cases[0].id).description == "for the new officer"
     with pytest.raises(AuthenticationFailed):
         officers.add_officer(ctx, "eco-1", "not the password", totp_code(ctx, "eco-1"), "eco-3", "another long password")

@@ -4,13 +4,13 @@ import datetime as dt
 import os
 
 import pytest
+from sqlmodel import Session, select
 
 from intake.service import audit, casework, officers, reporting, retention
 from intake.service.errors import AuthenticationFailed, NotFound
-from policies import validate_report
-from sqlmodel import Session, select
-
 from intake.store import Attachment, Case, CaseKeyWrap
+from policies import validate_report
+
 from ..helpers import officer_token
 from ..test_nothing_readable_at_rest import stored_bytes
 from .test_casework import Clock
@@ -18,7 +18,7 @@ from .test_casework import Clock
 
 @pytest.fixture
 def clock(ctx):
-    ctx.now = Clock(dt.datetime(2020, 1, 6, 10, 0, tzinfo=dt.timezone.utc))
+    ctx.now = Clock(dt.datetime(2020, 1, 6, 10, 0, tzinfo=dt.UTC))
     return ctx.now
 
 
@@ -34,7 +34,9 @@ def test_purge_crypto_shreds_old_closed_cases_only(ctx, clock, tmp_path, client)
         casework.transition(ctx, oig, old_id, state)
     with Session(ctx.engine) as db:
         case = db.get(Case, old_id)
-        sealed = [case.report, case.answers] + [w.wrap for w in db.exec(select(CaseKeyWrap).where(CaseKeyWrap.case_id == old_id)).all()]
+        sealed = [case.report, case.answers] + [
+            w.wrap for w in db.exec(select(CaseKeyWrap).where(CaseKeyWrap.case_id == old_id)).all()
+        ]
         blob_ids = [a.blob_id for a in db.exec(select(Attachment).where(Attachment.case_id == old_id)).all()]
     assert blob_ids and all(ctx.blobs.exists(b) for b in blob_ids)
 
@@ -53,7 +55,9 @@ def test_purge_crypto_shreds_old_closed_cases_only(ctx, clock, tmp_path, client)
     # Raw bytes of the SQLite file and WAL (secure_delete, WAL truncated), or PostgreSQL's dump (bytea as hex).
     for where, data in stored_bytes(ctx, tmp_path):
         for blob in sealed:
-            assert blob[1:40] not in data and blob[1:40].hex().encode() not in data, f"sealed bytes of the purged case remain in {where}"
+            assert blob[1:40] not in data and blob[1:40].hex().encode() not in data, (
+                f"sealed bytes of the purged case remain in {where}"
+            )
     entries = audit.entries(ctx.engine)
     assert entries[-1]["action"] == "case purged" and entries[-1]["case"] == old_id
     assert audit.verify(ctx.engine, ctx.instance)[0] == len(entries)

@@ -30,13 +30,15 @@ SEEDED = (
 
 @pytest.fixture
 def seeded(ctx):
-    ctx.now = clock = Clock(dt.datetime(2025, 11, 3, 9, 0, tzinfo=dt.timezone.utc))
+    ctx.now = clock = Clock(dt.datetime(2025, 11, 3, 9, 0, tzinfo=dt.UTC))
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
     for _ in range(3):  # last year's complaints must not count
         reporting.file_report(ctx, validate_report(ctx.policy, ["retaliation"], "2025", {"region": "hq"}))
     for n, (region, acts, respond, conclude, outcome) in enumerate(SEEDED):
-        clock.now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc) + dt.timedelta(days=9 * n)
-        filed = reporting.file_report(ctx, validate_report(ctx.policy, ["retaliation"], f"case {n}", {"region": region, "adverse_actions": acts}))
+        clock.now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC) + dt.timedelta(days=9 * n)
+        filed = reporting.file_report(
+            ctx, validate_report(ctx.policy, ["retaliation"], f"case {n}", {"region": region, "adverse_actions": acts})
+        )
         case_id = filed.cases[0].id
         clock.advance(respond)
         casework.transition(ctx, eco, case_id, "acknowledged")
@@ -63,7 +65,11 @@ def test_seeded_year_gives_the_expected_figures(ctx, seeded):
     # mena 7, wca 5, hq 1: hq alone is small, so the next smallest (wca) is hidden with it.
     assert cells(figures, "Complaints by region") == {"mena": "7", "wca": "<5", "hq": "<5"}
     assert cells(figures, "Complaints by kind of retaliatory act") == {
-        "harassment_abuse": "9", "termination_non_extension": "<5", "non_selection": "<5", "other": "<5"}
+        "harassment_abuse": "9",
+        "termination_non_extension": "<5",
+        "non_selection": "<5",
+        "other": "<5",
+    }
     # referred 2 is small; open 3 is small too: two hidden cells, nothing to recover.
     assert cells(figures, "Complaints by outcome") == {"referred_to_oig": "<5", "closed_no_prima_facie": "8", "open": "<5"}
     assert figures.referred == "<5"
@@ -84,14 +90,17 @@ def test_no_suppressed_count_can_be_recovered_from_a_total(ctx, seeded):
             assert sum(c.count for c in table.cells) == 13
 
 
-@pytest.mark.parametrize("counts, total, hidden", [
-    ({"a": 10, "b": 3, "c": 7}, 20, {"b", "c"}),
-    ({"a": 10, "b": 3, "c": 2}, 15, {"b", "c"}),
-    ({"a": 10, "b": 3, "c": 0}, 13, {"a", "b"}),
-    ({"a": 10, "b": 6, "c": 0}, 16, set()),
-    ({"a": 3, "b": 1}, 4, {"a", "b"}),
-    ({"a": 3, "b": 9}, None, {"a"}),
-])
+@pytest.mark.parametrize(
+    "counts, total, hidden",
+    [
+        ({"a": 10, "b": 3, "c": 7}, 20, {"b", "c"}),
+        ({"a": 10, "b": 3, "c": 2}, 15, {"b", "c"}),
+        ({"a": 10, "b": 3, "c": 0}, 13, {"a", "b"}),
+        ({"a": 10, "b": 6, "c": 0}, 16, set()),
+        ({"a": 3, "b": 1}, 4, {"a", "b"}),
+        ({"a": 3, "b": 9}, None, {"a"}),
+    ],
+)
 def test_suppression_rule(counts, total, hidden):
     published = suppress(counts, 5, total)
     assert {c.key for c in published if c.suppressed} == hidden
@@ -109,7 +118,8 @@ def test_report_files_publish_only_what_may_be_published(ctx, seeded, tmp_path):
     written = write_report(figures, tmp_path / "report")
     html = (tmp_path / "report" / "report.html").read_text()
     assert "&lt;5" in html and "<script" not in html and "style=" not in html
-    rows = list(csv.reader(open(tmp_path / "report" / "figures.csv")))
+    with open(tmp_path / "report" / "figures.csv") as figures_csv:
+        rows = list(csv.reader(figures_csv))
     assert ["summary", "received", "13"] in rows
     assert ["Complaints by region", "Headquarters (HQ)", "<5"] in rows
     svg = (tmp_path / "report" / "chart-2.svg").read_text()

@@ -14,7 +14,9 @@ def test_form_lists_the_policy_questions(client):
 
 
 def test_report_reply_and_read_back(client):
-    filed = file_via_api(client, ["retaliation"], "I was moved after the audit.", {"protected_activity": "cooperated_audit_investigation"})
+    filed = file_via_api(
+        client, ["retaliation"], "I was moved after the audit.", {"protected_activity": "cooperated_audit_investigation"}
+    )
     assert [c["office"] for c in filed["cases"]] == ["ECO"]
     case_id = filed["cases"][0]["id"]
     eco = api_login(client, "eco-1")
@@ -22,8 +24,12 @@ def test_report_reply_and_read_back(client):
     case = client.get(f"/api/v1/officer/cases/{case_id}", headers=eco).json()
     assert case["description"] == "I was moved after the audit."
     assert case["answers"]["protected_activity"] == "cooperated_audit_investigation"
-    assert client.post(f"/api/v1/officer/cases/{case_id}/messages", json={"body": "We received it."}, headers=eco).status_code == 201
-    assert client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": "acknowledged"}, headers=eco).status_code == 200
+    assert (
+        client.post(f"/api/v1/officer/cases/{case_id}/messages", json={"body": "We received it."}, headers=eco).status_code == 201
+    )
+    assert (
+        client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": "acknowledged"}, headers=eco).status_code == 200
+    )
 
     reporter = caseroom_login(client, filed["passphrase"])
     room = client.get("/api/v1/caseroom", headers=reporter).json()
@@ -66,20 +72,38 @@ def test_wrong_and_unknown_passphrases_answer_alike(client):
     assert one_off.json() == unknown.json()
 
 
-@pytest.mark.parametrize("path, headers, body, status", [
-    ("/api/v1/reports", {"content-type": "application/json"}, b"{not json", 400),
-    ("/api/v1/reports", {"content-type": "application/json"}, b"\xff\xfe", 400),
-    ("/api/v1/reports", {"content-type": "application/json"}, b"[1, 2]", 400),
-    ("/api/v1/reports", {"content-type": "application/json"}, b"[" * 100_000 + b"]" * 100_000, 400),
-    ("/api/v1/reports", {"content-type": "application/json"}, b'{"a":' * 5000 + b"1" + b"}" * 5000, 400),
-    ("/api/v1/reports", {"content-type": "text/plain"}, b'{"concerns": ["misconduct"], "description": "x"}', 415),
-    ("/api/v1/reports", {"content-type": "application/json"}, json.dumps({"concerns": ["bribery"], "description": "x"}).encode(), 422),
-    ("/api/v1/reports", {"content-type": "application/json"}, json.dumps({"concerns": ["misconduct"], "description": "a\u0000b"}).encode(), 422),
-    ("/api/v1/reports", {"content-type": "application/json"}, json.dumps({"concerns": ["misconduct"], "description": "x" * 50_001}).encode(), 422),
-    ("/api/v1/reports", {"content-type": "application/json"}, b"x" * 1_100_000, 413),
-    ("/api/v1/caseroom/session", {"content-type": "application/json"}, b'{"passphrase": 12}', 401),
-    ("/api/v1/officer/session", {"content-type": "application/json"}, b'{"username": ["a"], "password": {}}', 401),
-])
+@pytest.mark.parametrize(
+    "path, headers, body, status",
+    [
+        ("/api/v1/reports", {"content-type": "application/json"}, b"{not json", 400),
+        ("/api/v1/reports", {"content-type": "application/json"}, b"\xff\xfe", 400),
+        ("/api/v1/reports", {"content-type": "application/json"}, b"[1, 2]", 400),
+        ("/api/v1/reports", {"content-type": "application/json"}, b"[" * 100_000 + b"]" * 100_000, 400),
+        ("/api/v1/reports", {"content-type": "application/json"}, b'{"a":' * 5000 + b"1" + b"}" * 5000, 400),
+        ("/api/v1/reports", {"content-type": "text/plain"}, b'{"concerns": ["misconduct"], "description": "x"}', 415),
+        (
+            "/api/v1/reports",
+            {"content-type": "application/json"},
+            json.dumps({"concerns": ["bribery"], "description": "x"}).encode(),
+            422,
+        ),
+        (
+            "/api/v1/reports",
+            {"content-type": "application/json"},
+            json.dumps({"concerns": ["misconduct"], "description": "a\u0000b"}).encode(),
+            422,
+        ),
+        (
+            "/api/v1/reports",
+            {"content-type": "application/json"},
+            json.dumps({"concerns": ["misconduct"], "description": "x" * 50_001}).encode(),
+            422,
+        ),
+        ("/api/v1/reports", {"content-type": "application/json"}, b"x" * 1_100_000, 413),
+        ("/api/v1/caseroom/session", {"content-type": "application/json"}, b'{"passphrase": 12}', 401),
+        ("/api/v1/officer/session", {"content-type": "application/json"}, b'{"username": ["a"], "password": {}}', 401),
+    ],
+)
 def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, ctx, path, headers, body, status):
     from sqlmodel import Session, select
 
@@ -98,5 +122,10 @@ def test_openapi_document_matches_the_routes(client):
     document = client.get("/api/v1/openapi.json").json()
     assert document["openapi"].startswith("3.")
     documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item if method != "parameters"}
-    served = {("/api/v1" + route.path, method) for route in routes for method in route.methods - {"HEAD"} if route.path != "/openapi.json"}
+    served = {
+        ("/api/v1" + route.path, method)
+        for route in routes
+        for method in route.methods - {"HEAD"}
+        if route.path != "/openapi.json"
+    }
     assert documented == served

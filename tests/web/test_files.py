@@ -1,11 +1,11 @@
 """Evidence files through the real app: round trips, need to know, limits, broken uploads."""
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import dataclasses
 import os
 import secrets
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from crypto import StreamError
 from crypto.stream import FRAME_DATA
-from intake.service import metadata
 from intake.app import create_app
+from intake.service import metadata
 
 from ..files import docx_author, docx_with_author, jpeg_metadata, jpeg_with_gps, multipart, report_upload, sha256, snapshot
 from ..helpers import api_login, caseroom_login, csrf
@@ -60,12 +60,18 @@ def test_files_on_messages_both_ways(client):
     case_id = filed["cases"][0]["id"]
     reporter, oig = caseroom_login(client, filed["passphrase"]), api_login(client, "oig-1")
     body, headers = multipart({"message": '{"body": "one more photo"}'}, [("photo.bin", b"\x89PNG not really")])
-    assert client.post(f"/api/v1/caseroom/cases/{case_id}/messages", content=body, headers={**headers, **reporter}).status_code == 201
+    assert (
+        client.post(f"/api/v1/caseroom/cases/{case_id}/messages", content=body, headers={**headers, **reporter}).status_code
+        == 201
+    )
     body, headers = multipart({"body": "please sign and return"}, [("form.bin", b"FORM-CONTENT")])
     assert client.post(f"/api/v1/officer/cases/{case_id}/messages", content=body, headers={**headers, **oig}).status_code == 201
 
     messages = client.get("/api/v1/caseroom", headers=reporter).json()["cases"][0]["messages"]
-    assert [(m["author"], [f["name"] for f in m["files"]]) for m in messages] == [("reporter", ["photo.bin"]), ("officer", ["form.bin"])]
+    assert [(m["author"], [f["name"] for f in m["files"]]) for m in messages] == [
+        ("reporter", ["photo.bin"]),
+        ("officer", ["form.bin"]),
+    ]
     form_id = messages[1]["files"][0]["id"]
     assert client.get(f"/api/v1/caseroom/cases/{case_id}/files/{form_id}", headers=reporter).content == b"FORM-CONTENT"
     photo_id = officer_case(client, oig, case_id)["messages"][0]["files"][0]["id"]
@@ -78,7 +84,10 @@ def test_a_report_of_both_kinds_gives_the_file_to_both_offices_and_no_one_else(c
     for username, office in (("eco-1", "ECO"), ("oig-1", "OIG")):
         headers = api_login(client, username)
         (listed,) = officer_case(client, headers, by_office[office])["files"]
-        assert client.get(f"/api/v1/officer/cases/{by_office[office]}/files/{listed['id']}", headers=headers).content == b"shared evidence"
+        assert (
+            client.get(f"/api/v1/officer/cases/{by_office[office]}/files/{listed['id']}", headers=headers).content
+            == b"shared evidence"
+        )
 
     other = file_report(client, [("oig-only.bin", b"not for ECO")])
     oig, eco = api_login(client, "oig-1"), api_login(client, "eco-1")
@@ -99,11 +108,14 @@ def limited(ctx):
         yield client
 
 
-@pytest.mark.parametrize("files, why", [
-    ([("big.bin", b"x" * 100_001)], "each file"),
-    ([("a.bin", b"x" * 90_000), ("b.bin", b"x" * 90_000), ("c.bin", b"x" * 90_000)], "together"),
-    ([(f"f{i}.bin", b"x") for i in range(4)], "Too many files"),
-])
+@pytest.mark.parametrize(
+    "files, why",
+    [
+        ([("big.bin", b"x" * 100_001)], "each file"),
+        ([("a.bin", b"x" * 90_000), ("b.bin", b"x" * 90_000), ("c.bin", b"x" * 90_000)], "together"),
+        ([(f"f{i}.bin", b"x") for i in range(4)], "Too many files"),
+    ],
+)
 def test_over_a_limit_is_413_and_nothing_is_kept(limited, ctx, files, why):
     before = snapshot(ctx)
     body, headers = report_upload(files)
@@ -114,19 +126,25 @@ def test_over_a_limit_is_413_and_nothing_is_kept(limited, ctx, files, why):
 
 def test_over_a_limit_on_the_html_form_tells_the_reporter(limited, ctx):
     before = snapshot(ctx)
-    body, headers = multipart({"csrf": csrf(limited), "concern": "misconduct", "description": "x", "clean_metadata": "off"}, [("big.bin", b"x" * 100_001)])
+    body, headers = multipart(
+        {"csrf": csrf(limited), "concern": "misconduct", "description": "x", "clean_metadata": "off"},
+        [("big.bin", b"x" * 100_001)],
+    )
     response = limited.post("/report", content=body, headers=headers)
     assert response.status_code == 413 and "each file can be at most" in response.text
     assert snapshot(ctx) == before
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda body: body[: len(body) // 2],                       # cut off mid-file: no closing boundary
-    lambda body: body.replace(b"--testboundary7d1a--", b""),   # no final boundary
-    lambda body: b"this is not multipart at all" * 100,
-    lambda body: body.replace(b'name="files"', b'name="other"'),
-    lambda body: body.replace(b"Content-Disposition: form-data; ", b"", 1),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda body: body[: len(body) // 2],  # cut off mid-file: no closing boundary
+        lambda body: body.replace(b"--testboundary7d1a--", b""),  # no final boundary
+        lambda body: b"this is not multipart at all" * 100,
+        lambda body: body.replace(b'name="files"', b'name="other"'),
+        lambda body: body.replace(b"Content-Disposition: form-data; ", b"", 1),
+    ],
+)
 def test_malformed_or_truncated_multipart_is_400_and_nothing_is_kept(client, ctx, mangle):
     before = snapshot(ctx)
     body, headers = report_upload([("evidence.bin", os.urandom(3 * FRAME_DATA))])
@@ -161,9 +179,20 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing(ctx):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/api/v1/reports", "raw_path": b"/api/v1/reports", "query_string": b"", "root_path": "",
-             "headers": [(k.encode(), v.encode()) for k, v in headers.items()], "client": None, "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/reports",
+        "raw_path": b"/api/v1/reports",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "client": None,
+        "server": ("127.0.0.1", 80),
+    }
     # In a thread of its own: a browser test in the same session may own this thread's event loop.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, app(scope, receive, send)).result()
@@ -200,7 +229,9 @@ def test_no_file_marker_anywhere_at_rest(client, ctx, tmp_path):
 
 
 needs_mat2 = pytest.mark.skipif(
-    not metadata.mat2_path() and os.environ.get("INTAKE_REQUIRE_MAT2") != "1", reason="mat2 is not installed (apt-get install mat2)")
+    not metadata.mat2_path() and os.environ.get("INTAKE_REQUIRE_MAT2") != "1",
+    reason="mat2 is not installed (apt-get install mat2)",
+)
 
 
 @needs_mat2
@@ -228,3 +259,78 @@ def test_metadata_removal_of_jpeg_gps_and_docx_author(client, clean):
 def test_files_mat2_cannot_clean_are_reported(client):
     filed = file_report(client, [("archive.xyz", b"unknown format"), ("broken.jpg", b"not a jpeg at all")], clean="on")
     assert [f["metadata_removed"] for f in filed["files"]] == [False, False]
+
+
+def test_cheap_refusals_come_before_a_byte_is_stored(limited, ctx):
+    """A bad CSRF token, answers that need another look, a spent budget and a stranger's case
+    are refused from the text fields: a file over the size limit behind them is never encrypted,
+    so the answer is the refusal itself, not 413 from the encryption that would have started."""
+    before = snapshot(ctx)
+    big = [("big.bin", b"x" * 100_001)]
+    body, headers = multipart({"csrf": "forged", "concern": "misconduct", "description": "x"}, big)
+    assert limited.post("/report", content=body, headers=headers).status_code == 403
+    body, headers = multipart({"csrf": csrf(limited), "concern": "", "description": "x"}, big)
+    page = limited.post("/report", content=body, headers=headers)
+    assert page.status_code == 400 and "Please choose them again" in page.text
+    body, headers = report_upload(big, concerns=["bribery"])
+    assert limited.post("/api/v1/reports", content=body, headers=headers).status_code == 422
+    ctx.settings = dataclasses.replace(ctx.settings, submissions_per_hour=0)
+    body, headers = report_upload(big)
+    busy = limited.post("/api/v1/reports", content=body, headers=headers)
+    assert busy.status_code == 503 and busy.headers["retry-after"]
+    assert snapshot(ctx) == before
+
+
+def test_the_json_part_must_come_before_the_files(client, ctx):
+    before = snapshot(ctx)
+    report = '{"concerns": ["misconduct"], "description": "x"}'
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="e.bin"\r\n\r\ndata\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="report"\r\n\r\n' + report.encode() + b"\r\n--b--\r\n"
+    )
+    response = client.post("/api/v1/reports", content=body, headers={"content-type": "multipart/form-data; boundary=b"})
+    assert response.status_code == 400 and "before the files" in response.json()["error"]
+    assert snapshot(ctx) == before
+
+
+def test_the_service_call_that_receives_files_owns_them(ctx):
+    """Handed to a service call, pending files are attached, or their blobs removed on any failure."""
+    from intake.service import casework, officers, reporting
+    from intake.service.attachments import FileSink, UploadBudget
+    from intake.service.errors import AuthenticationFailed, Busy, NotFound
+    from policies import InvalidReport, validate_report
+
+    from ..helpers import officer_token
+
+    def pending(n: int = 2):
+        files = []
+        for i in range(n):
+            sink = FileSink(ctx, f"f{i}.bin", "application/octet-stream", False, UploadBudget.for_request(ctx))
+            sink.write(os.urandom(1000))
+            files.append(sink.finish())
+        return files
+
+    before = snapshot(ctx)
+    report = validate_report(ctx.policy, ["misconduct"], "x", {})
+    spent = dataclasses.replace(ctx.settings, submissions_per_hour=0)
+    settings, ctx.settings = ctx.settings, spent
+    with pytest.raises(Busy):
+        reporting.file_report(ctx, report, pending())
+    ctx.settings = settings
+    assert snapshot(ctx) == before
+    filed = reporting.file_report(ctx, report, [])
+    with pytest.raises(AuthenticationFailed):
+        reporting.reporter_writes(ctx, "not-a-session", filed.cases[0].id, "hello", pending())
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    with pytest.raises(NotFound):
+        reporting.reporter_writes(ctx, token, "OIG-0000000000", "hello", pending())
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    with pytest.raises(NotFound):  # ECO cannot write on an OIG case
+        casework.reply(ctx, eco, filed.cases[0].id, "hello", pending())
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    with pytest.raises(InvalidReport):
+        casework.reply(ctx, oig, filed.cases[0].id, "x" * 20_001, pending())
+    after_refusals = snapshot(ctx)
+    assert after_refusals["blobs"] == before["blobs"]
+    casework.reply(ctx, oig, filed.cases[0].id, "two files", pending())
+    assert len(snapshot(ctx)["blobs"]) == len(before["blobs"]) + 2

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
-from intake.store import drop_schema
 from intake.app import create_app
+from intake.store import drop_schema
 
 from ..conftest import database_url, make_instance
 from ..helpers import api_login, caseroom_login, csrf, file_via_api, html_login, post_form
@@ -28,8 +28,11 @@ def snapshot(ctx) -> dict:
         for table in SQLModel.metadata.sorted_tables:
             columns = [c for c in table.c if (table.name, c.name) != ("web_session", "idle_until")]
             rows[table.name] = sorted(repr(tuple(r)) for r in connection.execute(select(*columns)))
-    blobs = {str(p.relative_to(ctx.blobs.root)): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in Path(ctx.blobs.root).rglob("*") if p.is_file()}
+    blobs = {
+        str(p.relative_to(ctx.blobs.root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in Path(ctx.blobs.root).rglob("*")
+        if p.is_file()
+    }
     return {"rows": rows, "blobs": blobs}
 
 
@@ -101,8 +104,11 @@ def html_attacks(world: World, fields: dict, client: TestClient) -> list[tuple[s
         ("invalid UTF-8", urlencoded(good) + b"&body=%FF%FE&description=%C3%28", URLENCODED),
         ("raw bytes that are not text", urlencoded(good) + b"&x=\xff\xfe", URLENCODED),
         ("thousands of fields", urlencoded(good) + b"".join(b"&f%d=1" % i for i in range(5000)), URLENCODED),
-        ("malformed multipart", b"--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + token.encode(),
-         {"content-type": "multipart/form-data; boundary=b"}),
+        (
+            "malformed multipart",
+            b'--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n' + token.encode(),
+            {"content-type": "multipart/form-data; boundary=b"},
+        ),
         ("multipart without a boundary", b"anything", {"content-type": "multipart/form-data"}),
     ]
 
@@ -126,8 +132,11 @@ def test_every_form_refuses_hostile_input_and_keeps_nothing(world, who, path, fi
 
 def test_nul_bytes_and_unknown_choices_in_a_valid_form(world):
     before = snapshot(world.ctx)
-    for fields in [{"concern": "misconduct", "description": "nul \x00 byte"}, {"concern": "bribery", "description": "x"},
-                   {"concern": "misconduct", "description": "x", "misconduct_kinds": "no_such_kind"}]:
+    for fields in [
+        {"concern": "misconduct", "description": "nul \x00 byte"},
+        {"concern": "bribery", "description": "x"},
+        {"concern": "misconduct", "description": "x", "misconduct_kinds": "no_such_kind"},
+    ]:
         response = post_form(world.anonymous, "/report", fields)
         assert response.status_code == 400
     assert snapshot(world.ctx) == before
@@ -153,10 +162,22 @@ API_ATTACKS = [
     ("wrong content type", lambda valid: json.dumps(valid).encode(), {"content-type": "text/plain"}),
     ("form instead of JSON", lambda valid: b"body=x", URLENCODED),
     ("oversized", lambda valid: b'{"body": "' + b"x" * (1024 * 1024 + 10) + b'"}', JSON),
-    ("NUL bytes in every text", lambda valid: json.dumps({k: (v + "\x00" if isinstance(v, str) else v) for k, v in valid.items()}).encode(), JSON),
-    ("thousands of fields", lambda valid: json.dumps({**{f"k{i}": i for i in range(5000)}, "answers": {f"q{i}": i for i in range(5000)}}).encode(), JSON),
+    (
+        "NUL bytes in every text",
+        lambda valid: json.dumps({k: (v + "\x00" if isinstance(v, str) else v) for k, v in valid.items()}).encode(),
+        JSON,
+    ),
+    (
+        "thousands of fields",
+        lambda valid: json.dumps({**{f"k{i}": i for i in range(5000)}, "answers": {f"q{i}": i for i in range(5000)}}).encode(),
+        JSON,
+    ),
     ("wrong types", lambda valid: json.dumps({k: {"nested": [v]} for k, v in valid.items()}).encode(), JSON),
-    ("malformed multipart", lambda valid: b"--b\r\nContent-Disposition: form-data; name=\"report\"\r\n\r\n{}", {"content-type": "multipart/form-data; boundary=b"}),
+    (
+        "malformed multipart",
+        lambda valid: b'--b\r\nContent-Disposition: form-data; name="report"\r\n\r\n{}',
+        {"content-type": "multipart/form-data; boundary=b"},
+    ),
 ]
 
 
@@ -171,11 +192,18 @@ def test_every_api_route_refuses_hostile_input_and_keeps_nothing(world, who, pat
     assert snapshot(world.ctx) == before, name
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/officer/cases/%00", "/api/v1/officer/cases/" + "A" * 5000, "/api/v1/officer/cases/ECO-%00%00%00",
-    "/api/v1/officer/cases/{case}/files/%00", "/api/v1/officer/cases/{case}/files/F-" + "9" * 3000,
-    "/api/v1/caseroom/cases/%00/files/%00", "/officer/cases/%27%20OR%201%3D1--",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/officer/cases/%00",
+        "/api/v1/officer/cases/" + "A" * 5000,
+        "/api/v1/officer/cases/ECO-%00%00%00",
+        "/api/v1/officer/cases/{case}/files/%00",
+        "/api/v1/officer/cases/{case}/files/F-" + "9" * 3000,
+        "/api/v1/caseroom/cases/%00/files/%00",
+        "/officer/cases/%27%20OR%201%3D1--",
+    ],
+)
 def test_hostile_ids_in_paths_are_404(world, path):
     headers = world.officer_bearer if "/officer/" in path else world.reporter_bearer
     client = world.api if path.startswith("/api") else world.officer

@@ -21,8 +21,18 @@ def passphrase_from(html: str) -> str:
 
 
 def report(client, concern="retaliation", description="Retaliation after audit"):
-    response = post_form(client, "/report", {"concern": concern, "description": description, "protected_activity": "cooperated_audit_investigation",
-                                            "adverse_actions": ["non_selection", "other"], "region": "mena", "happened": "May"})
+    response = post_form(
+        client,
+        "/report",
+        {
+            "concern": concern,
+            "description": description,
+            "protected_activity": "cooperated_audit_investigation",
+            "adverse_actions": ["non_selection", "other"],
+            "region": "mena",
+            "happened": "May",
+        },
+    )
     assert response.status_code == 200, response.text
     return response
 
@@ -88,20 +98,25 @@ class Inventory(HTMLParser):
         self.text.append(data)
 
 
-@pytest.mark.parametrize("payload", [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "<svg/onload=alert(1)>",
-    "<a href=\"javascript:alert(1)\">click</a>",
-    "</textarea><script>alert(1)</script>",
-    "<style>body{display:none}</style>",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "<svg/onload=alert(1)>",
+        '<a href="javascript:alert(1)">click</a>',
+        "</textarea><script>alert(1)</script>",
+        "<style>body{display:none}</style>",
+    ],
+)
 def test_hostile_report_text_is_escaped_for_officers(client, payload):
     html_login(client, "eco-1")
 
     def officer_view(text: str) -> Inventory:
         report(client, description=f"before {text} after")
-        case_id = re.search(r'<tr class="unread">\s*<td><a href="/officer/cases/([A-Z0-9-]+)"', client.get("/officer").text).group(1)
+        case_id = re.search(
+            r'<tr class="unread">\s*<td><a href="/officer/cases/([A-Z0-9-]+)"', client.get("/officer").text
+        ).group(1)
         post_form(client, f"/officer/cases/{case_id}/messages", {"body": f"quoted: {text}"})
         return Inventory(client.get(f"/officer/cases/{case_id}").text)
 
@@ -134,7 +149,9 @@ def every_route():
 
 @pytest.mark.parametrize("method, path", list(every_route()))
 def test_every_response_carries_the_security_headers(client, method, path):
-    response = client.request(method, path, headers=FORM if method == "POST" and not path.startswith("/api") else {}, follow_redirects=False)
+    response = client.request(
+        method, path, headers=FORM if method == "POST" and not path.startswith("/api") else {}, follow_redirects=False
+    )
     assert response.status_code < 500, (method, path, response.status_code)
     for name, value in SECURITY_HEADERS:
         assert response.headers.get(name.decode()) == value.decode(), (method, path, name)
@@ -162,12 +179,14 @@ def test_session_cookie_is_strict_and_httponly(client):
 def test_a_server_error_page_still_carries_the_security_headers(ctx):
     from starlette.testclient import TestClient
 
-    from intake.store import drop_schema
     from intake.app import create_app
+    from intake.store import drop_schema
 
     drop_schema(ctx.engine)  # every database call now fails: the app must answer 500
     with TestClient(create_app(ctx), raise_server_exceptions=False) as broken:
-        response = broken.post("/api/v1/officer/session", json={"username": "eco-1", "password": PASSWORDS["eco-1"], "totp": "123456"})
+        response = broken.post(
+            "/api/v1/officer/session", json={"username": "eco-1", "password": PASSWORDS["eco-1"], "totp": "123456"}
+        )
     assert response.status_code == 500
     assert "eco officer password" not in response.text
     for name, value in SECURITY_HEADERS:
@@ -175,7 +194,7 @@ def test_a_server_error_page_still_carries_the_security_headers(ctx):
 
 
 def test_the_longest_valid_account_in_any_script_is_accepted(client):
-    for char in ("é", "中", "\U0001F600"):
+    for char in ("é", "中", "\U0001f600"):
         response = post_form(client, "/report", {"concern": "misconduct", "description": char * 50_000})
         assert response.status_code == 200, (char, response.status_code)
         assert len(passphrase_from(response.text).split()) == 7

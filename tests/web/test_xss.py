@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from intake.store import drop_schema
 from intake.app import create_app
+from intake.store import drop_schema
 
 from ..conftest import database_url, make_instance
 from ..files import multipart
@@ -61,7 +61,10 @@ def officer_views(world, text: str) -> tuple[Inventory, Inventory]:
     filed = api.post("/api/v1/reports", content=body, headers=headers).json()
     case_id = filed["cases"][0]["id"]
     reporter = caseroom_login(api, filed["passphrase"])
-    assert api.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": f"message {text}"}, headers=reporter).status_code == 201
+    assert (
+        api.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": f"message {text}"}, headers=reporter).status_code
+        == 201
+    )
     inbox = Inventory(officer.get("/officer").text)
     page = officer.get(f"/officer/cases/{case_id}")
     assert page.status_code == 200
