@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-load soak vectors clean
+.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-inbox bench-load soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ bench-crypto: $(VENV)/.installed
 
 bench-upload: $(VENV)/.installed
 	$(PY) loadtests/bench_upload.py
+
+bench-inbox: $(VENV)/.installed
+	$(PY) loadtests/bench_inbox.py
 
 bench-load: $(VENV)/.installed
 	$(PY) loadtests/bench_load.py

@@ -14,8 +14,12 @@ from intake.web.templating import context_of, render, translate
 from intake.web.uploads import Upload
 from policies.text import N_
 
-SESSION_KEY = "caseroom"
-NOTICES = {"sent": N_("Your message was sent."), "consent": N_("Thank you. Your answer was recorded and the office will see it.")}
+SESSION_KEY = cookies.REPORTER
+NOTICES = {
+    "sent": N_("Your message was sent."),
+    "consent": N_("Thank you. Your answer was recorded and the office will see it."),
+    "withdrawn": N_("Your report is withdrawn. You can still read and write here."),
+}
 
 
 def _to_login() -> Response:
@@ -79,6 +83,33 @@ async def consent(request: Request) -> Response:
     except AuthenticationFailed:
         return _to_login()
     return RedirectResponse("/caseroom?notice=consent", status_code=303)
+
+
+async def withdraw_page(request: Request) -> Response:
+    """The confirmation step before withdrawing: what it means, an optional reason."""
+    try:
+        cases = await run_in_threadpool(reporting.case_room, context_of(request), request.session.get(SESSION_KEY))
+    except AuthenticationFailed:
+        return _to_login()
+    chosen = next((c for c in cases if c.id == request.path_params["case_id"] and c.withdrawable), None)
+    if chosen is None:
+        return RedirectResponse("/caseroom", status_code=303)
+    return render(request, "caseroom/reporter/withdraw.html", case=chosen)
+
+
+async def withdraw(request: Request) -> Response:
+    form = await read_small_form(request)
+    try:
+        await run_in_threadpool(
+            reporting.withdraw,
+            context_of(request),
+            request.session.get(SESSION_KEY),
+            request.path_params["case_id"],
+            form.get("reason") or None,
+        )
+    except AuthenticationFailed:
+        return _to_login()
+    return RedirectResponse("/caseroom?notice=withdrawn", status_code=303)
 
 
 async def download_file(request: Request) -> Response:

@@ -36,8 +36,10 @@ from .wrapping import (
     public_key_of,
     unlock_officer_key,
     unwrap_case_key,
+    unwrap_handling_key,
     unwrap_office_key,
     wrap_case_key,
+    wrap_handling_key,
     wrap_office_key,
 )
 
@@ -81,8 +83,10 @@ __all__ = [
     "stored_size",
     "unlock_officer_key",
     "unwrap_case_key",
+    "unwrap_handling_key",
     "unwrap_office_key",
     "verify_chain",
     "wrap_case_key",
+    "wrap_handling_key",
     "wrap_office_key",
 ]

@@ -85,6 +85,16 @@ def unwrap_case_key(recipient_private: bytes, blob: bytes, case_id: str) -> byte
     return unwrap_key(recipient_private, blob, "case-key", case_id)
 
 
+def wrap_handling_key(handling_key: bytes, office_public: bytes, case_id: str, office: str) -> bytes:
+    """An office's handling key of one case (its own records of the case) sealed to the office."""
+    return wrap_key(office_public, handling_key, "handling-key", case_id, office)
+
+
+def unwrap_handling_key(office_private: bytes, blob: bytes, case_id: str, office: str) -> bytes:
+    """The handling key of `office` for `case_id`, for a holder of that office's private key."""
+    return unwrap_key(office_private, blob, "handling-key", case_id, office)
+
+
 def wrap_office_key(office_private: bytes, officer_public: bytes, office: str) -> bytes:
     """An office's private key sealed to one member officer (the membership wrap)."""
     return wrap_key(officer_public, office_private, "office-key", office)

@@ -11,7 +11,7 @@ from pathlib import Path
 from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
 
-from .service import audit, officers, retention
+from .service import audit, casework, officers, retention
 from .service.context import Context
 from .service.errors import AuthenticationFailed, Conflict, TooManyAttempts
 from .settings import Instance, Settings
@@ -196,7 +196,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     before, head = schema_revision(engine)
     migrate(engine, args.revision)
-    print(f"database migrated from {before or 'empty'} to {schema_revision(engine)[0]} (head is {head})")
+    now = schema_revision(engine)[0]
+    print(f"database migrated from {before or 'empty'} to {now} (head is {head})")
+    if now == head and settings.instance_path.exists():
+        # The inbox sorts on each handling's next deadline, kept in its row: compute it for the rows
+        # an earlier version wrote (and after any change of the policy's deadlines).
+        print(f"next deadlines recomputed for {casework.refresh_all(Context.from_settings(settings))} handlings")
     return 0
 
 

@@ -42,7 +42,10 @@ def translations(lang: str) -> NullTranslations:
 def gettext(lang: str, message: str) -> str:
     """`message` in `lang`; a Text is translated as its template, then filled in."""
     if isinstance(message, Text):
-        return translations(lang).gettext(message.template).format(**message.params)
+        # A value that is itself one of our messages (a refusal's "problem") is translated too;
+        # anything else (a number, a name) is put in as it is.
+        params = {k: gettext(lang, v) if isinstance(v, Text) else v for k, v in message.params.items()}
+        return translations(lang).gettext(message.template).format(**params)
     return translations(lang).gettext(message)
 
 

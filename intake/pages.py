@@ -15,7 +15,7 @@ from . import i18n
 from .service import reporting
 from .service.errors import Busy
 from .web.forms import read_form
-from .web.templating import context_of, render, translate
+from .web.templating import context_of, language, render, translate
 from .web.uploads import Upload
 
 QUESTION_TITLES = {
@@ -98,5 +98,5 @@ async def submit_report(request: Request) -> Response:
         return _form_page(request, form, status_code=503, busy=form.refused)
     if form.refused is not None:
         raise form.refused
-    filed = await run_in_threadpool(reporting.file_report, context_of(request), form.checked, form.files)
+    filed = await run_in_threadpool(reporting.file_report, context_of(request), form.checked, form.files, language(request))
     return render(request, "intake/passphrase.html", passphrase=filed.passphrase, cases=filed.cases, files=form.files)

@@ -65,7 +65,15 @@ class Case(SQLModel, table=True):
 
 class Handling(SQLModel, table=True):
     """One office's work on a case: where it stands in that office's lifecycle, and the
-    dates its deadlines and statistics need (day precision)."""
+    dates its deadlines and statistics need (day precision).
+
+    `key_wrap` is the handling key sealed to the office: the office's own records of the
+    case (notes, reasons, the determination, a referral memo) are sealed under it, not
+    under the case key, so a referral, which shares the case key, does not share them.
+    `next_due_on`/`next_due` and `open_measures` are kept up to date by the service so
+    that the inbox can filter, sort and page in the database; `activity` counts what
+    arrived for the office (each officer's `CaseReading` says how much of it they saw).
+    """
 
     __tablename__ = "case_handling"
 
@@ -82,12 +90,69 @@ class Handling(SQLModel, table=True):
     warned_on: dt.date | None = None
     consent: str | None = Field(default=None, max_length=10)  # requested, given, refused
     consent_on: dt.date | None = None
-    unread: bool = True
+    key_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    assignee: str | None = Field(default=None, foreign_key="officer.id", max_length=40, index=True)
+    determination: str | None = Field(default=None, max_length=10)  # found, not_found
+    determined_on: dt.date | None = None
+    extensions: str = Field(default="{}", max_length=200)  # JSON: deadline name -> days added
+    activity: int = 1
+    next_due_on: dt.date | None = Field(default=None, index=True)
+    next_due: str | None = Field(default=None, max_length=40)
+    open_measures: int = 0
+
+
+class CaseReading(SQLModel, table=True):
+    """How much of a handling's `activity` an officer has seen: the inbox's unread is per officer."""
+
+    __tablename__ = "case_reading"
+
+    case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
+    officer_id: str = Field(foreign_key="officer.id", primary_key=True, max_length=40)
+    seen: int = 0
+
+
+class CaseRecord(SQLModel, table=True):
+    """One of an office's own records of a case (a note, a reason, the determination, a memo),
+    sealed under that office's handling key: another office never holds the key."""
+
+    __tablename__ = "case_record"
+
+    number: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=40)
+    case_id: str = Field(foreign_key="case_file.id", max_length=40, index=True)
+    office: str = Field(foreign_key="office.code", max_length=8)
+    officer_id: str | None = Field(default=None, foreign_key="officer.id", max_length=40)
+    recorded_on: dt.date
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ProtectiveMeasure(SQLModel, table=True):
+    """A protective measure or an onward referral, recommended by an office.
+
+    What it is and to whom it was recommended are sealed under the case key (an office a
+    case is referred to sees that measures exist and where they stand, and so may the
+    complainant); the recording office's note about it is a CaseRecord under its own key.
+    The status and its dates are in the clear, at day precision, so reviews show in the
+    inbox and the protection file stays open until every measure is lifted.
+    """
+
+    __tablename__ = "protective_measure"
+
+    number: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=40)
+    case_id: str = Field(foreign_key="case_file.id", max_length=40, index=True)
+    office: str = Field(foreign_key="office.code", max_length=8)
+    status: str = Field(max_length=12)  # recommended, implemented, declined, lifted
+    recommended_on: dt.date
+    status_on: dt.date
+    review_on: dt.date | None = None
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class CaseAction(SQLModel, table=True):
-    """Something an office recorded on a case (a protective measure, an onward referral),
-    sealed under the case key: even its kind is not in the clear."""
+    """Before revision 0005: a protective measure, an onward referral or a note, sealed under the
+    case key. The owning office's first opening of the case moves each into ProtectiveMeasure or
+    CaseRecord (casework._move_old_actions); nothing writes here any more."""
 
     __tablename__ = "case_action"
 
@@ -184,11 +249,15 @@ class AuditHead(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
+    """One entry of the chain. `case_id` repeats the body's "case" (outside the digest) so that
+    a case's history is one indexed query."""
+
     __tablename__ = "audit_entry"
 
     sequence: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    case_id: str | None = Field(default=None, max_length=40, index=True)
 
 
 class AuditCheckpoint(SQLModel, table=True):

@@ -7,17 +7,18 @@ import tomllib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-TRANSLATED_KEYS = {"name", "handles", "label", "hint", "description", "reporter", "examples"}
+TRANSLATED_KEYS = {"name", "handles", "label", "hint", "description", "reporter", "examples", "short", "message"}
 
 
 def _strings(node: object, key: str | None = None) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         for name, value in node.items():
-            yield from _strings(value, name)
+            # Every deadline's source is shown to officers beside it, so all of [deadlines.sources] is text.
+            yield from _strings(value, "sources" if key == "sources" else name)
     elif isinstance(node, list):
         for item in node:
             yield from _strings(item, key)
-    elif isinstance(node, str) and key in TRANSLATED_KEYS:
+    elif isinstance(node, str) and (key in TRANSLATED_KEYS or key == "sources"):
         yield key, node
 
 

@@ -1,12 +1,19 @@
 """The procedure's deadlines for one office's handling of a case, computed from the policy.
 
 Dates only: reporter-originated events are kept at day precision, so a 48-hour target
-is checked as "within 2 calendar days of receipt".
+is checked as "within 2 calendar days of receipt". Each deadline carries its source
+(policy.toml, [deadlines.sources]) so an officer can see why it is there.
+
+Only what an officer does for the complainant meets a deadline: the first response and
+the feedback clock move on a message an officer writes, never on a status change or one
+of the service's own notices (the service layer records those dates; this module only
+reads them).
 """
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from .model import Policy
 from .text import N_
@@ -17,7 +24,9 @@ LABELS = {
     "first_response": N_("First response to the reporter"),
     "preliminary_assessment": N_("Conclude the preliminary assessment"),
     "feedback": N_("Give the reporter feedback"),
+    "measure_review": N_("Review a protective measure"),
 }
+PENDING = ("open", "due", "overdue")
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,8 @@ class HandlingFacts:
     first_response_on: dt.date | None = None
     assessment_concluded_on: dt.date | None = None
     last_feedback_on: dt.date | None = None
+    extensions: Mapping[str, int] = field(default_factory=dict)
+    reviews: tuple[dt.date, ...] = ()  # the review dates of the office's open protective measures
 
 
 @dataclass(frozen=True)
@@ -40,10 +51,12 @@ class Deadline:
     due_on: dt.date
     met_on: dt.date | None
     state: str  # met, met_late, open, due, overdue, moot
+    source: str = ""
+    extended_days: int = 0
 
     @property
     def pending(self) -> bool:
-        return self.state in ("open", "due", "overdue")
+        return self.state in PENDING
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -53,10 +66,12 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _deadline(policy: Policy, name: str, due_on: dt.date, met_on: dt.date | None, closed: bool, today: dt.date) -> Deadline:
+def _deadline(
+    policy: Policy, name: str, due_on: dt.date, met_on: dt.date | None, moot: bool, today: dt.date, extended_days: int = 0
+) -> Deadline:
     if met_on is not None:
         state = "met" if met_on <= due_on else "met_late"
-    elif closed:
+    elif moot:
         state = "moot"
     elif today > due_on:
         state = "overdue"
@@ -64,54 +79,52 @@ def _deadline(policy: Policy, name: str, due_on: dt.date, met_on: dt.date | None
         state = "due"
     else:
         state = "open"
-    return Deadline(name, LABELS[name], due_on, met_on, state)
+    return Deadline(name, LABELS[name], due_on, met_on, state, policy.deadlines.sources.get(name, ""), extended_days)
 
 
 def deadlines(policy: Policy, facts: HandlingFacts, today: dt.date) -> list[Deadline]:
     """Every deadline the office keeps on this handling, met or not, in the order they fall due."""
     d = policy.deadlines
     kept = policy.lifecycles[facts.office].deadlines
+    extra = {name: facts.extensions.get(name, 0) for name in kept}
     out = []
     if "acknowledgement" in kept:
+        due = facts.opened_on + dt.timedelta(days=d.acknowledgement_days + extra["acknowledgement"])
         out.append(
-            _deadline(
-                policy,
-                "acknowledgement",
-                facts.opened_on + dt.timedelta(days=d.acknowledgement_days),
-                facts.acknowledged_on,
-                facts.closed,
-                today,
-            )
+            _deadline(policy, "acknowledgement", due, facts.acknowledged_on, facts.closed, today, extra["acknowledgement"])
         )
     if "first_response" in kept:
+        due = facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24) + extra["first_response"])
         out.append(
-            _deadline(
-                policy,
-                "first_response",
-                facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24)),
-                facts.first_response_on,
-                facts.closed,
-                today,
-            )
+            _deadline(policy, "first_response", due, facts.first_response_on, facts.closed, today, extra["first_response"])
         )
     if "preliminary_assessment" in kept:
+        days = d.preliminary_assessment_days + extra["preliminary_assessment"]
         out.append(
             _deadline(
                 policy,
                 "preliminary_assessment",
-                facts.opened_on + dt.timedelta(days=d.preliminary_assessment_days),
+                facts.opened_on + dt.timedelta(days=days),
                 facts.assessment_concluded_on,
                 facts.closed and facts.assessment_concluded_on is None,
                 today,
+                extra["preliminary_assessment"],
             )
         )
     if "feedback" in kept and not facts.closed:
-        out.append(
-            _deadline(
-                policy, "feedback", add_months(facts.last_feedback_on or facts.opened_on, d.feedback_months), None, False, today
-            )
-        )
+        # Directive (EU) 2019/1937 Art. 9(1)(f): three months from the acknowledgement, or from the
+        # end of the seven days after the report when none was sent; then from the last feedback.
+        start = facts.last_feedback_on or facts.acknowledged_on or facts.opened_on + dt.timedelta(days=d.acknowledgement_days)
+        due = add_months(start, d.feedback_months) + dt.timedelta(days=extra["feedback"])
+        out.append(_deadline(policy, "feedback", due, None, False, today, extra["feedback"]))
+    # Protection outlives the handling (ISO 37002 8.5): reviews are due whether or not it is closed.
+    out += [_deadline(policy, "measure_review", review, None, False, today) for review in facts.reviews]
     return sorted(out, key=lambda deadline: deadline.due_on)
+
+
+def next_pending(items: list[Deadline]) -> Deadline | None:
+    """The pending deadline that falls due first, if any."""
+    return min((i for i in items if i.pending), key=lambda i: i.due_on, default=None)
 
 
 def urgency(items: list[Deadline]) -> tuple[int, dt.date]:

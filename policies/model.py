@@ -25,8 +25,11 @@ DEADLINE_KEYS = (
     "feedback_months",
     "due_soon_days",
     "abandon_after_days",
+    "measure_review_days",
+    "max_extension_days",
 )
 DEADLINE_NAMES = ("acknowledgement", "first_response", "preliminary_assessment", "feedback")
+SOURCED = (*DEADLINE_NAMES, "measure_review")  # every deadline names where it comes from
 Table = dict[str, Any]  # a TOML table as tomllib reads it
 
 
@@ -49,6 +52,7 @@ class Choice:
     label: str
     hint: str = ""
     kind: str = ""
+    short: str = ""  # a few words for officers' lists (the label is written for the reporter)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,15 @@ class State:
     after_warning: bool = False
     concludes_assessment: bool = False
     acknowledges: bool = False
+    by_reporter: bool = False
+    requires_determination: str = ""  # "", "found" or "not_found"
+    requires_consent: str = ""  # "" or "refused"
+    message: str = ""  # the closing message's template, for states an officer closes with
+
+    @property
+    def needs_decision(self) -> bool:
+        """A move here ends the office's work: a reason and a message to the complainant, confirmed first."""
+        return bool(self.message)
 
 
 @dataclass(frozen=True)
@@ -91,12 +104,20 @@ class Lifecycle:
     refers_to: Office | None = None
     referral_needs_consent: bool = False
     records_protection: bool = False
+    reopen_to: str = ""
+    extendable: tuple[str, ...] = ()
+    determines_prima_facie: bool = False
 
     def allowed(self, current: str) -> tuple[str, ...]:
         return self.transitions.get(current, ())
 
     def is_closed(self, state: str) -> bool:
         return self.states[state].closed
+
+    @property
+    def withdrawal_state(self) -> str | None:
+        """The state the complainant's withdrawal moves the handling to."""
+        return next((s.id for s in self.states.values() if s.by_reporter), None)
 
     @property
     def referral_state(self) -> str | None:
@@ -115,6 +136,9 @@ class Deadlines:
     feedback_months: int
     due_soon_days: int
     abandon_after_days: int
+    measure_review_days: int
+    max_extension_days: int
+    sources: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -140,6 +164,13 @@ class Policy:
 
     def ids(self, field_name: str) -> set[str]:
         return {item.id for item in self._items(field_name)}
+
+    def short(self, field_name: str, item_id: str) -> str:
+        """The short label officers' lists use, or the label where there is none."""
+        for item in self._items(field_name):
+            if item.id == item_id:
+                return getattr(item, "short", "") or item.label
+        return item_id
 
     def label(self, field_name: str, item_id: str) -> str:
         for item in self._items(field_name):
@@ -212,6 +243,7 @@ class _Checker:
                 self.text(item, "label", header, n),
                 self.text(item, "hint", header, n, required=False),
                 self.text(item, "kind", header, n, required=with_kind),
+                self.text(item, "short", header, n, required=False),
             )
             if choice.id in seen:
                 self.fail(f"duplicate id {choice.id!r}", header, n, "id")
@@ -237,11 +269,25 @@ def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
             after_warning=bool(item.get("after_warning", False)),
             concludes_assessment=bool(item.get("concludes_assessment", False)),
             acknowledges=bool(item.get("acknowledges", False)),
+            by_reporter=bool(item.get("by_reporter", False)),
+            requires_determination=check.text(item, "requires_determination", state_header, n, required=False),
+            requires_consent=check.text(item, "requires_consent", state_header, n, required=False),
+            message=check.text(item, "message", state_header, n, required=False),
         )
         if state.id in states:
             check.fail(f"duplicate state {state.id!r}", state_header, n, "id")
         if state.via not in ("", "referral"):
             check.fail('`via` can only be "referral"', state_header, n, "via")
+        if state.requires_determination not in ("", "found", "not_found"):
+            check.fail('`requires_determination` is "found" or "not_found"', state_header, n, "requires_determination")
+        if state.requires_consent not in ("", "refused"):
+            check.fail('`requires_consent` can only be "refused"', state_header, n, "requires_consent")
+        if state.by_reporter and not state.closed:
+            check.fail("a state the complainant reaches by withdrawing is closed", state_header, n, "by_reporter")
+        if state.closed and not (state.message or state.via or state.by_reporter):
+            check.fail("a closed state an officer moves to needs the `message` the complainant is sent", state_header, n)
+        if state.message and not state.closed:
+            check.fail("only a closed state has a closing `message`", state_header, n, "message")
         states[state.id] = state
     if not states:
         check.fail("needs at least one state", state_header)
@@ -258,7 +304,9 @@ def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
         if states[source].closed:
             check.fail("a closed state cannot move on", moves_header, key=source)
         transitions[source] = tuple(targets)
-    reachable, frontier = {initial}, [initial]
+    # Withdrawal reaches its state from any open one, outside the officers' transitions.
+    reachable = {initial} | {s.id for s in states.values() if s.by_reporter}
+    frontier = [initial]
     while frontier:
         for target in transitions.get(frontier.pop(), ()):
             if target not in reachable:
@@ -273,6 +321,15 @@ def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
     refers_to = table.get("refers_to")
     if refers_to is not None and (refers_to not in OFFICE_CODES or refers_to == code):
         check.fail("`refers_to` must name the other office", header, key="refers_to")
+    determines = bool(table.get("determines_prima_facie", False))
+    if not determines and any(s.requires_determination for s in states.values()):
+        check.fail("states that require a determination need `determines_prima_facie = true`", header)
+    reopen_to = check.text(table, "reopen_to", header)
+    if reopen_to not in states or states[reopen_to].closed:
+        check.fail("`reopen_to` must name an open state of this lifecycle", header, key="reopen_to")
+    extendable = table.get("extendable", [])
+    if not isinstance(extendable, list) or not set(extendable) <= set(deadlines):
+        check.fail("`extendable` must list some of the office's own `deadlines`", header, key="extendable")
     referral_states = [s.id for s in states.values() if s.via == "referral"]
     if (refers_to is None) != (not referral_states) or len(referral_states) > 1:
         check.fail(
@@ -289,6 +346,9 @@ def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
         refers_to=Office(refers_to) if refers_to else None,
         referral_needs_consent=bool(table.get("referral_needs_consent", False)),
         records_protection=bool(table.get("records_protection", False)),
+        reopen_to=reopen_to,
+        extendable=tuple(extendable),
+        determines_prima_facie=determines,
     )
 
 
@@ -336,11 +396,15 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     deadlines_table = data.get("deadlines")
     if not isinstance(deadlines_table, dict):
         check.fail("is missing", "[deadlines]")
+    sources = deadlines_table.get("sources")
+    if not isinstance(sources, dict):
+        check.fail("is missing: each deadline names its source", "[deadlines.sources]")
     deadlines = Deadlines(
         **{
             key: check.integer(deadlines_table, key, "[deadlines]", minimum=1 if key != "due_soon_days" else 0)
             for key in DEADLINE_KEYS
-        }
+        },
+        sources={name: check.text(sources, name, "[deadlines.sources]") for name in SOURCED},
     )
     onward = check.choices(data, "onward_referrals", with_kind=True)
     for n, choice in enumerate(onward, 1):

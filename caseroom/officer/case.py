@@ -1,4 +1,5 @@
-"""Working a case: read it, reply, move it on, ask consent, refer, record protective measures."""
+"""Working a case: read it, reply, move it on, decide, reopen, determine, extend, assign,
+keep the protection file, ask consent, refer, take notes."""
 
 from collections.abc import Callable
 
@@ -6,13 +7,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from intake.service import casework
+from intake import i18n
+from intake.service import casework, protection, referral
 from intake.service.context import Context
 from intake.service.officers import OfficerSession
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
 from intake.web.templating import context_of, render, translate
 from intake.web.uploads import Upload
+from policies import InvalidReport
 from policies.text import N_
 
 from .login import officer_of, to_login
@@ -20,10 +23,36 @@ from .login import officer_of, to_login
 NOTICES = {
     "sent": N_("Your reply was sent."),
     "moved": N_("The case moved on. The complainant sees the new status in the case room."),
+    "decided": N_("Done. The complainant reads your message in the case room."),
+    "reopened": N_("The case is open again."),
+    "determined": N_("The determination is recorded."),
+    "extended": N_("The deadline is extended."),
+    "assigned": N_("The assignment is saved."),
+    "noted": N_("The note is saved."),
     "consent": N_("The complainant is asked for consent in the case room."),
     "referred": N_("The case was referred to OIG. The complainant was told in the case room."),
     "recorded": N_("Recorded."),
     "warned": N_("The warning is in the case room."),
+}
+
+
+# What each audit-logged action on a case is called in its history.
+HISTORY = {
+    "case opened": N_("opened the case"),
+    "reply": N_("wrote to the complainant"),
+    "status changed": N_("moved the case to: %(state)s"),
+    "reopened": N_("reopened the case"),
+    "prima facie determination": N_("recorded the prima facie determination"),
+    "deadline extended": N_("extended a deadline"),
+    "assigned": N_("changed who the case is assigned to"),
+    "note added": N_("added an internal note"),
+    "measure recommended": N_("recorded a protective measure or onward referral"),
+    "measure updated": N_("updated a protective measure"),
+    "consent requested": N_("asked the complainant's consent"),
+    "referred": N_("referred the case"),
+    "abandonment warning": N_("posted the abandonment warning"),
+    "file downloaded": N_("downloaded a file"),
+    "case purged": N_("purged the case"),
 }
 
 
@@ -34,7 +63,12 @@ async def case(request: Request) -> Response:
     detail = await run_in_threadpool(casework.open_case, context_of(request), officer, request.path_params["case_id"])
     notice = NOTICES.get(request.query_params.get("notice", ""))
     return render(
-        request, "caseroom/officer/case.html", officer=officer, case=detail, notice=notice and translate(request, notice)
+        request,
+        "caseroom/officer/case.html",
+        officer=officer,
+        case=detail,
+        history_labels=HISTORY,
+        notice=notice and translate(request, notice),
     )
 
 
@@ -49,7 +83,7 @@ async def reply(request: Request) -> Response:
 
     form = await read_form(request, check=check)
     await run_in_threadpool(casework.reply, ctx, officer, case_id, form.get("body", ""), form.files)
-    return RedirectResponse(f"/officer/cases/{case_id}?notice=sent", status_code=303)
+    return _back(case_id, "sent")
 
 
 async def download_file(request: Request) -> Response:
@@ -62,6 +96,10 @@ async def download_file(request: Request) -> Response:
     return download(view, content)
 
 
+def _back(case_id: str, notice: str) -> Response:
+    return RedirectResponse(f"/officer/cases/{case_id}?notice={notice}", status_code=303)
+
+
 async def _case_action(request: Request, action: Callable[..., object], notice: str, *fields: str) -> Response:
     """Run one case action from a small form and go back to the case with a notice."""
     officer = await officer_of(request)
@@ -70,34 +108,132 @@ async def _case_action(request: Request, action: Callable[..., object], notice: 
     form = await read_small_form(request)
     case_id = request.path_params["case_id"]
     await run_in_threadpool(action, context_of(request), officer, case_id, *(form.get(f) or None for f in fields))
-    return RedirectResponse(f"/officer/cases/{case_id}?notice={notice}", status_code=303)
+    return _back(case_id, notice)
+
+
+async def decide(request: Request) -> Response:
+    """The confirmation step of a decision: the reason and the prefilled message, nothing changed yet."""
+    officer = await officer_of(request)
+    if officer is None:
+        return to_login()
+    form = await run_in_threadpool(
+        casework.decision_form, context_of(request), officer, request.path_params["case_id"], request.query_params.get("to")
+    )
+    return _decision_page(request, officer, form, {"reason": "", "message": i18n.gettext(form.language, form.message_template)})
+
+
+def _decision_page(
+    request: Request,
+    officer: OfficerSession,
+    form: casework.DecisionForm,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "caseroom/officer/decide.html",
+        status_code=400 if errors else 200,
+        officer=officer,
+        decision=form,
+        values=values,
+        errors={k: translate(request, v) for k, v in (errors or {}).items()},
+    )
 
 
 async def transition(request: Request) -> Response:
-    return await _case_action(request, casework.transition, "moved", "to", "note")
+    """A routine move, or a decision sent from its confirmation step; a decision missing its reason or
+    message comes back to that step with every word kept, and nothing changes."""
+    officer = await officer_of(request)
+    if officer is None:
+        return to_login()
+    form = await read_small_form(request)
+    ctx, case_id = context_of(request), request.path_params["case_id"]
+    target = form.get("to") or None
+    try:
+        await run_in_threadpool(
+            casework.transition,
+            ctx,
+            officer,
+            case_id,
+            target,
+            form.get("note") or None,
+            form.get("reason") or None,
+            form.get("message") or None,
+        )
+    except InvalidReport as invalid:
+        decision = await run_in_threadpool(casework.decision_form, ctx, officer, case_id, target)
+        return _decision_page(
+            request, officer, decision, {"reason": form.get("reason"), "message": form.get("message")}, invalid.errors
+        )
+    state = ctx.policy.lifecycles[officer.office].states.get(target or "")
+    return _back(case_id, "decided" if state and state.needs_decision else "moved")
+
+
+async def reopen(request: Request) -> Response:
+    return await _case_action(request, casework.reopen, "reopened", "reason")
+
+
+def _determine(ctx: Context, officer: OfficerSession, case_id: str, found: str | None, reasons: str | None) -> object:
+    return casework.determine(ctx, officer, case_id, {"found": True, "not_found": False}.get(found or ""), reasons)
+
+
+async def determine(request: Request) -> Response:
+    return await _case_action(request, _determine, "determined", "prima_facie", "reasons")
+
+
+def _extend(
+    ctx: Context, officer: OfficerSession, case_id: str, deadline: str | None, days: str | None, reason: str | None
+) -> object:
+    number = int(days) if days and days.isdigit() and len(days) < 5 else None
+    return casework.extend(ctx, officer, case_id, deadline, number, reason)
+
+
+async def extend(request: Request) -> Response:
+    return await _case_action(request, _extend, "extended", "deadline", "days", "reason")
+
+
+async def assign(request: Request) -> Response:
+    return await _case_action(request, casework.assign, "assigned", "username")
+
+
+async def add_note(request: Request) -> Response:
+    return await _case_action(request, casework.add_note, "noted", "note")
 
 
 async def request_consent(request: Request) -> Response:
-    return await _case_action(request, casework.request_consent, "consent")
+    return await _case_action(request, referral.request_consent, "consent")
 
 
-def _refer(ctx: Context, officer: OfficerSession, case_id: str, reason: str | None) -> object:
+def _refer(ctx: Context, officer: OfficerSession, case_id: str, reason: str | None, memo: str | None) -> object:
     lifecycle = ctx.policy.lifecycles[officer.office]
-    return casework.refer(ctx, officer, case_id, lifecycle.refers_to, reason)
+    return referral.refer(ctx, officer, case_id, lifecycle.refers_to, reason, memo)
 
 
 async def refer(request: Request) -> Response:
-    return await _case_action(request, _refer, "referred", "reason")
+    return await _case_action(request, _refer, "referred", "reason", "memo")
 
 
-def _record(ctx: Context, officer: OfficerSession, case_id: str, choice: str | None, note: str | None) -> str:
-    """The form's one select holds "protective_measure:<id>" or "onward_referral:<id>"."""
-    kind, _, item = (choice or "").partition(":")
-    return casework.record_action(ctx, officer, case_id, kind, item, note or "")
+async def recommend_measure(request: Request) -> Response:
+    return await _case_action(request, protection.recommend, "recorded", "kind", "recommended_to", "note", "review_on")
 
 
-async def record_action(request: Request) -> Response:
-    return await _case_action(request, _record, "recorded", "action", "note")
+async def update_measure(request: Request) -> Response:
+    officer = await officer_of(request)
+    if officer is None:
+        return to_login()
+    form = await read_small_form(request)
+    case_id = request.path_params["case_id"]
+    await run_in_threadpool(
+        protection.update,
+        context_of(request),
+        officer,
+        case_id,
+        request.path_params["measure_id"],
+        form.get("status") or None,
+        form.get("review_on") or None,
+        form.get("note") or "",
+    )
+    return _back(case_id, "recorded")
 
 
 async def warn(request: Request) -> Response:

@@ -1,18 +1,46 @@
-"""The office's inbox: its cases, the most urgent first."""
+"""The office's inbox: its cases, filtered, searched, sorted and paged."""
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from intake.service import casework
+from intake.service import inbox as service
 from intake.web.templating import context_of, render
+from policies.text import N_
 
 from .login import officer_of, to_login
+
+FILTERS = (
+    ("open", N_("Open cases")),
+    ("overdue", N_("Overdue")),
+    ("due_soon", N_("Due soon")),
+    ("referred_in", N_("Referred in")),
+    ("mine", N_("Assigned to me")),
+    ("unassigned", N_("Unassigned")),
+    ("closed", N_("Closed")),
+    ("all", N_("All")),
+)
+SORTS = (
+    ("urgency", N_("Next deadline first")),
+    ("newest", N_("Newest first")),
+    ("oldest", N_("Oldest first")),
+    ("case", N_("By case id")),
+)
 
 
 async def inbox(request: Request) -> Response:
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    cases = await run_in_threadpool(casework.inbox, context_of(request), officer)
-    return render(request, "caseroom/officer/inbox.html", officer=officer, cases=cases)
+    params = request.query_params
+    number = params.get("page") or "1"
+    page = await run_in_threadpool(
+        service.inbox,
+        context_of(request),
+        officer,
+        params.get("filter") or "open",
+        params.get("q") or "",
+        params.get("sort") or "urgency",
+        int(number) if number.isdigit() and len(number) < 7 else 1,
+    )
+    return render(request, "caseroom/officer/inbox.html", officer=officer, page=page, filters=FILTERS, sorts=SORTS)

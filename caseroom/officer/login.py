@@ -11,7 +11,7 @@ from intake.web import cookies
 from intake.web.forms import read_small_form
 from intake.web.templating import context_of, render, translate
 
-SESSION_KEY = "officer"
+SESSION_KEY = cookies.OFFICER
 
 
 async def officer_of(request: Request) -> officers.OfficerSession | None:

@@ -7,11 +7,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..service import casework, officers
+from policies.text import N_
+
+from ..service import casework, inbox, officers, protection, referral
+from ..service.errors import Conflict
+from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
 from .requests import bearer, read_json, read_json_and_files
-from .shapes import file_json, handling_json, message_json, pending_json
+from .shapes import file_json, handling_json, measure_json, message_json, pending_json
 
 
 async def officer_login(request: Request) -> Response:
@@ -31,9 +35,22 @@ async def officer_logout(request: Request) -> Response:
     return Response(status_code=204)
 
 
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 7 else 1
+
+
 async def officer_cases(request: Request) -> Response:
     officer = await _officer(request)
-    rows = await run_in_threadpool(casework.inbox, context_of(request), officer)
+    params = request.query_params
+    page = await run_in_threadpool(
+        inbox.inbox,
+        context_of(request),
+        officer,
+        params.get("filter") or "open",
+        params.get("q") or "",
+        params.get("sort") or "urgency",
+        _page_number(params.get("page")),
+    )
     return JSONResponse(
         {
             "cases": [
@@ -45,9 +62,21 @@ async def officer_cases(request: Request) -> Response:
                     "unread": r.unread,
                     "flag": r.flag,
                     "next_due": r.next_due,
+                    "assignee": r.assignee,
+                    "next_deadline": {"name": r.next_deadline, "due_on": r.next_due} if r.next_deadline else None,
+                    "concerns": list(r.concerns),
+                    "region": r.region,
+                    "referred_in": r.referred_in,
+                    "open_measures": r.open_measures,
+                    "closed": r.closed,
                 }
-                for r in rows
-            ]
+                for r in page.rows
+            ],
+            "page": page.page,
+            "pages": page.pages,
+            "total": page.total,
+            "filter": page.filter,
+            "sort": page.sort,
         }
     )
 
@@ -64,10 +93,17 @@ async def officer_case(request: Request) -> Response:
             "acknowledged_on": detail.acknowledged_on,
             "description": detail.description,
             "answers": detail.answers,
+            "language": detail.language,
             "handling": handling_json(detail.handling),
             "other_handlings": [handling_json(h) for h in detail.other_handlings],
-            "allowed_transitions": [state for state, _, via in detail.allowed if not via],
-            "actions": [asdict(a) for a in detail.actions],
+            "allowed_transitions": [m.state for m in detail.moves if not m.via],
+            "decisions": [m.state for m in detail.decisions],
+            # The reader's own office's records only: another office's notes never leave it.
+            "actions": [asdict(r) for r in detail.records],
+            "measures": [measure_json(m) for m in detail.measures],
+            "determination": detail.handling.determination,
+            "assignee": detail.assignee,
+            "history": [asdict(h) for h in detail.history],
             "files": [file_json(f) for f in detail.files],
             "messages": [message_json(m) for m in detail.messages],
         }
@@ -97,39 +133,145 @@ async def officer_transition(request: Request) -> Response:
     officer = await _officer(request)
     data = await read_json(request)
     view = await run_in_threadpool(
-        casework.transition, context_of(request), officer, request.path_params["case_id"], data.get("to"), data.get("note")
+        casework.transition,
+        context_of(request),
+        officer,
+        request.path_params["case_id"],
+        data.get("to"),
+        data.get("note"),
+        data.get("reason"),
+        data.get("message"),
     )
     return JSONResponse(handling_json(view))
+
+
+async def officer_reopen(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    view = await run_in_threadpool(
+        casework.reopen, context_of(request), officer, request.path_params["case_id"], data.get("reason")
+    )
+    return JSONResponse(handling_json(view))
+
+
+async def officer_determination(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    view = await run_in_threadpool(
+        casework.determine,
+        context_of(request),
+        officer,
+        request.path_params["case_id"],
+        data.get("prima_facie"),
+        data.get("reasons"),
+    )
+    return JSONResponse(handling_json(view))
+
+
+async def officer_extension(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    view = await run_in_threadpool(
+        casework.extend,
+        context_of(request),
+        officer,
+        request.path_params["case_id"],
+        data.get("deadline"),
+        data.get("days"),
+        data.get("reason"),
+    )
+    return JSONResponse(handling_json(view))
+
+
+async def officer_assignment(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    if "username" not in data:  # null unassigns: a body that forgot the field must not
+        raise BadRequest(N_('Name the officer in "username", or null for nobody.'))
+    assignee = await run_in_threadpool(
+        casework.assign, context_of(request), officer, request.path_params["case_id"], data.get("username")
+    )
+    return JSONResponse({"assignee": assignee})
+
+
+async def officer_note(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    note_id = await run_in_threadpool(
+        casework.add_note, context_of(request), officer, request.path_params["case_id"], data.get("note")
+    )
+    return JSONResponse({"id": note_id}, status_code=201)
 
 
 async def officer_referral(request: Request) -> Response:
     officer = await _officer(request)
     data = await read_json(request)
     view = await run_in_threadpool(
-        casework.refer, context_of(request), officer, request.path_params["case_id"], data.get("to"), data.get("reason")
+        referral.refer,
+        context_of(request),
+        officer,
+        request.path_params["case_id"],
+        data.get("to"),
+        data.get("reason"),
+        data.get("memo"),
     )
     return JSONResponse(handling_json(view))
 
 
 async def officer_consent_request(request: Request) -> Response:
     officer = await _officer(request)
-    await run_in_threadpool(casework.request_consent, context_of(request), officer, request.path_params["case_id"])
+    await run_in_threadpool(referral.request_consent, context_of(request), officer, request.path_params["case_id"])
     return JSONResponse({"consent": "requested"})
 
 
-async def officer_action(request: Request) -> Response:
+async def officer_measure(request: Request) -> Response:
     officer = await _officer(request)
     data = await read_json(request)
-    action_id = await run_in_threadpool(
-        casework.record_action,
+    measure_id = await run_in_threadpool(
+        protection.recommend,
         context_of(request),
         officer,
         request.path_params["case_id"],
         data.get("kind"),
-        data.get("item"),
+        data.get("recommended_to"),
+        data.get("note", ""),
+        data.get("review_on"),
+    )
+    return JSONResponse({"id": measure_id}, status_code=201)
+
+
+async def officer_measure_update(request: Request) -> Response:
+    officer = await _officer(request)
+    data = await read_json(request)
+    status = await run_in_threadpool(
+        protection.update,
+        context_of(request),
+        officer,
+        request.path_params["case_id"],
+        request.path_params["measure_id"],
+        data.get("status"),
+        data.get("review_on"),
         data.get("note", ""),
     )
-    return JSONResponse({"id": action_id}, status_code=201)
+    return JSONResponse({"id": request.path_params["measure_id"], "status": status})
+
+
+async def officer_action(request: Request) -> Response:
+    """Before the protection file: {"kind": "protective_measure"|"onward_referral", "item", "note"} records a measure."""
+    officer = await _officer(request)
+    data = await read_json(request)
+    if data.get("kind") not in ("protective_measure", "onward_referral"):
+        raise Conflict(N_("Unknown protective measure or onward referral."))
+    measure_id = await run_in_threadpool(
+        protection.recommend,
+        context_of(request),
+        officer,
+        request.path_params["case_id"],
+        data.get("item"),
+        data.get("recommended_to", ""),
+        data.get("note", ""),
+    )
+    return JSONResponse({"id": measure_id}, status_code=201)
 
 
 async def officer_warning(request: Request) -> Response:

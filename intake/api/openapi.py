@@ -2,6 +2,10 @@
 handlers in api.py accept and return (outside checkers test the service against it)."""
 
 from functools import lru_cache
+from typing import Any
+
+from ..service.inbox import FILTERS as INBOX_FILTERS
+from ..service.inbox import SORTS as INBOX_SORTS
 
 
 def _ref(name: str) -> dict:
@@ -48,8 +52,23 @@ BINARY = {
 TEXT = {"type": "string"}
 
 
+def _action(summary: str, properties: dict[str, Any], required: list[str], created: bool = False) -> dict[str, Any]:
+    """An officer's POST on a case with a small JSON body."""
+    answer = {"201": _ok("Recorded", _ref("Created"))} if created else {"200": _ok("Done", {"type": "object"})}
+    return {
+        "parameters": CASE_ID,
+        "post": _op(
+            summary,
+            answer,
+            {"type": "object", "required": required, "properties": properties},
+            secure=True,
+            errors=("400", "401", "404", "409", "413", "415"),
+        ),
+    }
+
+
 @lru_cache(maxsize=1)
-def openapi_document() -> dict:
+def openapi_document() -> dict[str, Any]:
     message = {
         "type": "object",
         "required": ["id", "author", "body", "sent_on"],
@@ -130,8 +149,10 @@ def openapi_document() -> dict:
         },
         "Inbox": {
             "type": "object",
-            "required": ["cases"],
+            "required": ["cases", "page", "pages"],
             "properties": {
+                "page": {"type": "integer"},
+                "pages": {"type": "integer"},
                 "cases": {
                     "type": "array",
                     "items": {
@@ -143,9 +164,14 @@ def openapi_document() -> dict:
                             "status": TEXT,
                             "received_on": {"type": "string", "format": "date"},
                             "unread": {"type": "boolean"},
+                            "assignee": {"type": ["string", "null"]},
+                            "next_deadline": {
+                                "type": ["object", "null"],
+                                "properties": {"name": TEXT, "due_on": {"type": "string", "format": "date"}},
+                            },
                         },
                     },
-                }
+                },
             },
         },
         "Case": {
@@ -219,6 +245,16 @@ def openapi_document() -> dict:
                 errors=("400", "401", "404", "409", "413", "415"),
             ),
         },
+        "/api/v1/caseroom/cases/{case_id}/withdrawal": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "The complainant withdraws: every office still handling the case closes it",
+                {"200": _ok("Withdrawn", {"type": "object"})},
+                {"type": "object", "properties": {"reason": {"type": ["string", "null"], "maxLength": 20000}}},
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415", "422"),
+            ),
+        },
         "/api/v1/caseroom/cases/{case_id}/files/{file_id}": {
             "parameters": CASE_ID + FILE_ID,
             "get": _op("Download a file of the case, decrypted", {"200": BINARY}, secure=True, errors=("401", "404")),
@@ -237,7 +273,20 @@ def openapi_document() -> dict:
             "delete": _op("Officer logout", {"204": {"description": "Session ended"}}, secure=True),
         },
         "/api/v1/officer/cases": {
-            "get": _op("The office's cases, unread first", {"200": _ok("The inbox", _ref("Inbox"))}, secure=True, errors=("401",))
+            "get": {
+                **_op(
+                    "The office's cases: one page, filtered, searched by case id, sorted",
+                    {"200": _ok("The inbox", _ref("Inbox"))},
+                    secure=True,
+                    errors=("401",),
+                ),
+                "parameters": [
+                    {"name": "filter", "in": "query", "required": False, "schema": {"enum": list(INBOX_FILTERS)}},
+                    {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40}},
+                    {"name": "sort", "in": "query", "required": False, "schema": {"enum": list(INBOX_SORTS)}},
+                    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+                ],
+            }
         },
         "/api/v1/officer/cases/{case_id}": {
             "parameters": CASE_ID,
@@ -264,19 +313,63 @@ def openapi_document() -> dict:
         "/api/v1/officer/cases/{case_id}/transitions": {
             "parameters": CASE_ID,
             "post": _op(
-                "Move the office's handling of the case to another state",
+                "Move the office's handling of the case to another state; a closing state needs a reason and a message",
                 {"200": _ok("The new state", {"type": "object"})},
-                {"type": "object", "required": ["to"], "properties": {"to": TEXT, "note": TEXT}},
+                {"type": "object", "required": ["to"], "properties": {"to": TEXT, "note": TEXT, "reason": TEXT, "message": TEXT}},
                 secure=True,
-                errors=("400", "401", "404", "409", "413", "415"),
+                errors=("400", "401", "404", "409", "413", "415", "422"),
             ),
+        },
+        "/api/v1/officer/cases/{case_id}/reopening": _action(
+            "Reopen a closed handling, with a reason", {"reason": TEXT}, ["reason"]
+        ),
+        "/api/v1/officer/cases/{case_id}/determination": _action(
+            "Record the prima facie determination (ECO), with reasons",
+            {"prima_facie": {"type": "boolean"}, "reasons": TEXT},
+            ["prima_facie", "reasons"],
+        ),
+        "/api/v1/officer/cases/{case_id}/extension": _action(
+            "Extend a deadline the policy lets the office extend, with a reason",
+            {"deadline": TEXT, "days": {"type": "integer", "minimum": 1}, "reason": TEXT},
+            ["deadline", "days", "reason"],
+        ),
+        "/api/v1/officer/cases/{case_id}/assignment": _action(
+            "Assign the case to an officer of the office, or to nobody", {"username": {"type": ["string", "null"]}}, ["username"]
+        ),
+        "/api/v1/officer/cases/{case_id}/notes": _action(
+            "An internal note, sealed under the office's own key", {"note": TEXT}, ["note"], created=True
+        ),
+        "/api/v1/officer/cases/{case_id}/measures": _action(
+            "Recommend a protective measure or make an onward referral (the protection file)",
+            {"kind": TEXT, "recommended_to": TEXT, "note": TEXT, "review_on": {"type": "string", "format": "date"}},
+            ["kind", "recommended_to"],
+            created=True,
+        ),
+        "/api/v1/officer/cases/{case_id}/measures/{measure_id}": {
+            **_action(
+                "Move a measure on: implemented, declined, lifted; its next review; a note",
+                {
+                    "status": {"enum": ["recommended", "implemented", "declined", "lifted"]},
+                    "review_on": {"type": "string", "format": "date"},
+                    "note": TEXT,
+                },
+                ["status"],
+            ),
+            "parameters": [
+                *CASE_ID,
+                {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}},
+            ],
         },
         "/api/v1/officer/cases/{case_id}/referral": {
             "parameters": CASE_ID,
             "post": _op(
-                "ECO refers the case to OIG (with consent, or a written reason)",
+                "ECO refers the case to OIG (with consent, or a written reason), with a memo for OIG",
                 {"200": _ok("Referred", {"type": "object"})},
-                {"type": "object", "required": ["to"], "properties": {"to": {"enum": ["OIG"]}, "reason": TEXT}},
+                {
+                    "type": "object",
+                    "required": ["to", "memo"],
+                    "properties": {"to": {"enum": ["OIG"]}, "reason": TEXT, "memo": TEXT},
+                },
                 secure=True,
                 errors=("400", "401", "404", "409", "413", "415"),
             ),

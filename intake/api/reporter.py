@@ -8,13 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from policies import Choice, ReportInput, validate_report
+from policies.text import N_
 
 from .. import i18n
 from ..service import reporting
+from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
 from .requests import bearer, read_json, read_json_and_files
-from .shapes import file_json, handling_json, message_json, pending_json
+from .shapes import file_json, handling_json, measure_json, message_json, pending_json
 
 
 async def form(request: Request) -> Response:
@@ -58,7 +60,8 @@ async def file_report(request: Request) -> Response:
         return reporting.check_report(ctx, report)
 
     _, upload = await read_json_and_files(request, "report", check)
-    filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files)
+    lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
+    filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang)
     return JSONResponse(
         {
             "passphrase": filed.passphrase,
@@ -92,6 +95,9 @@ async def caseroom(request: Request) -> Response:
                     "received_on": c.received_on,
                     "handlings": [dict(handling_json(h), reporter_text=h.reporter_text) for h in c.handlings],
                     "consent_requested": c.consent_requested,
+                    "consent": c.consent_open.consent if c.consent_open else None,
+                    "closed": c.closed,
+                    "measures": [measure_json(m, with_notes=False) for m in c.measures],
                     "files": [file_json(f) for f in c.files],
                     "messages": [message_json(m) for m in c.messages],
                 }
@@ -120,6 +126,16 @@ async def caseroom_consent(request: Request) -> Response:
         reporting.answer_consent, context_of(request), bearer(request), request.path_params["case_id"], data.get("referral")
     )
     return JSONResponse({"consent": answer})
+
+
+async def caseroom_withdrawal(request: Request) -> Response:
+    data = await read_json(request)
+    if set(data) - {"reason"}:  # an irreversible act: nothing but what it means is accepted
+        raise BadRequest(N_("A withdrawal takes only an optional reason."))
+    offices = await run_in_threadpool(
+        reporting.withdraw, context_of(request), bearer(request), request.path_params["case_id"], data.get("reason")
+    )
+    return JSONResponse({"withdrawn": list(offices)})
 
 
 async def caseroom_file(request: Request) -> Response:

@@ -1,9 +1,10 @@
-"""The JSON shapes of what the service returns: files, handlings, messages."""
+"""The JSON shapes of what the service returns: files, handlings, messages, measures."""
 
 from typing import Any
 
 from ..service.attachments import FileView, PendingFile
 from ..service.casefiles import HandlingView, MessageView
+from ..service.protection import MeasureView
 
 
 def pending_json(files: list[PendingFile]) -> list[dict[str, Any]]:
@@ -23,17 +24,39 @@ def handling_json(view: HandlingView) -> dict[str, Any]:
         "opened_on": view.opened_on,
         "acknowledged_on": view.acknowledged_on,
         "closed": view.closed,
+        "closed_on": view.closed_on,
         "consent": view.consent,
+        "determination": view.determination,
         "deadlines": [
             {
                 "name": d.name,
                 "due_on": d.due_on.isoformat(),
                 "met_on": d.met_on.isoformat() if d.met_on else None,
                 "state": d.state,
+                "source": d.source,
+                "extended_days": d.extended_days,
             }
             for d in view.deadlines
         ],
     }
+
+
+def measure_json(view: MeasureView, with_notes: bool = True) -> dict[str, Any]:
+    """A protective measure or onward referral; the notes only for the office that wrote them."""
+    out: dict[str, Any] = {
+        "id": view.id,
+        "office": view.office,
+        "kind": view.kind,
+        "item": view.item,
+        "recommended_to": view.recommended_to,
+        "status": view.status,
+        "recommended_on": view.recommended_on,
+        "status_on": view.status_on,
+        "review_on": view.review_on,
+    }
+    if with_notes:
+        out["notes"] = [{"text": n.text, "officer": n.officer, "recorded_on": n.recorded_on} for n in view.notes]
+    return out
 
 
 def message_json(message: MessageView) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def record(
     entry.update(detail)
     body = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     digest = chain_digest(head.digest, body)
-    session.add(AuditEntry(sequence=sequence, body=body, digest=digest))
+    session.add(AuditEntry(sequence=sequence, body=body, digest=digest, case_id=case_id))
     if sequence % CHECKPOINT_EVERY == 0:
         session.add(
             AuditCheckpoint(sequence=sequence, signature=sign_checkpoint(ctx.instance.audit_signing_seed, sequence, digest))

@@ -1,9 +1,12 @@
 """What reporters and officers both read of a case: messages, files, each office's handling.
 
-Shared by reporting.py (the reporter's side) and officers.py / casework.py (the
-offices' side), so both show a case the same way.
+Shared by reporting.py (the reporter's side) and casework.py and its neighbours (the
+offices' side), so both show a case the same way. `refresh` keeps a handling's next
+deadline and open measures in its row after every change, for the inbox.
 """
 
+import datetime as dt
+import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -11,15 +14,16 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from crypto import open_record, seal_record
+from crypto import CryptoError, open_record, seal_record, unwrap_case_key
 from policies import MAX_MESSAGE_CHARS, Author, Consent, InvalidReport, Office, clean_text
-from policies.deadlines import Deadline, HandlingFacts, deadlines
-from policies.text import N_
+from policies.deadlines import Deadline, HandlingFacts, deadlines, next_pending
+from policies.text import N_, Text
 
-from ..store import Handling, Message
+from ..store import Case, CaseKeyWrap, Handling, Message, ProtectiveMeasure, office_holder
 from . import attachments, notices
 from .attachments import FileView, PendingFile
 from .context import Context
+from .errors import Conflict, NotFound
 
 REPORTER_DEADLINE_TEXT = {
     "acknowledgement": N_("an acknowledgement of your report"),
@@ -27,7 +31,8 @@ REPORTER_DEADLINE_TEXT = {
     "preliminary_assessment": N_("the result of the preliminary assessment"),
     "feedback": N_("news on your case"),
 }
-
+NO_SUCH_CASE = N_("There is no such case in your office.")
+OPEN_MEASURE = ("recommended", "implemented")
 
 # What new_id makes: never let anything else near a database query.
 CASE_ID = re.compile(r"[A-Z]{3}-[0-9A-F]{10}")
@@ -63,13 +68,32 @@ class HandlingView:
     closed: bool
     consent: Consent | None
     deadlines: tuple[Deadline, ...]
+    determination: str | None = None
+    closed_on: str | None = None
 
     def expectations(self) -> list[tuple[str, str]]:
         """(what, by when) the reporter can expect next, from the pending deadlines."""
-        return [(REPORTER_DEADLINE_TEXT[d.name], d.due_on.isoformat()) for d in self.deadlines if d.pending]
+        return [
+            (REPORTER_DEADLINE_TEXT[d.name], d.due_on.isoformat())
+            for d in self.deadlines
+            if d.pending and d.name in REPORTER_DEADLINE_TEXT
+        ]
 
 
-def facts(handling: Handling, ctx: Context) -> HandlingFacts:
+def reviews(db: Session, case_id: str, office: str) -> tuple[dt.date, ...]:
+    """The review dates of the open protective measures an office recorded on a case."""
+    rows = db.exec(
+        select(col(ProtectiveMeasure.review_on)).where(
+            ProtectiveMeasure.case_id == case_id,
+            ProtectiveMeasure.office == office,
+            col(ProtectiveMeasure.status).in_(OPEN_MEASURE),
+            col(ProtectiveMeasure.review_on).is_not(None),
+        )
+    ).all()
+    return tuple(sorted(day for day in rows if day is not None))
+
+
+def facts(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = ()) -> HandlingFacts:
     return HandlingFacts(
         office=Office(handling.office),
         opened_on=handling.opened_on,
@@ -78,10 +102,12 @@ def facts(handling: Handling, ctx: Context) -> HandlingFacts:
         first_response_on=handling.first_response_on,
         assessment_concluded_on=handling.assessment_concluded_on,
         last_feedback_on=handling.last_feedback_on,
+        extensions=json.loads(handling.extensions or "{}"),
+        reviews=review_dates,
     )
 
 
-def view_handling(ctx: Context, handling: Handling) -> HandlingView:
+def view_handling(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = ()) -> HandlingView:
     state = ctx.policy.lifecycle(handling.office).states[handling.status]
     return HandlingView(
         office=Office(handling.office),
@@ -92,8 +118,57 @@ def view_handling(ctx: Context, handling: Handling) -> HandlingView:
         acknowledged_on=handling.acknowledged_on.isoformat() if handling.acknowledged_on else None,
         closed=state.closed,
         consent=Consent(handling.consent) if handling.consent else None,
-        deadlines=tuple(deadlines(ctx.policy, facts(handling, ctx), ctx.today())),
+        deadlines=tuple(deadlines(ctx.policy, facts(ctx, handling, review_dates), ctx.today())),
+        determination=handling.determination,
+        closed_on=handling.closed_on.isoformat() if handling.closed_on else None,
     )
+
+
+def refresh(ctx: Context, db: Session, handling: Handling) -> None:
+    """Recompute what the inbox filters and sorts on: the next pending deadline and the open measures.
+
+    Called after every change to a handling or its measures, inside the same transaction,
+    so the row never disagrees with what the case page computes.
+    """
+    review_dates = reviews(db, handling.case_id, handling.office)
+    upcoming = next_pending(deadlines(ctx.policy, facts(ctx, handling, review_dates), ctx.today()))
+    handling.next_due_on = upcoming.due_on if upcoming else None
+    handling.next_due = upcoming.name if upcoming else None
+    handling.open_measures = len(
+        db.exec(
+            select(ProtectiveMeasure.id).where(
+                ProtectiveMeasure.case_id == handling.case_id,
+                ProtectiveMeasure.office == handling.office,
+                col(ProtectiveMeasure.status).in_(OPEN_MEASURE),
+            )
+        ).all()
+    )
+    db.add(handling)
+
+
+@dataclass
+class OpenCase:
+    """A case as one office holds it: the case row, the office's handling, and the case key."""
+
+    case: Case
+    handling: Handling
+    key: bytes
+
+
+def open_for_office(db: Session, office: Office, office_key: bytes, case_id: object, for_update: bool = False) -> OpenCase:
+    """The case, the office's handling of it and its key; NotFound for anything else (including
+    a case of another office, which is indistinguishable from none)."""
+    if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
+        raise NotFound(NO_SUCH_CASE)
+    wrap = db.get(CaseKeyWrap, (case_id, office_holder(office)))
+    handling = db.get(Handling, (case_id, office), with_for_update=for_update) if wrap else None
+    case = db.get(Case, case_id) if handling else None
+    if wrap is None or handling is None or case is None:
+        raise NotFound(NO_SUCH_CASE)
+    try:
+        return OpenCase(case, handling, unwrap_case_key(office_key, wrap.wrap, case_id))
+    except CryptoError:
+        raise NotFound(NO_SUCH_CASE) from None
 
 
 def handlings(db: Session, case_id: str) -> list[Handling]:
@@ -183,6 +258,26 @@ def _store(
             body=seal_record(case_key, plaintext, case_id, "message", message_id),
         )
     )
+
+
+# What an officer's text is called when it is refused, one message each so every language can say it.
+FIELD_REFUSALS = {
+    "note": N_("The note {problem}."),
+    "reason": N_("The reason {problem}."),
+    "reasons": N_("The reasons {problem}."),
+    "memo": N_("The memo {problem}."),
+    "recommended_to": N_("Who it is recommended to {problem}."),
+}
+
+
+def officer_text(value: object, name: str, limit: int, required: bool = False) -> str:
+    """An officer's note, reason or memo as clean text, or Conflict saying (translatably) what is wrong."""
+    errors: dict[str, str] = {}
+    text = clean_text(value, limit, name, errors, required=required)
+    if errors:
+        problem = errors[name]
+        raise Conflict(Text(FIELD_REFUSALS[name], problem=problem if isinstance(problem, Text) else Text(problem)))
+    return text
 
 
 def clean_message(body: object, has_files: bool = False) -> str:

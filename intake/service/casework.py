@@ -1,46 +1,52 @@
-"""An office's work on its cases: the inbox, reading a case, replying, moving it through
-the office's lifecycle, asking the complainant's consent, referring to OIG, recording
-protective measures and onward referrals.
+"""An office's work on a case: reading it, replying, moving it through the office's lifecycle,
+the decisions that end it (each with a reason and a message to the complainant), reopening,
+the prima facie determination, deadline extensions, assignment, the abandonment warning, and
+the case's history from the audit log.
 
-Everything here runs for an unlocked officer: their session holds their office's
-private key, and a case opens only if its key is wrapped to that office.
+Everything here runs for an unlocked officer: their session holds their office's private
+key, and a case opens only if its key is wrapped to that office. Referral and consent are
+in referral.py, the protection file in protection.py, the inbox in inbox.py.
 """
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from crypto import CryptoError, open_record, seal_record, unwrap_case_key, wrap_case_key
-from policies import Author, Consent, Lifecycle, Office, clean_text
-from policies.deadlines import Deadline, urgency
+from crypto import open_record
+from policies import Author, Consent, InvalidReport, Lifecycle, Office, clean_text
+from policies.model import State
 from policies.text import N_, Text
 
-from ..store import Case, CaseAction, CaseKeyWrap, Handling, Message, office_holder, transaction
-from ..store import Office as OfficeRow
-from . import attachments, audit
+from ..store import AuditEntry, CaseAction, CaseReading, Handling, Message, Officer, transaction
+from . import attachments, audit, office_records, protection
 from .attachments import FileView, PendingFile
 from .casefiles import (
-    CASE_ID,
     HandlingView,
     MessageView,
+    OpenCase,
     add_message,
     add_notice,
     clean_message,
     handlings,
-    new_id,
+    officer_text,
+    open_for_office,
     read_messages,
+    refresh,
+    reviews,
     view_handling,
 )
 from .context import Context
-from .errors import Conflict, NotFound
+from .errors import Conflict
 from .notices import Notice
+from .office_records import OfficeRecord, RecordKind
 from .officers import OfficerSession
+from .protection import MeasureView
 
-NO_SUCH_CASE = N_("There is no such case in your office.")
 MAX_REASON_CHARS = 2000
+MAX_CLOSING_MESSAGE_CHARS = 20_000
 
 
 class IllegalTransition(Conflict):
@@ -60,27 +66,22 @@ class IllegalTransition(Conflict):
 
 
 @dataclass(frozen=True)
-class InboxRow:
-    id: str
-    office: Office
-    status: str
+class Move:
+    """A state the handling may move to now, and whether the move is a decision (reason and message, confirmed)."""
+
+    state: str
     label: str
-    received_on: str
-    unread: bool
-    flag: str  # overdue, due or ""
-    next_due: str | None
-    deadlines: tuple[Deadline, ...]
+    decision: bool
+    via: str = ""
 
 
 @dataclass(frozen=True)
-class ActionView:
-    id: str
-    office: Office
-    kind: str
-    item: str
-    label: str
-    note: str
-    recorded_on: str
+class HistoryEntry:
+    at: str
+    officer: str | None  # username; None for the service itself
+    action: str
+    office: str | None = None  # the office of the officer who acted
+    to: str | None = None  # the state a status change moved to
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,20 @@ class CaseDetail:
     office: Office
     received_on: str
     description: str
-    answers: dict
+    answers: dict[str, object]
     messages: tuple[MessageView, ...]
     files: tuple[FileView, ...]
     handling: HandlingView
     other_handlings: tuple[HandlingView, ...]
-    actions: tuple[ActionView, ...]
-    allowed: tuple[tuple[str, str, str], ...]  # (state, label, via)
+    records: tuple[OfficeRecord, ...]  # the reader's office's own records only
+    measures: tuple[MeasureView, ...]
+    moves: tuple[Move, ...]
     can_warn: bool
+    can_reopen: bool
+    assignee: str | None
+    colleagues: tuple[str, ...]  # usernames a case can be assigned to
+    history: tuple[HistoryEntry, ...]
+    language: str
 
     @property
     def status(self) -> str:
@@ -106,72 +113,40 @@ class CaseDetail:
     def acknowledged_on(self) -> str | None:
         return self.handling.acknowledged_on
 
+    @property
+    def routine_moves(self) -> tuple[Move, ...]:
+        return tuple(m for m in self.moves if not m.decision and not m.via)
 
-def inbox(ctx: Context, officer: OfficerSession) -> list[InboxRow]:
-    """The office's cases: overdue first, then due soon, then unread, then the newest."""
-    with Session(ctx.engine) as db:
-        rows = db.exec(
-            select(Handling, Case)
-            .join(Case, col(Case.id) == Handling.case_id)
-            .join(
-                CaseKeyWrap,
-                (col(CaseKeyWrap.case_id) == Handling.case_id) & (col(CaseKeyWrap.holder) == office_holder(officer.office)),
-            )
-            .where(Handling.office == officer.office)
-        ).all()
-    out = []
-    for handling, case in rows:
-        view = view_handling(ctx, handling)
-        rank, next_due = urgency(list(view.deadlines))
-        flag = ("overdue", "due", "")[rank]
-        out.append(
-            (
-                rank,
-                next_due,
-                not handling.unread,
-                -handling.opened_on.toordinal(),
-                case.id,
-                InboxRow(
-                    case.id,
-                    Office(case.office),
-                    handling.status,
-                    view.label,
-                    handling.opened_on.isoformat(),
-                    handling.unread,
-                    flag,
-                    next_due.isoformat() if next_due != dt.date.max else None,
-                    view.deadlines,
-                ),
-            )
+    @property
+    def decisions(self) -> tuple[Move, ...]:
+        return tuple(m for m in self.moves if m.decision)
+
+    @property
+    def protection_open(self) -> bool:
+        return any(m.open for m in self.measures)
+
+
+def _lifecycle(ctx: Context, officer: OfficerSession) -> Lifecycle:
+    return ctx.policy.lifecycles[officer.office]
+
+
+def _unmet(ctx: Context, db: Session, handling: Handling, state: State) -> str | None:
+    """Why the handling cannot move to `state` now, or None if it can."""
+    if state.requires_determination == "found" and handling.determination != "found":
+        return N_("Record the prima facie determination as found first.")
+    if state.requires_determination == "not_found" and handling.determination != "not_found":
+        return N_("Record the prima facie determination as not found first.")
+    if state.requires_consent == "refused" and handling.consent != Consent.REFUSED:
+        return N_("This is for a complainant who has refused consent to the referral.")
+    if state.after_warning and not _may_abandon(ctx, db, handling):
+        return Text(
+            N_(
+                "A case is abandoned only {days} days after the warning in the case room with no answer from "
+                "the complainant since."
+            ),
+            days=ctx.policy.deadlines.abandon_after_days,
         )
-    return [row for *_, row in sorted(out, key=lambda item: item[:5])]
-
-
-def _open(db: Session, officer: OfficerSession, case_id: object) -> tuple[Case, Handling, bytes]:
-    """The case, this office's handling of it, and its key; NotFound for anything else."""
-    if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
-        raise NotFound(NO_SUCH_CASE)
-    wrap = db.get(CaseKeyWrap, (case_id, office_holder(officer.office)))
-    handling = db.get(Handling, (case_id, officer.office)) if wrap else None
-    case = db.get(Case, case_id) if handling else None
-    if wrap is None or handling is None or case is None:
-        raise NotFound(NO_SUCH_CASE)
-    try:
-        return case, handling, unwrap_case_key(officer.office_key, wrap.wrap, case_id)
-    except CryptoError:
-        raise NotFound(NO_SUCH_CASE) from None
-
-
-def _actions(ctx: Context, db: Session, case_id: str, key: bytes) -> tuple[ActionView, ...]:
-    out = []
-    for row in db.exec(select(CaseAction).where(CaseAction.case_id == case_id).order_by(col(CaseAction.number))).all():
-        body = json.loads(open_record(key, row.body, case_id, "action", row.id))
-        field = "protective_measures" if body["kind"] == "protective_measure" else "onward_referrals"
-        label = ctx.policy.label(field, body["item"]) if body["item"] else "Note"
-        out.append(
-            ActionView(row.id, Office(row.office), body["kind"], body["item"], label, body["note"], row.recorded_on.isoformat())
-        )
-    return tuple(out)
+    return None
 
 
 def _silent_since(db: Session, case_id: str, day: dt.date) -> bool:
@@ -193,44 +168,123 @@ def _may_abandon(ctx: Context, db: Session, handling: Handling) -> bool:
     )
 
 
+def _moves(ctx: Context, db: Session, lifecycle: Lifecycle, handling: Handling) -> tuple[Move, ...]:
+    out = []
+    for target in lifecycle.allowed(handling.status):
+        state = lifecycle.states[target]
+        if state.via or _unmet(ctx, db, handling, state) is None:
+            out.append(Move(target, state.label, state.needs_decision, state.via))
+    return tuple(out)
+
+
+def _can_warn(lifecycle: Lifecycle, handling: Handling) -> bool:
+    """The warning comes once the complainant has had the office's answer to wait on: not right after acknowledging."""
+    if handling.warned_on is not None or handling.first_response_on is None:
+        return False
+    return any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status))
+
+
+def _move_old_actions(ctx: Context, db: Session, opened: OpenCase, key: bytes) -> None:
+    """Case actions recorded before revision 0005 were sealed under the case key; move them to
+    the protection file and the office's own records, then delete them."""
+    rows = db.exec(
+        select(CaseAction)
+        .where(CaseAction.case_id == opened.case.id, CaseAction.office == opened.handling.office)
+        .order_by(col(CaseAction.number))
+    ).all()
+    for row in rows:
+        body = json.loads(open_record(opened.key, row.body, row.case_id, "action", row.id))
+        if body["kind"] in ("protective_measure", "onward_referral") and body["item"]:
+            measure_id = protection.migrate_old(
+                db, opened, row.office, row.recorded_on, body["kind"], body["item"], ctx.policy.deadlines.measure_review_days
+            )
+            if body["note"]:
+                office_records.add(ctx, db, opened.handling, key, None, RecordKind.MEASURE_NOTE, body["note"], measure_id)
+        elif body["note"]:
+            office_records.add(ctx, db, opened.handling, key, None, RecordKind.NOTE, body["note"])
+        db.delete(row)
+    if rows:
+        db.flush()
+        refresh(ctx, db, opened.handling)
+
+
+def history(db: Session, case_id: str) -> tuple[HistoryEntry, ...]:
+    """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC)."""
+    officers = {o.id: o for o in db.exec(select(Officer)).all()}
+    out = []
+    for entry in db.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.sequence))).all():
+        body = json.loads(entry.body)
+        who = officers.get(body.get("officer") or "")
+        out.append(
+            HistoryEntry(
+                body["at"],
+                who.username if who else None,
+                body["action"],
+                who.office if who else None,
+                body.get("to") if body["action"] in ("status changed", "reopened") else None,
+            )
+        )
+    return tuple(out)
+
+
+def _colleagues(db: Session, office: Office) -> tuple[str, ...]:
+    return tuple(
+        db.exec(
+            select(Officer.username)
+            .where(Officer.office == office, col(Officer.active).is_(True))
+            .order_by(col(Officer.username))
+        ).all()
+    )
+
+
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
-    """The decrypted case; marks it read for this office and records the opening in the audit log."""
+    """The decrypted case, as this office may see it; marks it read for this officer and logs the opening."""
+    lifecycle = _lifecycle(ctx, officer)
     with transaction(ctx.engine) as db:
-        case, handling, key = _open(db, officer, case_id)
-        messages, files = read_messages(db, case.id, key)
-        lifecycle = ctx.policy.lifecycles[officer.office]
-        allowed = tuple((s, lifecycle.states[s].label, lifecycle.states[s].via) for s in lifecycle.allowed(handling.status))
-        views = [view_handling(ctx, h) for h in handlings(db, case.id)]
-        detail = CaseDetail(
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        case, handling = opened.case, opened.handling
+        key = office_records.key_of(db, handling, officer.office_key)
+        _move_old_actions(ctx, db, opened, key)
+        messages, files = read_messages(db, case.id, opened.key)
+        records = office_records.read(db, case.id, officer.office, key)
+        views = [view_handling(ctx, h, reviews(db, case.id, h.office)) for h in handlings(db, case.id)]
+        answers = json.loads(open_record(opened.key, case.answers, case.id, "answers", case.id))
+        assignee = db.get(Officer, handling.assignee) if handling.assignee else None
+        reading = db.get(CaseReading, (case.id, officer.officer_id)) or CaseReading(
+            case_id=case.id, officer_id=officer.officer_id
+        )
+        reading.seen = handling.activity
+        db.add(reading)
+        audit.record(ctx, db, "case opened", officer.officer_id, case.id)
+        db.flush()
+        return CaseDetail(
             id=case.id,
             office=Office(case.office),
             received_on=case.received_on.isoformat(),
-            description=open_record(key, case.report, case.id, "report", case.id).decode("utf-8"),
-            answers=json.loads(open_record(key, case.answers, case.id, "answers", case.id)),
+            description=open_record(opened.key, case.report, case.id, "report", case.id).decode("utf-8"),
+            answers=answers,
             messages=messages,
             files=files,
             handling=next(v for v in views if v.office == officer.office),
             other_handlings=tuple(v for v in views if v.office != officer.office),
-            actions=_actions(ctx, db, case.id, key),
-            allowed=allowed,
-            can_warn=any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status)),
+            records=tuple(r for r in records if r.kind != RecordKind.MEASURE_NOTE),
+            measures=protection.read(ctx, db, case.id, opened.key, records, officer.office),
+            moves=_moves(ctx, db, lifecycle, handling),
+            can_warn=_can_warn(lifecycle, handling),
+            can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
+            assignee=assignee.username if assignee else None,
+            colleagues=_colleagues(db, officer.office),
+            history=history(db, case.id),
+            language=str(answers.get("language") or "en"),
         )
-        handling.unread = False
-        db.add(handling)
-        audit.record(ctx, db, "case opened", officer.officer_id, case.id)
-    return detail
 
 
-def _officer_text(value: object, name: str, refusal: str) -> str:
-    """An officer's optional note or reason as clean text, or Conflict(refusal) saying what is wrong."""
-    errors: dict[str, str] = {}
-    text = clean_text(value, MAX_REASON_CHARS, name, errors)
-    if errors:
-        raise Conflict(Text(refusal, problem=errors[name]))
-    return text
+def _officer_text(value: object, name: str, required: bool = False) -> str:
+    return officer_text(value, name, MAX_REASON_CHARS, required)
 
 
 def _responded(ctx: Context, handling: Handling) -> None:
+    """An officer wrote to the complainant: the only thing that meets the first response and the feedback clock."""
     handling.first_response_on = handling.first_response_on or ctx.today()
     handling.last_feedback_on = ctx.today()
 
@@ -238,211 +292,287 @@ def _responded(ctx: Context, handling: Handling) -> None:
 def check_reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, has_files: bool) -> str:
     """The refusals that can come before an upload: the case is not this office's, the text is not right."""
     with Session(ctx.engine) as db:
-        _open(db, officer, case_id)
+        open_for_office(db, officer.office, officer.office_key, case_id)
     return clean_message(body, has_files)
 
 
 def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, files: Sequence[PendingFile] = ()) -> str:
     """An officer's message (and files, such as a form to fill) to the reporter; owns the files."""
     with attachments.held(ctx, files):
-        return _reply(ctx, officer, case_id, body, files)
+        text = clean_message(body, bool(files))
+        with transaction(ctx.engine) as db:
+            opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+            message_id = add_message(
+                db, ctx, opened.case.id, opened.key, Author.OFFICER, text, officer.office, officer.officer_id, files
+            )
+            _responded(ctx, opened.handling)
+            refresh(ctx, db, opened.handling)
+            audit.record(ctx, db, "reply", officer.officer_id, opened.case.id, message=message_id)
+        return message_id
 
 
-def _reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, files: Sequence[PendingFile]) -> str:
-    text = clean_message(body, bool(files))
-    with transaction(ctx.engine) as db:
-        case, handling, key = _open(db, officer, case_id)
-        message_id = add_message(db, ctx, case.id, key, Author.OFFICER, text, officer.office, officer.officer_id, files)
-        _responded(ctx, handling)
-        db.add(handling)
-        audit.record(ctx, db, "reply", officer.officer_id, case.id, message=message_id)
-    return message_id
-
-
-def _move(ctx: Context, handling: Handling, target: str) -> None:
+def move(ctx: Context, handling: Handling, target: str) -> None:
+    """Set the handling's state and the dates the state means (acknowledged, assessed, closed)."""
     state = ctx.policy.lifecycle(handling.office).states[target]
     handling.status = target
     if state.acknowledges:
-        handling.acknowledged_on = ctx.today()
-        handling.first_response_on = handling.first_response_on or ctx.today()
+        handling.acknowledged_on = handling.acknowledged_on or ctx.today()
     if state.concludes_assessment:
-        handling.assessment_concluded_on = ctx.today()
-    if state.closed:
-        handling.closed_on = ctx.today()
+        handling.assessment_concluded_on = handling.assessment_concluded_on or ctx.today()
+    handling.closed_on = ctx.today() if state.closed else None
 
 
-def transition(ctx: Context, officer: OfficerSession, case_id: str, target: object, note: object = None) -> HandlingView:
-    """Move this office's handling of the case to `target`, if its lifecycle allows it now."""
-    note_text = _officer_text(note, "note", N_("The note {problem}."))
+def closing_message(ctx: Context, office: Office, target: str) -> str:
+    """The policy's template of the message a decision sends (English; translated where it is prefilled)."""
+    return ctx.policy.lifecycles[office].states[target].message
+
+
+def transition(
+    ctx: Context,
+    officer: OfficerSession,
+    case_id: str,
+    target: object,
+    note: object = None,
+    reason: object = None,
+    message: object = None,
+) -> HandlingView:
+    """Move this office's handling of the case to `target`, if its lifecycle allows it now.
+
+    A move to a closing state is a decision: it needs a written reason (sealed under the
+    office's key, its record id in the audit log) and a message to the complainant (sent
+    as the officer's own message). Without them, nothing changes (InvalidReport, 422).
+    """
+    lifecycle = _lifecycle(ctx, officer)
+    note_text = _officer_text(note, "note")
     with transaction(ctx.engine) as db:
-        case, handling, key = _open(db, officer, case_id)
-        lifecycle = ctx.policy.lifecycles[officer.office]
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        handling = opened.handling
         allowed = lifecycle.allowed(handling.status)
         if not isinstance(target, str) or target not in allowed:
             raise IllegalTransition(handling.status, str(target)[:40], allowed)
         state = lifecycle.states[target]
         if state.via == "referral":
-            raise Conflict(Text(N_("A case moves to {target} only by a referral, which asks for consent first."), target=target))
-        if state.after_warning and not _may_abandon(ctx, db, handling):
-            raise Conflict(
-                Text(
-                    N_(
-                        "A case is {target} only {days} days after the warning in the case room "
-                        "with no answer from the complainant since."
-                    ),
-                    target=target,
-                    days=ctx.policy.deadlines.abandon_after_days,
-                )
+            raise Conflict(N_("This move is made only by a referral."))
+        unmet = _unmet(ctx, db, handling, state)
+        if unmet is not None:
+            raise Conflict(unmet)
+        decision_record = None
+        if state.needs_decision:
+            errors: dict[str, str] = {}
+            reason_text = clean_text(reason, MAX_REASON_CHARS, "reason", errors, required=True)
+            message_text = clean_text(message, MAX_CLOSING_MESSAGE_CHARS, "message", errors, required=True)
+            if errors:
+                raise InvalidReport(errors)
+            key = office_records.key_of(db, handling, officer.office_key)
+            decision_record = office_records.add(
+                ctx, db, handling, key, officer.officer_id, RecordKind.CLOSING_REASON, reason_text, target
             )
+            add_message(db, ctx, opened.case.id, opened.key, Author.OFFICER, message_text, officer.office, officer.officer_id)
+            _responded(ctx, handling)
         previous = handling.status
-        _move(ctx, handling, target)
-        db.add(handling)
+        move(ctx, handling, target)
         if note_text:
-            _add_action(db, case.id, key, officer.office, ctx.today(), "note", "", note_text)
-        audit.record(ctx, db, "status changed", officer.officer_id, case.id, **{"from": previous, "to": target})
-        db.flush()
-        return view_handling(ctx, handling)
-
-
-def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None:
-    """Ask the complainant, in the case room, whether the office may share the complaint
-    with the office it refers cases to (ECO Charter 4.8)."""
-    lifecycle = ctx.policy.lifecycles[officer.office]
-    with transaction(ctx.engine) as db:
-        case, handling, key = _open(db, officer, case_id)
-        if not lifecycle.referral_needs_consent or not lifecycle.may_refer_from(handling.status):
-            raise Conflict(N_("Consent to a referral is asked for during ECO's preliminary assessment."))
-        if handling.consent in (Consent.REQUESTED, Consent.GIVEN):
-            raise Conflict(Text(N_("Consent is already {state}."), state=handling.consent))
-        handling.consent, handling.consent_on = Consent.REQUESTED, ctx.today()
-        add_notice(db, ctx, case.id, key, Notice.CONSENT_REQUEST, officer.office, officer.officer_id)
-        _responded(ctx, handling)
-        db.add(handling)
-        audit.record(ctx, db, "consent requested", officer.officer_id, case.id)
-
-
-def _referral_target(lifecycle: Lifecycle, to: object) -> Office:
-    if lifecycle.refers_to is None or to != lifecycle.refers_to:
-        raise Conflict(N_("Only the Ethics and Conduct Office refers cases, and only to OIG."))
-    return lifecycle.refers_to
-
-
-def refer(ctx: Context, officer: OfficerSession, case_id: str, to: object = Office.OIG, reason: object = None) -> HandlingView:
-    """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG):
-    wraps the case key for that office and opens its handling.
-
-    Where the policy asks for consent (ECO Charter 4.8), it needs the complainant's
-    consent or a written reason to proceed without it, which the audit log keeps.
-    """
-    lifecycle = ctx.policy.lifecycles[officer.office]
-    target = _referral_target(lifecycle, to)
-    referral_state = lifecycle.referral_state
-    reason_text = _officer_text(reason, "reason", N_("The reason {problem}."))
-    with transaction(ctx.engine) as db:
-        case, handling, key = _open(db, officer, case_id)
-        if referral_state is None or not lifecycle.may_refer_from(handling.status):
-            raise IllegalTransition(handling.status, str(referral_state), lifecycle.allowed(handling.status))
-        consented = handling.consent == Consent.GIVEN
-        if lifecycle.referral_needs_consent and not consented and not reason_text:
-            raise Conflict(
-                N_(
-                    "The complainant has not consented to the referral. Ask for consent in the case room, "
-                    "or give a written reason to refer without it."
-                )
-            )
-        if db.get(CaseKeyWrap, (case.id, office_holder(target))) is not None:
-            raise Conflict(N_("OIG already holds this case."))
-        receiving = db.get(OfficeRow, target)
-        if receiving is None:
-            raise RuntimeError(f"office {target} is not set up: run `intake init`")
-        db.add(CaseKeyWrap(case_id=case.id, holder=office_holder(target), wrap=wrap_case_key(key, receiving.public_key, case.id)))
-        db.add(
-            Handling(
-                case_id=case.id,
-                office=target,
-                status=ctx.policy.lifecycles[target].initial,
-                policy_version=ctx.policy.version,
-                opened_on=ctx.today(),
-            )
-        )
-        _move(ctx, handling, referral_state)
-        add_notice(db, ctx, case.id, key, Notice.REFERRAL, officer.office, officer.officer_id)
-        _responded(ctx, handling)
-        db.add(handling)
+            key = office_records.key_of(db, handling, officer.office_key)
+            office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.NOTE, note_text)
+        refresh(ctx, db, handling)
         audit.record(
             ctx,
             db,
-            "referred",
+            "status changed",
             officer.officer_id,
-            case.id,
-            to=target,
-            consent=handling.consent if consented else (handling.consent or "not asked"),
-            reason=reason_text or None,
+            opened.case.id,
+            reason=decision_record,
+            **{"from": previous, "to": target},
         )
         db.flush()
-        return view_handling(ctx, handling)
+        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
 
 
-def _add_action(db: Session, case_id: str, key: bytes, office: str, day: dt.date, kind: str, item: str, note: str) -> str:
-    action_id = new_id("A")
-    body = json.dumps({"kind": kind, "item": item, "note": note}).encode("utf-8")
-    db.add(
-        CaseAction(
-            id=action_id,
-            case_id=case_id,
-            office=office,
-            recorded_on=day,
-            body=seal_record(key, body, case_id, "action", action_id),
-        )
-    )
-    return action_id
-
-
-def record_action(ctx: Context, officer: OfficerSession, case_id: str, kind: object, item: object, note: object = "") -> str:
-    """ECO records a recommended protective measure or an onward referral (OSS, SWO, OOM, LEG, DHR)."""
-    choices = {"protective_measure": ctx.policy.ids("protective_measures"), "onward_referral": ctx.policy.ids("onward_referrals")}
-    lifecycle = ctx.policy.lifecycles[officer.office]
-    if not lifecycle.records_protection:
-        raise Conflict(N_("Protective measures and onward referrals are recorded by the Ethics and Conduct Office."))
-    if not isinstance(kind, str) or not isinstance(item, str) or kind not in choices or item not in choices[kind]:
-        raise Conflict(N_("Unknown protective measure or onward referral."))
-    note_text = _officer_text(note, "note", N_("The note {problem}."))
+def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) -> HandlingView:
+    """Reopen a closed handling, with a written reason, into the lifecycle's `reopen_to` state."""
+    lifecycle = _lifecycle(ctx, officer)
+    reason_text = _officer_text(reason, "reason", required=True)
     with transaction(ctx.engine) as db:
-        case, handling, key = _open(db, officer, case_id)
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        handling = opened.handling
+        if not lifecycle.is_closed(handling.status) or lifecycle.states[handling.status].via:
+            raise Conflict(N_("Only a closed case can be reopened, and a referred one only by the office it went to."))
+        previous = handling.status
+        key = office_records.key_of(db, handling, officer.office_key)
+        record = office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.REOPENING_REASON, reason_text)
+        move(ctx, handling, lifecycle.reopen_to)
+        handling.warned_on = None
+        refresh(ctx, db, handling)
+        audit.record(
+            ctx,
+            db,
+            "reopened",
+            officer.officer_id,
+            opened.case.id,
+            reason=record,
+            **{"from": previous, "to": lifecycle.reopen_to},
+        )
+        db.flush()
+        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+
+
+def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: object, reasons: object) -> HandlingView:
+    """Record the prima facie determination (found or not found, with reasons), before and apart
+    from any referral; it concludes the preliminary assessment."""
+    lifecycle = _lifecycle(ctx, officer)
+    if not lifecycle.determines_prima_facie:
+        raise Conflict(N_("The prima facie determination is the Ethics and Conduct Office's."))
+    if not isinstance(prima_facie, bool):
+        raise Conflict(N_("Say whether prima facie evidence was found: true or false."))
+    reasons_text = _officer_text(reasons, "reasons", required=True)
+    with transaction(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        handling = opened.handling
         if lifecycle.is_closed(handling.status):
-            raise Conflict(N_("The case is closed."))
-        action_id = _add_action(db, case.id, key, officer.office, ctx.today(), kind, item, note_text)
-        audit.record(ctx, db, "action recorded", officer.officer_id, case.id, record=action_id)
-    return action_id
+            raise Conflict(N_("The case is closed: reopen it first."))
+        handling.determination = "found" if prima_facie else "not_found"
+        handling.determined_on = ctx.today()
+        handling.assessment_concluded_on = handling.assessment_concluded_on or ctx.today()
+        key = office_records.key_of(db, handling, officer.office_key)
+        record = office_records.add(
+            ctx, db, handling, key, officer.officer_id, RecordKind.DETERMINATION, reasons_text, handling.determination
+        )
+        refresh(ctx, db, handling)
+        audit.record(
+            ctx,
+            db,
+            "prima facie determination",
+            officer.officer_id,
+            opened.case.id,
+            result=handling.determination,
+            reasons=record,
+        )
+        db.flush()
+        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+
+
+def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object, days: object, reason: object) -> HandlingView:
+    """Extend a deadline the policy lets the office extend, with a written reason (exceptional circumstances)."""
+    lifecycle = _lifecycle(ctx, officer)
+    if not isinstance(deadline, str) or deadline not in lifecycle.extendable:
+        raise Conflict(N_("This deadline cannot be extended."))
+    limit = ctx.policy.deadlines.max_extension_days
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= limit:
+        raise Conflict(Text(N_("An extension is from 1 to {days} days."), days=limit))
+    reason_text = _officer_text(reason, "reason", required=True)
+    with transaction(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        handling = opened.handling
+        view = view_handling(ctx, handling)
+        current = next((d for d in view.deadlines if d.name == deadline), None)
+        if lifecycle.is_closed(handling.status) or current is None or not current.pending:
+            raise Conflict(N_("This deadline is not running: there is nothing to extend."))
+        extensions = json.loads(handling.extensions or "{}")
+        if extensions.get(deadline, 0) + days > limit:
+            raise Conflict(Text(N_("A deadline can be extended by {days} days at most, in all."), days=limit))
+        extensions[deadline] = extensions.get(deadline, 0) + days
+        handling.extensions = json.dumps(extensions, sort_keys=True)
+        key = office_records.key_of(db, handling, officer.office_key)
+        record = office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.EXTENSION, reason_text, deadline)
+        refresh(ctx, db, handling)
+        audit.record(
+            ctx, db, "deadline extended", officer.officer_id, opened.case.id, deadline=deadline, days=str(days), reason=record
+        )
+        db.flush()
+        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+
+
+def assign(ctx: Context, officer: OfficerSession, case_id: str, username: object) -> str | None:
+    """Assign the case to an officer of the office (or to no one, with None); returns the assignee's username."""
+    if username is not None and (not isinstance(username, str) or len(username) > 64):
+        raise Conflict(N_("Name an officer of your office by username, or nobody."))
+    with transaction(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        assignee = None
+        if username:
+            assignee = db.exec(select(Officer).where(Officer.username == username)).first()
+            if assignee is None or assignee.office != officer.office or not assignee.active:
+                raise Conflict(N_("Name an officer of your office by username, or nobody."))
+        opened.handling.assignee = assignee.id if assignee else None
+        db.add(opened.handling)
+        audit.record(ctx, db, "assigned", officer.officer_id, opened.case.id, to=assignee.id if assignee else None)
+    return assignee.username if assignee else None
+
+
+def add_note(ctx: Context, officer: OfficerSession, case_id: str, note: object) -> str:
+    """An internal note, sealed under the office's own key: never shown to the complainant or another office."""
+    text = _officer_text(note, "note", required=True)
+    with transaction(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        key = office_records.key_of(db, opened.handling, officer.office_key)
+        record = office_records.add(ctx, db, opened.handling, key, officer.officer_id, RecordKind.NOTE, text)
+        audit.record(ctx, db, "note added", officer.officer_id, opened.case.id, record=record)
+    return record
 
 
 def warn_of_abandonment(ctx: Context, officer: OfficerSession, case_id: str) -> None:
-    """Post the warning that must precede closing a case as abandoned."""
+    """Post the warning that must precede closing a case as abandoned. A notice of the service: it
+    neither meets a deadline nor restarts the feedback clock."""
+    lifecycle = _lifecycle(ctx, officer)
     with transaction(ctx.engine) as db:
-        case, handling, key = _open(db, officer, case_id)
-        lifecycle = ctx.policy.lifecycles[officer.office]
-        if not any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status)):
-            raise Conflict(N_("This case cannot be closed as abandoned from where it stands."))
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        if not _can_warn(lifecycle, opened.handling):
+            raise Conflict(N_("The abandonment warning is posted once, and only after the office has answered the complainant."))
         add_notice(
             db,
             ctx,
-            case.id,
-            key,
+            opened.case.id,
+            opened.key,
             Notice.ABANDONMENT_WARNING,
             officer.office,
             officer.officer_id,
             days=ctx.policy.deadlines.abandon_after_days,
         )
-        handling.warned_on = ctx.today()
-        _responded(ctx, handling)
-        db.add(handling)
-        audit.record(ctx, db, "abandonment warning", officer.officer_id, case.id)
+        opened.handling.warned_on = ctx.today()
+        refresh(ctx, db, opened.handling)
+        audit.record(ctx, db, "abandonment warning", officer.officer_id, opened.case.id)
 
 
-def open_file(ctx: Context, officer: OfficerSession, case_id: str, file_id: str):
+def open_file(ctx: Context, officer: OfficerSession, case_id: str, file_id: str) -> tuple[FileView, Iterator[bytes]]:
     """(FileView, plaintext iterator) of a case's file; the download is audit-logged."""
     with transaction(ctx.engine) as db:
-        case, _, key = _open(db, officer, case_id)
-        view, content = attachments.open_file(ctx, db, case.id, key, file_id)
-        audit.record(ctx, db, "file downloaded", officer.officer_id, case.id, file=view.id)
+        opened = open_for_office(db, officer.office, officer.office_key, case_id)
+        view, content = attachments.open_file(ctx, db, opened.case.id, opened.key, file_id)
+        audit.record(ctx, db, "file downloaded", officer.officer_id, opened.case.id, file=view.id)
     return view, content
+
+
+def refresh_all(ctx: Context) -> int:
+    """Recompute every handling's next deadline and open measures (after `intake migrate`, or a policy change)."""
+    with transaction(ctx.engine) as db:
+        rows = db.exec(select(Handling)).all()
+        for handling in rows:
+            refresh(ctx, db, handling)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    """What the confirmation step of a decision shows: the state, and the message prefilled in the
+    complainant's language (its template is the policy's; the web layer translates it)."""
+
+    case_id: str
+    state: str
+    label: str
+    reporter_text: str
+    message_template: str
+    language: str
+
+
+def decision_form(ctx: Context, officer: OfficerSession, case_id: str, target: object) -> DecisionForm:
+    """The confirmation step of a decision that is possible now; changes nothing."""
+    lifecycle = _lifecycle(ctx, officer)
+    with Session(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id)
+        if not isinstance(target, str) or target not in {
+            m.state for m in _moves(ctx, db, lifecycle, opened.handling) if m.decision
+        }:
+            raise IllegalTransition(opened.handling.status, str(target)[:40], lifecycle.allowed(opened.handling.status))
+        answers = json.loads(open_record(opened.key, opened.case.answers, opened.case.id, "answers", opened.case.id))
+    state = lifecycle.states[target]
+    return DecisionForm(opened.case.id, target, state.label, state.reporter, state.message, str(answers.get("language") or "en"))

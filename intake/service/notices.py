@@ -22,7 +22,11 @@ class Notice(StrEnum):
 TEMPLATES = {
     Notice.CONSENT_REQUEST: N_(
         "The Ethics and Conduct Office would like to share your complaint with the Office of the Inspector General, "
-        "so that it can be investigated. Your information is shared only with your consent. Please answer below."
+        "so that it can be investigated. It would share your complaint, the files you sent and the messages in this "
+        "case room; never the Ethics and Conduct Office's own notes. It shares your information only with your "
+        "consent, or, exceptionally, with a written reason that its records keep. If you say no, your complaint "
+        "stays with the Ethics and Conduct Office, which keeps working to protect you. Please answer below; you can "
+        "change your answer until the complaint is shared."
     ),
     Notice.REFERRAL: N_(
         "The Ethics and Conduct Office found initial (prima facie) evidence of retaliation and has referred your "

@@ -28,11 +28,22 @@ from policies.text import N_
 
 from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
-from . import attachments, budgets, sessions
+from . import attachments, budgets, protection, sessions
 from .attachments import FileView, PendingFile
-from .casefiles import HandlingView, MessageView, add_message, clean_message, handlings, new_id, read_messages, view_handling
+from .casefiles import (
+    HandlingView,
+    MessageView,
+    add_message,
+    clean_message,
+    handlings,
+    new_id,
+    read_messages,
+    refresh,
+    view_handling,
+)
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, NotFound
+from .protection import MeasureView
 
 NOT_IN_ROOM = N_("There is no such case in this case room.")
 WRONG_PASSPHRASE = N_("No case room opens with this passphrase. Check each word and try again.")
@@ -58,6 +69,7 @@ class CaseRoomCase:
     handlings: tuple[HandlingView, ...]
     messages: tuple[MessageView, ...]
     files: tuple[FileView, ...] = ()
+    measures: tuple[MeasureView, ...] = ()  # recommended to protect the complainant: what and where it stands
 
     @property
     def status(self) -> str:
@@ -68,6 +80,24 @@ class CaseRoomCase:
     def consent_requested(self) -> bool:
         return any(h.consent == Consent.REQUESTED for h in self.handlings)
 
+    @property
+    def consent_open(self) -> HandlingView | None:
+        """The handling whose request for consent the complainant can still answer (or change their answer to)."""
+        return next((h for h in self.handlings if h.consent is not None and not h.closed), None)
+
+    def expectations(self) -> list[tuple[Office, str, str]]:
+        """(office, what, by when) the reporter can expect next from every office, in date order."""
+        return sorted(((h.office, what, when) for h in self.handlings for what, when in h.expectations()), key=lambda e: e[2])
+
+    @property
+    def withdrawable(self) -> bool:
+        return any(not h.closed for h in self.handlings)
+
+    @property
+    def closed(self) -> bool:
+        """Every office has closed its handling."""
+        return all(h.closed for h in self.handlings)
+
 
 def check_report(ctx: Context, report: ReportInput) -> ReportInput:
     """The refusals that can come before an upload: asked of the text fields, before any file is stored."""
@@ -75,17 +105,19 @@ def check_report(ctx: Context, report: ReportInput) -> ReportInput:
     return report
 
 
-def file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile] = ()) -> FiledReport:
+def file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile] = (), language: str = "en") -> FiledReport:
     """File a validated report: one case per routed office, all under one new passphrase.
 
     `files` are already encrypted and stored; each case gets its own sealed copy of
     their keys. This call owns them: if it raises, nothing was committed and their blobs are gone.
+    `language` is the one the reporter used, sealed with the answers so officers can write
+    back in it.
     """
     with attachments.held(ctx, files):
-        return _file_report(ctx, report, files)
+        return _file_report(ctx, report, files, language)
 
 
-def _file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile]) -> FiledReport:
+def _file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile], language: str) -> FiledReport:
     budgets.spend(ctx, budgets.submissions(ctx))
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
@@ -107,19 +139,24 @@ def _file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile]
                     policy_version=ctx.policy.version,
                     received_on=ctx.today(),
                     report=seal_record(case_key, report.description.encode("utf-8"), case_id, "report", case_id),
-                    answers=seal_record(case_key, json.dumps(report.answers()).encode("utf-8"), case_id, "answers", case_id),
+                    answers=seal_record(
+                        case_key,
+                        json.dumps({**report.answers(), "language": language}).encode("utf-8"),
+                        case_id,
+                        "answers",
+                        case_id,
+                    ),
                 )
             )
             db.flush()
-            db.add(
-                Handling(
-                    case_id=case_id,
-                    office=code,
-                    status=ctx.policy.lifecycles[code].initial,
-                    policy_version=ctx.policy.version,
-                    opened_on=ctx.today(),
-                )
+            handling = Handling(
+                case_id=case_id,
+                office=code,
+                status=ctx.policy.lifecycles[code].initial,
+                policy_version=ctx.policy.version,
+                opened_on=ctx.today(),
             )
+            refresh(ctx, db, handling)
             db.add(
                 CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id))
             )
@@ -188,7 +225,8 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
                 continue
             messages, files = read_messages(db, case_id, key)
             views = tuple(view_handling(ctx, h) for h in handlings(db, case_id))
-            out.append(CaseRoomCase(case.id, Office(case.office), case.received_on.isoformat(), views, messages, files))
+            measures = protection.read(ctx, db, case_id, key)
+            out.append(CaseRoomCase(case.id, Office(case.office), case.received_on.isoformat(), views, messages, files, measures))
     return tuple(out)
 
 
@@ -208,10 +246,15 @@ def _reporter_writes(ctx: Context, token: str | None, case_id: str, body: object
         if db.get(Case, case_id) is None:
             raise NotFound(NOT_IN_ROOM)
         message_id = add_message(db, ctx, case_id, keys[case_id], Author.REPORTER, text, files=files)
-        for handling in handlings(db, case_id):
-            handling.unread = True
-            db.add(handling)
+        _arrived(db, case_id)
     return message_id
+
+
+def _arrived(db: Session, case_id: str) -> None:
+    """Something new from the complainant: unread for every officer of every office handling the case."""
+    for handling in handlings(db, case_id):
+        handling.activity += 1
+        db.add(handling)
 
 
 def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object) -> str:
@@ -230,11 +273,38 @@ def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object)
         handling = asked[0]
         handling.consent = Consent.GIVEN if agree else Consent.REFUSED
         handling.consent_on = ctx.today()
-        handling.unread = True
         db.add(handling)
+        _arrived(db, case_id)
     # Not audit-logged: the audit log times entries to the second, and reporters' acts
     # are kept at day precision. The referral's entry records the consent it relied on.
     return handling.consent
+
+
+def withdraw(ctx: Context, token: str | None, case_id: str, reason: object = None) -> tuple[str, ...]:
+    """The complainant withdraws: every office still handling the case closes it as withdrawn.
+
+    An optional reason reaches the offices as the complainant's message. Protective
+    measures stay where they are: lifting them is the office's decision. Not audit-logged,
+    like every act of a reporter (the log times entries to the second).
+    """
+    keys = _case_keys(ctx, token)
+    if case_id not in keys:
+        raise NotFound(NOT_IN_ROOM)
+    text = clean_message(reason, has_files=True)  # the reason may be empty
+    with transaction(ctx.engine) as db:
+        open_ones = [h for h in handlings(db, case_id) if not ctx.policy.lifecycle(h.office).is_closed(h.status)]
+        if not open_ones:
+            raise Conflict(N_("This case is already closed."))
+        if text:
+            add_message(db, ctx, case_id, keys[case_id], Author.REPORTER, text)
+        for handling in open_ones:
+            target = ctx.policy.lifecycle(handling.office).withdrawal_state
+            if target is None:
+                raise Conflict(N_("This case cannot be withdrawn here; write to the office instead."))
+            handling.status, handling.closed_on = target, ctx.today()
+            refresh(ctx, db, handling)
+        _arrived(db, case_id)
+        return tuple(h.office for h in open_ones)
 
 
 def open_file(ctx: Context, token: str | None, case_id: str, file_id: str):

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, select
 
-from ..store import Attachment, Case, CaseAction, CaseKeyWrap, Handling, Message, transaction
+from ..store import (
+    Attachment,
+    Case,
+    CaseAction,
+    CaseKeyWrap,
+    CaseReading,
+    CaseRecord,
+    Handling,
+    Message,
+    ProtectiveMeasure,
+    transaction,
+)
 from . import audit
 from .context import Context
 
@@ -25,7 +36,8 @@ class PurgeCandidate:
 
 
 def due_for_purge(ctx: Context) -> list[PurgeCandidate]:
-    """Cases every handling office has closed, the last of them more than the retention period ago."""
+    """Cases every handling office has closed, the last of them more than the retention period ago,
+    and with no protective measure still open (protection outlives the handling)."""
     cutoff = ctx.today() - dt.timedelta(days=ctx.policy.retention_closed_case_days)
     by_case: dict[str, list[Handling]] = defaultdict(list)
     with Session(ctx.engine) as db:
@@ -34,7 +46,7 @@ def due_for_purge(ctx: Context) -> list[PurgeCandidate]:
     out = []
     for case_id, rows in sorted(by_case.items()):
         closed = [h.closed_on for h in rows if ctx.policy.lifecycle(h.office).is_closed(h.status) and h.closed_on]
-        if len(closed) == len(rows):
+        if len(closed) == len(rows) and not any(h.open_measures for h in rows):
             closed_on = max(closed)
             if closed_on < cutoff:
                 out.append(PurgeCandidate(case_id, closed_on))
@@ -45,7 +57,7 @@ def purge_case(ctx: Context, case_id: str) -> None:
     """Remove one case for good, in one transaction, then the blobs only it used."""
     with transaction(ctx.engine) as db:
         blob_ids = set(db.exec(select(Attachment.blob_id).where(Attachment.case_id == case_id)).all())
-        for table in (CaseAction, Attachment, Message, CaseKeyWrap, Handling):
+        for table in (CaseAction, CaseRecord, ProtectiveMeasure, CaseReading, Attachment, Message, CaseKeyWrap, Handling):
             db.exec(delete(table).where(col(table.case_id) == case_id))
         db.exec(delete(Case).where(col(Case.id) == case_id))
         still_used = (
@@ -95,5 +107,8 @@ def _compact(ctx: Context) -> None:
         return
     with ctx.engine.connect() as connection:
         if ctx.engine.dialect.name == "postgresql":
-            tables = ", ".join(str(t.__tablename__) for t in (Case, Handling, CaseKeyWrap, Message, Attachment, CaseAction))
+            tables = ", ".join(
+                str(t.__tablename__)
+                for t in (Case, Handling, CaseKeyWrap, Message, Attachment, CaseAction, CaseRecord, ProtectiveMeasure)
+            )
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"VACUUM {tables}")

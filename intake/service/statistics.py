@@ -19,7 +19,7 @@ from crypto import open_record, unwrap_case_key
 from policies import Office
 from policies.disclosure import Cell, publish_total, small, suppress
 
-from ..store import Case, CaseAction, CaseKeyWrap, Handling, office_holder, transaction
+from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, transaction
 from . import audit
 from .context import Context
 from .errors import Conflict
@@ -65,6 +65,14 @@ def _days(values: list[int], threshold: int, how) -> str:
     return "suppressed" if len(values) < threshold else f"{how(values):.1f}"
 
 
+def _old_actions(db: Session, case_id: str, key: bytes) -> set[str]:
+    """Measures recorded before revision 0005 that no ECO officer has opened since (casework moves them on opening)."""
+    return {
+        json.loads(open_record(key, a.body, case_id, "action", a.id))["item"]
+        for a in db.exec(select(CaseAction).where(CaseAction.case_id == case_id)).all()
+    }
+
+
 def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> AnnualFigures:
     """The year's ECO figures; audit-logged. Needs an unlocked ECO officer."""
     if officer.office != Office.ECO:
@@ -95,16 +103,18 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
             regions[answers.get("region") or NOT_GIVEN] += 1
             outcomes[handling.status if policy.lifecycles[Office.ECO].is_closed(handling.status) else "open"] += 1
             recorded = {
-                json.loads(open_record(key, a.body, case.id, "action", a.id))["item"]
-                for a in db.exec(select(CaseAction).where(CaseAction.case_id == case.id)).all()
-            }
+                json.loads(open_record(key, m.body, case.id, "measure", m.id))["item"]
+                for m in db.exec(select(ProtectiveMeasure).where(ProtectiveMeasure.case_id == case.id)).all()
+            } | _old_actions(db, case.id, key)
             case_measures = recorded & policy.ids("protective_measures")
             with_measures += bool(case_measures)
             measures.update(case_measures)
             if handling.assessment_concluded_on:
                 assessment_days.append((handling.assessment_concluded_on - handling.opened_on).days)
+            # Every complaint counts: one nobody answered was not answered within 48 hours.
+            # first_response_on is set only by a message an officer wrote (casework._responded).
+            responded += 1
             if handling.first_response_on:
-                responded += 1
                 responded_in_time += (
                     handling.first_response_on - handling.opened_on
                 ).days * 24 <= policy.deadlines.first_response_hours

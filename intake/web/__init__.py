@@ -1,1 +1,3 @@
-"""The HTTP side: the Starlette app, its middleware, the reporter pages and the JSON API."""
+"""The web kit every page package and the API use: reading forms and streamed uploads,
+CSRF tokens, body limits, security headers, error pages, downloads, and rendering a page
+for a request. No pages live here (intake/pages.py, caseroom/, intake/api/)."""

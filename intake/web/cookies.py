@@ -1,9 +1,16 @@
-"""The session cookie at login: a new session, so nothing planted before login survives
-(no fixation), except the reader's choice of language."""
+"""What the signed session cookie carries, by name, and starting it afresh at login.
+
+The cookie holds only opaque tokens (the keys themselves live server-side, sealed under
+a key the token carries: service/sessions.py), the CSRF token, and the reader's language.
+A login starts a new cookie, so nothing planted before it survives (no fixation), except
+the language.
+"""
 
 from starlette.requests import Request
 
-from .templating import SESSION_KEY as LANGUAGE
+LANGUAGE = "lang"
+REPORTER = "caseroom"  # the reporter's case-room session token
+OFFICER = "officer"  # the officer's session token
 
 
 def restart(request: Request) -> None:

@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -11,10 +12,13 @@ from policies import InvalidReport
 from policies.text import N_
 
 from .. import i18n
+from ..service import officers
 from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge, TooManyAttempts
+from ..service.officers import OfficerSession
+from . import cookies
 from .bad_request import BadRequest
 from .limits import BodyTooLarge
-from .templating import language, render
+from .templating import context_of, language, render
 
 TITLES = {
     400: N_("Something in the request is wrong"),
@@ -31,66 +35,87 @@ TITLES = {
 }
 
 
-def error_response(
+async def error_response(
     request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None, **extra: object
 ) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, **extra}, status_code=status_code, headers=headers)
     lang = language(request)
     title = i18n.gettext(lang, TITLES.get(status_code, N_("Something went wrong")))
+    if request.url.path.startswith("/officer"):
+        # The officer keeps their workspace's header (and a way back) on an error page.
+        officer = await _officer_or_none(request)
+        return render(
+            request,
+            "caseroom/officer/error.html",
+            status_code=status_code,
+            headers=headers,
+            title=title,
+            message=i18n.gettext(lang, message),
+            officer=officer,
+        )
     return render(
         request, "intake/error.html", status_code=status_code, headers=headers, title=title, message=i18n.gettext(lang, message)
     )
 
 
+async def _officer_or_none(request: Request) -> OfficerSession | None:
+    try:
+        return await run_in_threadpool(officers.current, context_of(request), request.session.get(cookies.OFFICER))
+    except Exception:  # noqa: BLE001 (no session, or the error page of an error: the page renders without the name)
+        return None
+
+
 async def on_bad_request(request: Request, error: BadRequest) -> Response:
-    return error_response(request, error.status_code, error.message)
+    return await error_response(request, error.status_code, error.message)
 
 
 async def on_invalid(request: Request, error: InvalidReport) -> Response:
-    return error_response(request, 422, N_("Some answers need another look."), fields=error.errors)
+    return await error_response(request, 422, N_("Some answers need another look."), fields=error.errors)
 
 
 async def on_not_found(request: Request, error: NotFound) -> Response:
-    return error_response(request, 404, i18n.message_of(error))
+    return await error_response(request, 404, i18n.message_of(error))
 
 
 async def on_unauthenticated(request: Request, error: AuthenticationFailed) -> Response:
-    return error_response(request, 401, i18n.message_of(error))
+    return await error_response(request, 401, i18n.message_of(error))
 
 
 async def on_conflict(request: Request, error: Conflict) -> Response:
     allowed = getattr(error, "allowed", None)
     if allowed is None:
-        return error_response(request, 409, i18n.message_of(error))
-    return error_response(request, 409, i18n.message_of(error), allowed=list(allowed))
+        return await error_response(request, 409, i18n.message_of(error))
+    return await error_response(request, 409, i18n.message_of(error), allowed=list(allowed))
 
 
 async def on_busy(request: Request, error: Busy) -> Response:
-    return error_response(request, 503, i18n.message_of(error), headers={"Retry-After": str(error.retry_after)})
+    return await error_response(request, 503, i18n.message_of(error), headers={"Retry-After": str(error.retry_after)})
 
 
 async def on_too_many(request: Request, error: TooManyAttempts) -> Response:
-    return error_response(request, 429, i18n.message_of(error), headers={"Retry-After": str(error.retry_after)})
+    return await error_response(request, 429, i18n.message_of(error), headers={"Retry-After": str(error.retry_after)})
 
 
 async def on_too_large(request: Request, error: BodyTooLarge | TooLarge) -> Response:
-    return error_response(request, 413, i18n.message_of(error))
+    return await error_response(request, 413, i18n.message_of(error))
 
 
 async def on_disconnect(request: Request, error: ClientDisconnect) -> Response:
     # Nobody is listening any more; the upload's blobs were already removed.
-    return error_response(request, 400, N_("The upload was interrupted. Nothing was kept; please send it again."))
+    return await error_response(request, 400, N_("The upload was interrupted. Nothing was kept; please send it again."))
 
 
 async def on_http(request: Request, error: HTTPException) -> Response:
     messages = {404: N_("There is no page at this address."), 405: N_("This address does not accept that method.")}
-    return error_response(request, error.status_code, messages.get(error.status_code, str(error.detail)), headers=error.headers)
+    return await error_response(
+        request, error.status_code, messages.get(error.status_code, str(error.detail)), headers=error.headers
+    )
 
 
 async def on_server_error(request: Request, error: Exception) -> Response:
     # Deliberately generic: an exception message may carry case data.
-    return error_response(
+    return await error_response(
         request, 500, N_("Something went wrong on our side. Nothing you sent was kept half-way; please try again.")
     )
 

@@ -3,15 +3,14 @@
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .. import i18n
 from ..rendering import environment
 from ..service.context import Context
-from . import csrf
-
-SESSION_KEY = "lang"
+from . import cookies, csrf
 
 
 def context_of(request: Request) -> Context:
@@ -26,9 +25,22 @@ def language(request: Request) -> str:
     follows a reporter from the form into the case room."""
     chosen = i18n.valid(request.query_params.get("lang"))
     if chosen:
-        request.session[SESSION_KEY] = chosen
+        request.session[cookies.LANGUAGE] = chosen
         return chosen
-    return i18n.valid(request.session.get(SESSION_KEY)) or i18n.negotiate(request.headers.get("accept-language"))
+    return i18n.valid(request.session.get(cookies.LANGUAGE)) or i18n.negotiate(request.headers.get("accept-language"))
+
+
+def language_links(request: Request) -> dict[str, str]:
+    """Where each language link goes: this page in that language, or, from a page that answered a
+    form (a POST), the start page of its side, since the form cannot be sent again by a link."""
+    if request.method in ("GET", "HEAD"):
+        return {code: _relative(request.url.include_query_params(lang=code)) for code in i18n.CODES}
+    home = "/officer" if request.url.path.startswith("/officer") else "/"
+    return {code: f"{home}?lang={code}" for code in i18n.CODES}
+
+
+def _relative(url: URL) -> str:
+    return f"{url.path}?{url.query}" if url.query else url.path
 
 
 def translate(request: Request, message: str) -> str:
@@ -50,6 +62,13 @@ def render(
     page = (
         environment(lang)
         .get_template(template)
-        .render(request=request, policy=ctx.policy, limits=limits, csrf_token=csrf.token(request), **context)
+        .render(
+            request=request,
+            policy=ctx.policy,
+            limits=limits,
+            csrf_token=csrf.token(request),
+            language_links=language_links(request),
+            **context,
+        )
     )
     return HTMLResponse(page, status_code=status_code, headers={"Content-Language": lang, **(headers or {})})

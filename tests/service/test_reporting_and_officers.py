@@ -12,7 +12,7 @@ from crypto import (
     unwrap_case_key,
     unwrap_office_key,
 )
-from intake.service import audit, casework, officers, reporting
+from intake.service import audit, casework, inbox, officers, reporting
 from intake.service.errors import AuthenticationFailed, Conflict, NotFound
 from intake.store import Case, CaseKeyWrap, Message, Officer, WebSession
 from policies import InvalidReport, validate_report
@@ -29,7 +29,7 @@ def test_retaliation_goes_to_eco_and_the_reporter_reads_the_reply(ctx):
     filed = file(ctx, ["retaliation"], "My supervisor cancelled my contract after I spoke to OIG.")
     assert [c.office for c in filed.cases] == ["ECO"]
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
-    assert [row.id for row in casework.inbox(ctx, eco)] == [filed.cases[0].id]
+    assert [row.id for row in inbox.inbox(ctx, eco).rows] == [filed.cases[0].id]
     detail = casework.open_case(ctx, eco, filed.cases[0].id)
     assert detail.description == "My supervisor cancelled my contract after I spoke to OIG."
     casework.reply(ctx, eco, detail.id, "Thank you. Are you safe at work?")
@@ -86,7 +86,7 @@ def test_eco_officer_cannot_open_an_oig_case_even_with_the_database(ctx):
     filed = file(ctx, ["misconduct"], "OIG-only allegation")
     case_id = filed.cases[0].id
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
-    assert casework.inbox(ctx, eco) == []
+    assert inbox.inbox(ctx, eco).rows == ()
     with pytest.raises(NotFound):
         casework.open_case(ctx, eco, case_id)
     with pytest.raises(NotFound):
@@ -128,14 +128,14 @@ def test_acknowledge_once(ctx):
         casework.transition(ctx, eco, filed.cases[0].id, "acknowledged")
 
 
-def test_unread_cases_come_first(ctx):
+def test_news_from_the_reporter_makes_a_case_unread_again(ctx):
     first, second = file(ctx, ["misconduct"]), file(ctx, ["misconduct"])
     oig = officers.current(ctx, officer_token(ctx, "oig-1"))
     casework.open_case(ctx, oig, second.cases[0].id)
-    assert [r.id for r in casework.inbox(ctx, oig)] == [first.cases[0].id, second.cases[0].id]
+    assert {r.id: r.unread for r in inbox.inbox(ctx, oig).rows} == {first.cases[0].id: True, second.cases[0].id: False}
     casework.open_case(ctx, oig, first.cases[0].id)
     reporting.reporter_writes(ctx, reporting.open_case_room(ctx, second.passphrase), second.cases[0].id, "news")
-    assert next((r.id, r.unread) for r in casework.inbox(ctx, oig)) == (second.cases[0].id, True)
+    assert {r.id: r.unread for r in inbox.inbox(ctx, oig).rows} == {first.cases[0].id: False, second.cases[0].id: True}
 
 
 def test_empty_or_oversized_messages_are_refused_and_nothing_is_stored(ctx):

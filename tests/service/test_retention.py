@@ -6,7 +6,7 @@ import os
 import pytest
 from sqlmodel import Session, select
 
-from intake.service import audit, casework, officers, reporting, retention
+from intake.service import audit, casework, inbox, officers, reporting, retention
 from intake.service.errors import AuthenticationFailed, NotFound
 from intake.store import Attachment, Case, CaseKeyWrap
 from policies import validate_report
@@ -30,8 +30,9 @@ def test_purge_crypto_shreds_old_closed_cases_only(ctx, clock, tmp_path, client)
     old_id, passphrase = filed["cases"][0]["id"], filed["passphrase"]
     keep = reporting.file_report(ctx, validate_report(ctx.policy, ["misconduct"], "still open", {}))
     oig = officers.current(ctx, officer_token(ctx, "oig-1"))
-    for state in ["acknowledged", "intake_assessment", "closed_at_intake"]:
+    for state in ["acknowledged", "intake_assessment"]:
         casework.transition(ctx, oig, old_id, state)
+    casework.transition(ctx, oig, old_id, "closed_at_intake", reason="out of scope", message="We closed your report.")
     with Session(ctx.engine) as db:
         case = db.get(Case, old_id)
         sealed = [case.report, case.answers] + [
@@ -50,7 +51,7 @@ def test_purge_crypto_shreds_old_closed_cases_only(ctx, clock, tmp_path, client)
         reporting.open_case_room(ctx, passphrase)
     with pytest.raises(NotFound):
         casework.open_case(ctx, oig, old_id)
-    assert [r.id for r in casework.inbox(ctx, oig)] == [keep.cases[0].id]
+    assert [r.id for r in inbox.inbox(ctx, oig, "all").rows] == [keep.cases[0].id]
     assert not any(ctx.blobs.exists(b) for b in blob_ids)
     # Raw bytes of the SQLite file and WAL (secure_delete, WAL truncated), or PostgreSQL's dump (bytea as hex).
     for where, data in stored_bytes(ctx, tmp_path):

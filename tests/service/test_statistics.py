@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from intake.annual_report import write_report
-from intake.service import casework, officers, reporting, statistics
+from intake.service import casework, officers, protection, referral, reporting, statistics
 from intake.service.errors import Conflict
 from policies import validate_report
 from policies.disclosure import suppress
@@ -41,16 +41,18 @@ def seeded(ctx):
         )
         case_id = filed.cases[0].id
         clock.advance(respond)
+        casework.reply(ctx, eco, case_id, "We have your complaint.")
         casework.transition(ctx, eco, case_id, "acknowledged")
         casework.transition(ctx, eco, case_id, "preliminary_assessment")
         if n == 0:
-            casework.record_action(ctx, eco, case_id, "protective_measure", "physical_separation")
+            protection.recommend(ctx, eco, case_id, "physical_separation", "Head of Office")
         if outcome:
             clock.advance(conclude - respond)
+            casework.determine(ctx, eco, case_id, outcome == "referred_to_oig", "seeded")
             if outcome == "referred_to_oig":
-                casework.refer(ctx, eco, case_id, "OIG", "seeded: prima facie evidence")
+                referral.refer(ctx, eco, case_id, "OIG", "seeded: prima facie evidence", "seeded memo")
             else:
-                casework.transition(ctx, eco, case_id, outcome)
+                casework.transition(ctx, eco, case_id, outcome, reason="seeded", message="seeded")
     return eco
 
 

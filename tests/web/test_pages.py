@@ -115,7 +115,7 @@ def test_hostile_report_text_is_escaped_for_officers(client, payload):
     def officer_view(text: str) -> Inventory:
         report(client, description=f"before {text} after")
         case_id = re.search(
-            r'<tr class="unread">\s*<td><a href="/officer/cases/([A-Z0-9-]+)"', client.get("/officer").text
+            r'<tr class="unread">\s*<td class="case-id"><a href="/officer/cases/([A-Z0-9-]+)"', client.get("/officer").text
         ).group(1)
         post_form(client, f"/officer/cases/{case_id}/messages", {"body": f"quoted: {text}"})
         return Inventory(client.get(f"/officer/cases/{case_id}").text)

@@ -1,0 +1,179 @@
+"""The office's inbox: its cases, filtered, searched, sorted and paged in the database.
+
+Each handling keeps its next pending deadline (and which one) and its count of open
+protective measures in its own row (casefiles.refresh), so the inbox is one indexed query
+whatever the office's volume; only the page's own rows are decrypted, for the concern and
+the region the report gives. "Unread" is per officer: a handling counts what arrived for
+the office (`activity`), an officer's CaseReading what they have seen of it.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from crypto import CryptoError, open_record, unwrap_case_key
+from policies import Office
+from policies.deadlines import LABELS
+
+from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, office_holder
+from .context import Context
+from .officers import OfficerSession
+
+FILTERS = ("open", "overdue", "due_soon", "referred_in", "closed", "mine", "unassigned", "all")
+SORTS = ("urgency", "newest", "oldest", "case")
+PAGE_SIZE = 50
+MAX_QUERY_CHARS = 40
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: str
+    office: Office  # the office the report was routed to
+    status: str
+    label: str
+    received_on: str
+    unread: bool
+    flag: str  # overdue, due or ""
+    next_due: str | None  # the date
+    next_deadline: str | None  # which deadline
+    next_deadline_label: str | None
+    assignee: str | None
+    concerns: tuple[str, ...]
+    region: str | None
+    referred_in: bool
+    open_measures: int
+    closed: bool
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: tuple[InboxRow, ...]
+    filter: str
+    query: str
+    sort: str
+    page: int
+    pages: int
+    total: int
+
+
+def _filtered(ctx: Context, officer: OfficerSession, name: str, query: str) -> list[Any]:
+    today = ctx.today()
+    closed = col(Handling.closed_on).is_not(None)
+    conditions: list[Any] = [Handling.office == officer.office]
+    if name == "open":
+        conditions.append(or_(~closed, col(Handling.open_measures) > 0))
+    elif name == "overdue":
+        conditions.append(col(Handling.next_due_on) < today)
+    elif name == "due_soon":
+        soon = today + dt.timedelta(days=ctx.policy.deadlines.due_soon_days)
+        conditions.append(and_(col(Handling.next_due_on) >= today, col(Handling.next_due_on) <= soon))
+    elif name == "referred_in":
+        conditions.append(col(Case.office) != Handling.office)
+    elif name == "closed":
+        conditions.append(closed)
+    elif name == "mine":
+        conditions.append(Handling.assignee == officer.officer_id)
+    elif name == "unassigned":
+        conditions += [col(Handling.assignee).is_(None), ~closed]
+    if query:
+        conditions.append(col(Handling.case_id).contains(query.upper(), autoescape=True))
+    return conditions
+
+
+def _order(sort: str) -> list[Any]:
+    if sort == "newest":
+        return [col(Handling.opened_on).desc(), col(Handling.case_id)]
+    if sort == "oldest":
+        return [col(Handling.opened_on), col(Handling.case_id)]
+    if sort == "case":
+        return [col(Handling.case_id)]
+    # The next deadline first (overdue ones are the earliest), cases without one last.
+    return [col(Handling.next_due_on).is_(None), col(Handling.next_due_on), col(Handling.opened_on).desc(), col(Handling.case_id)]
+
+
+def _answers(officer: OfficerSession, case: Case, wrap: bytes) -> dict[str, Any]:
+    try:
+        key = unwrap_case_key(officer.office_key, wrap, case.id)
+        answers: dict[str, Any] = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
+        return answers
+    except CryptoError:
+        return {}
+
+
+def inbox(
+    ctx: Context, officer: OfficerSession, filter: str = "open", query: str = "", sort: str = "urgency", page: int = 1
+) -> InboxPage:
+    """One page of the office's cases. Unknown filters and sorts fall back to the defaults."""
+    name = filter if filter in FILTERS else "open"
+    order = sort if sort in SORTS else "urgency"
+    # A case id or a piece of one; LIKE's wildcards in it are escaped (contains(autoescape=True)).
+    query = "".join(ch for ch in (query or "")[:MAX_QUERY_CHARS].strip() if ch.isprintable())
+    today, soon = ctx.today(), ctx.today() + dt.timedelta(days=ctx.policy.deadlines.due_soon_days)
+    lifecycle = ctx.policy.lifecycles[officer.office]
+    with Session(ctx.engine) as db:
+        base = (
+            select(Handling, Case, col(CaseReading.seen), col(Officer.username))
+            .join(Case, col(Case.id) == Handling.case_id)
+            .join(
+                CaseKeyWrap,
+                and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
+            )
+            .join(
+                CaseReading,
+                and_(col(CaseReading.case_id) == Handling.case_id, col(CaseReading.officer_id) == officer.officer_id),
+                isouter=True,
+            )
+            .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
+        )
+        conditions = _filtered(ctx, officer, name, query)
+        count = (
+            select(func.count())
+            .select_from(Handling)
+            .join(Case, col(Case.id) == Handling.case_id)
+            .join(
+                CaseKeyWrap,
+                and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
+            )
+        )
+        total = db.exec(count.where(*conditions)).one()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(1, page), pages)
+        rows = db.exec(base.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        wraps = dict(
+            db.exec(
+                select(CaseKeyWrap.case_id, CaseKeyWrap.wrap).where(
+                    col(CaseKeyWrap.case_id).in_([case.id for _, case, _, _ in rows]),
+                    CaseKeyWrap.holder == office_holder(officer.office),
+                )
+            ).all()
+        )
+    out = []
+    for handling, case, seen, assignee in rows:
+        answers = _answers(officer, case, wraps[case.id])
+        due = handling.next_due_on
+        flag = "" if due is None else "overdue" if due < today else "due" if due <= soon else ""
+        out.append(
+            InboxRow(
+                id=case.id,
+                office=Office(case.office),
+                status=handling.status,
+                label=lifecycle.states[handling.status].label,
+                received_on=handling.opened_on.isoformat(),
+                unread=(seen or 0) < handling.activity,
+                flag=flag,
+                next_due=due.isoformat() if due else None,
+                next_deadline=handling.next_due,
+                next_deadline_label=LABELS.get(handling.next_due or ""),
+                assignee=assignee,
+                concerns=tuple(answers.get("concerns") or ()),
+                region=answers.get("region"),
+                referred_in=case.office != handling.office,
+                open_measures=handling.open_measures,
+                closed=handling.closed_on is not None,
+            )
+        )
+    return InboxPage(tuple(out), name, query, order, page, pages, total)

@@ -1,0 +1,103 @@
+"""An office's own records of a case, sealed under its handling key, never under the case key.
+
+Internal notes, the reasons for a decision, the prima facie determination, an extension's
+justification, the note on a protective measure, a referral memo: these stay with the
+office that wrote them. The case key is shared with every office the case is referred to
+(and with the complainant); the handling key is wrapped to one office only, so another
+office, even with a copy of the database and its own keys, cannot open these.
+"""
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from crypto import new_key, open_record, seal_record, unwrap_handling_key, wrap_handling_key
+from policies import Office
+
+from ..store import CaseRecord, Handling, Officer
+from ..store import Office as OfficeRow
+from .casefiles import new_id
+from .context import Context
+
+
+class RecordKind(StrEnum):
+    NOTE = "note"
+    CLOSING_REASON = "closing_reason"
+    REOPENING_REASON = "reopening_reason"
+    DETERMINATION = "determination"
+    EXTENSION = "extension"
+    REFERRAL_MEMO = "referral_memo"
+    MEASURE_NOTE = "measure_note"
+
+
+@dataclass(frozen=True)
+class OfficeRecord:
+    id: str
+    kind: RecordKind
+    text: str
+    officer: str | None  # username
+    recorded_on: str
+    about: str | None = None  # what it is about: a measure id, a state, a deadline
+
+
+def key_of(db: Session, handling: Handling, office_key: bytes) -> bytes:
+    """The office's handling key of this case, made (and wrapped to the office) on first use."""
+    if handling.key_wrap is not None:
+        return unwrap_handling_key(office_key, handling.key_wrap, handling.case_id, handling.office)
+    key = new_key()
+    wrap_for(db, handling, key)
+    return key
+
+
+def wrap_for(db: Session, handling: Handling, key: bytes) -> None:
+    """Seal `key` to the handling's office as its handling key (also used for a new handling on referral)."""
+    office = db.get(OfficeRow, handling.office)
+    if office is None:
+        raise RuntimeError(f"office {handling.office} is not set up: run `intake init`")
+    handling.key_wrap = wrap_handling_key(key, office.public_key, handling.case_id, handling.office)
+    db.add(handling)
+
+
+def add(
+    ctx: Context,
+    db: Session,
+    handling: Handling,
+    key: bytes,
+    officer_id: str | None,
+    kind: RecordKind,
+    text: str,
+    about: str | None = None,
+) -> str:
+    """Seal one record under the handling key, in the caller's transaction."""
+    record_id = new_id("N")
+    body = json.dumps({"kind": str(kind), "text": text, "about": about}).encode("utf-8")
+    db.add(
+        CaseRecord(
+            id=record_id,
+            case_id=handling.case_id,
+            office=handling.office,
+            officer_id=officer_id,
+            recorded_on=ctx.today(),
+            body=seal_record(key, body, handling.case_id, "office-record", record_id),
+        )
+    )
+    return record_id
+
+
+def read(db: Session, case_id: str, office: Office, key: bytes) -> tuple[OfficeRecord, ...]:
+    """Every record the office keeps on the case, oldest first."""
+    rows = db.exec(
+        select(CaseRecord, Officer.username)
+        .join(Officer, col(Officer.id) == CaseRecord.officer_id, isouter=True)
+        .where(CaseRecord.case_id == case_id, CaseRecord.office == office)
+        .order_by(col(CaseRecord.number))
+    ).all()
+    out = []
+    for row, username in rows:
+        body = json.loads(open_record(key, row.body, case_id, "office-record", row.id))
+        out.append(
+            OfficeRecord(row.id, RecordKind(body["kind"]), body["text"], username, row.recorded_on.isoformat(), body.get("about"))
+        )
+    return tuple(out)

@@ -1,0 +1,124 @@
+"""Referral: ECO asks the complainant's consent, then hands a case with prima facie evidence to OIG.
+
+The consent request tells the complainant exactly what would be shared: the complaint, its
+files and the case room's messages, never ECO's own notes (those are sealed under ECO's
+handling key, which a referral does not share). ECO may refer without consent only with a
+written reason the audit log keeps (ECO Charter 4.8). The complainant can change their
+answer until the referral is made.
+
+A referral wraps the case key for OIG and opens OIG's own handling with its own handling
+key, under which ECO's referral memo is sealed for OIG (ECO keeps its copy under its own).
+"""
+
+from crypto import new_key, wrap_case_key
+from policies import Consent, Lifecycle, Office
+from policies.text import N_, Text
+
+from ..store import CaseKeyWrap, Handling, office_holder, transaction
+from ..store import Office as OfficeRow
+from . import audit, office_records
+from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, reviews, view_handling
+from .casework import IllegalTransition, move
+from .context import Context
+from .errors import Conflict
+from .notices import Notice
+from .office_records import RecordKind
+from .officers import OfficerSession
+
+MAX_MEMO_CHARS = 20_000
+MAX_REASON_CHARS = 2000
+
+
+def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None:
+    """Ask the complainant, in the case room, whether the office may share the complaint with the
+    office it refers cases to (ECO Charter 4.8). A notice: it meets no deadline."""
+    lifecycle = ctx.policy.lifecycles[officer.office]
+    with transaction(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        handling = opened.handling
+        if not lifecycle.referral_needs_consent or not lifecycle.may_refer_from(handling.status):
+            raise Conflict(N_("Consent to a referral is asked for during ECO's preliminary assessment."))
+        if handling.consent in (Consent.REQUESTED, Consent.GIVEN):
+            raise Conflict(Text(N_("Consent is already {state}."), state=handling.consent))
+        handling.consent, handling.consent_on = Consent.REQUESTED, ctx.today()
+        add_notice(db, ctx, opened.case.id, opened.key, Notice.CONSENT_REQUEST, officer.office, officer.officer_id)
+        refresh(ctx, db, handling)
+        audit.record(ctx, db, "consent requested", officer.officer_id, opened.case.id)
+
+
+def _target(lifecycle: Lifecycle, to: object) -> Office:
+    if lifecycle.refers_to is None or to != lifecycle.refers_to:
+        raise Conflict(N_("Only the Ethics and Conduct Office refers cases, and only to OIG."))
+    return lifecycle.refers_to
+
+
+def refer(
+    ctx: Context, officer: OfficerSession, case_id: str, to: object = Office.OIG, reason: object = None, memo: object = None
+) -> HandlingView:
+    """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG).
+
+    Needs the memo for the receiving office; where the policy asks for consent, the
+    complainant's consent or a written reason to proceed without it (kept by the audit log).
+    """
+    lifecycle = ctx.policy.lifecycles[officer.office]
+    target = _target(lifecycle, to)
+    referral_state = lifecycle.referral_state
+    reason_text = officer_text(reason, "reason", MAX_REASON_CHARS)
+    memo_text = officer_text(memo, "memo", MAX_MEMO_CHARS, required=True)
+    with transaction(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        handling = opened.handling
+        if referral_state is None or not lifecycle.may_refer_from(handling.status):
+            raise IllegalTransition(handling.status, str(referral_state), lifecycle.allowed(handling.status))
+        state = lifecycle.states[referral_state]
+        if state.requires_determination and handling.determination != state.requires_determination:
+            raise Conflict(N_("Record the prima facie determination as found first."))
+        consented = handling.consent == Consent.GIVEN
+        if lifecycle.referral_needs_consent and not consented and not reason_text:
+            raise Conflict(
+                N_(
+                    "The complainant has not consented to the referral. Ask for consent in the case room, "
+                    "or give a written reason to refer without it."
+                )
+            )
+        if db.get(CaseKeyWrap, (opened.case.id, office_holder(target))) is not None:
+            raise Conflict(N_("OIG already holds this case."))
+        receiving = db.get(OfficeRow, target)
+        if receiving is None:
+            raise RuntimeError(f"office {target} is not set up: run `intake init`")
+        db.add(
+            CaseKeyWrap(
+                case_id=opened.case.id,
+                holder=office_holder(target),
+                wrap=wrap_case_key(opened.key, receiving.public_key, opened.case.id),
+            )
+        )
+        theirs = Handling(
+            case_id=opened.case.id,
+            office=target,
+            status=ctx.policy.lifecycles[target].initial,
+            policy_version=ctx.policy.version,
+            opened_on=ctx.today(),
+        )
+        their_key = new_key()
+        office_records.wrap_for(db, theirs, their_key)
+        db.flush()
+        office_records.add(ctx, db, theirs, their_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office)
+        own_key = office_records.key_of(db, handling, officer.office_key)
+        office_records.add(ctx, db, handling, own_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, target)
+        move(ctx, handling, referral_state)
+        add_notice(db, ctx, opened.case.id, opened.key, Notice.REFERRAL, officer.office, officer.officer_id)
+        refresh(ctx, db, handling)
+        refresh(ctx, db, theirs)
+        audit.record(
+            ctx,
+            db,
+            "referred",
+            officer.officer_id,
+            opened.case.id,
+            to=target,
+            consent=handling.consent if consented else (handling.consent or "not asked"),
+            reason=reason_text or None,
+        )
+        db.flush()
+        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
