@@ -36,6 +36,7 @@ class HandlingFacts:
     office: Office
     opened_on: dt.date
     closed: bool
+    closed_on: dt.date | None = None
     acknowledged_on: dt.date | None = None
     first_response_on: dt.date | None = None
     assessment_concluded_on: dt.date | None = None
@@ -50,7 +51,7 @@ class Deadline:
     label: str
     due_on: dt.date
     met_on: dt.date | None
-    state: str  # met, met_late, open, due, overdue, moot
+    state: str  # met, met_late, open, due, overdue, missed (closed late without it), moot (closed in time without it)
     source: str = ""
     extended_days: int = 0
 
@@ -67,12 +68,20 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def _deadline(
-    policy: Policy, name: str, due_on: dt.date, met_on: dt.date | None, moot: bool, today: dt.date, extended_days: int = 0
+    policy: Policy,
+    name: str,
+    due_on: dt.date,
+    met_on: dt.date | None,
+    ended_on: dt.date | None,
+    today: dt.date,
+    extended_days: int = 0,
 ) -> Deadline:
+    """`ended_on`: the day the handling closed, if it did. A deadline closed over unmet is moot if the
+    closure came in time, and missed if it came after the due date: closing hides no lateness."""
     if met_on is not None:
         state = "met" if met_on <= due_on else "met_late"
-    elif moot:
-        state = "moot"
+    elif ended_on is not None:
+        state = "moot" if ended_on <= due_on else "missed"
     elif today > due_on:
         state = "overdue"
     elif today >= due_on - dt.timedelta(days=policy.deadlines.due_soon_days):
@@ -87,26 +96,24 @@ def deadlines(policy: Policy, facts: HandlingFacts, today: dt.date) -> list[Dead
     d = policy.deadlines
     kept = policy.lifecycles[facts.office].deadlines
     extra = {name: facts.extensions.get(name, 0) for name in kept}
+    ended = (facts.closed_on or today) if facts.closed else None
     out = []
     if "acknowledgement" in kept:
         due = facts.opened_on + dt.timedelta(days=d.acknowledgement_days + extra["acknowledgement"])
-        out.append(
-            _deadline(policy, "acknowledgement", due, facts.acknowledged_on, facts.closed, today, extra["acknowledgement"])
-        )
+        out.append(_deadline(policy, "acknowledgement", due, facts.acknowledged_on, ended, today, extra["acknowledgement"]))
     if "first_response" in kept:
         due = facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24) + extra["first_response"])
-        out.append(
-            _deadline(policy, "first_response", due, facts.first_response_on, facts.closed, today, extra["first_response"])
-        )
+        out.append(_deadline(policy, "first_response", due, facts.first_response_on, ended, today, extra["first_response"]))
     if "preliminary_assessment" in kept:
         days = d.preliminary_assessment_days + extra["preliminary_assessment"]
+        due = facts.opened_on + dt.timedelta(days=days)
         out.append(
             _deadline(
                 policy,
                 "preliminary_assessment",
-                facts.opened_on + dt.timedelta(days=days),
+                due,
                 facts.assessment_concluded_on,
-                facts.closed and facts.assessment_concluded_on is None,
+                ended,
                 today,
                 extra["preliminary_assessment"],
             )
@@ -116,9 +123,9 @@ def deadlines(policy: Policy, facts: HandlingFacts, today: dt.date) -> list[Dead
         # end of the seven days after the report when none was sent; then from the last feedback.
         start = facts.last_feedback_on or facts.acknowledged_on or facts.opened_on + dt.timedelta(days=d.acknowledgement_days)
         due = add_months(start, d.feedback_months) + dt.timedelta(days=extra["feedback"])
-        out.append(_deadline(policy, "feedback", due, None, False, today, extra["feedback"]))
+        out.append(_deadline(policy, "feedback", due, None, None, today, extra["feedback"]))
     # Protection outlives the handling (ISO 37002 8.5): reviews are due whether or not it is closed.
-    out += [_deadline(policy, "measure_review", review, None, False, today) for review in facts.reviews]
+    out += [_deadline(policy, "measure_review", review, None, None, today) for review in facts.reviews]
     return sorted(out, key=lambda deadline: deadline.due_on)
 
 

@@ -98,6 +98,7 @@ def facts(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = 
         office=Office(handling.office),
         opened_on=handling.opened_on,
         closed=ctx.policy.lifecycle(handling.office).is_closed(handling.status),
+        closed_on=handling.closed_on,
         acknowledged_on=handling.acknowledged_on,
         first_response_on=handling.first_response_on,
         assessment_concluded_on=handling.assessment_concluded_on,

@@ -620,3 +620,16 @@ def test_case_actions_of_an_earlier_version_move_to_the_protection_file_on_openi
     with Session(ctx.engine) as db:
         assert db.exec(select(CaseAction)).all() == []
         assert db.get(Case, case_id) is not None
+
+
+def test_closing_over_a_passed_deadline_shows_it_missed_not_moot(ctx, clock):
+    """A referral made on day 5 with no officer ever writing to the complainant: the first response
+    was missed, and the closure does not hide it."""
+    _, late = file(ctx)
+    _, early = file(ctx)
+    eco = officer(ctx, "eco-1")
+    walk(ctx, eco, early, ["acknowledged", "preliminary_assessment", "referred_to_oig"])
+    clock.advance(5)
+    walk(ctx, eco, late, ["acknowledged", "preliminary_assessment", "referred_to_oig"])
+    assert deadline_states(ctx, eco, early)["first_response"] == "moot"
+    assert deadline_states(ctx, eco, late)["first_response"] == "missed"
