@@ -38,7 +38,25 @@ def parse_json(body: bytes) -> dict:
         raise BadRequest(N_("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise BadRequest(N_("The body must be a JSON object."))
+    try:
+        storable = _storable(data)
+    except RecursionError:
+        raise BadRequest(N_("The body is not valid JSON.")) from None
+    if not storable:
+        raise BadRequest(N_("Text may not contain NUL characters or unpaired surrogates."), status_code=422)
     return data
+
+
+def _storable(value: object) -> bool:
+    """False if any string, key or value, holds NUL or a lone surrogate: JSON can carry both
+    ("\\u0000", "\\ud800"), PostgreSQL refuses the first and UTF-8 cannot encode the second."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
 
 
 async def read_json_and_files(request: Request, part: str, check: JsonCheck) -> tuple[dict, Upload]:

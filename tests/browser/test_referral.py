@@ -13,6 +13,8 @@ def open_case_room(browser, base, passphrase):
     page.goto("/caseroom/login")
     page.get_by_label("Passphrase").fill(passphrase)
     page.get_by_role("button", name="Open").click()
+    # Argon2 on a busy machine can outlast the click; wait for the room, not for a fixed time.
+    page.locator("form[action='/caseroom/logout']").wait_for(timeout=30_000)
     return context, page
 
 

@@ -183,6 +183,11 @@ API_ATTACKS = [
         JSON,
     ),
     (
+        "lone surrogates in every text",
+        lambda valid: json.dumps({k: (v + "\ud800" if isinstance(v, str) else v) for k, v in valid.items()}).encode(),
+        JSON,
+    ),
+    (
         "thousands of fields",
         lambda valid: json.dumps({**{f"k{i}": i for i in range(5000)}, "answers": {f"q{i}": i for i in range(5000)}}).encode(),
         JSON,
