@@ -5,13 +5,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intake import i18n
-from intake.service import reporting
+from intake.service import reporting, sendings
 from intake.service.errors import AuthenticationFailed
 from intake.web import cookies
+from intake.web.bad_request import BadRequest
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
 from intake.web.templating import context_of, render, translate
 from intake.web.uploads import Upload
+from policies.form import CONTROL
 from policies.text import N_
 
 SESSION_KEY = cookies.REPORTER
@@ -19,6 +21,10 @@ NOTICES = {
     "sent": N_("Your message was sent."),
     "consent": N_("Thank you. Your answer was recorded and the office will see it."),
     "withdrawn": N_("Your report is withdrawn. You can still read and write here."),
+    "already_sent": N_("This message was already sent. It was not sent again."),
+    "identity_shared": N_("The office may now know who you are."),
+    "identity_kept": N_("Who you are stays sealed: the office cannot read it."),
+    "identity_read": N_("An officer has already read who you are, so this can no longer be taken back."),
 }
 
 
@@ -27,27 +33,51 @@ def _to_login() -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    return render(request, "caseroom/reporter/login.html", error=None)
+    return _login_page(request)
+
+
+def _login_page(
+    request: Request, status_code: int = 200, error: str | None = None, notice: str | None = None, pending: dict | None = None
+) -> Response:
+    return render(request, "caseroom/reporter/login.html", status_code=status_code, error=error, notice=notice, pending=pending)
 
 
 async def login(request: Request) -> Response:
     form = await read_small_form(request)
+    pending = {"case": form.get("pending_case"), "body": _shown(form.get("pending_body"))} if form.get("pending_body") else None
     try:
         token = await run_in_threadpool(reporting.open_case_room, context_of(request), form.get("passphrase"))
     except AuthenticationFailed as failed:
-        return render(request, "caseroom/reporter/login.html", status_code=401, error=translate(request, i18n.message_of(failed)))
+        return _login_page(request, 401, error=translate(request, i18n.message_of(failed)), pending=pending)
     cookies.restart(request)
     request.session[SESSION_KEY] = token
+    if pending:
+        # The message kept across the login goes back in its box, not sent: the reporter checks it and sends it.
+        return await _room(
+            request,
+            {pending["case"]: pending["body"]},
+            N_("Your message is back in its box below. It is not sent yet: check it, then press Send."),
+        )
     return RedirectResponse("/caseroom", status_code=303)
 
 
 async def case_room(request: Request) -> Response:
+    return await _room(request, {}, NOTICES.get(request.query_params.get("notice", "")))
+
+
+async def _room(request: Request, drafts: dict[str, str], notice: str | None) -> Response:
     try:
         cases = await run_in_threadpool(reporting.case_room, context_of(request), request.session.get(SESSION_KEY))
     except AuthenticationFailed:
         return _to_login()
-    notice = NOTICES.get(request.query_params.get("notice", ""))
-    return render(request, "caseroom/reporter/room.html", cases=cases, notice=notice and translate(request, notice))
+    return render(
+        request,
+        "caseroom/reporter/room.html",
+        cases=cases,
+        drafts=drafts,
+        sending=sendings.new_token,
+        notice=notice and translate(request, notice),
+    )
 
 
 async def write(request: Request) -> Response:
@@ -55,18 +85,63 @@ async def write(request: Request) -> Response:
     try:
         # A stranger's upload is refused before a byte of it is read.
         await run_in_threadpool(reporting.check_access, ctx, token, case_id)
-    except AuthenticationFailed:
-        return _to_login()
+        ended = None
+    except AuthenticationFailed as failed:
+        ended = failed  # read the text fields anyway (no file is kept): nothing the reporter typed is lost
 
     def check(form: Upload) -> str:
-        return reporting.check_message(ctx, case_id, form.get("body", ""), form.files_chosen > 0)
+        if ended is not None:
+            raise ended
+        return reporting.check_message(ctx, case_id, form.get("body", ""), form.files_chosen > 0, _sending(form))
 
-    form = await read_form(request, check=check)
+    form = await read_form(request, check=check, keep_refusal=True)
+    if _session_ended(request, form.refused):
+        return _login_keeping(request, case_id, form.get("body", ""))
+    if isinstance(form.refused, sendings.AlreadyReceived):
+        return RedirectResponse("/caseroom?notice=already_sent", status_code=303)
+    if form.refused is not None:
+        raise form.refused
     try:
-        await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, form.get("body", ""), form.files)
+        await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, form.get("body", ""), form.files, _sending(form))
     except AuthenticationFailed:
-        return _to_login()
+        return _login_keeping(request, case_id, form.get("body", ""))
+    except sendings.AlreadyReceived:  # a resend that raced the first
+        return RedirectResponse("/caseroom?notice=already_sent", status_code=303)
     return RedirectResponse("/caseroom?notice=sent", status_code=303)
+
+
+def _sending(form: Upload) -> str | None:
+    return sendings.valid(form.get("sending"))
+
+
+def _session_ended(request: Request, refused: Exception | None) -> bool:
+    """The case room session ended (idle too long), or the cookie is gone (the CSRF token no longer matches
+    it) on the reporter's own page: not another site's forged post, which gets the plain refusal."""
+    if isinstance(refused, AuthenticationFailed):
+        return True
+    return (
+        isinstance(refused, BadRequest) and refused.status_code == 403 and request.headers.get("sec-fetch-site") != "cross-site"
+    )
+
+
+def _login_keeping(request: Request, case_id: str, body: str) -> Response:
+    """The login page holding the message that could not be sent: after the passphrase, it is back in its box."""
+    return _login_page(
+        request,
+        401,
+        notice=translate(
+            request,
+            N_(
+                "Your case room had closed, so your message was not sent. It is kept below: type your passphrase "
+                "to open the case room again, then check it and send it (files must be chosen again)."
+            ),
+        ),
+        pending={"case": case_id, "body": _shown(body)},
+    )
+
+
+def _shown(text: str) -> str:
+    return CONTROL.sub("\ufffd", text)
 
 
 async def consent(request: Request) -> Response:
@@ -83,6 +158,20 @@ async def consent(request: Request) -> Response:
     except AuthenticationFailed:
         return _to_login()
     return RedirectResponse("/caseroom?notice=consent", status_code=303)
+
+
+async def identity(request: Request) -> Response:
+    """The complainant lets the office know who they are, or takes that back while no one has read it."""
+    form = await read_small_form(request)
+    agree = {"yes": True, "no": False}.get(form.get("answer", ""))
+    try:
+        shared = await run_in_threadpool(
+            reporting.share_identity, context_of(request), request.session.get(SESSION_KEY), request.path_params["case_id"], agree
+        )
+    except AuthenticationFailed:
+        return _to_login()
+    notice = "identity_shared" if agree else ("identity_read" if shared else "identity_kept")
+    return RedirectResponse(f"/caseroom?notice={notice}", status_code=303)
 
 
 async def withdraw_page(request: Request) -> Response:
@@ -127,7 +216,13 @@ async def download_file(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    await read_small_form(request)
+    """Leave the case room: the session ends, and the browser forgets this site's cookies and cache.
+    "Leave quickly" does the same, then goes to an ordinary site."""
+    form = await read_small_form(request)
     await run_in_threadpool(reporting.leave_case_room, context_of(request), request.session.get(SESSION_KEY))
     request.session.clear()
-    return RedirectResponse("/", status_code=303, headers={"Clear-Site-Data": '"cache", "cookies", "storage"'})
+    forget = {"Clear-Site-Data": '"cache", "cookies", "storage"'}
+    if form.get("quick"):
+        # CSP's form-action forbids a form's redirect to another site; a refresh of this page is not a form's.
+        return render(request, "caseroom/reporter/leaving.html", headers=forget)
+    return RedirectResponse("/", status_code=303, headers=forget)

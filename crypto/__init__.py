@@ -37,9 +37,11 @@ from .wrapping import (
     unlock_officer_key,
     unwrap_case_key,
     unwrap_handling_key,
+    unwrap_identity_key,
     unwrap_office_key,
     wrap_case_key,
     wrap_handling_key,
+    wrap_identity_key,
     wrap_office_key,
 )
 
@@ -84,9 +86,11 @@ __all__ = [
     "unlock_officer_key",
     "unwrap_case_key",
     "unwrap_handling_key",
+    "unwrap_identity_key",
     "unwrap_office_key",
     "verify_chain",
     "wrap_case_key",
     "wrap_handling_key",
+    "wrap_identity_key",
     "wrap_office_key",
 ]

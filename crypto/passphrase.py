@@ -1,9 +1,11 @@
 """Reporter passphrases: the only way back into a case room.
 
-Seven words drawn with `secrets` from the EFF long list (7,776 words) give
-7 * log2(7776) = 90.47 bits. A reporter types the passphrase back under stress, often
-on a phone, so `normalize_passphrase` forgives case and spacing; it never forgives a
-wrong word.
+Eight words drawn with `secrets` from the EFF long list less the words that could
+distress someone who has just reported abuse (violence, death, crime and punishment,
+deportation, surveillance, illness, insults, sex, fear: data/eff_large_wordlist.removed.txt,
+832 of its 7,776 words) give 8 * log2(6,944) = 102.1 bits. A reporter types the passphrase
+back under stress, often on a phone, so `normalize_passphrase` forgives case and
+spacing; it never forgives a wrong word.
 """
 
 import math
@@ -12,16 +14,20 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
-PASSPHRASE_WORDS = 7
+PASSPHRASE_WORDS = 8
 MIN_ENTROPY_BITS = 90
+MIN_WORDS = 6000
 
 
 @lru_cache(maxsize=1)
 def wordlist() -> tuple[str, ...]:
-    """The shipped word list (package data, CC BY 3.0 US, see data/*.LICENSE)."""
-    text = resources.files(__package__).joinpath("data/eff_large_wordlist.txt").read_text("utf-8")
-    words = tuple(text.split())
-    if len(words) < 7776 or len(set(words)) != len(words):
+    """The words a passphrase is drawn from: the EFF long list (package data, CC BY 3.0 US, see
+    data/*.LICENSE) less the removed words, in the EFF list's order."""
+    data = resources.files(__package__).joinpath("data")
+    eff = data.joinpath("eff_large_wordlist.txt").read_text("utf-8").split()
+    removed = set(data.joinpath("eff_large_wordlist.removed.txt").read_text("utf-8").split())
+    words = tuple(w for w in eff if w not in removed)
+    if len(eff) != 7776 or len(set(eff)) != len(eff) or not removed <= set(eff) or len(words) < MIN_WORDS:
         raise RuntimeError("the passphrase word list is damaged")
     return words
 

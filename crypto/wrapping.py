@@ -95,6 +95,15 @@ def unwrap_handling_key(office_private: bytes, blob: bytes, case_id: str, office
     return unwrap_key(office_private, blob, "handling-key", case_id, office)
 
 
+def wrap_identity_key(identity_key: bytes, recipient_public: bytes, case_id: str) -> bytes:
+    """The key a complainant's identity is sealed under, sealed to the reporter (or, with their consent, the office)."""
+    return wrap_key(recipient_public, identity_key, "identity-key", case_id)
+
+
+def unwrap_identity_key(recipient_private: bytes, blob: bytes, case_id: str) -> bytes:
+    return unwrap_key(recipient_private, blob, "identity-key", case_id)
+
+
 def wrap_office_key(office_private: bytes, officer_public: bytes, office: str) -> bytes:
     """An office's private key sealed to one member officer (the membership wrap)."""
     return wrap_key(officer_public, office_private, "office-key", office)

@@ -38,7 +38,7 @@ def _chart(table: Table, path: Path) -> None:
         )
     axes.invert_yaxis()
     axes.set_title(table.title)
-    axes.set_xlabel("Complaints")
+    axes.set_xlabel(table.counts)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     figure.savefig(path, format="svg", metadata={"Date": None})
@@ -68,6 +68,9 @@ def write_report(figures: AnnualFigures, out: Path) -> list[Path]:
             "assessment_days_median",
             "concluded_within_30_days",
             "first_response_within_48_hours",
+            "advice_received",
+            "advice_answered_by_next_day",
+            "advice_answered_within_two_days",
         ):
             writer.writerow(["summary", name, getattr(figures, name)])
         for table in figures.tables:

@@ -30,6 +30,7 @@ def routes() -> list[BaseRoute]:
         Route("/", pages.home, methods=["GET"]),
         Route("/report", pages.report_form, methods=["GET"]),
         Route("/report", pages.submit_report, methods=["POST"]),
+        Route("/report/sent", pages.report_sent, methods=["GET"]),
         # The reporter's case room (caseroom/reporter.py)
         Route("/caseroom/login", caseroom.login_page, methods=["GET"]),
         Route("/caseroom/login", caseroom.login, methods=["POST"]),
@@ -37,6 +38,7 @@ def routes() -> list[BaseRoute]:
         Route("/caseroom/cases/{case_id}/messages", caseroom.write, methods=["POST"]),
         Route("/caseroom/cases/{case_id}/files/{file_id}", caseroom.download_file, methods=["GET"]),
         Route("/caseroom/cases/{case_id}/consent", caseroom.consent, methods=["POST"]),
+        Route("/caseroom/cases/{case_id}/identity", caseroom.identity, methods=["POST"]),
         Route("/caseroom/cases/{case_id}/withdraw", caseroom.withdraw_page, methods=["GET"]),
         Route("/caseroom/cases/{case_id}/withdrawal", caseroom.withdraw, methods=["POST"]),
         Route("/caseroom/logout", caseroom.logout, methods=["POST"]),
@@ -59,6 +61,7 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/measures", case.recommend_measure, methods=["POST"]),
         Route("/officer/cases/{case_id}/measures/{measure_id}", case.update_measure, methods=["POST"]),
         Route("/officer/cases/{case_id}/abandonment-warning", case.warn, methods=["POST"]),
+        Route("/officer/cases/{case_id}/identity", case.read_identity, methods=["POST"]),
         Route("/officer/cases/{case_id}/files/{file_id}", case.download_file, methods=["GET"]),
         # The JSON API (intake/api/)
         Mount("/api/v1", routes=api.routes),

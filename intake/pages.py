@@ -1,86 +1,139 @@
-"""The reporter's intake pages: the start page, the report form, and the passphrase page.
+"""The reporter's intake pages: the start page, the two-step report form, and the passphrase page.
 
-The passphrase is shown in the response to the form's POST and nowhere else: it is
-never in a URL, a redirect, a cookie or a log, and the page is sent with no-store.
+The form works without JavaScript in two steps: first what the concern is (a plain GET, so
+nothing is stored and the back button just works), then only the questions that concern
+needs. A report of both retaliation and misconduct asks for the two accounts apart, one
+for each office.
+
+One report per sending: the form carries a one-time token, and a successful POST answers
+with a redirect (post/redirect/get) to the page that shows the passphrase, once. The
+passphrase waits for that page sealed server-side under a key only the reporter's cookie
+holds; it is never in a URL, and the page deletes it as it shows it, so a reload shows it no
+more and a resent form files nothing twice.
 """
+
+import dataclasses
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from policies import InvalidReport, ReportInput, validate_report
+from policies import Concern, InvalidReport, Policy, ReportInput, validate_report
+from policies.form import CONTROL
+from policies.model import Question
 from policies.text import N_
 
 from . import i18n
-from .service import reporting
+from .service import reporting, sendings
 from .service.errors import Busy
+from .web import cookies
+from .web.bad_request import BadRequest
 from .web.forms import read_form
 from .web.templating import context_of, language, render, translate
 from .web.uploads import Upload
 
-QUESTION_TITLES = {
-    "concerns": N_("What is your concern about"),
-    "misconduct_kinds": N_("What kind of misconduct"),
-    "protected_activity": N_("What you had done before"),
-    "adverse_actions": N_("What was done to you"),
-    "happened": N_("When it happened"),
-    "region": N_("Region or duty station"),
-    "description": N_("What happened"),
-    "answers": N_("Your answers"),
-}
-
-
-def translated(request: Request, messages: dict[str, str]) -> dict[str, str]:
-    return {key: translate(request, text) for key, text in messages.items()}
+BOTH_PARTS = (Concern.RETALIATION, Concern.MISCONDUCT)
+SENT_PAGE = "/report/sent"
 
 
 async def home(request: Request) -> Response:
     return render(request, "intake/home.html")
 
 
-def form_values(form: Upload | None) -> dict:
-    """What the reporter had typed, to show the form again without losing a word."""
-    form = form or Upload()
-    return {
-        "concern": form.get("concern", ""),
-        "misconduct_kinds": form.getlist("misconduct_kinds"),
-        "protected_activity": form.get("protected_activity", ""),
-        "adverse_actions": form.getlist("adverse_actions"),
-        "happened": form.get("happened", ""),
-        "region": form.get("region", ""),
-        "description": form.get("description", ""),
-        "clean_metadata": form.clean_metadata(),
-    }
+def _concern(value: str | None, policy: Policy) -> str | None:
+    return value if value in {c.id for c in policy.concerns} else None
+
+
+def _field(question: Question, prefix: str, both: bool) -> str:
+    """The form field of a question: shared questions of a two-part report (the region) are asked once."""
+    shared = both and question.id == "region"
+    return f"q.{question.id}" if shared else f"{prefix}q.{question.id}"
+
+
+def part_from_form(policy: Policy, concern: Concern, form: Upload, prefix: str = "", both: bool = False) -> dict[str, object]:
+    """The description and answers of one part, as the API would send them, from the HTML form's fields."""
+    answers: dict[str, object] = {}
+    for question in policy.questions_for(concern):
+        name = _field(question, prefix, both)
+        if question.type == "multiple":
+            answers[question.id] = form.getlist(name)
+        elif question.type == "actions":
+            answers[question.id] = form.getlist(name)
+            # Every action with something typed, ticked or not: words are never dropped without a word.
+            details = {
+                action: {"when": form.get(f"{name}.{action}.when"), "who": form.get(f"{name}.{action}.who")}
+                for action in policy.ids(question.choices)
+            }
+            answers[f"{question.id}_details"] = {a: d for a, d in details.items() if d["when"] or d["who"]}
+        else:
+            answers[question.id] = form.get(name) or None
+    return {"description": form.get(f"{prefix}description", ""), "answers": answers}
 
 
 def report_from_form(request: Request, form: Upload) -> ReportInput:
-    """Validate the HTML form's fields through the same policy check as the API, and the budget."""
+    """Validate the HTML form through the same policy check as the API, then the cheap refusals."""
     ctx = context_of(request)
-    concern = form.get("concern")
-    answers = {
-        "misconduct_kinds": form.getlist("misconduct_kinds"),
-        "protected_activity": form.get("protected_activity") or None,
-        "adverse_actions": form.getlist("adverse_actions"),
-        "happened": form.get("happened", ""),
-        "region": form.get("region") or None,
+    concern = _concern(form.get("concern"), ctx.policy)
+    if concern is None:
+        raise InvalidReport({"concerns": N_("choose what your concern is about")})
+    if concern == Concern.BOTH:
+        parts = {c: part_from_form(ctx.policy, c, form, f"{c}.", both=True) for c in BOTH_PARTS}
+        report = validate_report(ctx.policy, [concern], parts=parts)
+    else:
+        one = part_from_form(ctx.policy, Concern(concern), form)
+        report = validate_report(ctx.policy, [concern], one["description"], one["answers"])
+    return reporting.check_report(ctx, report, sendings.valid(form.get("sending")))
+
+
+def _shown(form: Upload) -> Upload:
+    """The form's text as it goes back on the page: every word kept, control characters (the refusal named
+    them) shown as the replacement character."""
+    fields = {name: [CONTROL.sub("\ufffd", v) for v in values] for name, values in form.fields.items()}
+    return dataclasses.replace(form, fields=fields)
+
+
+def _titles(request: Request, policy: Policy) -> dict[str, str]:
+    """What the error summary calls each field: the question, as the reporter read it."""
+    titles = {
+        "concerns": N_("What is your concern about"),
+        "description": N_("What happened"),
+        "answers": N_("Your answers"),
+        "parts": N_("Your two accounts"),
+        "files": N_("Evidence"),
     }
-    report = validate_report(ctx.policy, [concern] if concern else [], form.get("description", ""), answers)
-    return reporting.check_report(ctx, report)
+    for question in policy.questions:
+        titles[question.id] = question.label
+    for concern in BOTH_PARTS:
+        for key in list(titles):
+            titles[f"{concern}.{key}"] = titles[key]
+    return {key: translate(request, text) for key, text in titles.items()}
 
 
 def _form_page(
-    request: Request, form: Upload | None, status_code: int = 200, errors: dict[str, str] | None = None, busy: Busy | None = None
+    request: Request,
+    form: Upload | None,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    busy: Busy | None = None,
 ) -> Response:
+    """The form, step 1 (no concern yet) or step 2 (its questions), with every word the reporter typed."""
+    ctx = context_of(request)
+    form = _shown(form or Upload())
+    concern = _concern(form.get("concern") or request.query_params.get("concern"), ctx.policy)
     headers = {"Retry-After": str(busy.retry_after)} if busy else None
     return render(
         request,
         "intake/report_form.html",
         status_code=status_code,
         headers=headers,
-        values=form_values(form),
-        errors=translated(request, errors or {}),
-        question_titles=translated(request, QUESTION_TITLES),
-        files_dropped=form.files_chosen if form and form.refused else 0,
+        concern=concern,
+        form=form,
+        sending=form.get("sending") or sendings.new_token(),
+        errors={k: translate(request, v) for k, v in (errors or {}).items()},
+        titles=_titles(request, ctx.policy),
+        files_dropped=form.files_chosen if form.refused else 0,
+        notice=notice and translate(request, notice),
         busy=busy and translate(request, i18n.message_of(busy)),
     )
 
@@ -91,12 +144,46 @@ async def report_form(request: Request) -> Response:
 
 async def submit_report(request: Request) -> Response:
     form = await read_form(request, check=lambda fields: report_from_form(request, fields), keep_refusal=True)
-    if isinstance(form.refused, InvalidReport):
-        return _form_page(request, form, status_code=400, errors=form.refused.errors)
-    if isinstance(form.refused, Busy):
+    refused = form.refused
+    if isinstance(refused, InvalidReport):
+        return _form_page(request, form, status_code=400, errors=refused.errors)
+    if isinstance(refused, Busy):
         # Keep every word the reporter typed on the page: only the files must be chosen again.
-        return _form_page(request, form, status_code=503, busy=form.refused)
-    if form.refused is not None:
-        raise form.refused
-    filed = await run_in_threadpool(reporting.file_report, context_of(request), form.checked, form.files, language(request))
-    return render(request, "intake/passphrase.html", passphrase=filed.passphrase, cases=filed.cases, files=form.files)
+        return _form_page(request, form, status_code=503, busy=refused)
+    if isinstance(refused, sendings.AlreadyReceived):
+        return render(request, "intake/already_received.html", status_code=409)
+    if isinstance(refused, BadRequest) and refused.status_code == 403 and request.headers.get("sec-fetch-site") != "cross-site":
+        # The session cookie was lost or ended (the CSRF token no longer matches): nothing was sent,
+        # and nothing typed is lost; a fresh token comes with the page. (Another site's forged post
+        # gets the plain refusal: this page is not for showing it what it sent.)
+        return _form_page(
+            request,
+            form,
+            status_code=400,
+            notice=N_(
+                "Your session had ended, so nothing was sent. Your answers are below: check them and "
+                "send again (files must be chosen again)."
+            ),
+        )
+    if refused is not None:
+        raise refused
+    ctx = context_of(request)
+    try:
+        filed = await run_in_threadpool(
+            reporting.file_report, ctx, form.checked, form.files, language(request), sendings.valid(form.get("sending"))
+        )
+    except sendings.AlreadyReceived:  # a resend that raced the first one
+        return render(request, "intake/already_received.html", status_code=409)
+    danger = any(part.answers.get("safety_risk") in ("yes", "not_sure") for part in form.checked.parts)
+    receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, form.files, danger)
+    request.session[cookies.RECEIPT] = receipt
+    return RedirectResponse(SENT_PAGE, status_code=303)
+
+
+async def report_sent(request: Request) -> Response:
+    """The passphrase, once. A reload, or the back button, finds it gone."""
+    receipt = await run_in_threadpool(reporting.take_receipt, context_of(request), request.session.pop(cookies.RECEIPT, None))
+    if receipt is None:
+        return render(request, "intake/passphrase_gone.html")
+    where = context_of(request).settings.public_address or str(request.base_url)
+    return render(request, "intake/passphrase.html", receipt=receipt, where=where)

@@ -87,13 +87,17 @@ class Settings:
     argon2_concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
     argon2_wait_seconds: float = 10.0
     secure_cookies: bool = False
-    session_idle_minutes: int = 30
+    officer_idle_minutes: int = 30
+    # Long enough to write a message over Tor after reading a reply; a lost cookie loses no words anyway.
+    reporter_idle_minutes: int = 120
     session_absolute_minutes: int = 12 * 60
     max_file_bytes: int = 500 * MiB
     max_report_bytes: int = 2 * GiB
     max_files_per_message: int = 20
     max_clean_bytes: int = 256 * MiB
     policy_file: str | None = None
+    # Where reporters come back (an onion address, say), printed with the passphrase; else the address they used.
+    public_address: str | None = None
     submissions_per_hour: int = 1000
     messages_per_case_per_day: int = 100
     openings_per_case_room_per_hour: int = 30
@@ -114,6 +118,9 @@ class Settings:
             max_files_per_message=int(env.get("INTAKE_MAX_FILES_PER_MESSAGE") or 20),
             max_clean_bytes=int(env.get("INTAKE_MAX_CLEAN_MIB") or 256) * MiB,
             policy_file=env.get("INTAKE_POLICY_FILE") or None,
+            public_address=env.get("INTAKE_PUBLIC_ADDRESS") or None,
+            reporter_idle_minutes=int(env.get("INTAKE_REPORTER_IDLE_MINUTES") or 120),
+            officer_idle_minutes=int(env.get("INTAKE_OFFICER_IDLE_MINUTES") or 30),
             submissions_per_hour=int(env.get("INTAKE_SUBMISSIONS_PER_HOUR") or 1000),
             messages_per_case_per_day=int(env.get("INTAKE_MESSAGES_PER_CASE_PER_DAY") or 100),
             openings_per_case_room_per_hour=int(env.get("INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR") or 30),

@@ -61,6 +61,7 @@ class Case(SQLModel, table=True):
     received_on: dt.date
     report: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     answers: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    kind: str = Field(default="report", max_length=10)  # report, or advice (a request for ECO's confidential advice)
 
 
 class Handling(SQLModel, table=True):
@@ -80,6 +81,7 @@ class Handling(SQLModel, table=True):
     case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
     office: str = Field(foreign_key="office.code", primary_key=True, max_length=8)
     status: str = Field(max_length=40)
+    kind: str = Field(default="report", max_length=10)  # the case's kind: its lifecycle is the office's, or advice's
     policy_version: str = Field(max_length=40)
     opened_on: dt.date
     acknowledged_on: dt.date | None = None
@@ -222,6 +224,30 @@ class WebSession(SQLModel, table=True):
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     idle_until: dt.datetime
     expires_at: dt.datetime
+
+
+class Sending(SQLModel, table=True):
+    """A form's one-time token (or an API Idempotency-Key), as a digest, once what it carried was
+    filed: a reload or a resend of the same form files nothing more. Day precision only."""
+
+    __tablename__ = "sending"
+
+    digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    seen_on: dt.date
+
+
+class Identity(SQLModel, table=True):
+    """A complainant's identity, left in escrow (EU 2019/1937 Art. 16): sealed under its own random key,
+    which is wrapped to the reporter and, only once they consent in the case room, to the office."""
+
+    __tablename__ = "identity"
+
+    case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reporter_wrap: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    office_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    shared_on: dt.date | None = None
+    opened_on: dt.date | None = None  # the first time an officer read it: after that, consent cannot undo it
 
 
 class Budget(SQLModel, table=True):

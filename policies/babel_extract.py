@@ -7,7 +7,19 @@ import tomllib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-TRANSLATED_KEYS = {"name", "handles", "label", "hint", "description", "reporter", "examples", "short", "message"}
+TRANSLATED_KEYS = {
+    "name",
+    "handles",
+    "label",
+    "hint",
+    "description",
+    "reporter",
+    "examples",
+    "short",
+    "message",
+    "staff_security",
+    "ombudsperson",
+}
 
 
 def _strings(node: object, key: str | None = None) -> Iterator[tuple[str, str]]:
@@ -29,5 +41,7 @@ def extract(
     text = fileobj.read().decode("utf-8")
     lines = text.splitlines()
     for key, message in _strings(tomllib.loads(text)):
-        line = next((n for n, row in enumerate(lines, 1) if message[:40] in row), 0)
+        start = message[:40]
+        # TOML escapes quotes; a line number is needed (catalog tools sort by it), so 1 if not found.
+        line = next((n for n, row in enumerate(lines, 1) if start in row or start.replace('"', '\\"') in row), 1)
         yield line, None, message, [f"policy.toml: {key}"]

@@ -4,18 +4,21 @@ A count from 1 to threshold-1 could point at a person (two complaints from a sma
 duty station), so it is shown as "<threshold". Hiding one cell of a table whose total
 is published is not enough: the total minus the other cells gives it back. So when a
 table partitions its total and exactly one cell is hidden, the next smallest cell is
-hidden too (complementary suppression), and a total that is itself small hides
+hidden too (complementary suppression; every hidden cell of that table then reads
+"suppressed", since the second is not small), and a total that is itself small hides
 everything.
 """
 
 from dataclasses import dataclass
+
+SUPPRESSED = "suppressed"
 
 
 @dataclass(frozen=True)
 class Cell:
     key: str
     count: int
-    shown: str  # what is published: the number, or "<5"
+    shown: str  # what is published: the number, "<5", or "suppressed" (hidden to protect another cell)
 
     @property
     def suppressed(self) -> bool:
@@ -38,7 +41,10 @@ def suppress(counts: dict[str, int], threshold: int, total: int | None = None) -
             candidates = sorted((v, k) for k, v in counts.items() if k not in suppressed and v > 0)
             if not candidates:
                 break
+            # A cell hidden to protect another is not small: "<5" would be untrue. Every hidden cell
+            # of the table then says only "suppressed", so no reader can tell which one was small.
             suppressed.add(candidates[0][1])
+            hidden = SUPPRESSED
     return [Cell(k, v, hidden if k in suppressed else str(v)) for k, v in counts.items()]
 
 

@@ -141,9 +141,44 @@ class Deadlines:
     sources: dict[str, str]
 
 
+QUESTION_TYPES = ("single", "multiple", "actions", "text", "identity")
+CHOICE_LISTS = (
+    "misconduct_kinds",
+    "protected_activities",
+    "adverse_actions",
+    "regions",
+    "safety_answers",
+    "urgency",
+    "identity_answers",
+    "advice_topics",
+)
+REPORT, ADVICE = "report", "advice"  # the kinds of case: a report (complaint), or a request for advice
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the report form, asked for the concerns in `concerns`."""
+
+    id: str
+    label: str
+    type: str
+    concerns: tuple[Concern, ...]
+    choices: str = ""  # the choice list a single, multiple or actions question offers
+    hint: str = ""
+    max_length: int = 200
+
+
+@dataclass(frozen=True)
+class Organization:
+    name: str
+    quick_exit: str
+
+
 @dataclass(frozen=True)
 class Policy:
     version: str
+    organization: Organization
+    contacts: dict[str, str]
     offices: dict[Office, OfficeProfile]
     concerns: tuple[Choice, ...]
     routing: dict[Concern, tuple[Office, ...]]
@@ -151,16 +186,26 @@ class Policy:
     protected_activities: tuple[Choice, ...]
     adverse_actions: tuple[Choice, ...]
     regions: tuple[Choice, ...]
+    safety_answers: tuple[Choice, ...]
+    urgency: tuple[Choice, ...]
+    identity_answers: tuple[Choice, ...]
+    advice_topics: tuple[Choice, ...]
+    questions: tuple[Question, ...]
     lifecycles: dict[Office, Lifecycle]
+    advice: Lifecycle
     deadlines: Deadlines
     protective_measures: tuple[Choice, ...]
     onward_referrals: tuple[Choice, ...]
     retention_closed_case_days: int
     small_cell_threshold: int
 
-    def lifecycle(self, office: str) -> Lifecycle:
-        """The lifecycle of an office named by its code, as stored (a plain string) or as an Office."""
-        return self.lifecycles[Office(office)]
+    def lifecycle(self, office: str, kind: str = REPORT) -> Lifecycle:
+        """The lifecycle of an office's handling (its code as stored, or an Office) of a report, or of an advice request."""
+        return self.advice if kind == ADVICE else self.lifecycles[Office(office)]
+
+    def questions_for(self, concern: Concern) -> tuple[Question, ...]:
+        """The questions a report of this concern asks, in order."""
+        return tuple(q for q in self.questions if concern in q.concerns)
 
     def ids(self, field_name: str) -> set[str]:
         return {item.id for item in self._items(field_name)}
@@ -177,6 +222,9 @@ class Policy:
             if item.id == item_id:
                 return item.label
         return item_id
+
+    def choices_of(self, field_name: str) -> tuple[Choice | MisconductKind, ...]:
+        return self._items(field_name)
 
     def _items(self, field_name: str) -> tuple[Choice | MisconductKind, ...]:
         items: tuple[Choice | MisconductKind, ...] = getattr(self, field_name)
@@ -252,13 +300,15 @@ class _Checker:
         return tuple(out)
 
 
-def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
-    header = f"[lifecycles.{code}]"
-    table = data.get("lifecycles", {}).get(code)
+def _lifecycle(check: _Checker, data: Table, code: Office, name: str | None = None) -> Lifecycle:
+    """The lifecycle of [lifecycles.<code>], or, with `name`, of the table [<name>] (the advice requests')."""
+    path = name or f"lifecycles.{code}"
+    header = f"[{path}]"
+    table = data.get(name) if name else data.get("lifecycles", {}).get(code)
     if not isinstance(table, dict):
         check.fail("is missing", header)
     states: dict[str, State] = {}
-    state_header = f"[[lifecycles.{code}.states]]"
+    state_header = f"[[{path}.states]]"
     for n, item in enumerate(table.get("states") or [], 1):
         state = State(
             id=check.text(item, "id", state_header, n),
@@ -295,7 +345,7 @@ def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
     if initial not in states:
         check.fail(f"the initial state {initial!r} is not one of the states", header, key="initial")
     transitions: dict[str, tuple[str, ...]] = {}
-    moves_header = f"[lifecycles.{code}.transitions]"
+    moves_header = f"[{path}.transitions]"
     for source, targets in (table.get("transitions") or {}).items():
         if source not in states:
             check.fail(f"{source!r} is not a state", moves_header, key=source)
@@ -350,6 +400,39 @@ def _lifecycle(check: _Checker, data: Table, code: Office) -> Lifecycle:
         extendable=tuple(extendable),
         determines_prima_facie=determines,
     )
+
+
+def _questions(check: _Checker, data: Table) -> tuple[Question, ...]:
+    header = "[[questions]]"
+    out: list[Question] = []
+    for n, item in enumerate(data.get("questions") or [], 1):
+        kind = check.text(item, "type", header, n)
+        if kind not in QUESTION_TYPES:
+            check.fail(f"`type` must be one of {', '.join(QUESTION_TYPES)}", header, n, "type")
+        concerns = item.get("for")
+        if not isinstance(concerns, list) or not concerns or not set(concerns) <= set(CONCERN_IDS) - {Concern.BOTH}:
+            check.fail("`for` must list concerns (a report of both asks the questions of each)", header, n, "for")
+        choices = check.text(item, "choices", header, n, required=kind in ("single", "multiple", "actions"))
+        if choices and choices not in CHOICE_LISTS:
+            check.fail(f"`choices` must name one of {', '.join(CHOICE_LISTS)}", header, n, "choices")
+        length = item.get("max_length", 200)
+        if not isinstance(length, int) or length < 1:
+            check.fail("`max_length` must be a whole number", header, n, "max_length")
+        question = Question(
+            check.text(item, "id", header, n),
+            check.text(item, "label", header, n),
+            kind,
+            tuple(Concern(c) for c in concerns),
+            choices,
+            check.text(item, "hint", header, n, required=False),
+            length,
+        )
+        if any(q.id == question.id for q in out):
+            check.fail(f"duplicate id {question.id!r}", header, n, "id")
+        out.append(question)
+    if not out:
+        check.fail("at least one question is required", header)
+    return tuple(out)
 
 
 def parse_policy(text: str, source: str = "policy.toml") -> Policy:
@@ -410,8 +493,18 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     for n, choice in enumerate(onward, 1):
         if choice.kind not in ("safety_risk", "welfare", "elsewhere"):
             check.fail("`kind` must be safety_risk, welfare or elsewhere", "[[onward_referrals]]", n, "kind")
+    organization_table = data.get("organization") or {}
+    contacts_table = data.get("contacts") or {}
+    advice_office = check.text(data.get("advice") or {}, "office", "[advice]")
+    if advice_office not in OFFICE_CODES:
+        check.fail("`office` must name an office", "[advice]", key="office")
     return Policy(
         version=version,
+        organization=Organization(
+            check.text(organization_table, "name", "[organization]"),
+            check.text(organization_table, "quick_exit", "[organization]"),
+        ),
+        contacts={key: check.text(contacts_table, key, "[contacts]") for key in ("staff_security", "ombudsperson")},
         offices=offices,
         concerns=concerns,
         routing=routing,
@@ -419,7 +512,13 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         protected_activities=check.choices(data, "protected_activities"),
         adverse_actions=check.choices(data, "adverse_actions"),
         regions=check.choices(data, "regions"),
+        safety_answers=check.choices(data, "safety_answers"),
+        urgency=check.choices(data, "urgency"),
+        identity_answers=check.choices(data, "identity_answers"),
+        advice_topics=check.choices(data, "advice_topics"),
+        questions=_questions(check, data),
         lifecycles={code: _lifecycle(check, data, code) for code in OFFICE_CODES},
+        advice=_lifecycle(check, data, Office(advice_office), "advice"),
         deadlines=deadlines,
         protective_measures=check.choices(data, "protective_measures"),
         onward_referrals=onward,

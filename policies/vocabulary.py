@@ -40,6 +40,7 @@ class SessionKind(StrEnum):
 
     REPORTER = "reporter"
     OFFICER = "officer"
+    RECEIPT = "receipt"  # a new passphrase, between the report's POST and the one page that shows it
 
 
 class Concern(StrEnum):
@@ -49,3 +50,4 @@ class Concern(StrEnum):
     MISCONDUCT = "misconduct"
     BOTH = "both"
     NOT_SURE = "not_sure"
+    ADVICE = "advice"  # a request for ECO's confidential advice, not a report

@@ -11,15 +11,18 @@ from sqlmodel import Session, func, select
 from intake.store import Attachment, Case, CaseKeyWrap, Message
 
 
-def multipart(fields: dict[str, str], files: list[tuple[str, bytes]], boundary: str = "testboundary7d1a") -> tuple[bytes, dict]:
-    """A multipart/form-data body (fields first, then files) and its Content-Type header."""
+def multipart(fields: dict[str, str], files: list[tuple], boundary: str = "testboundary7d1a") -> tuple[bytes, dict]:
+    """A multipart/form-data body (fields first, then files) and its Content-Type header.
+
+    Each file is (filename, data) in the part named "files", or (part name, filename, data)."""
     out = bytearray()
     for name, value in fields.items():
         out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value.encode() + b"\r\n"
-    for filename, data in files:
+    for file in files:
+        field, filename, data = file if len(file) == 3 else ("files", *file)
         out += (
             (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
                 f"Content-Type: application/octet-stream\r\n\r\n"
             ).encode()
             + data

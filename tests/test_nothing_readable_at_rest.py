@@ -40,14 +40,29 @@ def stored_bytes(ctx, tmp_path: Path) -> list[tuple[str, bytes]]:
 
 def test_no_marker_in_any_stored_byte(client, ctx, tmp_path):
     markers = {
-        name: f"MARK{name.upper()}{secrets.token_hex(8)}" for name in ["description", "happened", "reply", "answer", "both"]
+        name: f"MARK{name.upper()}{secrets.token_hex(8)}"
+        for name in ["description", "happened", "reply", "answer", "both", "identity", "protection"]
     }
-    filed = file_via_api(client, ["retaliation"], f"my account {markers['description']} ends", {"happened": markers["happened"]})
-    both = file_via_api(client, ["both"], markers["both"] * 50)
+    filed = file_via_api(client, ["misconduct"], f"my account {markers['description']} ends", {"happened": markers["happened"]})
+    response = client.post(
+        "/api/v1/reports",
+        json={
+            "concerns": ["both"],
+            "parts": {
+                "retaliation": {
+                    "description": markers["both"] * 50,
+                    "answers": {"protection_wanted": markers["protection"], "identity": markers["identity"]},
+                },
+                "misconduct": {"description": markers["both"], "answers": {}},
+            },
+        },
+    )
+    assert response.status_code == 201, response.text
+    both = response.json()
     case_id = filed["cases"][0]["id"]
-    eco = api_login(client, "eco-1")
-    client.get(f"/api/v1/officer/cases/{case_id}", headers=eco)
-    client.post(f"/api/v1/officer/cases/{case_id}/messages", json={"body": markers["reply"]}, headers=eco)
+    officer = api_login(client, "oig-1")
+    client.get(f"/api/v1/officer/cases/{case_id}", headers=officer)
+    client.post(f"/api/v1/officer/cases/{case_id}/messages", json={"body": markers["reply"]}, headers=officer)
     reporter = caseroom_login(client, filed["passphrase"])
     client.post(f"/api/v1/caseroom/cases/{case_id}/messages", json={"body": markers["answer"]}, headers=reporter)
     assert markers["reply"] in client.get("/api/v1/caseroom", headers=reporter).text

@@ -105,7 +105,7 @@ def test_a_wheel_from_a_clean_checkout_serves_french_and_arabic(tmp_path):
                 subprocess.run(["sleep", "0.2"], check=True)
         french = httpx.get(base + "/?lang=fr")
         arabic = httpx.get(base + "/?lang=ar")
-        report_form = httpx.get(base + "/report?lang=fr")
+        report_form = httpx.get(base + "/report?concern=misconduct&lang=fr")
         officer = httpx.get(base + "/officer/login?lang=ar")
         css = httpx.get(base + "/static/style.css")
     finally:

@@ -53,6 +53,7 @@ HISTORY = {
     "abandonment warning": N_("posted the abandonment warning"),
     "file downloaded": N_("downloaded a file"),
     "case purged": N_("purged the case"),
+    "identity read": N_("read who the complainant is"),
 }
 
 
@@ -84,6 +85,17 @@ async def reply(request: Request) -> Response:
     form = await read_form(request, check=check)
     await run_in_threadpool(casework.reply, ctx, officer, case_id, form.get("body", ""), form.files)
     return _back(case_id, "sent")
+
+
+async def read_identity(request: Request) -> Response:
+    """Who the complainant is, shown once on its own page (a POST: the reading is an act the history records)."""
+    officer = await officer_of(request)
+    if officer is None:
+        return to_login()
+    await read_small_form(request)
+    case_id = request.path_params["case_id"]
+    text = await run_in_threadpool(casework.read_identity, context_of(request), officer, case_id)
+    return render(request, "caseroom/officer/identity.html", officer=officer, case_id=case_id, identity=text)
 
 
 async def download_file(request: Request) -> Response:

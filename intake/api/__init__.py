@@ -8,12 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..web.templating import context_of
 from . import officer, reporter
 from .openapi import openapi_document
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document())
+    return JSONResponse(openapi_document(context_of(request).policy))
 
 
 routes = [
@@ -26,6 +27,7 @@ routes = [
     Route("/caseroom/cases/{case_id}/messages", reporter.caseroom_write, methods=["POST"]),
     Route("/caseroom/cases/{case_id}/files/{file_id}", reporter.caseroom_file, methods=["GET"]),
     Route("/caseroom/cases/{case_id}/consent", reporter.caseroom_consent, methods=["POST"]),
+    Route("/caseroom/cases/{case_id}/identity-consent", reporter.caseroom_identity, methods=["POST"]),
     Route("/caseroom/cases/{case_id}/withdrawal", reporter.caseroom_withdrawal, methods=["POST"]),
     Route("/officer/session", officer.officer_login, methods=["POST"]),
     Route("/officer/session", officer.officer_logout, methods=["DELETE"]),
@@ -45,4 +47,5 @@ routes = [
     Route("/officer/cases/{case_id}/consent-request", officer.officer_consent_request, methods=["POST"]),
     Route("/officer/cases/{case_id}/actions", officer.officer_action, methods=["POST"]),
     Route("/officer/cases/{case_id}/abandonment-warning", officer.officer_warning, methods=["POST"]),
+    Route("/officer/cases/{case_id}/identity-reading", officer.officer_identity, methods=["POST"]),
 ]

@@ -104,10 +104,20 @@ async def officer_case(request: Request) -> Response:
             "determination": detail.handling.determination,
             "assignee": detail.assignee,
             "history": [asdict(h) for h in detail.history],
+            # The other case of a report of both kinds: where it stands, never what it holds.
+            "linked": [{"id": c.id, "office": c.office, "status": c.status} for c in detail.linked],
+            "identity": asdict(detail.identity),
             "files": [file_json(f) for f in detail.files],
             "messages": [message_json(m) for m in detail.messages],
         }
     )
+
+
+async def officer_identity(request: Request) -> Response:
+    """Read who the complainant is (they consented); recorded in the case's history."""
+    officer = await _officer(request)
+    text = await run_in_threadpool(casework.read_identity, context_of(request), officer, request.path_params["case_id"])
+    return JSONResponse({"identity": text})
 
 
 async def officer_write(request: Request) -> Response:

@@ -1,8 +1,11 @@
 """The OpenAPI 3.1 document of /api/v1, written out by hand so it says exactly what the
 handlers in api.py accept and return (outside checkers test the service against it)."""
 
-from functools import lru_cache
 from typing import Any
+
+from policies import Concern, Policy
+from policies.form import MAX_ACTION_TEXT_CHARS, MAX_DESCRIPTION_CHARS
+from policies.model import Question
 
 from ..service.inbox import FILTERS as INBOX_FILTERS
 from ..service.inbox import SORTS as INBOX_SORTS
@@ -67,8 +70,61 @@ def _action(summary: str, properties: dict[str, Any], required: list[str], creat
     }
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
+def _answers(policy: Policy, questions: tuple[Question, ...]) -> dict[str, Any]:
+    """The answers object of a part: each question of the policy by its type (the form lists them too)."""
+    properties: dict[str, Any] = {}
+    for q in questions:
+        choices = sorted(policy.ids(q.choices)) if q.choices else []
+        if q.type == "single":
+            properties[q.id] = {"enum": [*choices, None]}
+        elif q.type in ("multiple", "actions"):
+            properties[q.id] = {"type": "array", "items": {"enum": choices}, "maxItems": len(choices)}
+        else:
+            properties[q.id] = {"type": ["string", "null"], "maxLength": q.max_length}
+        if q.type == "actions":
+            detail = {"type": ["string", "null"], "maxLength": MAX_ACTION_TEXT_CHARS}
+            properties[f"{q.id}_details"] = {
+                "type": "object",
+                "propertyNames": {"enum": choices},
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"when": detail, "who": detail},
+                },
+            }
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+def _report_in(policy: Policy) -> dict[str, Any]:
+    """One concern: `description` and `answers`. Both retaliation and misconduct: `parts`, an account for each office."""
+    description = {"type": "string", "minLength": 1, "maxLength": MAX_DESCRIPTION_CHARS}
+
+    def part(concern: Concern) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["description"],
+            "properties": {"description": description, "answers": _answers(policy, policy.questions_for(concern))},
+        }
+
+    return {
+        "type": "object",
+        "required": ["concerns"],
+        "properties": {
+            "concerns": {"type": "array", "minItems": 1, "items": {"enum": [c.id for c in policy.concerns]}},
+            "description": description,
+            "answers": _answers(policy, policy.questions),
+            "parts": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["retaliation", "misconduct"],
+                "properties": {"retaliation": part(Concern.RETALIATION), "misconduct": part(Concern.MISCONDUCT)},
+            },
+        },
+    }
+
+
+def openapi_document(policy: Policy) -> dict[str, Any]:
     message = {
         "type": "object",
         "required": ["id", "author", "body", "sent_on"],
@@ -89,29 +145,7 @@ def openapi_document() -> dict[str, Any]:
         "Created": {"type": "object", "required": ["id"], "properties": {"id": TEXT}},
         "Message": message,
         "MessageIn": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 20000}}},
-        "ReportIn": {
-            "type": "object",
-            "required": ["concerns", "description"],
-            "properties": {
-                "concerns": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"enum": ["retaliation", "misconduct", "both", "not_sure"]},
-                },
-                "description": {"type": "string", "maxLength": 50000},
-                "answers": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "misconduct_kinds": {"type": "array", "items": TEXT},
-                        "protected_activity": {"type": ["string", "null"]},
-                        "adverse_actions": {"type": "array", "items": TEXT},
-                        "happened": {"type": "string", "maxLength": 200},
-                        "region": {"type": ["string", "null"]},
-                    },
-                },
-            },
-        },
+        "ReportIn": _report_in(policy),
         "Filed": {
             "type": "object",
             "required": ["passphrase", "cases"],
@@ -142,6 +176,8 @@ def openapi_document() -> dict[str, Any]:
                             "status": TEXT,
                             "received_on": {"type": "string", "format": "date"},
                             "messages": {"type": "array", "items": _ref("Message")},
+                            "identity": _ref("IdentityStatus"),
+                            "deleted_on": {"type": ["string", "null"], "format": "date"},
                         },
                     },
                 }
@@ -186,7 +222,21 @@ def openapi_document() -> dict[str, Any]:
                 "description": TEXT,
                 "answers": {"type": "object"},
                 "messages": {"type": "array", "items": _ref("Message")},
+                "identity": _ref("IdentityStatus"),
+                "linked": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "office", "status"],
+                        "properties": {"id": TEXT, "office": TEXT, "status": TEXT},
+                    },
+                },
             },
+        },
+        "IdentityStatus": {
+            "type": "object",
+            "required": ["left", "shared", "read"],
+            "properties": {"left": {"type": "boolean"}, "shared": {"type": "boolean"}, "read": {"type": "boolean"}},
         },
     }
     paths = {
@@ -200,12 +250,23 @@ def openapi_document() -> dict[str, Any]:
             }
         },
         "/api/v1/reports": {
-            "post": _op(
-                "File a report; returns the passphrase, once",
-                {"201": _ok("Filed", _ref("Filed"))},
-                _ref("ReportIn"),
-                errors=("400", "413", "415", "422", "503"),
-            )
+            "post": {
+                **_op(
+                    "File a report; returns the passphrase, once",
+                    {"201": _ok("Filed", _ref("Filed"))},
+                    _ref("ReportIn"),
+                    errors=("400", "409", "413", "415", "422", "503"),
+                ),
+                # A retry with the same key files nothing and gets 409: the passphrase is never kept to be shown again.
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 16, "maxLength": 200},
+                    }
+                ],
+            }
         },
         "/api/v1/caseroom/session": {
             "post": _op(
@@ -243,6 +304,20 @@ def openapi_document() -> dict[str, Any]:
                 {"type": "object", "required": ["referral"], "properties": {"referral": {"type": "boolean"}}},
                 secure=True,
                 errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/caseroom/cases/{case_id}/identity-consent": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Let the office know who you are (agree), or take that back while no officer has read it",
+                {
+                    "200": _ok(
+                        "Whether the office may now read it", {"type": "object", "properties": {"shared": {"type": "boolean"}}}
+                    )
+                },
+                {"type": "object", "required": ["agree"], "properties": {"agree": {"type": "boolean"}}},
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415", "422"),
             ),
         },
         "/api/v1/caseroom/cases/{case_id}/withdrawal": {
@@ -395,6 +470,15 @@ def openapi_document() -> dict[str, Any]:
                 },
                 secure=True,
                 errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/identity-reading": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Read who the complainant is, once they consented (recorded; consent can no longer be taken back)",
+                {"200": _ok("The identity", {"type": "object", "required": ["identity"], "properties": {"identity": TEXT}})},
+                secure=True,
+                errors=("401", "404", "409"),
             ),
         },
         "/api/v1/officer/cases/{case_id}/abandonment-warning": {

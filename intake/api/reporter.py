@@ -7,11 +7,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from policies import Choice, ReportInput, validate_report
+from policies import Choice, MisconductKind, ReportInput, validate_report
+from policies.model import Question
 from policies.text import N_
 
 from .. import i18n
-from ..service import reporting
+from ..service import reporting, sendings
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
@@ -25,43 +26,58 @@ async def form(request: Request) -> Response:
     lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
     _ = i18n.translations(lang).gettext
 
-    def choices(items: tuple[Choice, ...]) -> list[dict[str, str]]:
-        return [{"id": i.id, "label": _(i.label)} for i in items]
+    def choice(item: Choice | MisconductKind) -> dict[str, object]:
+        out: dict[str, object] = {"id": item.id, "label": _(item.label)}
+        if isinstance(item, MisconductKind):
+            out.update(description=_(item.description), examples=[_(e) for e in item.examples])
+        return out
+
+    def question(q: Question) -> dict[str, object]:
+        out: dict[str, object] = {"type": q.type, "label": _(q.label), "for": list(q.concerns)}
+        if q.hint:
+            out["hint"] = _(q.hint)
+        if q.choices:
+            out["choices"] = [choice(c) for c in policy.choices_of(q.choices)]
+        else:
+            out["max_length"] = q.max_length
+        return out
 
     return JSONResponse(
         {
             "policy_version": policy.version,
             "lang": lang,
             "concerns": [{"id": c.id, "label": _(c.label), "hint": _(c.hint)} for c in policy.concerns],
-            "questions": {
-                "misconduct_kinds": {
-                    "type": "multiple",
-                    "choices": [
-                        {"id": k.id, "label": _(k.label), "description": _(k.description), "examples": [_(e) for e in k.examples]}
-                        for k in policy.misconduct_kinds
-                    ],
-                },
-                "protected_activity": {"type": "single", "choices": choices(policy.protected_activities)},
-                "adverse_actions": {"type": "multiple", "choices": choices(policy.adverse_actions)},
-                "happened": {"type": "text", "max_length": 200},
-                "region": {"type": "single", "choices": choices(policy.regions)},
-            },
+            # Each question says which concerns ask it; a report of "both" sends two parts, each with its own.
+            "questions": {q.id: question(q) for q in policy.questions},
             "description": {"type": "text", "required": True, "max_length": 50000},
         },
         headers={"Content-Language": lang},
     )
 
 
+def idempotency_key(request: Request) -> str | None:
+    """The client's Idempotency-Key: the same key files nothing twice (a retry after a lost answer)."""
+    given = request.headers.get("idempotency-key")
+    if given is None:
+        return None
+    if sendings.valid(given) is None:
+        raise BadRequest(N_("An Idempotency-Key is 16 to 200 characters, random, one for each report or message."))
+    return f"api:{given}"
+
+
 async def file_report(request: Request) -> Response:
     ctx = context_of(request)
+    key = idempotency_key(request)
 
     def check(data: dict, has_files: bool) -> ReportInput:
-        report = validate_report(ctx.policy, data.get("concerns"), data.get("description"), data.get("answers"))
-        return reporting.check_report(ctx, report)
+        report = validate_report(
+            ctx.policy, data.get("concerns"), data.get("description"), data.get("answers"), data.get("parts")
+        )
+        return reporting.check_report(ctx, report, key)
 
     _, upload = await read_json_and_files(request, "report", check)
     lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
-    filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang)
+    filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang, key)
     return JSONResponse(
         {
             "passphrase": filed.passphrase,
@@ -100,6 +116,8 @@ async def caseroom(request: Request) -> Response:
                     "measures": [measure_json(m, with_notes=False) for m in c.measures],
                     "files": [file_json(f) for f in c.files],
                     "messages": [message_json(m) for m in c.messages],
+                    "identity": asdict(c.identity),
+                    "deleted_on": c.deleted_on,
                 }
                 for c in cases
             ]
@@ -112,12 +130,23 @@ async def caseroom_write(request: Request) -> Response:
     # A stranger's upload is refused before a byte of it is read.
     await run_in_threadpool(reporting.check_access, ctx, token, case_id)
 
+    key = idempotency_key(request)
+
     def check(data: dict, has_files: bool) -> Any:
-        return reporting.check_message(ctx, case_id, data.get("body"), has_files)
+        return reporting.check_message(ctx, case_id, data.get("body"), has_files, key)
 
     data, upload = await read_json_and_files(request, "message", check)
-    message_id = await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, data.get("body"), upload.files)
+    message_id = await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, data.get("body"), upload.files, key)
     return JSONResponse({"id": message_id, "files": pending_json(upload.files)}, status_code=201)
+
+
+async def caseroom_identity(request: Request) -> Response:
+    """Let the office know who you are (`{"agree": true}`), or take that back (`false`) while no one has read it."""
+    data = await read_json(request)
+    shared = await run_in_threadpool(
+        reporting.share_identity, context_of(request), bearer(request), request.path_params["case_id"], data.get("agree")
+    )
+    return JSONResponse({"shared": shared})
 
 
 async def caseroom_consent(request: Request) -> Response:

@@ -48,6 +48,7 @@ class PendingFile:
     size: int
     stored_size: int
     cleaned: bool | None
+    part: str | None = None  # the account of a two-part report it was sent with; None for a one-part report
 
 
 @dataclass
@@ -104,8 +105,11 @@ def clean_name(name: str) -> str:
 class FileSink:
     """Receives one file's plaintext pieces; `finish()` returns a PendingFile."""
 
-    def __init__(self, ctx: Context, name: str, content_type: str, clean_metadata: bool, budget: UploadBudget) -> None:
+    def __init__(
+        self, ctx: Context, name: str, content_type: str, clean_metadata: bool, budget: UploadBudget, part: str | None = None
+    ) -> None:
         budget.start_file()
+        self.part = part
         self.ctx, self.budget = ctx, budget
         self.name = clean_name(name)
         self.content_type = (content_type or "application/octet-stream")[:100]
@@ -160,7 +164,7 @@ class FileSink:
             self.writer.write(chunk)
         self.writer.commit()
         return PendingFile(
-            self.writer.blob_id, self.file_key, self.name, self.content_type, self.size, self.writer.size, self.cleaned
+            self.writer.blob_id, self.file_key, self.name, self.content_type, self.size, self.writer.size, self.cleaned, self.part
         )
 
     def abort(self) -> None:

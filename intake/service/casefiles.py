@@ -97,7 +97,7 @@ def facts(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = 
     return HandlingFacts(
         office=Office(handling.office),
         opened_on=handling.opened_on,
-        closed=ctx.policy.lifecycle(handling.office).is_closed(handling.status),
+        closed=ctx.policy.lifecycle(handling.office, handling.kind).is_closed(handling.status),
         closed_on=handling.closed_on,
         acknowledged_on=handling.acknowledged_on,
         first_response_on=handling.first_response_on,
@@ -109,7 +109,7 @@ def facts(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = 
 
 
 def view_handling(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = ()) -> HandlingView:
-    state = ctx.policy.lifecycle(handling.office).states[handling.status]
+    state = ctx.policy.lifecycle(handling.office, handling.kind).states[handling.status]
     return HandlingView(
         office=Office(handling.office),
         status=handling.status,

@@ -20,8 +20,8 @@ from policies import Author, Consent, InvalidReport, Lifecycle, Office, clean_te
 from policies.model import State
 from policies.text import N_, Text
 
-from ..store import AuditEntry, CaseAction, CaseReading, Handling, Message, Officer, transaction
-from . import attachments, audit, office_records, protection
+from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, transaction
+from . import attachments, audit, identity, office_records, protection
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -40,6 +40,7 @@ from .casefiles import (
 )
 from .context import Context
 from .errors import Conflict
+from .identity import IdentityStatus
 from .notices import Notice
 from .office_records import OfficeRecord, RecordKind
 from .officers import OfficerSession
@@ -82,6 +83,17 @@ class HistoryEntry:
     action: str
     office: str | None = None  # the office of the officer who acted
     to: str | None = None  # the state a status change moved to
+    to_label: str | None = None  # that state in its lifecycle's words (an office's, or advice's)
+
+
+@dataclass(frozen=True)
+class LinkedCase:
+    """The other case of a report of both kinds: that it exists and where it stands, never what it holds."""
+
+    id: str
+    office: Office
+    status: str
+    label: str  # the status in the other office's own words
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,9 @@ class CaseDetail:
     colleagues: tuple[str, ...]  # usernames a case can be assigned to
     history: tuple[HistoryEntry, ...]
     language: str
+    linked: tuple[LinkedCase, ...]
+    identity: IdentityStatus  # whether the complainant left who they are, shared it with this office, and it was read
+    kind: str  # a report, or a request for advice (its own lifecycle)
 
     @property
     def status(self) -> str:
@@ -126,8 +141,9 @@ class CaseDetail:
         return any(m.open for m in self.measures)
 
 
-def _lifecycle(ctx: Context, officer: OfficerSession) -> Lifecycle:
-    return ctx.policy.lifecycles[officer.office]
+def lifecycle_of(ctx: Context, handling: Handling) -> Lifecycle:
+    """The lifecycle a handling follows: its office's for a report, or the advice requests'."""
+    return ctx.policy.lifecycle(handling.office, handling.kind)
 
 
 def _unmet(ctx: Context, db: Session, handling: Handling, state: State) -> str | None:
@@ -208,20 +224,25 @@ def _move_old_actions(ctx: Context, db: Session, opened: OpenCase, key: bytes) -
         refresh(ctx, db, opened.handling)
 
 
-def history(db: Session, case_id: str) -> tuple[HistoryEntry, ...]:
+def history(ctx: Context, db: Session, case_id: str) -> tuple[HistoryEntry, ...]:
     """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC)."""
     officers = {o.id: o for o in db.exec(select(Officer)).all()}
+    lifecycles = {h.office: lifecycle_of(ctx, h) for h in handlings(db, case_id)}
     out = []
     for entry in db.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.sequence))).all():
         body = json.loads(entry.body)
         who = officers.get(body.get("officer") or "")
+        to = body.get("to") if body["action"] in ("status changed", "reopened") else None
+        lifecycle = lifecycles.get(who.office) if who else None
+        state = lifecycle.states.get(to) if lifecycle and to else None
         out.append(
             HistoryEntry(
                 body["at"],
                 who.username if who else None,
                 body["action"],
                 who.office if who else None,
-                body.get("to") if body["action"] in ("status changed", "reopened") else None,
+                to,
+                state.label if state else None,
             )
         )
     return tuple(out)
@@ -239,10 +260,10 @@ def _colleagues(db: Session, office: Office) -> tuple[str, ...]:
 
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
     """The decrypted case, as this office may see it; marks it read for this officer and logs the opening."""
-    lifecycle = _lifecycle(ctx, officer)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
         case, handling = opened.case, opened.handling
+        lifecycle = lifecycle_of(ctx, handling)
         key = office_records.key_of(db, handling, officer.office_key)
         _move_old_actions(ctx, db, opened, key)
         messages, files = read_messages(db, case.id, opened.key)
@@ -274,9 +295,21 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
             assignee=assignee.username if assignee else None,
             colleagues=_colleagues(db, officer.office),
-            history=history(db, case.id),
+            history=history(ctx, db, case.id),
             language=str(answers.get("language") or "en"),
+            linked=_linked(ctx, db, case),
+            kind=handling.kind,
+            identity=identity.status(db, case.id) if case.office == officer.office else identity.NONE_LEFT,
         )
+
+
+def _linked(ctx: Context, db: Session, case: Case) -> tuple[LinkedCase, ...]:
+    others = db.exec(select(Case).where(Case.report_id == case.report_id, Case.id != case.id).order_by(col(Case.id))).all()
+    return tuple(
+        LinkedCase(other.id, Office(other.office), handling.status, lifecycle_of(ctx, handling).states[handling.status].label)
+        for other in others
+        if (handling := db.get(Handling, (other.id, other.office))) is not None
+    )
 
 
 def _officer_text(value: object, name: str, required: bool = False) -> str:
@@ -313,18 +346,13 @@ def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, fil
 
 def move(ctx: Context, handling: Handling, target: str) -> None:
     """Set the handling's state and the dates the state means (acknowledged, assessed, closed)."""
-    state = ctx.policy.lifecycle(handling.office).states[target]
+    state = lifecycle_of(ctx, handling).states[target]
     handling.status = target
     if state.acknowledges:
         handling.acknowledged_on = handling.acknowledged_on or ctx.today()
     if state.concludes_assessment:
         handling.assessment_concluded_on = handling.assessment_concluded_on or ctx.today()
     handling.closed_on = ctx.today() if state.closed else None
-
-
-def closing_message(ctx: Context, office: Office, target: str) -> str:
-    """The policy's template of the message a decision sends (English; translated where it is prefilled)."""
-    return ctx.policy.lifecycles[office].states[target].message
 
 
 def transition(
@@ -342,11 +370,11 @@ def transition(
     office's key, its record id in the audit log) and a message to the complainant (sent
     as the officer's own message). Without them, nothing changes (InvalidReport, 422).
     """
-    lifecycle = _lifecycle(ctx, officer)
     note_text = _officer_text(note, "note")
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
         handling = opened.handling
+        lifecycle = lifecycle_of(ctx, handling)
         allowed = lifecycle.allowed(handling.status)
         if not isinstance(target, str) or target not in allowed:
             raise IllegalTransition(handling.status, str(target)[:40], allowed)
@@ -390,11 +418,11 @@ def transition(
 
 def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) -> HandlingView:
     """Reopen a closed handling, with a written reason, into the lifecycle's `reopen_to` state."""
-    lifecycle = _lifecycle(ctx, officer)
     reason_text = _officer_text(reason, "reason", required=True)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
         handling = opened.handling
+        lifecycle = lifecycle_of(ctx, handling)
         if not lifecycle.is_closed(handling.status) or lifecycle.states[handling.status].via:
             raise Conflict(N_("Only a closed case can be reopened, and a referred one only by the office it went to."))
         previous = handling.status
@@ -419,15 +447,15 @@ def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) 
 def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: object, reasons: object) -> HandlingView:
     """Record the prima facie determination (found or not found, with reasons), before and apart
     from any referral; it concludes the preliminary assessment."""
-    lifecycle = _lifecycle(ctx, officer)
-    if not lifecycle.determines_prima_facie:
-        raise Conflict(N_("The prima facie determination is the Ethics and Conduct Office's."))
     if not isinstance(prima_facie, bool):
         raise Conflict(N_("Say whether prima facie evidence was found: true or false."))
     reasons_text = _officer_text(reasons, "reasons", required=True)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
         handling = opened.handling
+        lifecycle = lifecycle_of(ctx, handling)
+        if not lifecycle.determines_prima_facie:
+            raise Conflict(N_("The prima facie determination is the Ethics and Conduct Office's."))
         if lifecycle.is_closed(handling.status):
             raise Conflict(N_("The case is closed: reopen it first."))
         handling.determination = "found" if prima_facie else "not_found"
@@ -453,9 +481,6 @@ def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: 
 
 def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object, days: object, reason: object) -> HandlingView:
     """Extend a deadline the policy lets the office extend, with a written reason (exceptional circumstances)."""
-    lifecycle = _lifecycle(ctx, officer)
-    if not isinstance(deadline, str) or deadline not in lifecycle.extendable:
-        raise Conflict(N_("This deadline cannot be extended."))
     limit = ctx.policy.deadlines.max_extension_days
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= limit:
         raise Conflict(Text(N_("An extension is from 1 to {days} days."), days=limit))
@@ -463,6 +488,9 @@ def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
         handling = opened.handling
+        lifecycle = lifecycle_of(ctx, handling)
+        if not isinstance(deadline, str) or deadline not in lifecycle.extendable:
+            raise Conflict(N_("This deadline cannot be extended."))
         view = view_handling(ctx, handling)
         current = next((d for d in view.deadlines if d.name == deadline), None)
         if lifecycle.is_closed(handling.status) or current is None or not current.pending:
@@ -510,13 +538,24 @@ def add_note(ctx: Context, officer: OfficerSession, case_id: str, note: object) 
     return record
 
 
+def read_identity(ctx: Context, officer: OfficerSession, case_id: str) -> str:
+    """Who the complainant is, once they consented: the reading is logged, and from then on their consent
+    cannot be taken back (the office knows). Only the office the case was routed to holds it."""
+    with transaction(ctx.engine) as db:
+        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        text = identity.read(ctx, db, case_id, officer.office_key) if opened.case.office == officer.office else None
+        if text is None:
+            raise Conflict(N_("The complainant has not shared who they are with your office."))
+        audit.record(ctx, db, "identity read", officer.officer_id, opened.case.id)
+    return text
+
+
 def warn_of_abandonment(ctx: Context, officer: OfficerSession, case_id: str) -> None:
     """Post the warning that must precede closing a case as abandoned. A notice of the service: it
     neither meets a deadline nor restarts the feedback clock."""
-    lifecycle = _lifecycle(ctx, officer)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
-        if not _can_warn(lifecycle, opened.handling):
+        if not _can_warn(lifecycle_of(ctx, opened.handling), opened.handling):
             raise Conflict(N_("The abandonment warning is posted once, and only after the office has answered the complainant."))
         add_notice(
             db,
@@ -566,9 +605,9 @@ class DecisionForm:
 
 def decision_form(ctx: Context, officer: OfficerSession, case_id: str, target: object) -> DecisionForm:
     """The confirmation step of a decision that is possible now; changes nothing."""
-    lifecycle = _lifecycle(ctx, officer)
     with Session(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id)
+        lifecycle = lifecycle_of(ctx, opened.handling)
         if not isinstance(target, str) or target not in {
             m.state for m in _moves(ctx, db, lifecycle, opened.handling) if m.decision
         }:

@@ -113,7 +113,6 @@ def inbox(
     # A case id or a piece of one; LIKE's wildcards in it are escaped (contains(autoescape=True)).
     query = "".join(ch for ch in (query or "")[:MAX_QUERY_CHARS].strip() if ch.isprintable())
     today, soon = ctx.today(), ctx.today() + dt.timedelta(days=ctx.policy.deadlines.due_soon_days)
-    lifecycle = ctx.policy.lifecycles[officer.office]
     with Session(ctx.engine) as db:
         base = (
             select(Handling, Case, col(CaseReading.seen), col(Officer.username))
@@ -161,7 +160,7 @@ def inbox(
                 id=case.id,
                 office=Office(case.office),
                 status=handling.status,
-                label=lifecycle.states[handling.status].label,
+                label=ctx.policy.lifecycle(handling.office, handling.kind).states[handling.status].label,
                 received_on=handling.opened_on.isoformat(),
                 unread=(seen or 0) < handling.activity,
                 flag=flag,

@@ -107,6 +107,8 @@ def recommend(
     review = _review_date(ctx, review_on) or ctx.today() + dt.timedelta(days=ctx.policy.deadlines.measure_review_days)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        if not ctx.policy.lifecycle(opened.handling.office, opened.handling.kind).records_protection:
+            raise Conflict(N_("This is a request for advice: protective measures are recorded on a complaint."))
         measure_id = new_id("P")
         body = json.dumps({"kind": kind, "item": item, "recommended_to": recipient}).encode("utf-8")
         db.add(

@@ -18,7 +18,7 @@ from ..store import CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
 from . import audit, office_records
 from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, reviews, view_handling
-from .casework import IllegalTransition, move
+from .casework import IllegalTransition, lifecycle_of, move
 from .context import Context
 from .errors import Conflict
 from .notices import Notice
@@ -32,10 +32,10 @@ MAX_REASON_CHARS = 2000
 def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None:
     """Ask the complainant, in the case room, whether the office may share the complaint with the
     office it refers cases to (ECO Charter 4.8). A notice: it meets no deadline."""
-    lifecycle = ctx.policy.lifecycles[officer.office]
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
         handling = opened.handling
+        lifecycle = lifecycle_of(ctx, handling)
         if not lifecycle.referral_needs_consent or not lifecycle.may_refer_from(handling.status):
             raise Conflict(N_("Consent to a referral is asked for during ECO's preliminary assessment."))
         if handling.consent in (Consent.REQUESTED, Consent.GIVEN):
@@ -60,14 +60,14 @@ def refer(
     Needs the memo for the receiving office; where the policy asks for consent, the
     complainant's consent or a written reason to proceed without it (kept by the audit log).
     """
-    lifecycle = ctx.policy.lifecycles[officer.office]
-    target = _target(lifecycle, to)
-    referral_state = lifecycle.referral_state
     reason_text = officer_text(reason, "reason", MAX_REASON_CHARS)
     memo_text = officer_text(memo, "memo", MAX_MEMO_CHARS, required=True)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
         handling = opened.handling
+        lifecycle = lifecycle_of(ctx, handling)
+        target = _target(lifecycle, to)
+        referral_state = lifecycle.referral_state
         if referral_state is None or not lifecycle.may_refer_from(handling.status):
             raise IllegalTransition(handling.status, str(referral_state), lifecycle.allowed(handling.status))
         state = lifecycle.states[referral_state]

@@ -23,12 +23,14 @@ from crypto import (
     wrap_case_key,
 )
 from crypto.errors import CryptoError
-from policies import Author, Consent, Office, ReportInput, SessionKind, route
+from policies import Author, Concern, Consent, InvalidReport, Office, ReportInput, SessionKind, route
+from policies.form import Part
+from policies.model import ADVICE, REPORT
 from policies.text import N_
 
 from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
-from . import attachments, budgets, protection, sessions
+from . import attachments, budgets, identity, protection, retention, sendings, sessions
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -43,6 +45,7 @@ from .casefiles import (
 )
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, NotFound
+from .identity import IdentityStatus
 from .protection import MeasureView
 
 NOT_IN_ROOM = N_("There is no such case in this case room.")
@@ -70,6 +73,9 @@ class CaseRoomCase:
     messages: tuple[MessageView, ...]
     files: tuple[FileView, ...] = ()
     measures: tuple[MeasureView, ...] = ()  # recommended to protect the complainant: what and where it stands
+    identity: IdentityStatus = identity.NONE_LEFT
+    identity_text: str | None = None  # what the complainant left, shown only to them
+    deleted_on: str | None = None  # once every office has closed it: the day the case room is erased
 
     @property
     def status(self) -> str:
@@ -99,25 +105,39 @@ class CaseRoomCase:
         return all(h.closed for h in self.handlings)
 
 
-def check_report(ctx: Context, report: ReportInput) -> ReportInput:
+def check_report(ctx: Context, report: ReportInput, sending: str | None = None) -> ReportInput:
     """The refusals that can come before an upload: asked of the text fields, before any file is stored."""
+    sendings.check(ctx, sending, sendings.ALREADY_REPORTED)
     budgets.check(ctx, budgets.submissions(ctx))
     return report
 
 
-def file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile] = (), language: str = "en") -> FiledReport:
-    """File a validated report: one case per routed office, all under one new passphrase.
+def file_report(
+    ctx: Context, report: ReportInput, files: Sequence[PendingFile] = (), language: str = "en", sending: str | None = None
+) -> FiledReport:
+    """File a validated report: a case per part and routed office, all under one new passphrase.
 
-    `files` are already encrypted and stored; each case gets its own sealed copy of
-    their keys. This call owns them: if it raises, nothing was committed and their blobs are gone.
-    `language` is the one the reporter used, sealed with the answers so officers can write
-    back in it.
+    Each part goes only to the office its concern routes to (a report of both is two cases,
+    each with its own account). `files` are already encrypted and stored; each is attached to
+    the case of the part it was sent with. This call owns them: if it raises, nothing was
+    committed and their blobs are gone. `language` is the reporter's, sealed with the answers
+    so officers can write back in it. `sending` is the form's one-time token (or the API's
+    Idempotency-Key): the same sending files nothing twice.
     """
     with attachments.held(ctx, files):
-        return _file_report(ctx, report, files, language)
+        return _file_report(ctx, report, files, language, sending)
 
 
-def _file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile], language: str) -> FiledReport:
+def _files_of(part: Part, files: Sequence[PendingFile], parts: int) -> list[PendingFile]:
+    """The files sent with a part: those sent for it, and, for a report of one part, all of them."""
+    return [f for f in files if f.part == part.concern or (parts == 1 and f.part is None)]
+
+
+def _file_report(
+    ctx: Context, report: ReportInput, files: Sequence[PendingFile], language: str, sending: str | None
+) -> FiledReport:
+    if len(report.parts) > 1 and any(f.part is None for f in files):
+        raise InvalidReport({"files": N_("say which account each file belongs to")})
     budgets.spend(ctx, budgets.submissions(ctx))
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
@@ -125,47 +145,75 @@ def _file_report(ctx: Context, report: ReportInput, files: Sequence[PendingFile]
     report_id = new_id("R")
     filed = []
     with transaction(ctx.engine) as db:
-        for code in route(ctx.policy, report.concerns):
-            office = db.get(OfficeRow, code)
-            if office is None:
-                raise RuntimeError(f"office {code} is not set up: run `intake init`")
-            case_id, case_key = new_id(code), new_key()
-            db.add(
-                Case(
-                    id=case_id,
-                    office=code,
-                    report_id=report_id,
-                    lookup=lookup,
-                    policy_version=ctx.policy.version,
-                    received_on=ctx.today(),
-                    report=seal_record(case_key, report.description.encode("utf-8"), case_id, "report", case_id),
-                    answers=seal_record(
-                        case_key,
-                        json.dumps({**report.answers(), "language": language}).encode("utf-8"),
-                        case_id,
-                        "answers",
-                        case_id,
-                    ),
+        sendings.record(ctx, db, sending, sendings.ALREADY_REPORTED)
+        for part in report.parts:
+            kind = ADVICE if part.concern == Concern.ADVICE else REPORT
+            for code in route(ctx.policy, frozenset({part.concern})):
+                case_id = _file_part(
+                    ctx,
+                    db,
+                    report,
+                    part,
+                    code,
+                    kind,
+                    report_id,
+                    lookup,
+                    reporter.public_key,
+                    language,
+                    _files_of(part, files, len(report.parts)),
                 )
-            )
-            db.flush()
-            handling = Handling(
-                case_id=case_id,
-                office=code,
-                status=ctx.policy.lifecycles[code].initial,
-                policy_version=ctx.policy.version,
-                opened_on=ctx.today(),
-            )
-            refresh(ctx, db, handling)
-            db.add(
-                CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id))
-            )
-            db.add(
-                CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter.public_key, case_id))
-            )
-            attachments.attach(db, case_id, case_key, None, files)
-            filed.append(FiledCase(case_id, code))
+                filed.append(FiledCase(case_id, code))
     return FiledReport(passphrase, tuple(filed))
+
+
+def _file_part(
+    ctx: Context,
+    db: Session,
+    report: ReportInput,
+    part: Part,
+    code: Office,
+    kind: str,
+    report_id: str,
+    lookup: bytes,
+    reporter_public: bytes,
+    language: str,
+    files: list[PendingFile],
+) -> str:
+    """One case: the part's account and answers sealed under a fresh case key, wrapped to the office and the reporter."""
+    office = db.get(OfficeRow, code)
+    if office is None:
+        raise RuntimeError(f"office {code} is not set up: run `intake init`")
+    case_id, case_key = new_id(code), new_key()
+    answers = json.dumps({**report.answers_of(part), "language": language}).encode("utf-8")
+    db.add(
+        Case(
+            id=case_id,
+            office=code,
+            kind=kind,
+            report_id=report_id,
+            lookup=lookup,
+            policy_version=ctx.policy.version,
+            received_on=ctx.today(),
+            report=seal_record(case_key, part.description.encode("utf-8"), case_id, "report", case_id),
+            answers=seal_record(case_key, answers, case_id, "answers", case_id),
+        )
+    )
+    db.flush()
+    handling = Handling(
+        case_id=case_id,
+        office=code,
+        kind=kind,
+        status=ctx.policy.lifecycle(code, kind).initial,
+        policy_version=ctx.policy.version,
+        opened_on=ctx.today(),
+    )
+    refresh(ctx, db, handling)
+    db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id)))
+    db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter_public, case_id)))
+    if part.identity:
+        identity.escrow(ctx, db, case_id, part.identity, reporter_public, office.public_key if part.identity_shared else None)
+    attachments.attach(db, case_id, case_key, None, files)
+    return case_id
 
 
 def open_case_room(ctx: Context, passphrase: object) -> str:
@@ -178,7 +226,7 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
         raise AuthenticationFailed(WRONG_PASSPHRASE)
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
-    keys = {}
+    keys, identities = {}, {}
     with Session(ctx.engine) as db:
         rows = db.exec(
             select(CaseKeyWrap)
@@ -188,17 +236,77 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
         for wrap in rows:
             try:
                 keys[wrap.case_id] = unwrap_case_key(reporter.private_key, wrap.wrap, wrap.case_id).hex()
+                identity_key = identity.reporter_key(db, wrap.case_id, reporter.private_key)
             except CryptoError:
                 continue
+            if identity_key:
+                identities[wrap.case_id] = identity_key.hex()
     if not keys:
         raise AuthenticationFailed(WRONG_PASSPHRASE)
     budgets.spend(ctx, budgets.case_room_openings(ctx, reporter.lookup))
-    return sessions.start(ctx, SessionKind.REPORTER, {"cases": keys})
+    # The session holds each case's key and, where an identity was left, its key: only so that the
+    # complainant can consent to share it while they are here.
+    return sessions.start(ctx, SessionKind.REPORTER, {"cases": keys, "identities": identities})
 
 
 def _case_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
     payload = sessions.resume(ctx, token, SessionKind.REPORTER)
     return {case_id: bytes.fromhex(key) for case_id, key in payload["cases"].items()}
+
+
+def _identity_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
+    payload = sessions.resume(ctx, token, SessionKind.REPORTER)
+    return {case_id: bytes.fromhex(key) for case_id, key in payload.get("identities", {}).items()}
+
+
+def share_identity(ctx: Context, token: str | None, case_id: str, agree: object) -> bool:
+    """The complainant consents to the office knowing who they are (True), or takes that back (False).
+
+    Taking it back works until an officer has read it; then it returns False and nothing changes.
+    Not audit-logged, like every act of a reporter; the officer's reading is.
+    """
+    keys = _identity_keys(ctx, token)
+    if case_id not in _case_keys(ctx, token):
+        raise NotFound(NOT_IN_ROOM)
+    if case_id not in keys:
+        raise Conflict(N_("You did not leave your identity with this case."))
+    if not isinstance(agree, bool):
+        raise Conflict(N_("Please answer with yes or no."))
+    with transaction(ctx.engine) as db:
+        case = db.get(Case, case_id)
+        office = db.get(OfficeRow, case.office) if case else None
+        if office is None:
+            raise NotFound(NOT_IN_ROOM)
+        if agree:
+            identity.share(ctx, db, case_id, keys[case_id], office.public_key)
+            _arrived(db, case_id)
+            return True
+        return not identity.unshare(db, case_id)
+
+
+def keep_receipt(ctx: Context, filed: FiledReport, files: Sequence[PendingFile], danger: bool = False) -> str:
+    """Hold a new passphrase, sealed under a key only the returned token carries, for the one page that shows it
+    (`danger`: the reporter said they may be in danger now, so that page puts the safety contact first)."""
+    return sessions.start(
+        ctx,
+        SessionKind.RECEIPT,
+        {
+            "passphrase": filed.passphrase,
+            "cases": [{"id": c.id, "office": c.office} for c in filed.cases],
+            "files": [{"name": f.name, "cleaned": f.cleaned} for f in files],
+            "danger": danger,
+        },
+    )
+
+
+def take_receipt(ctx: Context, token: str | None) -> dict[str, object] | None:
+    """The receipt, once: it is deleted as it is read, so a reload or the back button never shows the passphrase again."""
+    try:
+        payload = sessions.resume(ctx, token, SessionKind.RECEIPT)
+    except AuthenticationFailed:
+        return None
+    sessions.end(ctx, token)
+    return payload
 
 
 def check_access(ctx: Context, token: str | None, case_id: str) -> None:
@@ -207,16 +315,17 @@ def check_access(ctx: Context, token: str | None, case_id: str) -> None:
         raise NotFound(NOT_IN_ROOM)
 
 
-def check_message(ctx: Context, case_id: str, body: object, has_files: bool) -> str:
-    """The refusals that can come before an upload: the text, and the case's message budget."""
+def check_message(ctx: Context, case_id: str, body: object, has_files: bool, sending: str | None = None) -> str:
+    """The refusals that can come before an upload: the text, a message sent already, the case's message budget."""
     text = clean_message(body, has_files)
+    sendings.check(ctx, sending, sendings.ALREADY_SENT)
     budgets.check(ctx, budgets.messages(ctx, case_id))
     return text
 
 
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
     """Everything the reporter may see: each case of the report, where each office stands, the messages."""
-    keys = _case_keys(ctx, token)
+    keys, identity_keys = _case_keys(ctx, token), _identity_keys(ctx, token)
     out = []
     with Session(ctx.engine) as db:
         for case_id, key in sorted(keys.items()):
@@ -224,19 +333,39 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
             if case is None:
                 continue
             messages, files = read_messages(db, case_id, key)
-            views = tuple(view_handling(ctx, h) for h in handlings(db, case_id))
+            rows = handlings(db, case_id)
+            views = tuple(view_handling(ctx, h) for h in rows)
+            deleted_on = retention.deletion_date(ctx, list(rows))
             measures = protection.read(ctx, db, case_id, key)
-            out.append(CaseRoomCase(case.id, Office(case.office), case.received_on.isoformat(), views, messages, files, measures))
+            out.append(
+                CaseRoomCase(
+                    case.id,
+                    Office(case.office),
+                    case.received_on.isoformat(),
+                    views,
+                    messages,
+                    files,
+                    measures,
+                    identity.status(db, case_id),
+                    identity.left_by_reporter(db, case_id, identity_keys.get(case_id)),
+                    deleted_on.isoformat() if deleted_on else None,
+                )
+            )
     return tuple(out)
 
 
-def reporter_writes(ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile] = ()) -> str:
-    """A reporter's message (and files) to the offices handling `case_id`; owns the files."""
+def reporter_writes(
+    ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile] = (), sending: str | None = None
+) -> str:
+    """A reporter's message (and files) to the offices handling `case_id`; owns the files. `sending` is the
+    form's one-time token (or the API's Idempotency-Key): the same message is never sent twice."""
     with attachments.held(ctx, files):
-        return _reporter_writes(ctx, token, case_id, body, files)
+        return _reporter_writes(ctx, token, case_id, body, files, sending)
 
 
-def _reporter_writes(ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile]) -> str:
+def _reporter_writes(
+    ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile], sending: str | None
+) -> str:
     keys = _case_keys(ctx, token)
     if case_id not in keys:
         raise NotFound(NOT_IN_ROOM)
@@ -245,6 +374,7 @@ def _reporter_writes(ctx: Context, token: str | None, case_id: str, body: object
     with transaction(ctx.engine) as db:
         if db.get(Case, case_id) is None:
             raise NotFound(NOT_IN_ROOM)
+        sendings.record(ctx, db, sending, sendings.ALREADY_SENT)
         message_id = add_message(db, ctx, case_id, keys[case_id], Author.REPORTER, text, files=files)
         _arrived(db, case_id)
     return message_id
@@ -266,7 +396,9 @@ def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object)
         raise Conflict(N_("Please answer the request with yes or no."))
     with transaction(ctx.engine) as db:
         asked = [
-            h for h in handlings(db, case_id) if h.consent is not None and not ctx.policy.lifecycle(h.office).is_closed(h.status)
+            h
+            for h in handlings(db, case_id)
+            if h.consent is not None and not ctx.policy.lifecycle(h.office, h.kind).is_closed(h.status)
         ]
         if not asked:
             raise Conflict(N_("No one has asked for your consent on this case."))
@@ -292,13 +424,13 @@ def withdraw(ctx: Context, token: str | None, case_id: str, reason: object = Non
         raise NotFound(NOT_IN_ROOM)
     text = clean_message(reason, has_files=True)  # the reason may be empty
     with transaction(ctx.engine) as db:
-        open_ones = [h for h in handlings(db, case_id) if not ctx.policy.lifecycle(h.office).is_closed(h.status)]
+        open_ones = [h for h in handlings(db, case_id) if not ctx.policy.lifecycle(h.office, h.kind).is_closed(h.status)]
         if not open_ones:
             raise Conflict(N_("This case is already closed."))
         if text:
             add_message(db, ctx, case_id, keys[case_id], Author.REPORTER, text)
         for handling in open_ones:
-            target = ctx.policy.lifecycle(handling.office).withdrawal_state
+            target = ctx.policy.lifecycle(handling.office, handling.kind).withdrawal_state
             if target is None:
                 raise Conflict(N_("This case cannot be withdrawn here; write to the office instead."))
             handling.status, handling.closed_on = target, ctx.today()

@@ -21,6 +21,7 @@ from ..store import (
     CaseReading,
     CaseRecord,
     Handling,
+    Identity,
     Message,
     ProtectiveMeasure,
     transaction,
@@ -35,21 +36,33 @@ class PurgeCandidate:
     closed_on: dt.date
 
 
+def closed_for_good(ctx: Context, handlings: list[Handling]) -> dt.date | None:
+    """The day the last office closed the case; None while any office still handles it or a
+    protective measure is still open (protection outlives the handling)."""
+    closed = [h.closed_on for h in handlings if ctx.policy.lifecycle(h.office, h.kind).is_closed(h.status) and h.closed_on]
+    if not handlings or len(closed) < len(handlings) or any(h.open_measures for h in handlings):
+        return None
+    return max(closed)
+
+
+def deletion_date(ctx: Context, handlings: list[Handling]) -> dt.date | None:
+    """The first day a purge removes the case: the whole retention period after its closure is kept."""
+    closed_on = closed_for_good(ctx, handlings)
+    return closed_on + dt.timedelta(days=ctx.policy.retention_closed_case_days + 1) if closed_on else None
+
+
 def due_for_purge(ctx: Context) -> list[PurgeCandidate]:
     """Cases every handling office has closed, the last of them more than the retention period ago,
-    and with no protective measure still open (protection outlives the handling)."""
-    cutoff = ctx.today() - dt.timedelta(days=ctx.policy.retention_closed_case_days)
+    and with no protective measure still open."""
     by_case: dict[str, list[Handling]] = defaultdict(list)
     with Session(ctx.engine) as db:
         for handling in db.exec(select(Handling)).all():
             by_case[handling.case_id].append(handling)
     out = []
     for case_id, rows in sorted(by_case.items()):
-        closed = [h.closed_on for h in rows if ctx.policy.lifecycle(h.office).is_closed(h.status) and h.closed_on]
-        if len(closed) == len(rows) and not any(h.open_measures for h in rows):
-            closed_on = max(closed)
-            if closed_on < cutoff:
-                out.append(PurgeCandidate(case_id, closed_on))
+        deleted_on, closed_on = deletion_date(ctx, rows), closed_for_good(ctx, rows)
+        if deleted_on is not None and closed_on is not None and deleted_on <= ctx.today():
+            out.append(PurgeCandidate(case_id, closed_on))
     return out
 
 
@@ -57,7 +70,17 @@ def purge_case(ctx: Context, case_id: str) -> None:
     """Remove one case for good, in one transaction, then the blobs only it used."""
     with transaction(ctx.engine) as db:
         blob_ids = set(db.exec(select(Attachment.blob_id).where(Attachment.case_id == case_id)).all())
-        for table in (CaseAction, CaseRecord, ProtectiveMeasure, CaseReading, Attachment, Message, CaseKeyWrap, Handling):
+        for table in (
+            CaseAction,
+            CaseRecord,
+            ProtectiveMeasure,
+            CaseReading,
+            Attachment,
+            Message,
+            Identity,
+            CaseKeyWrap,
+            Handling,
+        ):
             db.exec(delete(table).where(col(table.case_id) == case_id))
         db.exec(delete(Case).where(col(Case.id) == case_id))
         still_used = (

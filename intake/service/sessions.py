@@ -48,6 +48,18 @@ def _digest(session_id: bytes) -> bytes:
     return hashlib.blake2b(session_id, digest_size=32, person=b"intake-session").digest()
 
 
+RECEIPT_MINUTES = 30
+
+
+def idle_minutes(ctx: Context, kind: SessionKind) -> int:
+    """How long a session of `kind` lives without use: officers' short, reporters' long enough to write over Tor."""
+    return {
+        SessionKind.OFFICER: ctx.settings.officer_idle_minutes,
+        SessionKind.REPORTER: ctx.settings.reporter_idle_minutes,
+        SessionKind.RECEIPT: RECEIPT_MINUTES,
+    }[kind]
+
+
 def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = None) -> str:
     """A new session; returns the token to hand to the browser or API client."""
     session_id, key = secrets.token_bytes(16), secrets.token_bytes(32)
@@ -62,7 +74,7 @@ def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = 
                 kind=kind,
                 subject=subject,
                 payload=sealed,
-                idle_until=_coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)),
+                idle_until=_coarse(now + dt.timedelta(minutes=idle_minutes(ctx, kind))),
                 expires_at=_coarse(now + dt.timedelta(minutes=ctx.settings.session_absolute_minutes)),
             )
         )
@@ -91,7 +103,7 @@ def resume(ctx: Context, token: str | None, kind: SessionKind) -> dict:
                 payload = json.loads(open_sealed(key, row.payload, "session", kind, digest.hex()))
             except CryptoError:
                 raise AuthenticationFailed(NOT_LOGGED_IN) from None
-            idle_until = min(row.expires_at, _coarse(now + dt.timedelta(minutes=ctx.settings.session_idle_minutes)))
+            idle_until = min(row.expires_at, _coarse(now + dt.timedelta(minutes=idle_minutes(ctx, kind))))
             if idle_until != row.idle_until:  # coarse times change at most every 10 minutes
                 row.idle_until = idle_until
                 db.add(row)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from crypto import open_record, unwrap_case_key
 from policies import Office
 from policies.disclosure import Cell, publish_total, small, suppress
+from policies.model import ADVICE
 
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, transaction
 from . import audit
@@ -33,7 +34,8 @@ class Table:
     title: str
     cells: list[Cell]
     labels: dict[str, str]
-    partition: bool  # the cells add up to the year's complaints
+    partition: bool  # the cells add up to the year's complaints (or advice requests)
+    counts: str = "Complaints"  # what each cell counts
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class AnnualFigures:
     concluded_within_30_days: str
     first_response_within_48_hours: str
     tables: list[Table]
+    # Advice requests (seed 004 publishes their number and the share answered within 24 and 48 hours).
+    # Only days are stored, never times: "by the next day" and "within two days" are what can be told.
+    advice_received: str = "0"
+    advice_answered_by_next_day: str = "no cases"
+    advice_answered_within_two_days: str = "no cases"
 
 
 def _share(part: int, whole: int, threshold: int) -> str:
@@ -63,6 +70,11 @@ def _days(values: list[int], threshold: int, how) -> str:
     if not values:
         return "no cases"
     return "suppressed" if len(values) < threshold else f"{how(values):.1f}"
+
+
+def _days_to_answer(handling: Handling) -> int | None:
+    """Days from receipt to the first answer an officer wrote; None if none was written (it counts as late)."""
+    return (handling.first_response_on - handling.opened_on).days if handling.first_response_on else None
 
 
 def _old_actions(db: Session, case_id: str, key: bytes) -> set[str]:
@@ -85,6 +97,7 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
     measures: Counter[str] = Counter()
     received = with_measures = responded = responded_in_time = 0
     assessment_days: list[int] = []
+    advice: list[tuple[str, int | None]] = []  # (topic, days to the first answer)
     with Session(ctx.engine) as db:
         rows = db.exec(
             select(Handling, Case)
@@ -97,6 +110,9 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
                 continue
             key = unwrap_case_key(officer.office_key, wrap.wrap, case.id)
             answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
+            if handling.kind == ADVICE:
+                advice.append((answers.get("advice_topic") or NOT_GIVEN, _days_to_answer(handling)))
+                continue
             received += 1
             for act in answers.get("adverse_actions") or ["other"]:
                 acts[act] += 1
@@ -148,6 +164,17 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
             partition=False,
         ),
     ]
+    topics = Counter(topic for topic, _ in advice)
+    tables.append(
+        Table(
+            "Advice requests by topic",
+            suppress({t.id: topics[t.id] for t in policy.advice_topics} | {NOT_GIVEN: topics[NOT_GIVEN]}, threshold, len(advice)),
+            {t.id: t.label for t in policy.advice_topics} | {NOT_GIVEN: "Not given"},
+            partition=True,
+            counts="Advice requests",
+        )
+    )
+    answered = [days for _, days in advice]
     referred_cell = next(c for c in outcome_cells if c.key == eco.referral_state)
     figures = AnnualFigures(
         year=year,
@@ -160,6 +187,9 @@ def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> Annu
         concluded_within_30_days=_share(within_30, len(assessment_days), threshold),
         first_response_within_48_hours=_share(responded_in_time, responded, threshold),
         tables=tables,
+        advice_received=publish_total(len(advice), threshold),
+        advice_answered_by_next_day=_share(sum(d is not None and d <= 1 for d in answered), len(advice), threshold),
+        advice_answered_within_two_days=_share(sum(d is not None and d <= 2 for d in answered), len(advice), threshold),
     )
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "annual report computed", officer.officer_id, None, year=str(year))

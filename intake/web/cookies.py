@@ -11,6 +11,7 @@ from starlette.requests import Request
 LANGUAGE = "lang"
 REPORTER = "caseroom"  # the reporter's case-room session token
 OFFICER = "officer"  # the officer's session token
+RECEIPT = "receipt"  # a new passphrase's receipt, from the report's POST to the one page that shows it
 
 
 def restart(request: Request) -> None:

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 1024 * 1024
 FILE_FIELD = "files"
+# A report of both retaliation and misconduct sends each account's files apart: "files.retaliation", "files.misconduct".
+PART_FILE_FIELDS = {"files.retaliation": "retaliation", "files.misconduct": "misconduct"}
 CLEAN_FIELD = "clean_metadata"
 
 
@@ -140,7 +142,7 @@ class _Receiver:
                 raise BadRequest(N_("The form has too many fields."))
             self.text = bytearray()
             return
-        if self.name != FILE_FIELD:
+        if self.name != FILE_FIELD and self.name not in PART_FILE_FIELDS:
             raise BadRequest(Text(N_("Files are accepted only in the part named {name}."), name=FILE_FIELD))
         filename = _text(options[b"filename"], "a file name")
         if not filename:  # a browser sends an empty, nameless part when no file was chosen
@@ -149,7 +151,9 @@ class _Receiver:
         self._check_once()
         if self.upload.refused is None:
             content_type = _text(self.headers.get(b"content-type", b""), "a content type")
-            self.sink = FileSink(self.ctx, filename, content_type, self.upload.clean_metadata(), self.budget)
+            self.sink = FileSink(
+                self.ctx, filename, content_type, self.upload.clean_metadata(), self.budget, PART_FILE_FIELDS.get(self.name)
+            )
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.sink is not None:

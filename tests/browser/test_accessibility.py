@@ -17,6 +17,7 @@ import pytest
 
 from ..server import totp_now
 from .conftest import ARTIFACTS
+from .journeys import SEND, choose_concern, passphrase_on
 
 pytestmark = pytest.mark.browser
 
@@ -51,11 +52,13 @@ def pages_of_both_flows(browser, base, credentials, lang):
     page.goto(f"/?lang={lang}")
     yield "home", "/", context
     yield "report-form", "/report", context
-    page.goto("/report")
-    page.locator("#concerns").check()
-    page.locator("#description").fill("An account for the accessibility check.")
-    page.locator("form[action='/report'] button[type=submit]").click()
-    passphrase = page.locator("#passphrase").inner_text().strip()
+    yield "report-form-retaliation", "/report?concern=retaliation", context
+    yield "report-form-both", "/report?concern=both", context
+    yield "report-form-advice", "/report?concern=advice", context
+    choose_concern(page, "retaliation", lang)
+    page.locator("#description-text").fill("An account for the accessibility check.")
+    page.locator(SEND).click()
+    passphrase = passphrase_on(page)
     yield "passphrase", None, context  # the page just rendered, kept in `page`
     yield "caseroom-login", "/caseroom/login", context
     page.goto("/caseroom/login")
@@ -109,14 +112,16 @@ def test_no_wcag_a_or_aa_violation_on_any_page(browser, instance, axe_source, la
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-@pytest.mark.parametrize("path", ["/", "/report", "/caseroom/login", "/officer/login"])
+@pytest.mark.parametrize(
+    "path", ["/", "/report", "/report?concern=retaliation", "/report?concern=both", "/caseroom/login", "/officer/login"]
+)
 def test_pages_work_at_320_px_wide(browser, instance, path, lang):
     """WCAG 1.4.10 reflow: at 320 px nothing needs horizontal scrolling. (JavaScript is on in
     this context only to measure; the pages have none of their own.)"""
     base, _ = instance
     context = browser.new_context(base_url=base, viewport={"width": 320, "height": 640})
     page = context.new_page()
-    page.goto(f"{path}?lang={lang}")
+    page.goto(f"{path}{'&' if '?' in path else '?'}lang={lang}")
     name = re.sub(r"\W+", "_", path).strip("_") or "home"
     shot = ARTIFACTS / "320px" / f"{name}-{lang}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)

@@ -6,29 +6,16 @@ import re
 
 import pytest
 
-from .test_referral import open_case_room
-from .test_walkthrough import log_in, new_page
+from .journeys import file_report, log_in, open_case_room
 
 pytestmark = pytest.mark.browser
-
-
-def file_report(browser, base, description, lang="en"):
-    context, page = new_page(browser, base)
-    page.goto(f"/report?lang={lang}")
-    page.locator('input[name="concern"][value="misconduct"]').check()
-    page.locator("#description").fill(description)
-    page.locator("form button.primary").click()
-    passphrase = page.locator("#passphrase").inner_text().strip()
-    case_id = page.locator("ul.filed strong").first.inner_text().strip()
-    context.close()
-    return passphrase, case_id
 
 
 def test_a_decision_is_confirmed_with_a_reason_and_a_message_the_complainant_reads(browser, instance, shots):
     base, credentials = instance
     oig_login = next(o for o in credentials["officers"] if o["office"] == "OIG")
     english, _ = file_report(browser, base, "Someone sells the office's fuel.")
-    arabic, arabic_case = file_report(browser, base, "موظف يبيع وقود المكتب. \u202ereversed text\u202c للتحقق", lang="ar")
+    arabic, (arabic_case,) = file_report(browser, base, "موظف يبيع وقود المكتب. \u202ereversed text\u202c للتحقق", lang="ar")
 
     context, oig = log_in(browser, base, oig_login)
     oig.set_viewport_size({"width": 1280, "height": 900})

@@ -3,19 +3,9 @@ Chromium with JavaScript off."""
 
 import pytest
 
-from .test_walkthrough import log_in, new_page
+from .journeys import SEND, choose_concern, log_in, new_page, open_case_room, passphrase_on
 
 pytestmark = pytest.mark.browser
-
-
-def open_case_room(browser, base, passphrase):
-    context, page = new_page(browser, base)
-    page.goto("/caseroom/login")
-    page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Open").click()
-    # Argon2 on a busy machine can outlast the click; wait for the room, not for a fixed time.
-    page.locator("form[action='/caseroom/logout']").wait_for(timeout=30_000)
-    return context, page
 
 
 def test_determination_consent_then_referral_then_oig_reads(browser, instance, shots):
@@ -23,11 +13,10 @@ def test_determination_consent_then_referral_then_oig_reads(browser, instance, s
     by_office = {o["office"]: o for o in credentials["officers"]}
 
     context, page = new_page(browser, base)
-    page.goto("/report")
-    page.get_by_label("I was punished or threatened because I reported").check()
-    page.locator("#description").fill("My post was abolished two weeks after I gave evidence to the auditors.")
-    page.get_by_role("button", name="Send the report").click()
-    passphrase = page.locator("#passphrase").inner_text().strip()
+    choose_concern(page, "retaliation")
+    page.locator("#description-text").fill("My post was abolished two weeks after I gave evidence to the auditors.")
+    page.locator(SEND).click()
+    passphrase = passphrase_on(page)
     context.close()
 
     eco_context, eco = log_in(browser, base, by_office["ECO"])

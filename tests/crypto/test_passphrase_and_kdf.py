@@ -1,5 +1,8 @@
 """Passphrases and Argon2id: strength, normalisation, and the production default."""
 
+import math
+from pathlib import Path
+
 import pytest
 
 from crypto import (
@@ -25,18 +28,28 @@ def test_production_argon2_default_is_strong():
     assert PRODUCTION_ARGON2.memory_kib >= 64 * 1024
 
 
-def test_wordlist_is_shipped_whole():
+def test_wordlist_is_the_eff_list_less_the_distressing_words():
     words = wordlist()
-    assert len(words) >= 7776
+    assert len(words) >= 6000
     assert len(set(words)) == len(words)
     assert all(w == w.strip().lower() and " " not in w for w in words)
+    for removed in ("defame", "outcast", "manhunt", "eliminate", "slit", "deport"):
+        assert removed not in words
+
+
+def test_no_passphrase_word_is_in_a_blocklist_of_distressing_words():
+    """A blocklist written apart from the removal list (violence, death, crime, punishment,
+    deportation, surveillance, illness, insults, sex, fear): none of it may be handed to a reporter."""
+    blocklist = set((Path(__file__).parent / "distressing_words.txt").read_text().split())
+    assert len(blocklist) >= 200
+    assert not blocklist & set(wordlist())
 
 
 def test_passphrase_has_at_least_90_bits():
     assert passphrase_entropy_bits() >= 90
     phrase = generate_passphrase()
     words = phrase.split(" ")
-    assert len(words) * 12.92 >= 90
+    assert len(words) * math.log2(len(wordlist())) >= 90
     assert set(words) <= set(wordlist())
 
 

@@ -1,5 +1,7 @@
 """The service layer end to end on a real database: filing, case rooms, officers, need to know."""
 
+import datetime as dt
+
 import pytest
 from sqlmodel import Session, select
 
@@ -44,14 +46,38 @@ def test_retaliation_goes_to_eco_and_the_reporter_reads_the_reply(ctx):
     ]
 
 
-def test_both_makes_two_linked_cases_under_one_passphrase(ctx):
-    filed = file(ctx, ["both"])
+def test_both_makes_two_linked_cases_each_with_only_its_part(ctx):
+    report = validate_report(
+        ctx.policy,
+        ["both"],
+        parts={
+            "retaliation": {
+                "description": "RETALIATION-MARKER: my contract ended",
+                "answers": {"protected_activity": "reported_misconduct"},
+            },
+            "misconduct": {
+                "description": "MISCONDUCT-MARKER: fuel is sold",
+                "answers": {"misconduct_kinds": ["fraud_corruption"]},
+            },
+        },
+    )
+    filed = reporting.file_report(ctx, report)
     assert [c.office for c in filed.cases] == ["ECO", "OIG"]
     rooms = reporting.case_room(ctx, reporting.open_case_room(ctx, filed.passphrase))
     assert sorted(c.office for c in rooms) == ["ECO", "OIG"]
     with Session(ctx.engine) as db:
         cases = db.exec(select(Case)).all()
     assert len({c.report_id for c in cases}) == 1
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    eco_case, oig_case = (c.id for c in filed.cases)
+    eco_view, oig_view = casework.open_case(ctx, eco, eco_case), casework.open_case(ctx, oig, oig_case)
+    assert "RETALIATION-MARKER" in eco_view.description and "MISCONDUCT-MARKER" not in repr(eco_view)
+    assert "MISCONDUCT-MARKER" in oig_view.description and "RETALIATION-MARKER" not in repr(oig_view)
+    assert eco_view.answers["concerns"] == ["retaliation"] and oig_view.answers["concerns"] == ["misconduct"]
+    # Each sees that the other case exists, and where it stands; never what it holds.
+    assert [(c.id, c.office, c.status) for c in eco_view.linked] == [(oig_case, "OIG", "received")]
+    assert [(c.id, c.office) for c in oig_view.linked] == [(eco_case, "ECO")]
 
 
 def test_passphrase_typed_differently_still_opens(ctx):
@@ -157,9 +183,17 @@ def test_sessions_end_and_expire(ctx):
 
     token = reporting.open_case_room(ctx, filed.passphrase)
     real_now = ctx.now
-    ctx.now = lambda: real_now() + __import__("datetime").timedelta(minutes=ctx.settings.session_idle_minutes + 11)
+    # A reporter's session lives two hours without use (long enough to write over Tor); then it ends.
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=ctx.settings.officer_idle_minutes + 11)
+    reporting.case_room(ctx, token)
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=ctx.settings.reporter_idle_minutes + 11 + 40)
     with pytest.raises(AuthenticationFailed):
         reporting.case_room(ctx, token)
+    ctx.now = real_now
+    officer = officer_token(ctx, "eco-1")
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=ctx.settings.officer_idle_minutes + 11)
+    with pytest.raises(AuthenticationFailed):  # an officer's ends after half an hour
+        officers.current(ctx, officer)
     ctx.now = real_now
 
 
@@ -223,7 +257,7 @@ def test_expired_session_rows_are_removed_and_times_are_coarse(ctx):
         (row,) = db.exec(select(WebSession)).all()
     assert row.idle_until.minute % 10 == 0 and row.idle_until.second == 0 and row.idle_until.microsecond == 0
     real_now = ctx.now
-    ctx.now = lambda: real_now() + dt.timedelta(minutes=ctx.settings.session_idle_minutes + 11)
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=ctx.settings.reporter_idle_minutes + 11)
     reporting.open_case_room(ctx, filed.passphrase)
     ctx.now = real_now
     with Session(ctx.engine) as db:

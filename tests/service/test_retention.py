@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from intake.service import audit, casework, inbox, officers, reporting, retention
 from intake.service.errors import AuthenticationFailed, NotFound
-from intake.store import Attachment, Case, CaseKeyWrap
+from intake.store import Attachment, Case, CaseKeyWrap, Identity
 from policies import validate_report
 
 from ..helpers import officer_token
@@ -85,3 +85,25 @@ def test_orphaned_and_partial_blobs_are_swept_only_when_old(ctx, client):
         os.utime(path, (old, old))
     assert retention.sweep_orphan_blobs(ctx) == 2
     assert kept.exists() and fresh.exists() and not orphan.exists() and not partial.exists()
+
+
+def test_a_withdrawn_case_shows_its_deletion_date_then_is_purged_with_the_identity_left(ctx, clock):
+    report = validate_report(
+        ctx.policy, ["retaliation"], "My post was abolished.", {"identity_consent": "yes", "identity": "Amal, ext. 4411"}
+    )
+    filed = reporting.file_report(ctx, report)
+    case_id = filed.cases[0].id
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    assert reporting.case_room(ctx, token)[0].deleted_on is None  # open: kept as long as it is handled
+    reporting.withdraw(ctx, token, case_id)
+    room = reporting.case_room(ctx, token)[0]
+    first_purge_day = clock().date() + dt.timedelta(days=ctx.policy.retention_closed_case_days + 1)
+    assert room.deleted_on == first_purge_day.isoformat()
+
+    clock.advance(ctx.policy.retention_closed_case_days)
+    assert retention.purge(ctx) == []
+    clock.advance(1)
+    assert clock().date() == first_purge_day
+    assert [c.case_id for c in retention.purge(ctx)] == [case_id]
+    with Session(ctx.engine) as db:
+        assert db.get(Identity, case_id) is None and db.get(Case, case_id) is None

@@ -53,7 +53,26 @@ def seeded(ctx):
                 referral.refer(ctx, eco, case_id, "OIG", "seeded: prima facie evidence", "seeded memo")
             else:
                 casework.transition(ctx, eco, case_id, outcome, reason="seeded", message="seeded")
+    # Requests for advice: counted apart, never as complaints. (topic, days to the first answer)
+    for n, (topic, respond) in enumerate(ADVICE):
+        clock.now = dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC) + dt.timedelta(days=5 * n)
+        answers = {"advice_topic": topic} if topic else {}
+        case_id = reporting.file_report(ctx, validate_report(ctx.policy, ["advice"], f"question {n}", answers)).cases[0].id
+        if respond is not None:
+            clock.advance(respond)
+            casework.reply(ctx, eco, case_id, "Here is our advice.")
+            casework.transition(ctx, eco, case_id, "answered")
     return eco
+
+
+ADVICE = (
+    [("gifts", 0)] * 3
+    + [("gifts", 1)] * 4
+    + [("gifts", 2)]
+    + [("outside_activities", 2)] * 3
+    + [("outside_activities", 3)] * 3
+    + [(None, None)] * 2
+)
 
 
 def cells(figures, title):
@@ -64,8 +83,9 @@ def cells(figures, title):
 def test_seeded_year_gives_the_expected_figures(ctx, seeded):
     figures = statistics.eco_annual_figures(ctx, seeded, 2026)
     assert figures.received == "13"
-    # mena 7, wca 5, hq 1: hq alone is small, so the next smallest (wca) is hidden with it.
-    assert cells(figures, "Complaints by region") == {"mena": "7", "wca": "<5", "hq": "<5"}
+    # mena 7, wca 5, hq 1: hq alone is small, so the next smallest (wca) is hidden with it; wca is not
+    # small, so neither says "<5" (which could then tell them apart).
+    assert cells(figures, "Complaints by region") == {"mena": "7", "wca": "suppressed", "hq": "suppressed"}
     assert cells(figures, "Complaints by kind of retaliatory act") == {
         "harassment_abuse": "9",
         "termination_non_extension": "<5",
@@ -81,6 +101,11 @@ def test_seeded_year_gives_the_expected_figures(ctx, seeded):
     assert figures.assessment_days_median == "11.0"
     assert figures.concluded_within_30_days == "suppressed"  # 9 of 10: the one late case would show
     assert figures.first_response_within_48_hours == "62%"  # 8 of 13 within 2 days, 5 later
+    assert figures.advice_received == "16"
+    assert figures.advice_answered_by_next_day == "44%"  # 7 of 16 (the two never answered count as late)
+    assert figures.advice_answered_within_two_days == "69%"  # 11 of 16
+    topics = cells(figures, "Advice requests by topic")
+    assert topics == {"gifts": "8", "outside_activities": "suppressed", "not_given": "suppressed"}
 
 
 def test_no_suppressed_count_can_be_recovered_from_a_total(ctx, seeded):
@@ -89,7 +114,7 @@ def test_no_suppressed_count_can_be_recovered_from_a_total(ctx, seeded):
         if table.partition:
             hidden = [c for c in table.cells if c.suppressed]
             assert len(hidden) != 1, table.title
-            assert sum(c.count for c in table.cells) == 13
+            assert sum(c.count for c in table.cells) == (len(ADVICE) if table.counts == "Advice requests" else 13)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +131,9 @@ def test_no_suppressed_count_can_be_recovered_from_a_total(ctx, seeded):
 def test_suppression_rule(counts, total, hidden):
     published = suppress(counts, 5, total)
     assert {c.key for c in published if c.suppressed} == hidden
+    # A small cell hidden alone says "<5"; when another is hidden to protect it, both say only "suppressed".
+    alone = all(counts[k] < 5 for k in hidden)
+    assert {c.shown for c in published if c.suppressed} <= ({"<5"} if alone else {"suppressed"})
     assert all(c.shown == "0" for c in published if c.count == 0)
 
 
@@ -123,7 +151,7 @@ def test_report_files_publish_only_what_may_be_published(ctx, seeded, tmp_path):
     with open(tmp_path / "report" / "figures.csv") as figures_csv:
         rows = list(csv.reader(figures_csv))
     assert ["summary", "received", "13"] in rows
-    assert ["Complaints by region", "Headquarters (HQ)", "<5"] in rows
-    svg = (tmp_path / "report" / "chart-2.svg").read_text()
+    assert ["Complaints by region", "Headquarters (HQ)", "suppressed"] in rows
+    svg = (tmp_path / "report" / "chart-1.svg").read_text()
     assert svg.startswith("<?xml") and "&lt;5" in svg
     assert len([p for p in written if p.suffix == ".svg"]) == len(figures.tables)

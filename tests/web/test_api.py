@@ -7,10 +7,127 @@ import pytest
 from ..helpers import api_login, caseroom_login, file_via_api
 
 
-def test_form_lists_the_policy_questions(client):
-    form = client.get("/api/v1/form").json()
-    assert [c["id"] for c in form["concerns"]] == ["retaliation", "misconduct", "both", "not_sure"]
-    assert {"misconduct_kinds", "protected_activity", "adverse_actions", "happened", "region"} <= set(form["questions"])
+def test_form_lists_the_policy_questions(client, ctx):
+    form = client.get("/api/v1/form?lang=fr").json()
+    assert [c["id"] for c in form["concerns"]] == ["retaliation", "misconduct", "both", "not_sure", "advice"]
+    assert list(form["questions"]) == [q.id for q in ctx.policy.questions]
+    assert form["questions"]["identity"]["type"] == "identity" and form["questions"]["identity"]["for"] == ["retaliation"]
+    assert form["questions"]["advice_topic"]["for"] == ["advice"]
+    safety = form["questions"]["safety_risk"]
+    assert safety["label"] != ctx.policy.questions_for("retaliation")[0].label  # in French
+    assert [c["id"] for c in safety["choices"]] == ["yes", "not_sure", "no"]
+
+
+def test_a_report_of_both_sends_each_office_its_own_account(client):
+    both = {
+        "concerns": ["both"],
+        "parts": {
+            "retaliation": {
+                "description": "RET: my post was abolished",
+                "answers": {"protected_activity": "reported_misconduct"},
+            },
+            "misconduct": {"description": "MIS: fuel is sold", "answers": {"misconduct_kinds": ["fraud_corruption"]}},
+        },
+    }
+    refused = client.post("/api/v1/reports", json={"concerns": ["both"], "description": "one account for two offices"})
+    assert refused.status_code == 422 and "parts" in refused.json()["fields"]
+    crossed = json.loads(json.dumps(both))
+    crossed["parts"]["misconduct"]["answers"] = {"protected_activity": "reported_misconduct"}  # a retaliation question
+    refused = client.post("/api/v1/reports", json=crossed)
+    assert refused.status_code == 422 and "misconduct.answers" in refused.json()["fields"]
+    filed = client.post("/api/v1/reports", json=both)
+    assert filed.status_code == 201, filed.text
+    eco_case, oig_case = (c["id"] for c in filed.json()["cases"])
+    eco = client.get(f"/api/v1/officer/cases/{eco_case}", headers=api_login(client, "eco-1")).json()
+    oig = client.get(f"/api/v1/officer/cases/{oig_case}", headers=api_login(client, "oig-1")).json()
+    assert eco["description"] == "RET: my post was abolished" and "MIS" not in json.dumps(eco)
+    assert oig["description"] == "MIS: fuel is sold" and "RET" not in json.dumps(oig)
+    assert eco["linked"] == [{"id": oig_case, "office": "OIG", "status": "received"}]
+    assert oig["linked"] == [{"id": eco_case, "office": "ECO", "status": "received"}]
+
+
+def test_the_same_idempotency_key_files_nothing_twice(client, ctx):
+    from sqlmodel import Session, func, select
+
+    from intake.store import Case
+
+    report = {"concerns": ["misconduct"], "description": "The fuel is sold."}
+    key = {"Idempotency-Key": "b7c1d0a2-5e1f-4f3a-9a57-0f5d3e9c2b11"}
+    assert client.post("/api/v1/reports", json=report, headers={"Idempotency-Key": "short"}).status_code == 400
+    first = client.post("/api/v1/reports", json=report, headers=key)
+    assert first.status_code == 201
+    again = client.post("/api/v1/reports", json=report, headers=key)
+    assert again.status_code == 409 and "already received" in again.json()["error"]
+    assert "passphrase" not in again.json()
+    other = client.post("/api/v1/reports", json=report, headers={"Idempotency-Key": "another-random-key-0001"})
+    assert other.status_code == 201
+    with Session(ctx.engine) as db:
+        assert db.exec(select(func.count()).select_from(Case)).one() == 2
+
+
+def test_advice_goes_to_eco_as_a_request_for_advice(client):
+    filed = client.post(
+        "/api/v1/reports",
+        json={
+            "concerns": ["advice"],
+            "description": "May I accept a book from a supplier?",
+            "answers": {"advice_topic": "gifts"},
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    (case,) = filed.json()["cases"]
+    assert case["office"] == "ECO"
+    eco = api_login(client, "eco-1")
+    detail = client.get(f"/api/v1/officer/cases/{case['id']}", headers=eco).json()
+    assert detail["status"] == "received" and detail["answers"]["advice_topic"] == "gifts"
+    assert "answered" in detail["allowed_transitions"]
+    # A request for advice is not a complaint: no determination, no protection file, no referral.
+    url = f"/api/v1/officer/cases/{case['id']}"
+    assert client.post(f"{url}/determination", json={"prima_facie": True, "reasons": "r"}, headers=eco).status_code == 409
+    measure = {"kind": "physical_separation", "recommended_to": "HR"}
+    refused = client.post(f"{url}/measures", json=measure, headers=eco)
+    assert refused.status_code == 409 and "request for advice" in refused.json()["error"], refused.text
+    assert client.post(f"{url}/consent-request", json={}, headers=eco).status_code == 409
+    assert client.post(f"/api/v1/officer/cases/{case['id']}/messages", json={"body": "Yes, below 100 USD."}, headers=eco)
+    moved = client.post(f"/api/v1/officer/cases/{case['id']}/transitions", json={"to": "answered"}, headers=eco)
+    assert moved.status_code == 200, moved.text
+    reporter = caseroom_login(client, filed.json()["passphrase"])
+    room = client.get("/api/v1/caseroom", headers=reporter).json()["cases"][0]
+    assert room["status"] == "answered" and room["messages"][-1]["body"] == "Yes, below 100 USD."
+    assert client.get("/api/v1/officer/cases", headers=api_login(client, "oig-1")).json()["cases"] == []
+
+
+def test_identity_is_read_only_after_consent_and_consent_holds_once_read(client):
+    filed = client.post(
+        "/api/v1/reports",
+        json={
+            "concerns": ["retaliation"],
+            "description": "My contract was not renewed after I spoke to the auditors.",
+            "answers": {"identity": "Amal Haddad, +41 22 000 00 00 (evenings)", "identity_consent": "later"},
+        },
+    ).json()
+    case_id = filed["cases"][0]["id"]
+    eco, oig = api_login(client, "eco-1"), api_login(client, "oig-1")
+    reporter = caseroom_login(client, filed["passphrase"])
+    detail = client.get(f"/api/v1/officer/cases/{case_id}", headers=eco).json()
+    assert detail["identity"] == {"left": True, "shared": False, "read": False}
+    assert "Amal" not in json.dumps(detail)
+    assert client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=eco).status_code == 409
+    assert client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=oig).status_code == 404
+
+    consent = f"/api/v1/caseroom/cases/{case_id}/identity-consent"
+    assert client.post(consent, json={"agree": "yes"}, headers=reporter).status_code == 409
+    assert client.post(consent, json={"agree": True}, headers=reporter).json() == {"shared": True}
+    assert client.post(consent, json={"agree": False}, headers=reporter).json() == {"shared": False}  # taken back
+    assert client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=eco).status_code == 409
+    assert client.post(consent, json={"agree": True}, headers=reporter).json() == {"shared": True}
+    read = client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=eco)
+    assert read.json() == {"identity": "Amal Haddad, +41 22 000 00 00 (evenings)"}
+    assert client.post(consent, json={"agree": False}, headers=reporter).json() == {"shared": True}  # read: too late
+    room = client.get("/api/v1/caseroom", headers=reporter).json()["cases"][0]
+    assert room["identity"] == {"left": True, "shared": True, "read": True}
+    history = client.get(f"/api/v1/officer/cases/{case_id}", headers=eco).json()["history"]
+    assert [h["action"] for h in history].count("identity read") == 1
 
 
 def test_report_reply_and_read_back(client):
@@ -129,3 +246,16 @@ def test_openapi_document_matches_the_routes(client):
         if route.path != "/openapi.json"
     }
     assert documented == served
+
+
+def test_a_message_with_the_same_idempotency_key_is_sent_once(client):
+    filed = file_via_api(client, ["misconduct"], "The fuel is sold.")
+    case_id = filed["cases"][0]["id"]
+    reporter = caseroom_login(client, filed["passphrase"])
+    key = {**reporter, "Idempotency-Key": "6f1c2b0e-message-retry-0001"}
+    url = f"/api/v1/caseroom/cases/{case_id}/messages"
+    assert client.post(url, json={"body": "Three trucks a week."}, headers=key).status_code == 201
+    again = client.post(url, json={"body": "Three trucks a week."}, headers=key)
+    assert again.status_code == 409 and "already sent" in again.json()["error"]
+    room = client.get("/api/v1/caseroom", headers=reporter).json()["cases"][0]
+    assert [m["body"] for m in room["messages"]] == ["Three trucks a week."]

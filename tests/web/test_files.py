@@ -2,6 +2,7 @@
 
 import asyncio
 import dataclasses
+import json
 import os
 import secrets
 import shutil
@@ -78,16 +79,26 @@ def test_files_on_messages_both_ways(client):
     assert client.get(f"/api/v1/officer/cases/{case_id}/files/{photo_id}", headers=oig).content == b"\x89PNG not really"
 
 
-def test_a_report_of_both_kinds_gives_the_file_to_both_offices_and_no_one_else(client):
-    filed = file_report(client, [("shared.bin", b"shared evidence")], concerns=("both",))
+def test_a_report_of_both_gives_each_office_only_the_files_sent_with_its_account(client, ctx):
+    parts = {"retaliation": {"description": "my post was abolished"}, "misconduct": {"description": "fuel is sold"}}
+    report = json.dumps({"concerns": ["both"], "parts": parts})
+    before = snapshot(ctx)
+    body, headers = multipart({"report": report}, [("unsaid.bin", b"which office?")])
+    refused = client.post("/api/v1/reports", content=body, headers=headers)
+    assert refused.status_code == 422 and "files" in refused.json()["fields"]
+    assert snapshot(ctx) == before
+    body, headers = multipart(
+        {"report": report},
+        [("files.retaliation", "letter.bin", b"the termination letter"), ("files.misconduct", "fuel.bin", b"fuel invoices")],
+    )
+    response = client.post("/api/v1/reports", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    filed = response.json()
     by_office = {c["office"]: c["id"] for c in filed["cases"]}
-    for username, office in (("eco-1", "ECO"), ("oig-1", "OIG")):
+    for username, office, content in (("eco-1", "ECO", b"the termination letter"), ("oig-1", "OIG", b"fuel invoices")):
         headers = api_login(client, username)
         (listed,) = officer_case(client, headers, by_office[office])["files"]
-        assert (
-            client.get(f"/api/v1/officer/cases/{by_office[office]}/files/{listed['id']}", headers=headers).content
-            == b"shared evidence"
-        )
+        assert client.get(f"/api/v1/officer/cases/{by_office[office]}/files/{listed['id']}", headers=headers).content == content
 
     other = file_report(client, [("oig-only.bin", b"not for ECO")])
     oig, eco = api_login(client, "oig-1"), api_login(client, "eco-1")
@@ -157,7 +168,7 @@ def test_invalid_report_with_files_keeps_nothing(client, ctx):
     before = snapshot(ctx)
     body, headers = multipart({"report": '{"concerns": ["bribery"], "description": "x"}'}, [("e.bin", b"data")])
     assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 422
-    body, headers = multipart({"csrf": csrf(client), "concern": "", "description": "x"}, [("e.bin", b"data")])
+    body, headers = multipart({"csrf": csrf(client), "concern": "misconduct", "description": " "}, [("e.bin", b"data")])
     page = client.post("/report", content=body, headers=headers)
     assert page.status_code == 400 and "Please choose them again" in page.text
     assert snapshot(ctx) == before
@@ -268,8 +279,10 @@ def test_cheap_refusals_come_before_a_byte_is_stored(limited, ctx):
     before = snapshot(ctx)
     big = [("big.bin", b"x" * 100_001)]
     body, headers = multipart({"csrf": "forged", "concern": "misconduct", "description": "x"}, big)
-    assert limited.post("/report", content=body, headers=headers).status_code == 403
-    body, headers = multipart({"csrf": csrf(limited), "concern": "", "description": "x"}, big)
+    assert limited.post("/report", content=body, headers={**headers, "sec-fetch-site": "cross-site"}).status_code == 403
+    lost_cookie = limited.post("/report", content=body, headers=headers)  # same site: the reporter's own form, session gone
+    assert lost_cookie.status_code == 400 and "nothing was sent" in lost_cookie.text
+    body, headers = multipart({"csrf": csrf(limited), "concern": "misconduct", "description": ""}, big)
     page = limited.post("/report", content=body, headers=headers)
     assert page.status_code == 400 and "Please choose them again" in page.text
     body, headers = report_upload(big, concerns=["bribery"])

@@ -74,6 +74,7 @@ HTML_ROUTES = [
     ("anonymous", "/caseroom/login", {"passphrase": "some words"}),
     ("reporter", f"/caseroom/cases/{CASE}/messages", {"body": "hello"}),
     ("reporter", f"/caseroom/cases/{CASE}/consent", {"answer": "yes"}),
+    ("reporter", f"/caseroom/cases/{CASE}/identity", {"answer": "yes"}),
     ("reporter", "/caseroom/logout", {}),
     ("anonymous", "/officer/login", {"username": "eco-1", "password": "x", "code": "1"}),
     ("officer", f"/officer/cases/{CASE}/transitions", {"to": "acknowledged"}),
@@ -89,6 +90,7 @@ HTML_ROUTES = [
     ("reporter", f"/caseroom/cases/{CASE}/withdrawal", {"reason": "r"}),
     ("officer", f"/officer/cases/{CASE}/abandonment-warning", {}),
     ("officer", f"/officer/cases/{CASE}/messages", {"body": "hello"}),
+    ("officer", f"/officer/cases/{CASE}/identity", {}),
     ("officer", "/officer/logout", {}),
 ]
 
@@ -142,10 +144,18 @@ def test_nul_bytes_and_unknown_choices_in_a_valid_form(world):
     for fields in [
         {"concern": "misconduct", "description": "nul \x00 byte"},
         {"concern": "bribery", "description": "x"},
-        {"concern": "misconduct", "description": "x", "misconduct_kinds": "no_such_kind"},
+        {"concern": "misconduct", "description": "x", "q.misconduct_kinds": "no_such_kind"},
+        {"concern": "retaliation", "description": "x", "q.adverse_actions": "exile"},
+        {"concern": "retaliation", "description": "x", "q.safety_risk": "maybe so"},
+        {"concern": "retaliation", "description": "x", "q.identity": "me" * 1000},
+        {"concern": "retaliation", "description": "x", "q.adverse_actions.termination_non_extension.when": "not ticked"},
+        {"concern": "both", "description": "one account for two offices"},
+        {"concern": "both", "retaliation.description": "x", "misconduct.description": "\x00"},
+        {"concern": "advice", "description": "x", "q.advice_topic": "lottery"},
     ]:
         response = post_form(world.anonymous, "/report", fields)
-        assert response.status_code == 400
+        assert response.status_code == 400, fields
+        assert "\x00" not in response.text
     assert snapshot(world.ctx) == before
 
 
@@ -154,6 +164,7 @@ API_ROUTES = [
     (None, "/api/v1/caseroom/session", {"passphrase": "some words"}),
     ("reporter", f"/api/v1/caseroom/cases/{CASE}/messages", {"body": "hello"}),
     ("reporter", f"/api/v1/caseroom/cases/{CASE}/consent", {"referral": True}),
+    ("reporter", f"/api/v1/caseroom/cases/{CASE}/identity-consent", {"agree": True}),
     (None, "/api/v1/officer/session", {"username": "eco-1", "password": "x", "totp": "1"}),
     ("officer", f"/api/v1/officer/cases/{CASE}/messages", {"body": "hello"}),
     ("officer", f"/api/v1/officer/cases/{CASE}/transitions", {"to": "no_such_state"}),

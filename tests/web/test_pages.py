@@ -20,20 +20,28 @@ def passphrase_from(html: str) -> str:
     return " ".join(re.findall(r'<span class="word">([^<]+)</span>', html))
 
 
-def report(client, concern="retaliation", description="Retaliation after audit"):
+def report(client, concern="retaliation", description="Retaliation after audit", details="in May, by my manager"):
+    """File a retaliation report through the HTML form; the answer is the passphrase page (after the redirect).
+
+    `details` goes into every free-text answer, so hostile text reaches every place an officer reads it."""
     response = post_form(
         client,
         "/report",
         {
             "concern": concern,
             "description": description,
-            "protected_activity": "cooperated_audit_investigation",
-            "adverse_actions": ["non_selection", "other"],
-            "region": "mena",
-            "happened": "May",
+            "q.protected_activity": "cooperated_audit_investigation",
+            "q.protected_activity_on": details,
+            "q.reported_to": details,
+            "q.adverse_actions": ["non_selection", "other"],
+            "q.adverse_actions.non_selection.when": details,
+            "q.adverse_actions.other.who": details,
+            "q.safety_risk": "no",
+            "q.protection_wanted": details,
+            "q.region": "mena",
         },
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 200 and "/report/sent" in str(response.url), response.text
     return response
 
 
@@ -42,7 +50,7 @@ def test_reporter_and_officer_walk_through(client):
     assert "Ethics and Conduct Office" in page.text
     assert "only way back into your case room" in page.text and "Nobody, not even the office, can recover it" in page.text
     passphrase = passphrase_from(page.text)
-    assert len(passphrase.split()) == 7
+    assert len(passphrase.split()) == 8
 
     room = post_form(client, "/caseroom/login", {"passphrase": passphrase.upper()}, follow_redirects=True)
     assert room.status_code == 200 and "Your case room" in room.text and "Received" in room.text
@@ -64,11 +72,42 @@ def test_reporter_and_officer_walk_through(client):
 
 
 def test_form_errors_keep_what_was_typed(client):
-    response = post_form(client, "/report", {"concern": "", "description": "my words <b>stay</b>"})
+    response = post_form(
+        client,
+        "/report",
+        {
+            "concern": "retaliation",
+            "description": "my words <b>stay</b>",
+            "q.safety_risk": "perhaps",
+            "q.reported_to": "the auditors",
+        },
+    )
     assert response.status_code == 400
-    assert "choose what your concern is about" in response.text
-    assert "my words &lt;b&gt;stay&lt;/b&gt;" in response.text
+    assert "is not one of the choices offered" in response.text
+    assert "my words &lt;b&gt;stay&lt;/b&gt;" in response.text and ">the auditors</textarea>" in response.text
     assert 'aria-invalid="true"' in response.text
+    step_one = post_form(client, "/report", {"concern": "", "description": "kept"})
+    assert step_one.status_code == 400 and "choose what your concern is about" in step_one.text
+
+
+def test_the_passphrase_is_shown_once_and_a_resent_form_files_nothing(client, ctx):
+    from sqlmodel import Session, func, select
+
+    from intake.store import Case
+
+    form = client.get("/report?concern=misconduct").text
+    sending = re.search(r'name="sending" value="([^"]+)"', form).group(1)
+    fields = {"concern": "misconduct", "description": "The fuel is sold.", "sending": sending}
+    first = post_form(client, "/report", fields, follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/report/sent"
+    shown = client.get("/report/sent")
+    assert len(passphrase_from(shown.text).split()) == 8
+    again = client.get("/report/sent")  # a reload, or the back button
+    assert passphrase_from(again.text) == "" and "shown only once" in again.text
+    resent = post_form(client, "/report", fields)  # the form sent twice (a reload of the POST, a double click)
+    assert resent.status_code == 409 and "already received" in resent.text
+    with Session(ctx.engine) as db:
+        assert db.exec(select(func.count()).select_from(Case)).one() == 1
 
 
 def test_wrong_passphrase_page(client):
@@ -113,7 +152,7 @@ def test_hostile_report_text_is_escaped_for_officers(client, payload):
     html_login(client, "eco-1")
 
     def officer_view(text: str) -> Inventory:
-        report(client, description=f"before {text} after")
+        report(client, description=f"before {text} after", details=f"detail {text}")
         case_id = re.search(
             r'<tr class="unread">\s*<td class="case-id"><a href="/officer/cases/([A-Z0-9-]+)"', client.get("/officer").text
         ).group(1)
@@ -127,6 +166,7 @@ def test_hostile_report_text_is_escaped_for_officers(client, payload):
     assert not [a for a in hostile.attributes if a[0].startswith("on") or (a[1] or "").startswith("javascript:")]
     assert f"before {payload} after" in "".join(hostile.text)
     assert f"quoted: {payload}" in "".join(hostile.text)
+    assert "".join(hostile.text).count(f"detail {payload}") == 5
 
 
 def concrete(path: str) -> str:
@@ -160,13 +200,15 @@ def test_every_response_carries_the_security_headers(client, method, path):
     assert "server" not in response.headers
 
 
-def test_no_page_has_script_or_inline_style_or_third_party(client):
+def test_no_page_has_script_or_inline_style_or_third_party(client, ctx):
     pages = [client.get(p).text for p in ["/", "/report", "/caseroom/login", "/officer/login"]]
     pages.append(report(client).text)
     for html in pages:
         assert "<script" not in html.lower()
         assert " style=" not in html.lower()
-        assert not re.search(r'(src|href)="(https?:)?//', html)
+        # The one link away: "Leave quickly", to the ordinary site the policy names, with no referrer.
+        quick_exit = f'<a href="{ctx.policy.organization.quick_exit}" rel="noreferrer">'
+        assert not re.search(r'(src|href)="(https?:)?//', html.replace(quick_exit, ""))
 
 
 def test_session_cookie_is_strict_and_httponly(client):
@@ -197,4 +239,4 @@ def test_the_longest_valid_account_in_any_script_is_accepted(client):
     for char in ("é", "中", "\U0001f600"):
         response = post_form(client, "/report", {"concern": "misconduct", "description": char * 50_000})
         assert response.status_code == 200, (char, response.status_code)
-        assert len(passphrase_from(response.text).split()) == 7
+        assert len(passphrase_from(response.text).split()) == 8
