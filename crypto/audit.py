@@ -70,15 +70,18 @@ def verify_chain(
     verify_key: bytes | None = None,
     checkpoints: Mapping[int, bytes] | None = None,
     first_sequence: int = 1,
+    checkpoint_every: int | None = None,
 ) -> tuple[int, bytes]:
     """Check the chain and its checkpoints; return (last sequence, head digest).
 
     Raises AuditChainError naming the sequence number of the first bad entry:
     an edited entry, a missing one (a gap in the numbers), or, for entries cut from
-    the end, the first sequence a signed checkpoint says should be there.
+    the end, the first sequence a signed checkpoint says should be there. With
+    `checkpoint_every`, every multiple of it must carry a valid checkpoint: deleting
+    checkpoints, then rebuilding the unkeyed chain, is caught at the first of them.
     """
     checkpoints = dict(checkpoints or {})
-    if checkpoints and verify_key is None:
+    if (checkpoints or checkpoint_every) and verify_key is None:
         raise ValueError("checkpoints need the verify key")
     previous, expected = GENESIS, first_sequence
     for link in links:
@@ -86,6 +89,8 @@ def verify_chain(
             raise AuditChainError(expected, f"missing (the next stored entry is {link.sequence})")
         if not hmac.compare_digest(chain_digest(previous, link.body), link.digest):
             raise AuditChainError(link.sequence, "does not match its digest: edited, or the chain was rebuilt")
+        if checkpoint_every and link.sequence % checkpoint_every == 0 and link.sequence not in checkpoints:
+            raise AuditChainError(link.sequence, "its signed checkpoint is missing")
         signature = checkpoints.pop(link.sequence, None)
         if signature is not None and not (verify_key and checkpoint_is_valid(verify_key, link.sequence, link.digest, signature)):
             raise AuditChainError(link.sequence, "the signed checkpoint does not match this entry")

@@ -3,14 +3,21 @@
 Blobs arrive already encrypted (crypto.stream), so nothing here ever sees plaintext.
 A blob is written under `partial/` and moved into place only when its writer commits;
 an aborted upload deletes its partial file, so a failed request leaves nothing behind.
+
+A file's times would say to the nanosecond when a reporter's upload ended, which the
+database (day precision) never does. So once a blob belongs to a case it is *settled*:
+its modification and access times, and its directory's, are set to FIXED_TIME. The
+change time (ctime) cannot be set by any program; `settle_all` (run by `intake purge`)
+touches every blob, so an old blob's ctime says only when the last purge ran.
 """
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 READ_BLOCK = 1024 * 1024
+FIXED_TIME = 0  # 1970-01-01T00:00:00Z: the time every settled blob and directory shows
 
 
 class BlobWriter:
@@ -67,3 +74,22 @@ class BlobStore:
 
     def exists(self, blob_id: str) -> bool:
         return self.path(blob_id).exists()
+
+    def settle(self, blob_ids: Iterable[str]) -> None:
+        """The blobs now belong to a case: their times, and their directories', no longer tell when they came."""
+        for blob_id in blob_ids:
+            path = self.path(blob_id)
+            if path.exists():
+                os.utime(path, (FIXED_TIME, FIXED_TIME))
+                os.utime(path.parent, (FIXED_TIME, FIXED_TIME))
+        for directory in (self.root / "partial", self.root):
+            os.utime(directory, (FIXED_TIME, FIXED_TIME))
+
+    def is_settled(self, path: Path) -> bool:
+        return path.stat().st_mtime == FIXED_TIME
+
+    def settle_all(self) -> int:
+        """Settle every blob again: each one's ctime then tells only when this ran."""
+        ids = [p.name for p in self.root.glob("[0-9a-f][0-9a-f]/*") if p.is_file()]
+        self.settle(ids)
+        return len(ids)

@@ -183,6 +183,9 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     try:
         last, digest = audit.verify(ctx.engine, ctx.instance, args.expect)
+    except ValueError as malformed:
+        print(f"intake audit verify: {malformed}", file=sys.stderr)
+        return 2
     except AuditChainError as broken:
         print(f"audit log BROKEN at entry {broken.index}: {broken.reason}", file=sys.stderr)
         return 1
@@ -201,7 +204,10 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     if now == head and settings.instance_path.exists():
         # The inbox sorts on each handling's next deadline, kept in its row: compute it for the rows
         # an earlier version wrote (and after any change of the policy's deadlines).
-        print(f"next deadlines recomputed for {casework.refresh_all(Context.from_settings(settings))} handlings")
+        ctx = Context.from_settings(settings)
+        print(f"next deadlines recomputed for {casework.refresh_all(ctx)} handlings")
+        if audit.sign_head(ctx.engine, ctx.instance):
+            print("audit head signed (the chain verified up to it)")
     return 0
 
 

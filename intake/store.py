@@ -265,13 +265,16 @@ class Budget(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """One row: the chain's last sequence number and digest; locked while appending."""
+    """One row: the chain's last sequence number and digest, signed; locked while appending."""
 
     __tablename__ = "audit_head"
 
     id: int = Field(default=1, primary_key=True)
     sequence: int = 0
     digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The instance key's signature of (sequence, digest), renewed on every append: a head reset by
+    # someone who can write the database but does not hold instance.json does not verify.
+    signature: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class AuditEntry(SQLModel, table=True):

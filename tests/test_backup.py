@@ -1,11 +1,16 @@
 """`intake backup` and `intake restore`, run for real: a restored instance opens its cases
 with their passphrases, and a wrong passphrase or a damaged archive restores nothing."""
 
+import io
 import os
+import tarfile
 
 import httpx
 import pytest
 
+from crypto import Argon2Params, derive_backup_key
+from intake.blobs import FIXED_TIME
+from intake.service import backup
 from intake.store import drop_schema, make_engine, schema_revision
 
 from .conftest import on_postgres
@@ -15,6 +20,16 @@ from .server import init_demo, intake, officer_login, serving
 pytestmark = pytest.mark.server
 
 BACKUP_PASSPHRASE = "correct horse battery staple for backups"
+
+
+def members_of(archive) -> list[tarfile.TarInfo]:
+    """The tar headers inside an encrypted backup, read as `intake restore` reads them."""
+    with open(archive, "rb") as stream:
+        head = stream.read(len(backup.MAGIC) + backup.HEADER.size)
+        salt, t, m, p = backup.HEADER.unpack(head[len(backup.MAGIC) :])
+        reader = backup._DecryptingReader(stream, derive_backup_key(BACKUP_PASSPHRASE, salt, Argon2Params(t, m, p)))
+        with tarfile.open(fileobj=io.BufferedReader(reader, backup.READ_BLOCK), mode="r|") as tar:
+            return list(tar)
 
 
 def empty_database(env: dict) -> None:
@@ -58,6 +73,7 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path, env):
     raw = archive.read_bytes()
     assert raw.startswith(b"INTAKE-BACKUP\x01")
     assert b"instance_salt" not in raw and b"sqlite" not in raw.lower()[:4096]
+    assert {member.mtime for member in members_of(archive)} == {FIXED_TIME}  # no member says when it came
 
     empty_database(env)
     new = tmp_path / "new"
@@ -116,6 +132,7 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path, env):
         "--data-dir", str(new), "restore", "--in", str(archive), "--passphrase-stdin", env=env, stdin=BACKUP_PASSPHRASE + "\n"
     )
     assert "restored" in restored.stdout
+    assert all(p.stat().st_mtime == FIXED_TIME for p in (new / "blobs").rglob("*") if p.is_file())
     with serving(new, env) as base:
         reporter = {
             "Authorization": "Bearer "

@@ -60,13 +60,17 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path):
     truncated = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY, check=False)
     assert truncated.returncode == 1 and "entry 5" in truncated.stderr
 
-    # Cut the tail *and* reset the head row: only the head kept off the server notices.
+    # Cut the tail *and* reset the head row: the head's signature no longer matches.
     with sqlite3.connect(data / "intake.sqlite3") as db:
         digest4 = db.execute("SELECT digest FROM audit_entry WHERE sequence = 4").fetchone()[0]
         db.execute("UPDATE audit_head SET sequence = 4, digest = ?", (digest4,))
-    assert intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY).returncode == 0
+    reset = intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY, check=False)
+    assert reset.returncode == 1 and "signature does not match" in reset.stderr
     expected = intake("--data-dir", str(data), "audit", "verify", "--expect", head, env=SQLITE_ONLY, check=False)
     assert expected.returncode == 1 and "entry 5" in expected.stderr
+    for malformed in ("5", "five:abc", "5:" + "zz" * 32, "5:abc"):
+        refused = intake("--data-dir", str(data), "audit", "verify", "--expect", malformed, env=SQLITE_ONLY, check=False)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr and "SEQ:64 hex digits" in refused.stderr
 
 
 def test_officer_add_key_ceremony(tmp_path):

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from intake.blobs import FIXED_TIME
+
 from .conftest import on_postgres
 from .files import report_upload
 from .server import init_demo, server_process
@@ -61,6 +63,17 @@ def test_addresses_browsers_and_times_leave_no_trace(tmp_path):
             moments.append(dt.datetime.now(dt.UTC))
         server.process.terminate()
         logs = server.process.communicate(timeout=10)[0] or ""
+    # In the file system, a blob's times (and its directories') do not say when it arrived. (Read before
+    # anything below reads the files, which moves their access times.)
+    blob_root = tmp_path / "var" / "blobs"
+    paths = [blob_root, *blob_root.rglob("*")]
+    assert any(p.is_file() for p in paths)
+    for path in paths:
+        # (Access times follow reads, this test's own listing included: deploy with noatime, SECURITY.md.)
+        status = path.stat()
+        assert status.st_mtime == FIXED_TIME, f"{path} keeps its own modification time"
+        assert status.st_atime == FIXED_TIME or path.is_dir(), f"{path} keeps its own access time"
+
     traces = [agent, marker, address, address.replace(".", "-")]
     # A reporter's request at 08:31:17 must not be recorded to the second anywhere. (Officers' acts are,
     # in the audit log: `intake init` wrote some seconds earlier, so minutes alone would not tell.)

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData, insert
 from sqlmodel import SQLModel
 
 from crypto import (
+    AuditChainError,
     derive_password_key,
     derive_reporter_secrets,
     generate_keypair,
@@ -23,7 +24,7 @@ from crypto import (
     wrap_case_key,
     wrap_office_key,
 )
-from intake.service import casework, officers, reporting
+from intake.service import audit, casework, officers, reporting
 from intake.service.context import Context
 from intake.service.errors import Conflict
 from intake.settings import Instance, Settings
@@ -130,6 +131,10 @@ def test_a_database_of_the_previous_revision_with_data_still_decrypts_after_upgr
 
     migrate(engine)
     assert schema_revision(engine)[0] == schema_revision(engine)[1]
+    with pytest.raises(AuditChainError, match="not signed"):  # until `intake migrate` signs the head
+        audit.verify(engine, instance)
+    assert audit.sign_head(engine, instance) and not audit.sign_head(engine, instance)
+    assert audit.verify(engine, instance) == (0, bytes(32))
     ctx = Context.from_settings(settings)
     (room,) = reporting.case_room(ctx, reporting.open_case_room(ctx, passphrase))
     assert room.status == "acknowledged" and [m.body for m in room.messages] == ["a reply from 0001"]

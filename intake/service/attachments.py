@@ -182,12 +182,14 @@ def discard(ctx: Context, pending: Sequence[PendingFile]) -> None:
 
 @contextmanager
 def held(ctx: Context, pending: Sequence[PendingFile]) -> Iterator[None]:
-    """Hold pending files through a service call: if the call fails in any way, their blobs go."""
+    """Hold pending files through a service call: if the call fails in any way, their blobs go;
+    if it succeeds (the case or message is committed), they are settled (their file times fixed)."""
     try:
         yield
     except BaseException:
         discard(ctx, pending)
         raise
+    ctx.blobs.settle(p.blob_id for p in pending)
 
 
 def attach(db: Session, case_id: str, case_key: bytes, message_id: str | None, pending: Sequence[PendingFile]) -> list[str]:

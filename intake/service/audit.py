@@ -9,7 +9,7 @@ import json
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from crypto import GENESIS, AuditChainError, AuditLink, chain_digest, sign_checkpoint, verify_chain
+from crypto import GENESIS, AuditChainError, AuditLink, chain_digest, checkpoint_is_valid, sign_checkpoint, verify_chain
 
 from ..settings import Instance
 from ..store import AuditCheckpoint, AuditEntry, AuditHead
@@ -18,10 +18,27 @@ from .context import Context
 CHECKPOINT_EVERY = 50
 
 
-def ensure_head(session: Session) -> None:
-    """The single head row that appenders lock; made once, at init."""
+def ensure_head(session: Session, instance: Instance) -> None:
+    """The single head row that appenders lock, signed; made once, at init."""
     if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, sequence=0, digest=GENESIS))
+        signature = sign_checkpoint(instance.audit_signing_seed, 0, GENESIS)
+        session.add(AuditHead(id=1, sequence=0, digest=GENESIS, signature=signature))
+
+
+def sign_head(engine: Engine, instance: Instance) -> bool:
+    """Sign a head an earlier version left unsigned (run by `intake migrate`), once the chain verifies."""
+    with Session(engine) as session:
+        head = session.get(AuditHead, 1)
+        if head is None or head.signature is not None:
+            return False
+    last, digest = _verify_entries(engine, instance)
+    with Session(engine) as session, session.begin():
+        head = session.get(AuditHead, 1, with_for_update=True)
+        if head is None or (head.sequence, head.digest) != (last, digest):
+            raise AuditChainError(last + 1, "the chain does not reach its head")
+        head.signature = sign_checkpoint(instance.audit_signing_seed, last, digest)
+        session.add(head)
+    return True
 
 
 def record(
@@ -48,33 +65,58 @@ def record(
             AuditCheckpoint(sequence=sequence, signature=sign_checkpoint(ctx.instance.audit_signing_seed, sequence, digest))
         )
     head.sequence, head.digest = sequence, digest
+    head.signature = sign_checkpoint(ctx.instance.audit_signing_seed, sequence, digest)
     session.add(head)
     return sequence
+
+
+def parse_expected(expect: str) -> tuple[int, bytes]:
+    """A head recorded off the server, "SEQ:DIGEST" as `intake audit verify` prints it; ValueError if it is not one."""
+    sequence, separator, digest = expect.strip().partition(":")
+    try:
+        if not separator or not sequence.isdigit() or len(digest) != 64:
+            raise ValueError
+        return int(sequence), bytes.fromhex(digest)
+    except ValueError:
+        raise ValueError(f"{expect!r} is not a head as `intake audit verify` prints it (SEQ:64 hex digits)") from None
 
 
 def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tuple[int, bytes]:
     """(last sequence, head digest) of an intact chain; AuditChainError names the first bad entry.
 
-    `expect` is a head "SEQ:DIGEST" recorded earlier, off the server: the chain must still
-    hold that digest at that sequence. It catches entries cut from the end together with
-    their checkpoints and the head row, which nothing inside the database can.
+    Every CHECKPOINT_EVERY-th entry must carry its signed checkpoint, and the head row its
+    signature, which is renewed on every append: someone who can write the database but does
+    not hold the instance's signing key can neither rebuild the chain nor cut its end and reset
+    the head. What remains (restoring an old, signed head row together with the entries up to
+    it) is caught by `expect`, a head "SEQ:DIGEST" recorded earlier off the server: the chain
+    must still hold that digest at that sequence.
     """
-    if expect:
-        expected_sequence, _, expected_digest = expect.partition(":")
-        with Session(engine) as session:
-            entry = session.get(AuditEntry, int(expected_sequence))
-        if entry is None or entry.digest.hex() != expected_digest.lower():
-            raise AuditChainError(int(expected_sequence), "missing or changed since the head was recorded")
+    expected = parse_expected(expect) if expect else None
+    last, digest = _verify_entries(engine, instance)
+    with Session(engine) as session:
+        head = session.get(AuditHead, 1)
+        if expected is not None:
+            entry = session.get(AuditEntry, expected[0]) if expected[0] else None
+            if expected[0] and (entry is None or entry.digest != expected[1]):
+                raise AuditChainError(expected[0], "missing or changed since the head was recorded")
+    if head is None:
+        raise AuditChainError(1, "the chain has no head row")
+    if head.signature is None:
+        raise AuditChainError(last + 1, "the head is not signed: run `intake migrate`")
+    if not checkpoint_is_valid(instance.audit_verify_key, head.sequence, head.digest, head.signature):
+        raise AuditChainError(head.sequence, "the head's signature does not match: the head row was changed")
+    if (head.sequence, head.digest) != (last, digest):
+        raise AuditChainError(last + 1, f"missing: the signed head records {head.sequence} entries")
+    return last, digest
+
+
+def _verify_entries(engine: Engine, instance: Instance) -> tuple[int, bytes]:
     with Session(engine) as session:
         checkpoints = {c.sequence: c.signature for c in session.exec(select(AuditCheckpoint))}
         links = (
             AuditLink(e.sequence, e.body, e.digest) for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))
         )
-        last, digest = verify_chain(links, instance.audit_verify_key, checkpoints)
-        head = session.get(AuditHead, 1)
-        if head is not None and (head.sequence, head.digest) != (last, digest):
-            raise AuditChainError(last + 1, f"missing: the chain head records {head.sequence} entries")
-        return last, digest
+        return verify_chain(links, instance.audit_verify_key, checkpoints, checkpoint_every=CHECKPOINT_EVERY)
 
 
 def entries(engine: Engine) -> list[dict]:

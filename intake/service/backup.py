@@ -23,6 +23,7 @@ from sqlmodel import SQLModel
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, CryptoError, StreamOpener, StreamSealer, derive_backup_key
 
+from ..blobs import FIXED_TIME, BlobStore
 from ..settings import Settings
 from ..store import make_engine, migrate, schema_revision
 from .context import Context
@@ -112,7 +113,7 @@ def _decode(value):
 
 def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
-    info.size = len(data)
+    info.size, info.mode, info.mtime = len(data), 0o600, FIXED_TIME
     archive.addfile(info, io.BytesIO(data))
 
 
@@ -145,7 +146,8 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
                         counts["rows"] += 1
             _add(archive, "database.jsonl", rows.getvalue())
             for path in sorted(p for p in ctx.blobs.root.rglob("*") if p.is_file() and p.parent.name != "partial"):
-                info = archive.gettarinfo(str(path), arcname=f"blobs/{path.name}")
+                info = tarfile.TarInfo(f"blobs/{path.name}")  # owner, mode and times of nobody's: fixed
+                info.size, info.mode, info.mtime = path.stat().st_size, 0o600, FIXED_TIME
                 with open(path, "rb") as blob:
                     archive.addfile(info, blob)
                 counts["blobs"] += 1
@@ -218,6 +220,7 @@ def _restore(settings: Settings, engine, plaintext, reader: _DecryptingReader, s
         final = blob_root / path.name[:2] / path.name
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, final)
+    BlobStore(blob_root).settle_all()
     fd = os.open(settings.instance_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(instance)

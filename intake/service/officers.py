@@ -134,7 +134,7 @@ def found_office(ctx: Context, code: str, username: str, password: str) -> Enrol
     office_keys = generate_keypair()
     officer, enrolment = _new_officer(ctx, username, code, password, office_keys.private)
     with transaction(ctx.engine) as db:
-        audit.ensure_head(db)
+        audit.ensure_head(db, ctx.instance)
         db.flush()
         db.add(OfficeRow(code=code, public_key=office_keys.public))
         db.flush()

@@ -93,15 +93,24 @@ def purge_case(ctx: Context, case_id: str) -> None:
 
 def sweep_orphan_blobs(ctx: Context, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
     """Remove blobs no case refers to: left by a process killed mid-upload, or between writing
-    a blob and committing its case. Only old ones, so no upload in progress is touched."""
+    a blob and committing its case, or by a purge killed before it removed them. An unsettled
+    blob (its upload's own times) may be an upload still being committed: only old ones go.
+    Then settle every blob that stays, so none keeps a change time of its own."""
     cutoff = time.time() - older_than.total_seconds()
     with Session(ctx.engine) as db:
         referenced = set(db.exec(select(Attachment.blob_id)).all())
     removed = 0
     for path in ctx.blobs.root.rglob("*"):
-        if path.is_file() and path.stat().st_mtime < cutoff and (path.parent.name == "partial" or path.name not in referenced):
+        if not path.is_file():
+            continue
+        if path.parent.name == "partial":
+            orphan = path.stat().st_mtime < cutoff
+        else:
+            orphan = path.name not in referenced and (ctx.blobs.is_settled(path) or path.stat().st_mtime < cutoff)
+        if orphan:
             path.unlink(missing_ok=True)
             removed += 1
+    ctx.blobs.settle_all()
     return removed
 
 

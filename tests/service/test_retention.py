@@ -6,6 +6,7 @@ import os
 import pytest
 from sqlmodel import Session, select
 
+from intake.blobs import FIXED_TIME
 from intake.service import audit, casework, inbox, officers, reporting, retention
 from intake.service.errors import AuthenticationFailed, NotFound
 from intake.store import Attachment, Case, CaseKeyWrap, Identity
@@ -80,11 +81,21 @@ def test_orphaned_and_partial_blobs_are_swept_only_when_old(ctx, client):
     partial.write_bytes(b"y")
     fresh = ctx.blobs.root / "partial" / ("ef" * 16)
     fresh.write_bytes(b"z")
+    unsettled = ctx.blobs.path("12" * 16)  # just committed, its case not yet: not to be touched
+    unsettled.parent.mkdir(parents=True, exist_ok=True)
+    unsettled.write_bytes(b"w")
+    left_by_purge = ctx.blobs.path("34" * 16)  # settled, but its case is gone (a purge killed half-way)
+    left_by_purge.parent.mkdir(parents=True, exist_ok=True)
+    left_by_purge.write_bytes(b"v")
+    ctx.blobs.settle([left_by_purge.name])
+    assert kept.stat().st_mtime == FIXED_TIME  # its case was committed: settled
     old = clock_time.time() - 2 * 86400
-    for path in (kept, orphan, partial):
+    for path in (orphan, partial):
         os.utime(path, (old, old))
-    assert retention.sweep_orphan_blobs(ctx) == 2
-    assert kept.exists() and fresh.exists() and not orphan.exists() and not partial.exists()
+    assert retention.sweep_orphan_blobs(ctx) == 3
+    assert kept.exists() and fresh.exists() and unsettled.exists()
+    assert not orphan.exists() and not partial.exists() and not left_by_purge.exists()
+    assert unsettled.stat().st_mtime == FIXED_TIME  # the sweep settles every blob that stays
 
 
 def test_a_withdrawn_case_shows_its_deletion_date_then_is_purged_with_the_identity_left(ctx, clock):

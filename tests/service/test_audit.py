@@ -1,0 +1,90 @@
+"""The audit chain against someone who can write the database but does not hold instance.json:
+checkpoints are required at every interval and the head is signed on every append."""
+
+import pytest
+from sqlmodel import Session, col, delete, select
+
+from crypto import AuditChainError, chain_digest
+from intake.service import audit
+from intake.store import AuditCheckpoint, AuditEntry, AuditHead, transaction
+
+
+def append(ctx, count: int) -> None:
+    with transaction(ctx.engine) as db:
+        for n in range(count):
+            audit.record(ctx, db, "test entry", None, None, n=str(n))
+
+
+def rebuild_from(db: Session, sequence: int, previous: bytes) -> bytes:
+    """What an attacker without the signing key can do: recompute every digest from `sequence` on."""
+    for entry in db.exec(select(AuditEntry).where(AuditEntry.sequence >= sequence).order_by(col(AuditEntry.sequence))).all():
+        entry.digest = previous = chain_digest(previous, entry.body)
+        db.add(entry)
+    return previous
+
+
+@pytest.fixture
+def chain(ctx):
+    append(ctx, 120 - audit.verify(ctx.engine, ctx.instance)[0])
+    assert audit.verify(ctx.engine, ctx.instance)[0] == 120
+    return ctx
+
+
+def test_a_deleted_checkpoint_is_missed(chain):
+    with transaction(chain.engine) as db:
+        db.exec(delete(AuditCheckpoint).where(col(AuditCheckpoint.sequence) == 100))
+    with pytest.raises(AuditChainError) as broken:
+        audit.verify(chain.engine, chain.instance)
+    assert broken.value.index == 100 and "checkpoint is missing" in broken.value.reason
+
+
+def test_an_edited_entry_with_the_chain_rebuilt_and_every_checkpoint_gone_is_caught(chain):
+    with transaction(chain.engine) as db:
+        entry = db.get(AuditEntry, 10)
+        entry.body = entry.body.replace(b"test entry", b"nothing happened")
+        db.add(entry)
+        db.flush()
+        previous = db.get(AuditEntry, 9).digest
+        last = rebuild_from(db, 10, previous)
+        db.exec(delete(AuditCheckpoint))
+        head = db.get(AuditHead, 1)
+        head.digest = last
+        db.add(head)
+    with pytest.raises(AuditChainError) as broken:
+        audit.verify(chain.engine, chain.instance)
+    assert broken.value.index == 50
+
+
+def test_the_end_cut_and_the_head_reset_is_caught_by_its_signature(chain):
+    with transaction(chain.engine) as db:
+        db.exec(delete(AuditEntry).where(col(AuditEntry.sequence) > 110))
+        head = db.get(AuditHead, 1)
+        head.sequence, head.digest = 110, db.get(AuditEntry, 110).digest
+        db.add(head)
+    with pytest.raises(AuditChainError) as broken:
+        audit.verify(chain.engine, chain.instance)
+    assert "signature does not match" in broken.value.reason
+
+
+def test_an_old_head_put_back_is_caught_only_by_the_head_kept_off_the_server(chain):
+    with Session(chain.engine) as db:
+        old = db.get(AuditHead, 1)
+        old_head = (old.sequence, old.digest, old.signature)
+    append(chain, 5)
+    sequence, digest = audit.verify(chain.engine, chain.instance)
+    kept_off_server = f"{sequence}:{digest.hex()}"
+    with transaction(chain.engine) as db:
+        db.exec(delete(AuditEntry).where(col(AuditEntry.sequence) > old_head[0]))
+        head = db.get(AuditHead, 1)
+        head.sequence, head.digest, head.signature = old_head
+        db.add(head)
+    assert audit.verify(chain.engine, chain.instance)[0] == 120  # a consistent, signed, older state
+    with pytest.raises(AuditChainError) as broken:
+        audit.verify(chain.engine, chain.instance, kept_off_server)
+    assert broken.value.index == 125
+
+
+def test_a_malformed_expected_head_is_a_clear_error(chain):
+    for malformed in ("12", "x:y", "12:" + "0" * 63, "12:" + "g" * 64):
+        with pytest.raises(ValueError, match="SEQ:64 hex digits"):
+            audit.verify(chain.engine, chain.instance, malformed)
