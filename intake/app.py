@@ -15,6 +15,7 @@ from caseroom import reporter as caseroom
 from caseroom.officer import case, inbox, login
 
 from . import api, i18n, pages
+from .service import retention
 from .service.context import Context
 from .settings import Settings
 from .web.errors import HANDLERS
@@ -82,7 +83,11 @@ def create_app(ctx: Context) -> SecurityHeadersMiddleware:
         routes=routes(),
         middleware=[
             # Room for a whole report's files plus the multipart framing and text fields.
-            Middleware(BodyLimitMiddleware, upload_limit=ctx.settings.max_report_bytes + 2 * 1024 * 1024),
+            Middleware(
+                BodyLimitMiddleware,
+                upload_limit=ctx.settings.max_report_bytes + 2 * 1024 * 1024,
+                idle_seconds=ctx.settings.upload_idle_seconds,
+            ),
             Middleware(
                 SessionMiddleware,
                 secret_key=ctx.instance.cookie_secret,
@@ -101,4 +106,6 @@ def create_app(ctx: Context) -> SecurityHeadersMiddleware:
 
 def make_app() -> SecurityHeadersMiddleware:
     """The app for the instance named by INTAKE_DATA_DIR / INTAKE_DATABASE_URL (uvicorn's factory)."""
-    return create_app(Context.from_settings(Settings.from_env()))
+    ctx = Context.from_settings(Settings.from_env())
+    retention.sweep_leftovers(ctx)  # a process killed mid-upload may have left plaintext in memory
+    return create_app(ctx)

@@ -90,6 +90,10 @@ class Settings:
     officer_idle_minutes: int = 30
     # Long enough to write a message over Tor after reading a reply; a lost cookie loses no words anyway.
     reporter_idle_minutes: int = 120
+    upload_idle_seconds: float = 60.0  # a request body that sends nothing for this long is dropped
+    cleaning_rooms: int = 4  # files held in memory (tmpfs) for metadata removal at once, per process
+    storage_quota_bytes: int = 200 * 2**30  # all stored files together
+    min_free_bytes: int = 2 * 2**30  # free space the blob store's disk always keeps
     session_absolute_minutes: int = 12 * 60
     max_file_bytes: int = 500 * MiB
     max_report_bytes: int = 2 * GiB
@@ -120,6 +124,10 @@ class Settings:
             policy_file=env.get("INTAKE_POLICY_FILE") or None,
             public_address=env.get("INTAKE_PUBLIC_ADDRESS") or None,
             reporter_idle_minutes=int(env.get("INTAKE_REPORTER_IDLE_MINUTES") or 120),
+            upload_idle_seconds=float(env.get("INTAKE_UPLOAD_IDLE_SECONDS") or 60),
+            cleaning_rooms=int(env.get("INTAKE_CLEANING_ROOMS") or 4),
+            storage_quota_bytes=int(env.get("INTAKE_STORAGE_QUOTA_GIB") or 200) * 2**30,
+            min_free_bytes=int(env.get("INTAKE_MIN_FREE_GIB") or 2) * 2**30,
             officer_idle_minutes=int(env.get("INTAKE_OFFICER_IDLE_MINUTES") or 30),
             submissions_per_hour=int(env.get("INTAKE_SUBMISSIONS_PER_HOUR") or 1000),
             messages_per_case_per_day=int(env.get("INTAKE_MESSAGES_PER_CASE_PER_DAY") or 100),

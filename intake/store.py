@@ -253,14 +253,14 @@ class Identity(SQLModel, table=True):
 class Budget(SQLModel, table=True):
     """How much of an abuse budget a fixed time window has used (see service/budgets.py).
 
-    Keys name no one: "submissions", a case id for its messages, or a keyed hash of a
-    passphrase lookup that only the passphrase can recompute.
+    The key is a keyed hash of the budget and its window: it names no one and no hour
+    without the instance's key. `day` is there only to clear old rows.
     """
 
     __tablename__ = "budget"
 
     key: str = Field(primary_key=True, max_length=80)
-    window_start: dt.datetime
+    day: dt.date = Field(index=True)
     used: int = 0
 
 

@@ -5,13 +5,17 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from intake.settings import Settings
 from intake.web.limits import DEFAULT_BODY_LIMIT
+
+from .server import free_port, init_demo, serving
 
 pytestmark = pytest.mark.server
 
@@ -47,15 +51,8 @@ def test_torrc_verifies_with_tor(tmp_path, torrc):
     assert "Configuration was valid" in done.stdout
 
 
-def test_nginx_config_passes_nginx_t(tmp_path):
-    nginx = tool("nginx")
-    site = (DEPLOY / "nginx" / "intake.conf").read_text()
-    assert "access_log off;" in site and "proxy_request_buffering off;" in site and "proxy_buffering off;" in site
-    assert "Onion-Location" in site and 'X-Forwarded-For ""' in site
-    limits = [int(m) for m in re.findall(r"client_max_body_size (\d+)m;", site)]
-    settings = Settings(data_dir=tmp_path, database_url="sqlite://")
-    assert min(limits) * 2**20 >= DEFAULT_BODY_LIMIT
-    assert max(limits) * 2**20 >= settings.max_report_bytes + 2 * 2**20
+def nginx_config(tmp_path: Path, site: str) -> Path:
+    """The site as nginx would run it here: a throwaway certificate, paths under tmp_path."""
     subprocess.run(
         [
             "openssl",
@@ -91,8 +88,26 @@ http {{
     include {tmp_path}/intake.conf;
 }}
 """)
+    return tmp_path / "nginx.conf"
+
+
+def test_nginx_config_passes_nginx_t(tmp_path):
+    nginx = tool("nginx")
+    site = (DEPLOY / "nginx" / "intake.conf").read_text()
+    assert "access_log off;" in site and "proxy_request_buffering off;" in site and "proxy_buffering off;" in site
+    assert "Onion-Location" in site and 'X-Forwarded-For ""' in site
+    # Filing is limited per address in nginx (the app never sees one), on both ways to file.
+    assert re.search(r"POST\s+\$binary_remote_addr;\s+default \"\";", site)
+    for location in ("= /report", "= /api/v1/reports"):
+        block = site.split(f"location {location} {{", 1)[1].split("}", 1)[0]
+        assert "limit_req zone=intake_filing" in block
+    limits = [int(m) for m in re.findall(r"client_max_body_size (\d+)m;", site)]
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://")
+    assert min(limits) * 2**20 >= DEFAULT_BODY_LIMIT
+    assert max(limits) * 2**20 >= settings.max_report_bytes + 2 * 2**20
+    conf = nginx_config(tmp_path, site)
     done = subprocess.run(
-        [nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        [nginx, "-t", "-c", str(conf), "-p", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -145,3 +160,37 @@ def test_container_runs_as_non_root_on_a_read_only_root():
     assert set(compose["services"]) == {"app", "db", "tor"}
     address = app["networks"]["internal"]["ipv4_address"]
     assert f"HiddenServicePort 80 {address}:8000" in (DEPLOY / "container" / "torrc-compose").read_text()
+
+
+def test_nginx_limits_filing_per_address_and_never_reading(tmp_path):
+    """The bound on one client spending everyone's budget, measured through nginx for real:
+    11 reports (a burst of 10, then one a minute), then 429; reading the form is never limited."""
+    nginx = tool("nginx")
+    data = tmp_path / "var"
+    init_demo(data, {"INTAKE_DATABASE_URL": ""})
+    https, http = free_port(), free_port()
+    with serving(data, {"INTAKE_DATABASE_URL": ""}) as base:
+        site = (DEPLOY / "nginx" / "intake.conf").read_text()
+        site = site.replace("server 127.0.0.1:8000;", f"server {base.removeprefix('http://')};")
+        site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl;").replace("listen [::]:443 ssl http2;", "")
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{http};").replace("listen [::]:80;", "")
+        conf = nginx_config(tmp_path, site)
+        proxy = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"], stderr=subprocess.PIPE)
+        try:
+            # A throwaway self-signed certificate, made just above.
+            with httpx.Client(base_url=f"https://127.0.0.1:{https}", verify=False, timeout=30) as client:  # noqa: S501
+                for _ in range(50):
+                    try:
+                        client.get("/")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                report = {"concerns": ["misconduct"], "description": "through nginx"}
+                codes = [client.post("/api/v1/reports", json=report).status_code for _ in range(14)]
+                assert codes == [201] * 11 + [429] * 3, codes
+                assert client.post("/report", data={"concern": "misconduct"}).status_code == 429  # the same zone
+                assert all(client.get("/report?concern=misconduct").status_code == 200 for _ in range(20))
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=10)
+    assert not (tmp_path / "error.log").exists() or "127.0.0.1" not in (tmp_path / "error.log").read_text()

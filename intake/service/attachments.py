@@ -10,11 +10,12 @@ it attaches them in its transaction, or, on any failure, removes their blobs (`h
 import json
 import re
 import secrets
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
 from policies.text import N_, Text
@@ -22,7 +23,7 @@ from policies.text import N_, Text
 from ..store import Attachment
 from . import metadata
 from .context import Context
-from .errors import NotFound, TooLarge
+from .errors import NotFound, StorageFull, TooLarge
 
 MAX_NAME_CHARS = 255
 FILE_ID = re.compile(r"F-[0-9A-F]{12}")
@@ -60,11 +61,20 @@ class UploadBudget:
     max_files: int
     total_bytes: int = 0
     files: int = 0
+    room_left: int | None = None  # what the storage quota and the disk's reserve still allow
 
     @classmethod
     def for_request(cls, ctx: Context) -> "UploadBudget":
         s = ctx.settings
         return cls(s.max_file_bytes, s.max_report_bytes, s.max_files_per_message)
+
+    def start_file_in(self, ctx: Context) -> None:
+        """A file begins: count it, and on the first, learn how much room the store has left."""
+        self.start_file()
+        if self.room_left is None:
+            self.room_left = storage_left(ctx)
+        if self.room_left <= 0:
+            raise StorageFull(STORAGE_FULL)
 
     def start_file(self) -> None:
         self.files += 1
@@ -82,6 +92,8 @@ class UploadBudget:
                     size=readable_size(self.max_file_bytes),
                 )
             )
+        if self.room_left is not None and self.total_bytes > self.room_left:
+            raise StorageFull(STORAGE_FULL)
         if self.total_bytes > self.max_total_bytes:
             raise TooLarge(
                 Text(
@@ -89,6 +101,21 @@ class UploadBudget:
                     size=readable_size(self.max_total_bytes),
                 )
             )
+
+
+STORAGE_FULL = N_(
+    "The service cannot store more files right now, so none of these were kept. "
+    "You can send your words without files, and the files later from your case room."
+)
+
+
+def storage_left(ctx: Context) -> int:
+    """Bytes the files of a new upload may take: under the quota of all stored files, and
+    leaving the disk its reserve of free space."""
+    with Session(ctx.engine) as db:
+        stored = db.exec(select(func.coalesce(func.sum(Attachment.stored_size), 0))).one()
+    free = shutil.disk_usage(ctx.blobs.root).free
+    return min(ctx.settings.storage_quota_bytes - int(stored), free - ctx.settings.min_free_bytes)
 
 
 def readable_size(n: int) -> str:
@@ -108,23 +135,23 @@ class FileSink:
     def __init__(
         self, ctx: Context, name: str, content_type: str, clean_metadata: bool, budget: UploadBudget, part: str | None = None
     ) -> None:
-        budget.start_file()
+        budget.start_file_in(ctx)
         self.part = part
         self.ctx, self.budget = ctx, budget
         self.name = clean_name(name)
         self.content_type = (content_type or "application/octet-stream")[:100]
         self.size = 0
+        self.cleaned: bool | None = None
+        self.room = None
+        if clean_metadata:  # first: a refusal here must leave no partial blob behind
+            if metadata.can_clean(self.name) and ctx.settings.max_clean_bytes > 0:
+                self.room = ctx.cleaning.open(self.name)
+            else:
+                self.cleaned = False
         self.file_key = new_key()
         self.writer = ctx.blobs.new_writer()
         self.sealer = StreamSealer(self.file_key)
         self.writer.write(self.sealer.header)
-        self.cleaned: bool | None = None
-        self.room = None
-        if clean_metadata:
-            if metadata.can_clean(self.name) and ctx.settings.max_clean_bytes > 0:
-                self.room = metadata.CleaningRoom(self.name)
-            else:
-                self.cleaned = False
 
     def write(self, data: bytes) -> None:
         self.size += len(data)

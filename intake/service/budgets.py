@@ -2,24 +2,31 @@
 case, and a slowdown of case-room openings per passphrase.
 
 Each budget is a counter per fixed window, kept in the database so every app process
-shares it. Over budget, the caller gets Busy: HTTP 503 with Retry-After and a message
-a person understands. Nothing here looks at an address.
+shares it. A unit is spent in the transaction that does the work it pays for, so a
+request that fails (no Argon2 slot, a refusal, a crash) costs nothing. Over budget, the
+caller gets Busy: HTTP 503 with Retry-After and a message a person understands.
+
+Nothing here looks at an address, and no row says when: a row's key is a keyed hash of
+the budget and its window (the key is the instance's, never in the database), and the
+row keeps only the day, for clearing old rows.
 """
 
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete
 
 from policies.text import N_, Text
 
-from ..store import Budget, transaction
+from ..store import Budget
 from .context import Context
 from .errors import Busy
 
 SUBMISSIONS = "submissions"
+KEEP_DAYS = 2
 
 
 def _window(now: dt.datetime, length: dt.timedelta) -> dt.datetime:
@@ -37,51 +44,43 @@ class Allowance:
     message: str
 
 
+def _row_key(ctx: Context, allowance: Allowance) -> str:
+    """The row of this budget's current window: unreadable without the instance's key."""
+    window = _window(ctx.now(), allowance.length).isoformat()
+    name = f"{allowance.key}|{window}".encode()
+    return hashlib.blake2b(name, key=ctx.instance.lookup_key, digest_size=24, person=b"intake-budget").hexdigest()
+
+
 def _refusal(ctx: Context, allowance: Allowance) -> Busy:
     now = ctx.now()
     retry_after = max(1, int((_window(now, allowance.length) + allowance.length - now).total_seconds()) + 1)
     return Busy(retry_after, Text(allowance.message, minutes=-(-retry_after // 60)))
 
 
-def _used(row: Budget | None, start: dt.datetime) -> int:
-    if row is None:
-        return 0
-    row_start = row.window_start if row.window_start.tzinfo else row.window_start.replace(tzinfo=dt.UTC)
-    return row.used if row_start == start else 0
-
-
 def check(ctx: Context, allowance: Allowance) -> None:
     """Raise Busy if the budget is spent now, without spending any: asked before an upload is taken."""
-    start = _window(ctx.now(), allowance.length)
     with Session(ctx.engine) as db:
-        if _used(db.get(Budget, allowance.key), start) >= allowance.limit:
+        row = db.get(Budget, _row_key(ctx, allowance))
+        if allowance.limit < 1 or (row is not None and row.used >= allowance.limit):
             raise _refusal(ctx, allowance)
 
 
-def spend(ctx: Context, allowance: Allowance) -> None:
-    """Use one unit of the budget in the current window, or raise Busy with its message."""
-    now = ctx.now()
-    start = _window(now, allowance.length)
-    for _ in range(2):  # a parallel first spender may insert the row first; then count on it
-        try:
-            with transaction(ctx.engine) as db:
-                row = db.get(Budget, allowance.key, with_for_update=True)
-                if row is None and allowance.limit < 1:
-                    raise _refusal(ctx, allowance)
-                if row is None:
-                    # New keys come with new windows: the moment to forget windows long past.
-                    db.exec(delete(Budget).where(col(Budget.window_start) < now - dt.timedelta(days=2)))
-                    db.add(Budget(key=allowance.key, window_start=start, used=1))
-                    return
-                used = _used(row, start)
-                if used >= allowance.limit:
-                    raise _refusal(ctx, allowance)
-                row.window_start, row.used = start, used + 1
-                db.add(row)
-                return
-        except IntegrityError:
-            continue
-    raise _refusal(ctx, allowance)
+def spend(ctx: Context, db: Session, allowance: Allowance) -> None:
+    """Use one unit of the budget, in the caller's transaction (rolled back with it), or raise Busy."""
+    if allowance.limit < 1:
+        raise _refusal(ctx, allowance)
+    key = _row_key(ctx, allowance)
+    dialect_insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = db.connection().execute(
+        dialect_insert(Budget).values(key=key, day=ctx.today(), used=0).on_conflict_do_nothing(index_elements=["key"])
+    )
+    if inserted.rowcount:  # a new window: the moment to forget old ones
+        db.exec(delete(Budget).where(col(Budget.day) < ctx.today() - dt.timedelta(days=KEEP_DAYS)))
+    row = db.get(Budget, key, with_for_update=True, populate_existing=True)
+    if row is None or row.used >= allowance.limit:
+        raise _refusal(ctx, allowance)
+    row.used += 1
+    db.add(row)
 
 
 def submissions(ctx: Context) -> Allowance:
@@ -107,12 +106,9 @@ def messages(ctx: Context, case_id: str) -> Allowance:
 
 def case_room_openings(ctx: Context, lookup: bytes) -> Allowance:
     """Openings of one passphrase's case room; the key is recomputable only from the passphrase."""
-    length = dt.timedelta(hours=1)
-    window = _window(ctx.now(), length).isoformat().encode()
-    key = "opening:" + hashlib.blake2b(lookup + window, digest_size=24, person=b"intake-budget").hexdigest()
     return Allowance(
-        key,
+        "opening:" + lookup.hex(),
         ctx.settings.openings_per_case_room_per_hour,
-        length,
+        dt.timedelta(hours=1),
         N_("This case room was opened very many times in the last hour. Please try again in about {minutes} minutes."),
     )

@@ -15,6 +15,7 @@ from ..blobs import BlobStore
 from ..settings import Instance, Settings
 from ..store import make_engine
 from .errors import Busy
+from .metadata import CleaningRooms
 
 T = TypeVar("T")
 
@@ -52,6 +53,7 @@ class Context:
     policy: Policy
     gate: Argon2Gate
     blobs: BlobStore
+    cleaning: CleaningRooms
     now: Callable[[], dt.datetime] = field(default=utc_now)
 
     @classmethod
@@ -63,6 +65,7 @@ class Context:
             policy=load_policy(settings.policy_file),
             gate=Argon2Gate(settings.argon2_concurrency, settings.argon2_wait_seconds),
             blobs=BlobStore(settings.blob_dir),
+            cleaning=CleaningRooms(settings.cleaning_rooms),
         )
 
     def today(self) -> dt.date:

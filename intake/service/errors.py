@@ -37,3 +37,7 @@ class Conflict(ServiceError):
 
 class TooLarge(ServiceError):
     """An upload is over a configured limit; nothing of it is kept."""
+
+
+class StorageFull(ServiceError):
+    """The files would go over the service's storage quota, or fill its disk."""

@@ -11,11 +11,21 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from policies.text import N_
+
+from .errors import Busy
+
 MAT2_TIMEOUT_SECONDS = 120
 MEMORY_FILESYSTEMS = {"tmpfs", "ramfs"}
+ROOM_PREFIX = "intake-"
+# A room untouched this long belongs to no live upload (uploads stall out after a minute, mat2
+# after two): one left by a killed process, its plaintext to be removed.
+ABANDONED_AFTER_SECONDS = 15 * 60
 
 
 @lru_cache(maxsize=1)
@@ -57,14 +67,40 @@ def can_clean(name: str) -> bool:
     return bool(suffix) and suffix in supported_extensions() and memory_directory() is not None
 
 
+class CleaningRooms:
+    """At most `count` cleaning rooms open at once in this process: each holds up to
+    max_clean_bytes of plaintext in memory and may run a mat2, so together they are bounded.
+    A file that finds none free is refused (503 with Retry-After), not stored uncleaned."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._slots = threading.BoundedSemaphore(count) if count > 0 else None
+
+    def open(self, name: str) -> "CleaningRoom":
+        if self._slots is None or not self._slots.acquire(blocking=False):
+            raise Busy(
+                30,
+                N_(
+                    "Many files are being cleaned of hidden information right now, so this upload was not kept. "
+                    "Please send it again in a minute."
+                ),
+            )
+        try:
+            return CleaningRoom(name, self._slots.release)
+        except BaseException:
+            self._slots.release()
+            raise
+
+
 class CleaningRoom:
     """A private memory-backed directory holding one plaintext file while mat2 cleans it."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, on_remove=lambda: None) -> None:
         suffix = PurePosixPath(name).suffix.lower()
         if not re.fullmatch(r"\.[a-z0-9]{1,10}", suffix):
             suffix = ""
-        self.directory = Path(tempfile.mkdtemp(prefix="intake-", dir=memory_directory()))
+        self._on_remove = on_remove
+        self.directory = Path(tempfile.mkdtemp(prefix=ROOM_PREFIX, dir=memory_directory()))
         self.path = self.directory / f"evidence{suffix}"
         self.file = open(self.path, "xb")  # noqa: SIM115 (held open while the upload streams in)
 
@@ -101,3 +137,25 @@ class CleaningRoom:
         if not self.file.closed:
             self.file.close()
         shutil.rmtree(self.directory, ignore_errors=True)
+        self._on_remove, release = (lambda: None), self._on_remove
+        release()
+
+
+def sweep_rooms(older_than: float = ABANDONED_AFTER_SECONDS) -> int:
+    """Remove cleaning rooms a killed process left behind, with the plaintext in them (at start-up
+    and by `intake purge`). Rooms of live uploads are written to, or closed, well within the age."""
+    directory = memory_directory()
+    if directory is None:
+        return 0
+    cutoff, removed = time.time() - older_than, 0
+    for room in directory.glob(f"{ROOM_PREFIX}*"):
+        try:
+            if not room.is_dir() or room.stat().st_uid != os.getuid():
+                continue
+            newest = max([room.stat().st_mtime, *(p.stat().st_mtime for p in room.iterdir())])
+        except OSError:
+            continue
+        if newest < cutoff:
+            shutil.rmtree(room, ignore_errors=True)
+            removed += 1
+    return removed

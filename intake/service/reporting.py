@@ -138,7 +138,6 @@ def _file_report(
 ) -> FiledReport:
     if len(report.parts) > 1 and any(f.part is None for f in files):
         raise InvalidReport({"files": N_("say which account each file belongs to")})
-    budgets.spend(ctx, budgets.submissions(ctx))
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
@@ -146,6 +145,7 @@ def _file_report(
     filed = []
     with transaction(ctx.engine) as db:
         sendings.record(ctx, db, sending, sendings.ALREADY_REPORTED)
+        budgets.spend(ctx, db, budgets.submissions(ctx))  # with the filing: a refused or failed one costs nothing
         for part in report.parts:
             kind = ADVICE if part.concern == Concern.ADVICE else REPORT
             for code in route(ctx.policy, frozenset({part.concern})):
@@ -243,7 +243,8 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
                 identities[wrap.case_id] = identity_key.hex()
     if not keys:
         raise AuthenticationFailed(WRONG_PASSPHRASE)
-    budgets.spend(ctx, budgets.case_room_openings(ctx, reporter.lookup))
+    with transaction(ctx.engine) as db:
+        budgets.spend(ctx, db, budgets.case_room_openings(ctx, reporter.lookup))
     # The session holds each case's key and, where an identity was left, its key: only so that the
     # complainant can consent to share it while they are here.
     return sessions.start(ctx, SessionKind.REPORTER, {"cases": keys, "identities": identities})
@@ -370,11 +371,11 @@ def _reporter_writes(
     if case_id not in keys:
         raise NotFound(NOT_IN_ROOM)
     text = clean_message(body, bool(files))
-    budgets.spend(ctx, budgets.messages(ctx, case_id))
     with transaction(ctx.engine) as db:
         if db.get(Case, case_id) is None:
             raise NotFound(NOT_IN_ROOM)
         sendings.record(ctx, db, sending, sendings.ALREADY_SENT)
+        budgets.spend(ctx, db, budgets.messages(ctx, case_id))
         message_id = add_message(db, ctx, case_id, keys[case_id], Author.REPORTER, text, files=files)
         _arrived(db, case_id)
     return message_id

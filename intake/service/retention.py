@@ -26,7 +26,7 @@ from ..store import (
     ProtectiveMeasure,
     transaction,
 )
-from . import audit
+from . import audit, metadata
 from .context import Context
 
 
@@ -99,14 +99,11 @@ def sweep_orphan_blobs(ctx: Context, older_than: dt.timedelta = dt.timedelta(day
     cutoff = time.time() - older_than.total_seconds()
     with Session(ctx.engine) as db:
         referenced = set(db.exec(select(Attachment.blob_id)).all())
-    removed = 0
+    removed = sweep_partials(ctx)
     for path in ctx.blobs.root.rglob("*"):
-        if not path.is_file():
+        if not path.is_file() or path.parent.name == "partial":
             continue
-        if path.parent.name == "partial":
-            orphan = path.stat().st_mtime < cutoff
-        else:
-            orphan = path.name not in referenced and (ctx.blobs.is_settled(path) or path.stat().st_mtime < cutoff)
+        orphan = path.name not in referenced and (ctx.blobs.is_settled(path) or path.stat().st_mtime < cutoff)
         if orphan:
             path.unlink(missing_ok=True)
             removed += 1
@@ -114,10 +111,27 @@ def sweep_orphan_blobs(ctx: Context, older_than: dt.timedelta = dt.timedelta(day
     return removed
 
 
+def sweep_partials(ctx: Context, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Remove partial blobs of uploads that died (a live upload writes to its partial at least
+    every INTAKE_UPLOAD_IDLE_SECONDS, or is dropped); run at start-up and by purge."""
+    cutoff, removed = time.time() - older_than.total_seconds(), 0
+    for path in (ctx.blobs.root / "partial").iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def sweep_leftovers(ctx: Context) -> tuple[int, int]:
+    """What a killed process leaves: cleaning rooms (plaintext, in memory) and partial blobs."""
+    return metadata.sweep_rooms(), sweep_partials(ctx)
+
+
 def purge(ctx: Context, dry_run: bool = False) -> list[PurgeCandidate]:
     """Purge every case past retention, and orphaned blobs; returns the cases (or, dry, would be) purged."""
     candidates = due_for_purge(ctx)
     if not dry_run:
+        metadata.sweep_rooms()
         sweep_orphan_blobs(ctx)
     if dry_run or not candidates:
         return candidates

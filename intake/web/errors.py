@@ -13,11 +13,11 @@ from policies.text import N_
 
 from .. import i18n
 from ..service import officers
-from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, TooLarge, TooManyAttempts
+from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, StorageFull, TooLarge, TooManyAttempts
 from ..service.officers import OfficerSession
 from . import cookies
 from .bad_request import BadRequest
-from .limits import BodyTooLarge
+from .limits import BodyStalled, BodyTooLarge
 from .templating import context_of, language, render
 
 TITLES = {
@@ -32,6 +32,8 @@ TITLES = {
     422: N_("Please check your answers"),
     429: N_("Please wait"),
     503: N_("Busy"),
+    408: N_("The upload stalled"),
+    507: N_("Storage full"),
 }
 
 
@@ -101,6 +103,14 @@ async def on_too_large(request: Request, error: BodyTooLarge | TooLarge) -> Resp
     return await error_response(request, 413, i18n.message_of(error))
 
 
+async def on_stalled(request: Request, error: BodyStalled) -> Response:
+    return await error_response(request, 408, i18n.message_of(error), headers={"Connection": "close"})
+
+
+async def on_storage_full(request: Request, error: StorageFull) -> Response:
+    return await error_response(request, 507, i18n.message_of(error))
+
+
 async def on_disconnect(request: Request, error: ClientDisconnect) -> Response:
     # Nobody is listening any more; the upload's blobs were already removed.
     return await error_response(request, 400, N_("The upload was interrupted. Nothing was kept; please send it again."))
@@ -129,7 +139,9 @@ HANDLERS: dict[Any, Callable[[Request, Any], Awaitable[Response]]] = {
     Busy: on_busy,
     TooManyAttempts: on_too_many,
     BodyTooLarge: on_too_large,
+    BodyStalled: on_stalled,
     TooLarge: on_too_large,
+    StorageFull: on_storage_full,
     ClientDisconnect: on_disconnect,
     HTTPException: on_http,
     Exception: on_server_error,

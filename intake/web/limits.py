@@ -1,7 +1,10 @@
-"""Request body limits, enforced while the body arrives, before anything is parsed."""
+"""Request body limits, enforced while the body arrives, before anything is parsed: a size
+per route, and an idle time, so a client that stops sending mid-upload cannot hold a file's
+plaintext (in a cleaning room) or a partial blob open for as long as it keeps the connection."""
 
 import re
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from policies.text import N_, Text
@@ -18,17 +21,40 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
+DEFAULT_IDLE_SECONDS = 60.0
+
+
+class BodyStalled(Exception):
+    """Nothing of the request body arrived for the idle time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            Text(
+                N_("The upload stalled: nothing arrived for {seconds} seconds. Nothing was kept; please send it again."),
+                seconds=f"{seconds:.0f}",
+            )
+        )
+
+
 # The routes that take evidence files; their bodies may be as large as a whole report.
 UPLOAD_ROUTES = re.compile(r"^(/report|/api/v1/reports|(/api/v1)?/(caseroom|officer)/cases/[^/]+/messages)$")
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over their route's limit: by Content-Length up front, or by counting."""
+    """Refuse bodies over their route's limit (by Content-Length up front, or by counting), and
+    bodies that stall for `idle_seconds` between two pieces."""
 
-    def __init__(self, app: ASGIApp, limit: int = DEFAULT_BODY_LIMIT, upload_limit: int = DEFAULT_BODY_LIMIT) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = DEFAULT_BODY_LIMIT,
+        upload_limit: int = DEFAULT_BODY_LIMIT,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.upload_limit = upload_limit
+        self.idle_seconds = idle_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +75,11 @@ class BodyLimitMiddleware:
             nonlocal received
             if scope.get("state", {}).get("body_too_large"):
                 raise BodyTooLarge(limit)
-            message = await receive()
+            try:
+                with anyio.fail_after(self.idle_seconds):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyStalled(self.idle_seconds) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:

@@ -59,3 +59,42 @@ def test_case_room_openings_per_passphrase_are_slowed(tight):
     refused = tight.post("/api/v1/caseroom/session", json={"passphrase": one["passphrase"]})
     assert refused.status_code == 503 and "opened very many times" in refused.json()["error"]
     caseroom_login(tight, two["passphrase"])  # another case room is not slowed
+
+
+def test_a_request_that_gets_no_argon2_slot_or_is_refused_costs_nothing(tight, ctx):
+    """The attack of the review: concurrent posts that got 503 still spent the budget, so one
+    anonymous client could lock every reporter out. Now only a filed report costs a unit."""
+    from intake.service.context import Argon2Gate
+
+    real_gate = ctx.gate
+    ctx.gate = Argon2Gate(concurrency=1, wait_seconds=0)
+    ctx.gate._slots.acquire()  # every slot taken: each request waits 0 s and gets 503
+    for _ in range(10):
+        assert tight.post("/api/v1/reports", json=REPORT).status_code == 503
+    ctx.gate = real_gate
+    key = {"Idempotency-Key": "the-same-key-every-time-0001"}
+    assert tight.post("/api/v1/reports", json=REPORT, headers=key).status_code == 201
+    for _ in range(5):  # resends refused as already received
+        assert tight.post("/api/v1/reports", json=REPORT, headers=key).status_code == 409
+    for _ in range(2):  # the budget of 3 still has its last two units
+        assert tight.post("/api/v1/reports", json=REPORT).status_code == 201
+    assert tight.post("/api/v1/reports", json=REPORT).status_code == 503
+
+
+def test_budget_rows_say_neither_which_budget_nor_which_hour(tight, ctx):
+    import datetime as dt
+
+    from sqlmodel import Session, select
+
+    from intake.store import Budget
+
+    filed = tight.post("/api/v1/reports", json=REPORT).json()
+    reporter = caseroom_login(tight, filed["passphrase"])
+    case = filed["cases"][0]["id"]
+    tight.post(f"/api/v1/caseroom/cases/{case}/messages", json={"body": "hi"}, headers=reporter)
+    with Session(ctx.engine) as db:
+        rows = db.exec(select(Budget)).all()
+    assert len(rows) == 3  # submissions, this case's messages, this passphrase's openings
+    for row in rows:
+        assert set(row.key) <= set("0123456789abcdef") and case not in row.key and "submissions" not in row.key
+        assert type(row.day) is dt.date  # the day alone, never the hour

@@ -347,3 +347,39 @@ def test_the_service_call_that_receives_files_owns_them(ctx):
     assert after_refusals["blobs"] == before["blobs"]
     casework.reply(ctx, oig, filed.cases[0].id, "two files", pending())
     assert len(snapshot(ctx)["blobs"]) == len(before["blobs"]) + 2
+
+
+def test_no_free_cleaning_room_is_503_and_nothing_is_kept(client, ctx):
+    from intake.service import metadata
+
+    if not metadata.can_clean("photo.jpg"):
+        pytest.skip("mat2 or a memory filesystem is missing here")
+    ctx.cleaning = metadata.CleaningRooms(1)
+    held = ctx.cleaning.open("other.jpg")  # another upload is being cleaned
+    try:
+        before = snapshot(ctx)
+        body, headers = report_upload([("photo.jpg", jpeg_with_gps())])
+        refused = client.post("/api/v1/reports", content=body, headers=headers)
+        assert refused.status_code == 503 and int(refused.headers["retry-after"]) > 0
+        assert "being cleaned" in refused.json()["error"]
+        assert snapshot(ctx) == before
+    finally:
+        held.remove()
+    body, headers = report_upload([("photo.jpg", jpeg_with_gps())])
+    assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 201  # the room is free again
+
+
+def test_the_storage_quota_refuses_files_with_507_and_keeps_nothing(client, ctx):
+    body, headers = report_upload([("first.bin", os.urandom(50_000))])
+    assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 201
+    ctx.settings = dataclasses.replace(ctx.settings, storage_quota_bytes=120_000)
+    before = snapshot(ctx)
+    body, headers = report_upload([("second.bin", os.urandom(80_000))])
+    full = client.post("/api/v1/reports", content=body, headers=headers)
+    assert full.status_code == 507 and "without files" in full.json()["error"]
+    assert snapshot(ctx) == before
+    words_only = client.post("/api/v1/reports", json={"concerns": ["misconduct"], "description": "no files this time"})
+    assert words_only.status_code == 201
+    ctx.settings = dataclasses.replace(ctx.settings, storage_quota_bytes=2**40, min_free_bytes=2**60)  # the disk's reserve
+    body, headers = report_upload([("third.bin", b"x")])
+    assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 507
