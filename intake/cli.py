@@ -11,6 +11,7 @@ from pathlib import Path
 from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
 
+from .logs import log_config
 from .service import audit, casework, officers, retention
 from .service.context import Context
 from .service.errors import AuthenticationFailed, Conflict, TooManyAttempts
@@ -94,6 +95,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=False,
         server_header=False,
         log_level="warning",
+        log_config=log_config(),  # tracebacks without exception messages: they may quote what was sent
     )
     return 0
 

@@ -34,14 +34,23 @@ class Officer(SQLModel, table=True):
     key_by_recovery: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     office_key_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     active: bool = True
-    # Argon2id hash of the password (argon2-cffi's encoded form): checked before any key is touched.
-    password_hash: str | None = Field(default=None, max_length=255)
     # The TOTP secret, sealed like the private key: under the password key and the recovery key.
     totp_by_password: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     totp_by_recovery: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     last_totp_step: int | None = None  # a code is never accepted twice
-    failed_logins: int = 0
+
+
+class LoginAttempts(SQLModel, table=True):
+    """Recent failed logins under one username, known or not (officers.py): the key is a keyed
+    hash of the username, so a username typed by mistake is never stored, and an account that
+    does not exist is throttled exactly like one that does."""
+
+    __tablename__ = "login_attempts"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
     locked_until: dt.datetime | None = None
+    forget_after: dt.datetime = Field(index=True)
 
 
 class Case(SQLModel, table=True):

@@ -30,10 +30,10 @@ def on_postgres() -> bool:
     return bool(os.environ.get("TEST_DATABASE_URL"))
 
 
-def make_instance(data_dir: Path, url: str) -> Context:
+def make_instance(data_dir: Path, url: str, argon2: Argon2Params = CHEAP_ARGON2) -> Context:
     """A fresh instance: secrets, empty schema, ECO and OIG with one officer each."""
     settings = Settings(data_dir=data_dir, database_url=url, argon2_concurrency=2, argon2_wait_seconds=5)
-    settings.write_instance(Instance.create(CHEAP_ARGON2))
+    settings.write_instance(Instance.create(argon2))
     engine = make_engine(url)
     drop_schema(engine)
     create_schema(engine)

@@ -3,7 +3,8 @@ and the gate that bounds Argon2."""
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -33,10 +34,17 @@ class Argon2Gate:
         self._slots = threading.BoundedSemaphore(concurrency)
 
     def run(self, fn: Callable[..., T], *args) -> T:
+        with self.slot():
+            return fn(*args)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot for a block that does one Argon2 call and decides on its outcome
+        (a login counts its attempt inside, so waiting callers cannot all be evaluated)."""
         if not self._slots.acquire(timeout=self.wait_seconds):
             raise Busy(retry_after=max(1, round(self.wait_seconds)))
         try:
-            return fn(*args)
+            yield
         finally:
             self._slots.release()
 

@@ -3,20 +3,19 @@ changing the password, recovering with the recovery key, and disabling an accoun
 
 An officer's session holds their office's private key, unlocked at login, so every case
 wrapped to that office opens for them and no other does (casework.py). A login needs
-all of: the password (checked against an Argon2id hash), the private key it unlocks,
-and a TOTP code never used before. Failures are counted per account, never per address,
-and each failure past the third doubles the wait before the next attempt.
+all of: the password (the key one Argon2id call derives from it must unlock the officer's
+private key), and a TOTP code never used before. Attempts are counted per username, known
+or not, never per address, and each one past the third doubles the wait before the next.
 """
 
 import datetime as dt
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
 import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError, VerifyMismatchError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
 from crypto import (
     CryptoError,
@@ -34,8 +33,8 @@ from crypto import (
 from policies import Office, SessionKind
 from policies.text import N_
 
+from ..store import LoginAttempts, Officer, transaction
 from ..store import Office as OfficeRow
-from ..store import Officer, transaction
 from . import audit, sessions
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, TooManyAttempts
@@ -78,11 +77,6 @@ class Unlocked:
     totp_secret: str
 
 
-def _hasher(ctx: Context) -> PasswordHasher:
-    p = ctx.instance.argon2
-    return PasswordHasher(time_cost=p.time_cost, memory_cost=p.memory_kib, parallelism=p.parallelism)
-
-
 def _check_new_password(password: object) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS or len(password) > 1024:
         raise ValueError(f"an officer password has {MIN_PASSWORD_CHARS} to 1024 characters")
@@ -95,7 +89,6 @@ def _lock(ctx: Context, officer: Officer, private_key: bytes, totp_secret: str, 
     password_key = ctx.gate.run(derive_password_key, password, officer.password_salt, ctx.instance.argon2)
     officer.key_by_password = lock_officer_key(private_key, password_key, officer.id, "password")
     officer.totp_by_password = seal(password_key, totp_secret.encode("ascii"), "officer-totp", officer.id, "password")
-    officer.password_hash = ctx.gate.run(_hasher(ctx).hash, password)
 
 
 def _lock_recovery(officer: Officer, private_key: bytes, totp_secret: str) -> str:
@@ -161,28 +154,50 @@ def _row_for_update(db: Session, officer_id: str) -> Officer:
     return officer
 
 
-def _failed(ctx: Context, officer_id: str) -> None:
-    """Count a failure and lock the account for a growing time; committed on its own."""
+def _attempts_key(ctx: Context, username: str) -> str:
+    return hashlib.blake2b(
+        username.encode("utf-8"), key=ctx.instance.lookup_key, digest_size=24, person=b"intake-login"
+    ).hexdigest()
+
+
+def _count_attempt(ctx: Context, username: str) -> None:
+    """Count this attempt before it is evaluated, or refuse it while the username is locked.
+
+    Counted per username, known or not (a keyed hash, so nothing typed is stored), inside the
+    Argon2 slot: concurrent guesses queue for the slot and each sees the count the ones before
+    it left, so a burst gets no more evaluations than a sequence. Past FREE_FAILURES, each
+    attempt locks the username for twice as long as the last (success clears it all).
+    """
+    now, key = ctx.now(), _attempts_key(ctx, username)
     with transaction(ctx.engine) as db:
-        officer = _row_for_update(db, officer_id)
-        officer.failed_logins += 1
-        beyond = officer.failed_logins - FREE_FAILURES
+        db.exec(delete(LoginAttempts).where(col(LoginAttempts.forget_after) < now))
+        row = db.get(LoginAttempts, key, with_for_update=True) or LoginAttempts(key=key, forget_after=now)
+        locked_until = _aware(row.locked_until)
+        if locked_until is not None and locked_until > now:
+            raise TooManyAttempts(max(1, int((locked_until - now).total_seconds() + 0.999)))
+        row.failures += 1
+        beyond = row.failures - FREE_FAILURES
         if beyond >= 0:
-            officer.locked_until = ctx.now() + dt.timedelta(seconds=min(MAX_LOCK_SECONDS, 2**beyond))
-        db.add(officer)
+            row.locked_until = now + dt.timedelta(seconds=min(MAX_LOCK_SECONDS, 2**beyond))
+        row.forget_after = now + dt.timedelta(seconds=MAX_LOCK_SECONDS)
+        db.add(row)
 
 
-def _remaining_lock(ctx: Context, officer: Officer) -> int:
-    if officer.locked_until is None:
-        return 0
-    locked_until = officer.locked_until if officer.locked_until.tzinfo else officer.locked_until.replace(tzinfo=dt.UTC)
-    return max(0, int((locked_until - ctx.now()).total_seconds() + 0.999))
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _succeeded(db: Session, ctx: Context, username: str) -> None:
+    db.exec(delete(LoginAttempts).where(col(LoginAttempts.key) == _attempts_key(ctx, username)))
 
 
 def authenticate(ctx: Context, username: object, password: object, code: object, recovery: str | None = None) -> Unlocked:
     """Check every factor and return the unlocked officer; one message for every failure.
 
-    With `recovery` (a recovery key's text) instead of the password, the recovery lock is used.
+    Whatever is wrong (an unknown username, the password, the code), an attempt costs the
+    same: one Argon2 call, which derives the key that unlocks the officer's private key; the
+    unlocking is the password check. With `recovery` (a recovery key's text) instead of the
+    password, the recovery lock is used.
     """
     if (
         not (isinstance(username, str) and isinstance(password, str) and isinstance(code, str))
@@ -192,15 +207,15 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         or not username.isprintable()
     ):
         raise AuthenticationFailed(LOGIN_FAILED)
-    with Session(ctx.engine) as db:
-        officer = db.exec(select(Officer).where(Officer.username == username)).first()
-    if officer is None or not officer.active or officer.office_key_wrap is None:
-        # Same Argon2 work as a real attempt, so timing does not say which usernames exist.
-        ctx.gate.run(derive_password_key, password, bytes(16), ctx.instance.argon2)
+    with ctx.gate.slot():
+        _count_attempt(ctx, username)
+        with Session(ctx.engine) as db:
+            officer = db.exec(select(Officer).where(Officer.username == username)).first()
+        usable = officer is not None and officer.active and officer.office_key_wrap is not None
+        salt = officer.password_salt if officer is not None and usable else _decoy_salt(ctx, username)
+        password_key = derive_password_key(password, salt, ctx.instance.argon2)
+    if officer is None or not usable:
         raise AuthenticationFailed(LOGIN_FAILED)
-    wait = _remaining_lock(ctx, officer)
-    if wait:
-        raise TooManyAttempts(wait)
     try:
         if recovery is not None:
             key = parse_recovery_key(recovery)
@@ -209,31 +224,30 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
                 raise Conflict("Two-factor authentication is not set up for this account: run `intake officer totp`.")
             totp_secret = open_sealed(key, officer.totp_by_recovery, "officer-totp", officer.id, "recovery").decode("ascii")
         else:
-            if officer.password_hash is not None:
-                ctx.gate.run(_hasher(ctx).verify, officer.password_hash, password)
-            password_key = ctx.gate.run(derive_password_key, password, officer.password_salt, ctx.instance.argon2)
             private = unlock_officer_key(officer.key_by_password, password_key, officer.id, "password")
             if officer.totp_by_password is None:
                 raise Conflict("Two-factor authentication is not set up for this account: run `intake officer totp`.")
             totp_secret = open_sealed(password_key, officer.totp_by_password, "officer-totp", officer.id, "password").decode(
                 "ascii"
             )
-    except (VerifyMismatchError, VerificationError, CryptoError):
-        _failed(ctx, officer.id)
+    except CryptoError:
         raise AuthenticationFailed(LOGIN_FAILED) from None
     step = _step_of(pyotp.TOTP(totp_secret), code.strip(), ctx.now(), officer.last_totp_step)
     if step is None:
-        _failed(ctx, officer.id)
         raise AuthenticationFailed(LOGIN_FAILED)
     with transaction(ctx.engine) as db:
         fresh = _row_for_update(db, officer.id)
         if fresh.last_totp_step is not None and step <= fresh.last_totp_step:  # a parallel login used it first
             raise AuthenticationFailed(LOGIN_FAILED)
-        fresh.last_totp_step, fresh.failed_logins, fresh.locked_until = step, 0, None
-        if fresh.password_hash is None and recovery is None:
-            fresh.password_hash = ctx.gate.run(_hasher(ctx).hash, password)
+        fresh.last_totp_step = step
         db.add(fresh)
+        _succeeded(db, ctx, username)
     return Unlocked(fresh, private, totp_secret)
+
+
+def _decoy_salt(ctx: Context, username: str) -> bytes:
+    """The salt an unknown username's Argon2 call uses: the same work as a real one, the same per name."""
+    return hashlib.blake2b(username.encode("utf-8"), key=ctx.instance.lookup_key, digest_size=16, person=b"intake-decoy").digest()
 
 
 def log_in(ctx: Context, username: object, password: object, code: object) -> str:
