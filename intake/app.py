@@ -15,6 +15,7 @@ from caseroom import reporter as caseroom
 from caseroom.officer import case, inbox, login
 
 from . import api, i18n, pages
+from .api.cross_site import CrossSiteGuard
 from .service import retention
 from .service.context import Context
 from .settings import Settings
@@ -65,7 +66,7 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/identity", case.read_identity, methods=["POST"]),
         Route("/officer/cases/{case_id}/files/{file_id}", case.download_file, methods=["GET"]),
         # The JSON API (intake/api/)
-        Mount("/api/v1", routes=api.routes),
+        Mount("/api/v1", routes=api.routes, middleware=[Middleware(CrossSiteGuard)]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

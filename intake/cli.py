@@ -166,6 +166,26 @@ def cmd_officer_disable(settings: Settings, args: argparse.Namespace) -> int:
         print(f"not disabled: {refused}", file=sys.stderr)
         return 1
     print(f"{args.username} is disabled: their office-key wrap is gone and their sessions have ended.")
+    print("What the office key opened, a copy of their key still opens. Rotate it now:")
+    print(f"    intake office rotate --username {args.sponsor}")
+    return 0
+
+
+def cmd_office_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from .service import office_keys
+
+    ctx = Context.from_settings(settings)
+    password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
+    code = _read_secret(f"Authentication code of {args.username}: ", args.password_stdin)
+    try:
+        done = office_keys.rotate(ctx, args.username, password, code)
+    except REFUSALS as refused:
+        print(f"not rotated: {refused}", file=sys.stderr)
+        return 1
+    print(
+        f"The {done.office} office key is new: {done.cases} case keys, {done.handlings} handling keys and "
+        f"{done.identities} identities re-wrapped; wrapped for {done.officers} active officers, whose sessions ended."
+    )
     return 0
 
 
@@ -311,6 +331,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=cmd_serve)
 
+    office = commands.add_parser("office", help="an office's key").add_subparsers(dest="office_command", required=True)
+    rotate = office.add_parser("rotate", help="a new office key; every case re-wrapped; run after disabling an officer")
+    rotate.add_argument("--username", required=True, help="an active officer of the office, who unlocks the current key")
+    rotate.add_argument("--password-stdin", action="store_true", help="read the password, then the code, from standard input")
+    rotate.set_defaults(run=cmd_office_rotate)
     officer = commands.add_parser("officer", help="officer accounts").add_subparsers(dest="officer_command", required=True)
     add = officer.add_parser("add", help="the key ceremony: a member wraps the office key for a new officer")
     add.add_argument("--sponsor", required=True, help="username of an existing member of the office")
@@ -371,6 +396,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything the service writes (the SQLite database, blobs, backups, reports) is for its own
+    # user alone: files 0600, directories 0700, whatever the caller's umask.
+    os.umask(0o077)
     args = parser().parse_args(argv)
     settings = Settings.from_env(args.data_dir, args.database_url)
     try:

@@ -12,10 +12,12 @@ about requests: the web layer adds what a page needs (web/templating.py), and th
 annual report renders its document with no request at all.
 """
 
+import re
 from functools import lru_cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from policies.text import Text
 
@@ -23,6 +25,11 @@ from . import i18n
 
 # A string name, not an import: the page packages sit above this module.
 TEMPLATE_PACKAGES = ("intake", "caseroom")
+
+# Embeddings, overrides and isolates: invisible, and able to make text read otherwise than it is
+# ("invoice_\u202efdp.exe" shows as "invoice_exe.pdf"). The marks (LRM, RLM, ALM) stay: Arabic
+# and Hebrew text uses them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @lru_cache(maxsize=len(i18n.LANGUAGES))
@@ -37,6 +44,7 @@ def environment(lang: str) -> jinja2.Environment:
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["translated"] = lambda value: translated(lang, value)
+    env.filters["revealed"] = revealed
     env.globals.update(lang=lang, rtl=lang in i18n.RIGHT_TO_LEFT, languages=i18n.LANGUAGES)
     return env
 
@@ -48,6 +56,17 @@ def translated(lang: str, value: object) -> object:
     read a translation of their choosing.
     """
     return i18n.gettext(lang, value) if isinstance(value, Text) else value
+
+
+def revealed(value: object) -> Markup:
+    """Someone's text, escaped, with each bidi control shown as what it is ([U+202E]) instead of acting."""
+    # Safe: the text is escaped first, and only our own fixed markup is put around code points.
+    return Markup(  # noqa: S704
+        BIDI_CONTROLS.sub(
+            lambda m: f'<span class="control" title="U+{ord(m.group()):04X}">[U+{ord(m.group()):04X}]</span>',
+            str(escape(value)),
+        )
+    )
 
 
 def render_document(template: str, lang: str = i18n.DEFAULT, **context: Any) -> str:

@@ -75,7 +75,7 @@ def upload(base: str, mib: int) -> tuple[dict, float, str]:
         base + "/api/v1/reports",
         content=body(mib, digest),
         timeout=600,
-        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}", "x-intake-client": "bench"},
     )
     elapsed = time.perf_counter() - start
     response.raise_for_status()

@@ -63,7 +63,7 @@ class SubmittingReporter(FastHttpUser):
 
     @task(1)
     def file_report_with_evidence(self) -> None:
-        headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+        headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "X-Intake-Client": "locust"}
         with self.client.post(
             "/api/v1/reports", data=MULTIPART, headers=headers, name="file report with file", catch_response=True
         ) as response:

@@ -213,3 +213,26 @@ def test_report_asks_for_matplotlib_by_name_when_it_is_missing(tmp_path):
     )
     assert done.returncode == 2
     assert "pip install 'intake[report]'" in done.stderr
+
+
+def test_office_rotate_re_wraps_the_office_and_the_service_still_opens_its_cases(tmp_path):
+    data = tmp_path / "var"
+    credentials = init_demo(data, SQLITE_ONLY)
+    oig = next(o for o in credentials["officers"] if o["office"] == "OIG")
+    with serving(data, SQLITE_ONLY) as base:
+        filed = httpx.post(base + "/api/v1/reports", json={"concerns": ["misconduct"], "description": "before rotation"}).json()
+    wrong = intake(
+        "--data-dir", str(data), "office", "rotate", "--username", oig["username"], "--password-stdin",
+        env=SQLITE_ONLY, stdin=f"not the password\n{totp_now(oig)}\n", check=False,
+    )  # fmt: skip
+    assert wrong.returncode == 1 and "not rotated" in wrong.stderr
+    done = intake(
+        "--data-dir", str(data), "office", "rotate", "--username", oig["username"], "--password-stdin",
+        env=SQLITE_ONLY, stdin=f"{oig['password']}\n{totp_now(oig)}\n",
+    )  # fmt: skip
+    assert "The OIG office key is new: 1 case keys" in done.stdout
+    with serving(data, SQLITE_ONLY) as base:
+        headers = officer_login(base, oig, steps_ahead=1)
+        case = httpx.get(f"{base}/api/v1/officer/cases/{filed['cases'][0]['id']}", headers=headers).json()
+    assert case["description"] == "before rotation"
+    assert intake("--data-dir", str(data), "audit", "verify", env=SQLITE_ONLY).returncode == 0

@@ -65,6 +65,9 @@ def test_addresses_browsers_and_times_leave_no_trace(tmp_path):
         logs = server.process.communicate(timeout=10)[0] or ""
     # In the file system, a blob's times (and its directories') do not say when it arrived. (Read before
     # anything below reads the files, which moves their access times.)
+    # Private to the service's user: no file or directory of the instance is readable by others.
+    for path in [tmp_path / "var", *(tmp_path / "var").rglob("*")]:
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is open to others ({oct(path.stat().st_mode)})"
     blob_root = tmp_path / "var" / "blobs"
     paths = [blob_root, *blob_root.rglob("*")]
     assert any(p.is_file() for p in paths)

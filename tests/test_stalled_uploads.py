@@ -48,7 +48,7 @@ def test_a_stalled_upload_is_dropped_with_its_plaintext_and_partial_blob(tmp_pat
         with socket.create_connection(("127.0.0.1", port)) as connection:
             connection.sendall(
                 (
-                    "POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Intake-Client: tests\r\n"
                     f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(head) + 10_000}\r\n\r\n"
                 ).encode()
                 + head

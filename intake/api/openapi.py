@@ -26,6 +26,10 @@ def _ok(description: str, schema: dict | None = None) -> dict:
 ERRORS = {
     "400": _ok("Malformed request", _ref("Error")),
     "401": _ok("Not logged in, or the secret does not open anything", _ref("Error")),
+    "403": _ok(
+        "From another site (Sec-Fetch-Site, Origin), or a form-shaped body without the X-Intake-Client header",
+        _ref("Error"),
+    ),
     "404": _ok("No such case for this caller", _ref("Error")),
     "409": _ok("The case is not in a state that allows this", _ref("Error")),
     "413": _ok("Body too large", _ref("Error")),
@@ -239,7 +243,7 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
             "properties": {"left": {"type": "boolean"}, "shared": {"type": "boolean"}, "read": {"type": "boolean"}},
         },
     }
-    paths = {
+    paths: dict[str, dict[str, Any]] = {
         "/api/v1/form": {
             "get": {
                 **_op(
@@ -491,6 +495,10 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
             ),
         },
     }
+    for operations in paths.values():
+        for method in ("post", "put", "delete"):
+            if method in operations:  # every state-changing request passes api/cross_site.py first
+                operations[method]["responses"].setdefault("403", ERRORS["403"])
     return {
         "openapi": "3.1.0",
         "info": {"title": "Confidential reporting intake API", "version": "1"},

@@ -123,10 +123,12 @@ def readable_size(n: int) -> str:
 
 
 def clean_name(name: str) -> str:
-    """The file name as the reporter's device sent it, minus path and control characters."""
+    """The file name as the reporter's device sent it, minus path, control and format characters
+    (bidi overrides among them), with each run of spaces made one: "report.pdf<100 spaces>.exe"
+    would otherwise show as a PDF in a download dialog."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable())
-    return name.strip()[:MAX_NAME_CHARS] or "unnamed file"
+    return " ".join(name.split())[:MAX_NAME_CHARS] or "unnamed file"
 
 
 class FileSink:

@@ -114,45 +114,45 @@ def inbox(
     query = "".join(ch for ch in (query or "")[:MAX_QUERY_CHARS].strip() if ch.isprintable())
     today, soon = ctx.today(), ctx.today() + dt.timedelta(days=ctx.policy.deadlines.due_soon_days)
     with Session(ctx.engine) as db:
-        base = (
+        # First the page's case ids, from the handlings alone (the case row only where a filter
+        # reads it): sorting the office's cases must not drag every joined row along.
+        conditions = _filtered(ctx, officer, name, query)
+        needs_case = name == "referred_in"
+        count = select(func.count()).select_from(Handling)
+        ids = select(Handling.case_id)
+        if needs_case:
+            count = count.join(Case, col(Case.id) == Handling.case_id)
+            ids = ids.join(Case, col(Case.id) == Handling.case_id)
+        total = db.exec(count.where(*conditions)).one()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(1, page), pages)
+        page_ids = list(
+            db.exec(ids.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        )
+        # Then what the page shows, for those ids only.
+        found = db.exec(
             select(Handling, Case, col(CaseReading.seen), col(Officer.username))
             .join(Case, col(Case.id) == Handling.case_id)
-            .join(
-                CaseKeyWrap,
-                and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
-            )
             .join(
                 CaseReading,
                 and_(col(CaseReading.case_id) == Handling.case_id, col(CaseReading.officer_id) == officer.officer_id),
                 isouter=True,
             )
             .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
-        )
-        conditions = _filtered(ctx, officer, name, query)
-        count = (
-            select(func.count())
-            .select_from(Handling)
-            .join(Case, col(Case.id) == Handling.case_id)
-            .join(
-                CaseKeyWrap,
-                and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
-            )
-        )
-        total = db.exec(count.where(*conditions)).one()
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(1, page), pages)
-        rows = db.exec(base.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+            .where(col(Handling.case_id).in_(page_ids), Handling.office == officer.office)
+        ).all()
+        by_id = {handling.case_id: (handling, case, seen, assignee) for handling, case, seen, assignee in found}
+        rows = [by_id[case_id] for case_id in page_ids if case_id in by_id]
         wraps = dict(
             db.exec(
                 select(CaseKeyWrap.case_id, CaseKeyWrap.wrap).where(
-                    col(CaseKeyWrap.case_id).in_([case.id for _, case, _, _ in rows]),
-                    CaseKeyWrap.holder == office_holder(officer.office),
+                    col(CaseKeyWrap.case_id).in_(page_ids), CaseKeyWrap.holder == office_holder(officer.office)
                 )
             ).all()
         )
     out = []
     for handling, case, seen, assignee in rows:
-        answers = _answers(officer, case, wraps[case.id])
+        answers = _answers(officer, case, wraps.get(case.id, b""))
         due = handling.next_due_on
         flag = "" if due is None else "overdue" if due < today else "due" if due <= soon else ""
         out.append(

@@ -197,7 +197,13 @@ def test_wrong_and_unknown_passphrases_answer_alike(client):
         ("/api/v1/reports", {"content-type": "application/json"}, b"[1, 2]", 400),
         ("/api/v1/reports", {"content-type": "application/json"}, b"[" * 100_000 + b"]" * 100_000, 400),
         ("/api/v1/reports", {"content-type": "application/json"}, b'{"a":' * 5000 + b"1" + b"}" * 5000, 400),
-        ("/api/v1/reports", {"content-type": "text/plain"}, b'{"concerns": ["misconduct"], "description": "x"}', 415),
+        ("/api/v1/reports", {"content-type": "text/plain"}, b'{"concerns": ["misconduct"], "description": "x"}', 403),
+        (
+            "/api/v1/reports",
+            {"content-type": "text/plain", "x-intake-client": "tests"},
+            b'{"concerns": ["misconduct"], "description": "x"}',
+            415,
+        ),
         (
             "/api/v1/reports",
             {"content-type": "application/json"},
@@ -259,3 +265,34 @@ def test_a_message_with_the_same_idempotency_key_is_sent_once(client):
     assert again.status_code == 409 and "already sent" in again.json()["error"]
     room = client.get("/api/v1/caseroom", headers=reporter).json()["cases"][0]
     assert [m["body"] for m in room["messages"]] == ["Three trucks a week."]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"content-type": "application/x-www-form-urlencoded"},
+        {"content-type": "multipart/form-data; boundary=b"},
+    ],
+)
+def test_another_sites_page_cannot_file_or_log_in_through_the_api(client, ctx, headers):
+    """A page elsewhere can make its visitors' browsers post forms here; the API refuses them all."""
+    from sqlmodel import Session, func, select
+
+    from intake.store import Case
+
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="report"\r\n\r\n'
+        b'{"concerns": ["misconduct"], "description": "x"}\r\n--b--\r\n'
+    )
+    for path in ("/api/v1/reports", "/api/v1/caseroom/session", "/api/v1/officer/session"):
+        response = client.post(path, content=body, headers={"content-type": "application/json", **headers})
+        assert response.status_code == 403 and "other web pages" in response.json()["error"], (path, response.text)
+    with Session(ctx.engine) as db:
+        assert db.exec(select(func.count()).select_from(Case)).one() == 0
+    same_origin = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"}
+    allowed = client.post("/api/v1/reports", json={"concerns": ["misconduct"], "description": "x"}, headers=same_origin)
+    assert allowed.status_code == 201

@@ -301,7 +301,8 @@ def test_the_json_part_must_come_before_the_files(client, ctx):
         b'--b\r\nContent-Disposition: form-data; name="files"; filename="e.bin"\r\n\r\ndata\r\n'
         b'--b\r\nContent-Disposition: form-data; name="report"\r\n\r\n' + report.encode() + b"\r\n--b--\r\n"
     )
-    response = client.post("/api/v1/reports", content=body, headers={"content-type": "multipart/form-data; boundary=b"})
+    headers = {"content-type": "multipart/form-data; boundary=b", "x-intake-client": "tests"}
+    response = client.post("/api/v1/reports", content=body, headers=headers)
     assert response.status_code == 400 and "before the files" in response.json()["error"]
     assert snapshot(ctx) == before
 

@@ -1,0 +1,98 @@
+"""Rotating an office's key after an officer leaves.
+
+Disabling an officer removes their wrap of the office key, but what that key opened it
+still opens: someone who kept the officer's private key (or a database copy and their
+password) can read every case of the office, past and future. Rotation makes a new office
+keypair and, in one transaction, re-wraps under it every key the old one held: each case
+key of the office, each of its handling keys, each identity shared with it; then wraps the
+new office key for the officers still active, and ends every session of the office (they
+hold the old key). The old private key then opens nothing the database holds.
+"""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from crypto import (
+    generate_keypair,
+    unwrap_case_key,
+    unwrap_handling_key,
+    unwrap_identity_key,
+    unwrap_office_key,
+    wrap_case_key,
+    wrap_handling_key,
+    wrap_identity_key,
+    wrap_office_key,
+)
+
+from ..store import Case, CaseKeyWrap, Handling, Identity, Officer, WebSession, office_holder, transaction
+from ..store import Office as OfficeRow
+from . import audit
+from .context import Context
+from .officers import authenticate
+
+
+@dataclass(frozen=True)
+class Rotated:
+    office: str
+    cases: int
+    handlings: int
+    identities: int
+    officers: int
+
+
+def rotate(ctx: Context, username: str, password: str, code: str) -> Rotated:
+    """An active officer of the office (all factors) rotates its key; returns what was re-wrapped."""
+    unlocked = authenticate(ctx, username, password, code)
+    office = unlocked.officer.office
+    old_private = unwrap_office_key(unlocked.private_key, unlocked.officer.office_key_wrap or b"", office)
+    new = generate_keypair()
+    with transaction(ctx.engine) as db:
+        row = db.get(OfficeRow, office, with_for_update=True)
+        assert row is not None
+        cases = _rewrap_cases(db, office, old_private, new.public)
+        handlings = _rewrap_handlings(db, office, old_private, new.public)
+        identities = _rewrap_identities(db, office, old_private, new.public)
+        members = db.exec(select(Officer).where(Officer.office == office, col(Officer.active).is_(True))).all()
+        for member in members:
+            member.office_key_wrap = wrap_office_key(new.private, member.public_key, office)
+            db.add(member)
+        row.public_key = new.public
+        db.add(row)
+        for session in db.exec(select(WebSession).where(col(WebSession.subject).in_([m.id for m in members]))).all():
+            db.delete(session)
+        audit.record(
+            ctx, db, "office key rotated", unlocked.officer.id, office=office, cases=str(cases), officers=str(len(members))
+        )
+    return Rotated(office, cases, handlings, identities, len(members))
+
+
+def _rewrap_cases(db: Session, office: str, old: bytes, new_public: bytes) -> int:
+    wraps = db.exec(select(CaseKeyWrap).where(CaseKeyWrap.holder == office_holder(office)).with_for_update()).all()
+    for wrap in wraps:
+        wrap.wrap = wrap_case_key(unwrap_case_key(old, wrap.wrap, wrap.case_id), new_public, wrap.case_id)
+        db.add(wrap)
+    return len(wraps)
+
+
+def _rewrap_handlings(db: Session, office: str, old: bytes, new_public: bytes) -> int:
+    rows = db.exec(select(Handling).where(Handling.office == office, col(Handling.key_wrap).is_not(None)).with_for_update()).all()
+    for handling in rows:
+        key = unwrap_handling_key(old, handling.key_wrap or b"", handling.case_id, office)
+        handling.key_wrap = wrap_handling_key(key, new_public, handling.case_id, office)
+        db.add(handling)
+    return len(rows)
+
+
+def _rewrap_identities(db: Session, office: str, old: bytes, new_public: bytes) -> int:
+    rows = db.exec(
+        select(Identity)
+        .join(Case, col(Case.id) == Identity.case_id)
+        .where(Case.office == office, col(Identity.office_wrap).is_not(None))
+        .with_for_update()
+    ).all()
+    for identity in rows:
+        key = unwrap_identity_key(old, identity.office_wrap or b"", identity.case_id)
+        identity.office_wrap = wrap_identity_key(key, new_public, identity.case_id)
+        db.add(identity)
+    return len(rows)

@@ -1,0 +1,97 @@
+"""`intake office rotate`: after an officer leaves, what they kept (their password and a copy of
+the database from before) opens no case of the office, old or new; the officers who stay open all."""
+
+import datetime as dt
+
+import pyotp
+import pytest
+from sqlmodel import Session, select
+
+from crypto import (
+    CryptoError,
+    derive_password_key,
+    unlock_officer_key,
+    unwrap_case_key,
+    unwrap_handling_key,
+    unwrap_identity_key,
+    unwrap_office_key,
+)
+from intake.service import casework, office_keys, officers, reporting
+from intake.service.errors import AuthenticationFailed
+from intake.store import CaseKeyWrap, Handling, Identity, Officer, office_holder
+from policies import validate_report
+
+from ..conftest import PASSWORDS
+from .test_casework import Clock
+
+LEAVER_PASSWORD = "the leaver's password, kept"
+
+
+@pytest.fixture
+def clock(ctx):
+    ctx.now = Clock(dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC))
+    return ctx.now
+
+
+def code(ctx, secret: str) -> str:
+    ctx.now.now += dt.timedelta(seconds=31)  # no code is accepted twice: each login takes the next step
+    return pyotp.TOTP(secret).at(ctx.now())
+
+
+def eco_code(ctx) -> str:
+    return code(ctx, ctx.test_enrolments["eco-1"].totp_secret)
+
+
+def file(ctx, text: str) -> str:
+    answers = {"identity": f"{text}: Amal, ext. 4411", "identity_consent": "yes"}
+    return reporting.file_report(ctx, validate_report(ctx.policy, ["retaliation"], text, answers)).cases[0].id
+
+
+def the_leavers_old_office_key(ctx, row: Officer) -> bytes:
+    """What someone holding the leaver's password and a database copy from before can compute."""
+    password_key = derive_password_key(LEAVER_PASSWORD, row.password_salt, ctx.instance.argon2)
+    private = unlock_officer_key(row.key_by_password, password_key, row.id, "password")
+    return unwrap_office_key(private, row.office_key_wrap, row.office)
+
+
+def test_after_rotation_a_leavers_copy_opens_nothing_and_the_others_open_everything(ctx, clock):
+    officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], eco_code(ctx), "eco-leaver", LEAVER_PASSWORD)
+    before = file(ctx, "filed before")
+    token = officers.log_in(ctx, "eco-1", PASSWORDS["eco-1"], eco_code(ctx))
+    eco = officers.current(ctx, token)
+    casework.add_note(ctx, eco, before, "a note under the handling key")
+    with Session(ctx.engine) as db:
+        copy = db.exec(select(Officer).where(Officer.username == "eco-leaver")).one()  # the database copy
+    old_office_key = the_leavers_old_office_key(ctx, copy)
+
+    officers.disable(ctx, "eco-1", PASSWORDS["eco-1"], eco_code(ctx), "eco-leaver")
+    done = office_keys.rotate(ctx, "eco-1", PASSWORDS["eco-1"], eco_code(ctx))
+    assert (done.office, done.cases, done.handlings, done.identities, done.officers) == ("ECO", 1, 1, 1, 1)
+    with pytest.raises(AuthenticationFailed):
+        officers.current(ctx, token)  # the office's sessions held the old key: they ended
+    after = file(ctx, "filed after")
+
+    with Session(ctx.engine) as db:
+        for case_id in (before, after):
+            wrap = db.get(CaseKeyWrap, (case_id, office_holder("ECO")))
+            with pytest.raises(CryptoError):
+                unwrap_case_key(old_office_key, wrap.wrap, case_id)
+            identity = db.get(Identity, case_id)
+            with pytest.raises(CryptoError):
+                unwrap_identity_key(old_office_key, identity.office_wrap, case_id)
+        handling = db.get(Handling, (before, "ECO"))
+        with pytest.raises(CryptoError):
+            unwrap_handling_key(old_office_key, handling.key_wrap, before, "ECO")
+
+    eco = officers.current(ctx, officers.log_in(ctx, "eco-1", PASSWORDS["eco-1"], eco_code(ctx)))
+    for case_id, text in ((before, "filed before"), (after, "filed after")):
+        detail = casework.open_case(ctx, eco, case_id)
+        assert detail.description == text
+        assert casework.read_identity(ctx, eco, case_id) == f"{text}: Amal, ext. 4411"
+    assert [r.text for r in casework.open_case(ctx, eco, before).records] == ["a note under the handling key"]
+    # The office goes on: a new officer added after the rotation reads the old cases too.
+    enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], eco_code(ctx), "eco-new", "a new officer's password")
+    newcomer = officers.current(
+        ctx, officers.log_in(ctx, "eco-new", "a new officer's password", code(ctx, enrolment.totp_secret))
+    )
+    assert casework.open_case(ctx, newcomer, before).description == "filed before"
