@@ -1,6 +1,7 @@
 """Passphrases and Argon2id: strength, normalisation, and the production default."""
 
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,15 @@ def test_lookup_and_key_are_independent():
 def test_invalid_argon2_parameters_are_refused(params):
     with pytest.raises(ValueError):
         Argon2Params(*params)
+
+
+@pytest.mark.parametrize(
+    "params", [Argon2Params(1, 8), Argon2Params(1, 1024), Argon2Params(2, 4096), Argon2Params(3, 64 * 1024)], ids=str
+)
+def test_libsodium_argon2id_is_byte_for_byte_the_reference(params):
+    """Keys are derived by libsodium's crypto_pwhash; every stored key was derived the same way by
+    argon2-cffi (the reference implementation) and must still be: same output, any input."""
+    from crypto.kdf import argon2id, argon2id_reference
+
+    for secret, salt in [(b"", bytes(16)), ("pässphrase ✓".encode(), bytes(range(16))), (os.urandom(300), os.urandom(16))]:
+        assert argon2id(secret, salt, params) == argon2id_reference(secret, salt, params)
