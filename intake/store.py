@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Column, Index, LargeBinary, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -401,3 +403,18 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session that commits at the end of the block, or rolls everything back."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def insert_if_absent(db: Session, row: SQLModel) -> bool:
+    """Insert `row` unless one with its primary key exists; True if it was inserted.
+
+    The way to start a counter that concurrent requests may start at the same moment:
+    a plain insert after a read lets two of them insert, and one fails on the key.
+    Follow it with `db.get(..., with_for_update=True, populate_existing=True)`.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined]
+    dialect_insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {column.name: getattr(row, column.name) for column in table.columns}
+    keys = [column.name for column in table.primary_key.columns]
+    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return db.connection().execute(statement.returning(*table.primary_key.columns)).first() is not None

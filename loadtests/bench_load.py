@@ -1,8 +1,9 @@
-"""Load benchmark: the server on PostgreSQL under locust, against the Argon2 bound.
+"""Load benchmark: the server under locust, against the Argon2 bound, on PostgreSQL and SQLite.
 
-Run: make bench-load   (or: .venv/bin/python loadtests/bench_load.py [--seconds 30] [--users 8])
+Run: make bench-load   (or: .venv/bin/python loadtests/bench_load.py [--seconds 30] [--users 8]
+                          [--databases postgresql sqlite])
 
-Starts `intake serve` on a fresh demo instance in a PostgreSQL database of its own
+For each database, starts `intake serve` on a fresh demo instance (PostgreSQL: a database of its own)
 (production Argon2 parameters), measures seconds per Argon2 call at those parameters in
 this same run, then runs locust headless in three phases: reporters filing, reporters
 coming back with their passphrases, and a mix with officers triaging. Prints, per phase,
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -65,6 +67,44 @@ def peak_rss_mib(pids: list[int]) -> float:
 def server_pids(parent: int) -> list[int]:
     children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False).stdout.split()
     return [parent, *map(int, children)]
+
+
+def cpu_seconds(pids: list[int]) -> dict[str, float]:
+    """CPU seconds used so far: by the server's processes, by PostgreSQL's, by the whole machine, idle."""
+    machine = psutil.cpu_times()
+
+    def used(processes) -> float:
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                continue
+        return total
+
+    postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
+    return {
+        "server": used(psutil.Process(pid) for pid in pids),
+        "postgres": used(postgres),
+        "busy": sum(machine) - machine.idle - getattr(machine, "iowait", 0.0),
+        "idle": machine.idle + getattr(machine, "iowait", 0.0),
+    }
+
+
+def where_it_goes(before: dict, after: dict, argon2_calls: float, per_call: float) -> str:
+    """Where the machine's CPU went in a phase, as shares of all of it."""
+    spent = {k: after[k] - before[k] for k in before}
+    whole = spent["busy"] + spent["idle"]
+    argon2 = min(argon2_calls * per_call, spent["server"])
+    parts = {
+        "Argon2": argon2,
+        "server, other": spent["server"] - argon2,
+        "PostgreSQL": spent["postgres"],
+        "load generator and the rest": max(0.0, spent["busy"] - spent["server"] - spent["postgres"]),
+        "idle": spent["idle"],
+    }
+    return "    CPU: " + ", ".join(f"{name} {100 * value / whole:.0f}%" for name, value in parts.items())
 
 
 def locust(base: str, users: int, seconds: int, classes: list[str], env: dict, prefix: Path) -> dict:
@@ -130,9 +170,15 @@ def main() -> None:
         help="Argon2 calls at once in the server (default cores + 1: one is always ready when another core frees up)",
     )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--databases", nargs="+", default=["postgresql", "sqlite"], choices=["postgresql", "sqlite"])
     args = parser.parse_args()
+    for database in args.databases:
+        run(args, database)
+
+
+def run(args: argparse.Namespace, database: str) -> None:
     cores = os.cpu_count() or 1
-    url = fresh_database(args.admin_url, "intake_bench")
+    url = fresh_database(args.admin_url, "intake_bench") if database == "postgresql" else ""
     env = {
         "INTAKE_DATABASE_URL": url,
         "INTAKE_ARGON2_WAIT_SECONDS": "30",
@@ -164,9 +210,17 @@ def main() -> None:
                 ),
             ]
             for name, classes, phase_env in phases:
+                before = cpu_seconds(pids)
                 rows = locust(server.base, args.users, args.seconds, classes, phase_env, tmp / name)
+                after = cpu_seconds(pids)
                 lines += summarize(name, rows, args.seconds, bound, peak_rss_mib(pids))
-    print(f"Argon2id at the instance parameters: {per_call:.3f} s a call;", end=" ")
+                calls = sum(
+                    int(rows[n]["Request Count"])
+                    for n in ("file report", "file report with file", "case room login")
+                    if n in rows
+                )
+                lines.append(where_it_goes(before, after, calls, per_call))
+    print(f"\n{database}: Argon2id at the instance parameters: {per_call:.3f} s a call;", end=" ")
     print(f"bound = {cores} cores / {per_call:.3f} s = {bound:.1f} calls/s")
     print("\n".join(lines))
     print("ratio = (submissions + case-room logins) per second / bound; peak = VmHWM of the server processes")

@@ -15,13 +15,11 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete
 
 from policies.text import N_, Text
 
-from ..store import Budget
+from ..store import Budget, insert_if_absent
 from .context import Context
 from .errors import Busy
 
@@ -70,11 +68,7 @@ def spend(ctx: Context, db: Session, allowance: Allowance) -> None:
     if allowance.limit < 1:
         raise _refusal(ctx, allowance)
     key = _row_key(ctx, allowance)
-    dialect_insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted = db.connection().execute(
-        dialect_insert(Budget).values(key=key, day=ctx.today(), used=0).on_conflict_do_nothing(index_elements=["key"])
-    )
-    if inserted.rowcount:  # a new window: the moment to forget old ones
+    if insert_if_absent(db, Budget(key=key, day=ctx.today(), used=0)):  # a new window: the moment to forget old ones
         db.exec(delete(Budget).where(col(Budget.day) < ctx.today() - dt.timedelta(days=KEEP_DAYS)))
     row = db.get(Budget, key, with_for_update=True, populate_existing=True)
     if row is None or row.used >= allowance.limit:

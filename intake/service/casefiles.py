@@ -125,24 +125,29 @@ def view_handling(ctx: Context, handling: Handling, review_dates: tuple[dt.date,
     )
 
 
-def refresh(ctx: Context, db: Session, handling: Handling) -> None:
+def refresh(ctx: Context, db: Session, handling: Handling, new: bool = False) -> None:
     """Recompute what the inbox filters and sorts on: the next pending deadline and the open measures.
 
     Called after every change to a handling or its measures, inside the same transaction,
-    so the row never disagrees with what the case page computes.
+    so the row never disagrees with what the case page computes. A `new` handling has no
+    measures yet, so nothing is asked of the database for them.
     """
-    review_dates = reviews(db, handling.case_id, handling.office)
+    review_dates = () if new else reviews(db, handling.case_id, handling.office)
     upcoming = next_pending(deadlines(ctx.policy, facts(ctx, handling, review_dates), ctx.today()))
     handling.next_due_on = upcoming.due_on if upcoming else None
     handling.next_due = upcoming.name if upcoming else None
-    handling.open_measures = len(
-        db.exec(
-            select(ProtectiveMeasure.id).where(
-                ProtectiveMeasure.case_id == handling.case_id,
-                ProtectiveMeasure.office == handling.office,
-                col(ProtectiveMeasure.status).in_(OPEN_MEASURE),
-            )
-        ).all()
+    handling.open_measures = (
+        0
+        if new
+        else len(
+            db.exec(
+                select(ProtectiveMeasure.id).where(
+                    ProtectiveMeasure.case_id == handling.case_id,
+                    ProtectiveMeasure.office == handling.office,
+                    col(ProtectiveMeasure.status).in_(OPEN_MEASURE),
+                )
+            ).all()
+        )
     )
     db.add(handling)
 

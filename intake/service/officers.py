@@ -33,7 +33,7 @@ from crypto import (
 from policies import Office, SessionKind
 from policies.text import N_
 
-from ..store import LoginAttempts, Officer, transaction
+from ..store import LoginAttempts, Officer, insert_if_absent, transaction
 from ..store import Office as OfficeRow
 from . import audit, sessions
 from .context import Context
@@ -171,7 +171,11 @@ def _count_attempt(ctx: Context, username: str) -> None:
     now, key = ctx.now(), _attempts_key(ctx, username)
     with transaction(ctx.engine) as db:
         db.exec(delete(LoginAttempts).where(col(LoginAttempts.forget_after) < now))
-        row = db.get(LoginAttempts, key, with_for_update=True) or LoginAttempts(key=key, forget_after=now)
+        forget_after = now + dt.timedelta(seconds=MAX_LOCK_SECONDS)
+        insert_if_absent(db, LoginAttempts(key=key, failures=0, forget_after=forget_after))
+        row = db.get(LoginAttempts, key, with_for_update=True, populate_existing=True)
+        if row is None:  # a concurrent success cleared it between the two statements
+            row = LoginAttempts(key=key, failures=0, forget_after=forget_after)
         locked_until = _aware(row.locked_until)
         if locked_until is not None and locked_until > now:
             raise TooManyAttempts(max(1, int((locked_until - now).total_seconds() + 0.999)))
@@ -179,7 +183,7 @@ def _count_attempt(ctx: Context, username: str) -> None:
         beyond = row.failures - FREE_FAILURES
         if beyond >= 0:
             row.locked_until = now + dt.timedelta(seconds=min(MAX_LOCK_SECONDS, 2**beyond))
-        row.forget_after = now + dt.timedelta(seconds=MAX_LOCK_SECONDS)
+        row.forget_after = forget_after
         db.add(row)
 
 

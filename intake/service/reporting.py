@@ -207,7 +207,7 @@ def _file_part(
         policy_version=ctx.policy.version,
         opened_on=ctx.today(),
     )
-    refresh(ctx, db, handling)
+    refresh(ctx, db, handling, new=True)
     db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id)))
     db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter_public, case_id)))
     if part.identity:
