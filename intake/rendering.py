@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
 
 from policies.text import Text
 
@@ -44,7 +43,7 @@ def environment(lang: str) -> jinja2.Environment:
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["translated"] = lambda value: translated(lang, value)
-    env.filters["revealed"] = revealed
+    env.filters["bidi_parts"] = bidi_parts
     env.globals.update(lang=lang, rtl=lang in i18n.RIGHT_TO_LEFT, languages=i18n.LANGUAGES)
     return env
 
@@ -58,15 +57,18 @@ def translated(lang: str, value: object) -> object:
     return i18n.gettext(lang, value) if isinstance(value, Text) else value
 
 
-def revealed(value: object) -> Markup:
-    """Someone's text, escaped, with each bidi control shown as what it is ([U+202E]) instead of acting."""
-    # Safe: the text is escaped first, and only our own fixed markup is put around code points.
-    return Markup(  # noqa: S704
-        BIDI_CONTROLS.sub(
-            lambda m: f'<span class="control" title="U+{ord(m.group()):04X}">[U+{ord(m.group()):04X}]</span>',
-            str(escape(value)),
-        )
-    )
+def bidi_parts(value: object) -> list[tuple[str, str | None]]:
+    """Someone's text cut at each bidi control: (text before, "U+202E" or None).
+
+    The macro `revealed` (intake/text.html) shows each control as what it is ([U+202E])
+    instead of letting it reorder what an officer reads; the text stays autoescaped.
+    """
+    text, parts, start = str(value), [], 0
+    for control in BIDI_CONTROLS.finditer(text):
+        parts.append((text[start : control.start()], f"U+{ord(control.group()):04X}"))
+        start = control.end()
+    parts.append((text[start:], None))
+    return parts
 
 
 def render_document(template: str, lang: str = i18n.DEFAULT, **context: Any) -> str:
