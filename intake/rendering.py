@@ -63,7 +63,8 @@ def bidi_parts(value: object) -> list[tuple[str, str | None]]:
     The macro `revealed` (intake/text.html) shows each control as what it is ([U+202E])
     instead of letting it reorder what an officer reads; the text stays autoescaped.
     """
-    text, parts, start = str(value), [], 0
+    text, start = str(value), 0
+    parts: list[tuple[str, str | None]] = []
     for control in BIDI_CONTROLS.finditer(text):
         parts.append((text[start : control.start()], f"U+{ord(control.group()):04X}"))
         start = control.end()
