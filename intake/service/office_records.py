@@ -1,7 +1,8 @@
 """An office's own records of a case, sealed under its handling key, never under the case key.
 
 Internal notes, the reasons for a decision, the prima facie determination, an extension's
-justification, the note on a protective measure, a referral memo: these stay with the
+justification, the note on a protective measure, a referral memo, the reason to refer
+without consent: these stay with the
 office that wrote them. The case key is shared with every office the case is referred to
 (and with the complainant); the handling key is wrapped to one office only, so another
 office, even with a copy of the database and its own keys, cannot open these.
@@ -29,6 +30,7 @@ class RecordKind(StrEnum):
     DETERMINATION = "determination"
     EXTENSION = "extension"
     REFERRAL_MEMO = "referral_memo"
+    REFERRAL_REASON = "referral_reason"  # why a case was referred without the complainant's consent
     MEASURE_NOTE = "measure_note"
 
 

@@ -58,7 +58,8 @@ def refer(
     """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG).
 
     Needs the memo for the receiving office; where the policy asks for consent, the
-    complainant's consent or a written reason to proceed without it (kept by the audit log).
+    complainant's consent or a written reason to proceed without it, sealed with the office's
+    own records; the audit log names that record, never its words.
     """
     reason_text = officer_text(reason, "reason", MAX_REASON_CHARS)
     memo_text = officer_text(memo, "memo", MAX_MEMO_CHARS, required=True)
@@ -106,6 +107,11 @@ def refer(
         office_records.add(ctx, db, theirs, their_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office)
         own_key = office_records.key_of(db, handling, officer.office_key)
         office_records.add(ctx, db, handling, own_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, target)
+        reason_record = (
+            office_records.add(ctx, db, handling, own_key, officer.officer_id, RecordKind.REFERRAL_REASON, reason_text, target)
+            if reason_text and not consented
+            else None
+        )
         move(ctx, handling, referral_state)
         add_notice(db, ctx, opened.case.id, opened.key, Notice.REFERRAL, officer.office, officer.officer_id)
         refresh(ctx, db, handling)
@@ -118,7 +124,7 @@ def refer(
             opened.case.id,
             to=target,
             consent=handling.consent if consented else (handling.consent or "not asked"),
-            reason=reason_text or None,
+            reason_record=reason_record,
         )
         db.flush()
         return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))

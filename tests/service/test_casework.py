@@ -309,7 +309,7 @@ def test_referral_with_consent(ctx, clock):
     assert {h.office: h.status for h in room.handlings} == {"ECO": "referred_to_oig", "OIG": "received"}
     assert any("referred your complaint" in m.body for m in room.messages)
     (entry,) = [e for e in audit.entries(ctx.engine) if e["action"] == "referred"]
-    assert (entry["case"], entry["consent"], entry["reason"]) == (case_id, "given", None)
+    assert (entry["case"], entry["consent"], entry["reason_record"]) == (case_id, "given", None)
     # OIG works the referred case through its own lifecycle.
     walk(ctx, oig, case_id, ["acknowledged", "intake_assessment", "investigation", "closed_substantiated"])
     assert audit.verify(ctx.engine, ctx.instance)
@@ -351,7 +351,9 @@ def test_referral_without_consent_needs_a_written_reason(ctx, clock):
     )
     assert oig_can_open(ctx, case_id)
     (entry,) = [e for e in audit.entries(ctx.engine) if e["action"] == "referred"]
-    assert entry["consent"] == "refused" and entry["reason"].startswith("Imminent risk")
+    assert entry["consent"] == "refused" and "Imminent" not in json.dumps(entry)  # the log names the record, not its words
+    (reason,) = [r for r in casework.open_case(ctx, eco, case_id).records if r.kind == "referral_reason"]
+    assert reason.id == entry["reason_record"] and reason.text.startswith("Imminent risk")
 
 
 def test_only_eco_refers_and_only_from_the_assessment(ctx, clock):
