@@ -23,15 +23,19 @@ KEY_BYTES = 32
 
 @dataclass(frozen=True)
 class Argon2Params:
-    """Argon2id cost parameters. `memory_kib` is in KiB, as libargon2 takes it."""
+    """Argon2id cost parameters. `memory_kib` is in KiB, as libargon2 takes it.
+
+    Parallelism is fixed at 1 by the protocol (PROTOCOL.md section 2): libsodium computes
+    only one lane, and any other value would make a second implementation guess.
+    """
 
     time_cost: int
     memory_kib: int
     parallelism: int = 1
 
     def __post_init__(self) -> None:
-        if self.time_cost < 1 or self.parallelism < 1 or self.memory_kib < 8 * self.parallelism:
-            raise ValueError(f"invalid Argon2 parameters: {self}")
+        if self.time_cost < 1 or self.parallelism != 1 or self.memory_kib < 8:
+            raise ValueError(f"invalid Argon2 parameters (t >= 1, m >= 8 KiB, p = 1): {self}")
 
 
 # RFC 9106's second recommended option (t=3, 64 MiB). Parallelism 1: the server runs
@@ -52,16 +56,13 @@ def argon2id(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
     """32 bytes of Argon2id (version 0x13) output.
 
     Computed by libsodium's crypto_pwhash (about a third faster here than the reference
-    implementation argon2-cffi wraps, byte for byte the same output: tests/crypto), which
-    runs Argon2id with one lane only; argon2-cffi computes any other parallelism.
+    implementation argon2-cffi wraps, byte for byte the same output: tests/crypto).
     """
-    if params.parallelism == 1:
-        return argon2id_kdf(KEY_BYTES, secret, salt, opslimit=params.time_cost, memlimit=params.memory_kib * 1024)
-    return argon2id_reference(secret, salt, params)
+    return argon2id_kdf(KEY_BYTES, secret, salt, opslimit=params.time_cost, memlimit=params.memory_kib * 1024)
 
 
 def argon2id_reference(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
-    """The same Argon2id by the reference implementation (argon2-cffi)."""
+    """The same Argon2id by the reference implementation (argon2-cffi): the tests compare the two."""
     return hash_secret_raw(
         secret=secret,
         salt=salt,

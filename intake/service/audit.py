@@ -41,6 +41,11 @@ def sign_head(engine: Engine, instance: Instance) -> bool:
     return True
 
 
+def canonical_body(entry: dict[str, object]) -> bytes:
+    """An entry's bytes in the chain: compact JSON, sorted keys, UTF-8 as itself (PROTOCOL.md section 7)."""
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def record(
     ctx: Context, session: Session, action: str, officer: str | None, case_id: str | None = None, **detail: str | None
 ) -> int:
@@ -57,7 +62,7 @@ def record(
         "case": case_id,
     }
     entry.update(detail)
-    body = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    body = canonical_body(entry)
     digest = chain_digest(head.digest, body)
     session.add(AuditEntry(sequence=sequence, body=body, digest=digest, case_id=case_id))
     if sequence % CHECKPOINT_EVERY == 0:

@@ -102,6 +102,11 @@ def _encode(value):
     return value
 
 
+def jsonl_line(table: str, row) -> bytes:
+    """One row of database.jsonl (PROTOCOL.md section 8)."""
+    return json.dumps({"table": table, "row": {k: _encode(v) for k, v in row.items()}}).encode() + b"\n"
+
+
 def _decode(value):
     if isinstance(value, dict) and "b64" in value:
         return base64.b64decode(value["b64"])
@@ -111,7 +116,7 @@ def _decode(value):
     return value
 
 
-def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+def add_member(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = len(data), 0o600, FIXED_TIME
     archive.addfile(info, io.BytesIO(data))
@@ -129,22 +134,20 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
     with os.fdopen(fd, "wb") as target:
         target.write(MAGIC + HEADER.pack(salt, argon2.time_cost, argon2.memory_kib, argon2.parallelism))
         writer = _EncryptingWriter(target, key)
-        with tarfile.open(fileobj=writer, mode="w|") as archive:
-            _add(
+        with tarfile.open(fileobj=writer, mode="w|", format=tarfile.USTAR_FORMAT) as archive:
+            add_member(
                 archive,
                 "manifest.json",
                 json.dumps({"format": 1, "revision": revision, "tables": [t.name for t in tables]}).encode(),
             )
-            _add(archive, "instance.json", ctx.settings.instance_path.read_bytes())
+            add_member(archive, "instance.json", ctx.settings.instance_path.read_bytes())
             rows = io.BytesIO()
             with ctx.engine.connect() as connection:
                 for table in tables:
                     for row in connection.execute(select(table)).mappings():
-                        rows.write(
-                            json.dumps({"table": table.name, "row": {k: _encode(v) for k, v in row.items()}}).encode() + b"\n"
-                        )
+                        rows.write(jsonl_line(table.name, row))
                         counts["rows"] += 1
-            _add(archive, "database.jsonl", rows.getvalue())
+            add_member(archive, "database.jsonl", rows.getvalue())
             for path in sorted(p for p in ctx.blobs.root.rglob("*") if p.is_file() and p.parent.name != "partial"):
                 info = tarfile.TarInfo(f"blobs/{path.name}")  # owner, mode and times of nobody's: fixed
                 info.size, info.mode, info.mtime = path.stat().st_size, 0o600, FIXED_TIME
@@ -168,7 +171,11 @@ def restore_backup(settings: Settings, source: Path, passphrase: str) -> dict:
             if not head.startswith(MAGIC) or len(head) != len(MAGIC) + HEADER.size:
                 raise BackupError("this is not an intake backup")
             salt, t, m, p = HEADER.unpack(head[len(MAGIC) :])
-            key = derive_backup_key(passphrase, salt, Argon2Params(t, m, p))
+            try:
+                params = Argon2Params(t, m, p)
+            except ValueError:
+                raise BackupError("this backup names Argon2 parameters that protocol version 1 does not allow") from None
+            key = derive_backup_key(passphrase, salt, params)
             reader = _DecryptingReader(stream, key)
             staged = settings.data_dir / "restore-staging"
             try:

@@ -42,11 +42,15 @@ class Allowance:
     message: str
 
 
+def row_key(lookup_key: bytes, name: str, window: dt.datetime) -> str:
+    """The row of budget `name` in the window starting at `window` (PROTOCOL.md section 9)."""
+    data = f"{name}|{window.isoformat()}".encode()
+    return hashlib.blake2b(data, key=lookup_key, digest_size=24, person=b"intake-budget").hexdigest()
+
+
 def _row_key(ctx: Context, allowance: Allowance) -> str:
     """The row of this budget's current window: unreadable without the instance's key."""
-    window = _window(ctx.now(), allowance.length).isoformat()
-    name = f"{allowance.key}|{window}".encode()
-    return hashlib.blake2b(name, key=ctx.instance.lookup_key, digest_size=24, person=b"intake-budget").hexdigest()
+    return row_key(ctx.instance.lookup_key, allowance.key, _window(ctx.now(), allowance.length))
 
 
 def _refusal(ctx: Context, allowance: Allowance) -> Busy:

@@ -154,10 +154,18 @@ def _row_for_update(db: Session, officer_id: str) -> Officer:
     return officer
 
 
+def login_key(lookup_key: bytes, username: str) -> str:
+    """The row that counts failed logins under `username`, known or not (PROTOCOL.md section 9)."""
+    return hashlib.blake2b(username.encode("utf-8"), key=lookup_key, digest_size=24, person=b"intake-login").hexdigest()
+
+
+def decoy_salt(lookup_key: bytes, username: str) -> bytes:
+    """The salt an unknown username's Argon2 call uses, so it costs what a known one does (PROTOCOL.md section 9)."""
+    return hashlib.blake2b(username.encode("utf-8"), key=lookup_key, digest_size=16, person=b"intake-decoy").digest()
+
+
 def _attempts_key(ctx: Context, username: str) -> str:
-    return hashlib.blake2b(
-        username.encode("utf-8"), key=ctx.instance.lookup_key, digest_size=24, person=b"intake-login"
-    ).hexdigest()
+    return login_key(ctx.instance.lookup_key, username)
 
 
 def _count_attempt(ctx: Context, username: str) -> None:
@@ -216,7 +224,7 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         with Session(ctx.engine) as db:
             officer = db.exec(select(Officer).where(Officer.username == username)).first()
         usable = officer is not None and officer.active and officer.office_key_wrap is not None
-        salt = officer.password_salt if officer is not None and usable else _decoy_salt(ctx, username)
+        salt = officer.password_salt if officer is not None and usable else decoy_salt(ctx.instance.lookup_key, username)
         password_key = derive_password_key(password, salt, ctx.instance.argon2)
     if officer is None or not usable:
         raise AuthenticationFailed(LOGIN_FAILED)
@@ -247,11 +255,6 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         db.add(fresh)
         _succeeded(db, ctx, username)
     return Unlocked(fresh, private, totp_secret)
-
-
-def _decoy_salt(ctx: Context, username: str) -> bytes:
-    """The salt an unknown username's Argon2 call uses: the same work as a real one, the same per name."""
-    return hashlib.blake2b(username.encode("utf-8"), key=ctx.instance.lookup_key, digest_size=16, person=b"intake-decoy").digest()
 
 
 def log_in(ctx: Context, username: object, password: object, code: object) -> str:

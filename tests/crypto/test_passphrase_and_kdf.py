@@ -93,7 +93,7 @@ def test_lookup_and_key_are_independent():
     assert secrets.lookup != secrets.private_key
 
 
-@pytest.mark.parametrize("params", [(0, 1024, 1), (1, 4, 1), (1, 1024, 0)])
+@pytest.mark.parametrize("params", [(0, 1024, 1), (1, 4, 1), (1, 1024, 0), (1, 1024, 2)])
 def test_invalid_argon2_parameters_are_refused(params):
     with pytest.raises(ValueError):
         Argon2Params(*params)

@@ -31,12 +31,71 @@ def load(name: str) -> dict:
 
 
 def test_every_construction_has_a_vector_file():
-    assert {p.stem for p in VECTORS.glob("*.json")} == {"passphrase", "kdf", "records", "wrapping", "stream", "audit"}
+    assert {p.stem for p in VECTORS.glob("*.json")} == {
+        "passphrase",
+        "kdf",
+        "records",
+        "wrapping",
+        "stream",
+        "audit",
+        "sessions",
+        "digests",
+        "backup",
+    }
+    protocol = (Path(__file__).parents[2] / "crypto" / "PROTOCOL.md").read_text(encoding="utf-8")
+    for path in VECTORS.glob("*.json"):
+        assert f"| {path.name} |" in protocol, f"PROTOCOL.md does not list {path.name}"
 
 
 @pytest.mark.parametrize("vector", load("passphrase")["vectors"])
 def test_passphrase_normalisation(vector):
     assert normalize_passphrase(vector["input"]) == vector["normalized"]
+
+
+PASSPHRASE = load("passphrase")
+WHITESPACE = [chr(int(cp[2:], 16)) for cp in PASSPHRASE["whitespace"]]
+LETTERS = {chr(int(cp[2:], 16)): text for cp, text in PASSPHRASE["letters"].items()}
+
+
+def by_the_tables(typed: str) -> str | None:
+    """PROTOCOL.md section 1's normalisation, from the tables alone; None if a code point is in neither."""
+    if any(ch not in LETTERS and ch not in WHITESPACE for ch in typed):
+        return None
+    mapped = "".join(" " if ch in WHITESPACE else LETTERS[ch] for ch in typed)
+    return " ".join(piece for piece in mapped.split(" ") if piece)
+
+
+def test_the_tables_cover_ascii_and_map_into_the_wordlist_alphabet():
+    assert {LETTERS[ch] for ch in "abcdefghijklmnopqrstuvwxyz-"} == set("abcdefghijklmnopqrstuvwxyz-")
+    assert all(LETTERS[ch.upper()] == ch for ch in "abcdefghijklmnopqrstuvwxyz")
+    assert all(set(text) <= set("abcdefghijklmnopqrstuvwxyz-") for text in LETTERS.values())
+    assert len(WHITESPACE) == 29 and " " in WHITESPACE and "\u3000" in WHITESPACE
+
+
+@pytest.mark.parametrize("ch", sorted(LETTERS) + WHITESPACE, ids=lambda ch: f"U+{ord(ch):04X}")
+def test_each_code_point_of_the_tables_normalises_as_the_table_says(ch):
+    assert normalize_passphrase(f"ab{ch}cd") == by_the_tables(f"ab{ch}cd")
+
+
+def test_the_tables_and_the_normalisation_agree_on_random_input():
+    import random
+
+    rng = random.Random(20261202)
+    alphabet = sorted(LETTERS) + WHITESPACE * 20
+    for _ in range(3000):
+        typed = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        assert normalize_passphrase(typed) == by_the_tables(typed), repr(typed)
+
+
+def test_a_code_point_in_neither_table_never_normalises_into_the_alphabet():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        ch = chr(rng.choice([rng.randrange(0x80, 0x3000), rng.randrange(0x3000, 0x30000)]))
+        if ch in LETTERS or ch in WHITESPACE or 0xD800 <= ord(ch) <= 0xDFFF:
+            continue
+        assert not set(normalize_passphrase(f"ab{ch}cd")) <= set("abcdefghijklmnopqrstuvwxyz- "), f"U+{ord(ch):04X}"
 
 
 @pytest.mark.parametrize("vector", load("kdf")["reporter"])
@@ -87,9 +146,25 @@ def test_audit_chain_and_checkpoint():
         digest = chain_digest(bytes.fromhex(entry["previous"]), bytes.fromhex(entry["body"]))
         assert digest.hex() == entry["digest"]
         links.append(AuditLink(entry["sequence"], bytes.fromhex(entry["body"]), digest))
-    cp = data["checkpoint"]
-    signature = sign_checkpoint(bytes.fromhex(cp["signing_seed"]), cp["sequence"], bytes.fromhex(cp["digest"]))
+    cp, verify_key = data["checkpoint"], bytes.fromhex(data["verify_key"])
+    signature = sign_checkpoint(bytes.fromhex(data["signing_seed"]), cp["sequence"], bytes.fromhex(cp["digest"]))
     assert signature.hex() == cp["signature"]
-    assert checkpoint_is_valid(bytes.fromhex(cp["verify_key"]), cp["sequence"], bytes.fromhex(cp["digest"]), signature)
-    last, head = verify_chain(links, bytes.fromhex(cp["verify_key"]), {cp["sequence"]: signature})
+    assert checkpoint_is_valid(verify_key, cp["sequence"], bytes.fromhex(cp["digest"]), signature)
+    last, head = verify_chain(links, verify_key, {cp["sequence"]: signature})
     assert (last, head.hex()) == (3, cp["digest"])
+
+
+def test_audit_bodies_are_the_services_canonical_json():
+    from intake.service.audit import CHECKPOINT_EVERY, canonical_body
+
+    data = load("audit")
+    assert data["checkpoint_every"] == CHECKPOINT_EVERY
+    for entry in data["entries"]:
+        assert canonical_body({"seq": entry["sequence"], **entry["fields"]}).hex() == entry["body"]
+
+
+def test_the_empty_chains_head_signature():
+    data = load("audit")
+    head = data["empty_head"]
+    signature = sign_checkpoint(bytes.fromhex(data["signing_seed"]), 0, bytes(32))
+    assert signature.hex() == head["signature"]

@@ -2,16 +2,23 @@
 
 Run: python tests/vectors/generate.py
 
-This script deliberately does not import the project's crypto package: it builds
-every blob with raw libsodium (PyNaCl bindings) and argon2-cffi, following the
-protocol document, so the tests that check the package against these files are a
-check of the package against the document. Inputs are fixed, so every file but
+This script deliberately imports nothing of the project: it builds every blob with raw
+libsodium (PyNaCl bindings), argon2-cffi (the reference Argon2, where the service uses
+libsodium's) and the standard library (tarfile, unicodedata), following the protocol
+document, so the tests that check the service against these files are a check of the
+service against the document. Inputs are fixed, so every file but
 stream.json comes out byte-identical on every run; secretstream draws its header
 inside libsodium, so stream.json holds fresh (but equally valid) blobs each time.
 """
 
+import base64
+import hashlib
+import io
 import json
+import re
 import struct
+import tarfile
+import unicodedata
 from pathlib import Path
 
 from argon2.low_level import Type, hash_secret_raw
@@ -64,7 +71,28 @@ def passphrase_vectors() -> dict:
         ("ＡＢＡＣＵＳ zoom", "abacus zoom"),
         ("T-Shirt  yo-yo", "t-shirt yo-yo"),
     ]
-    return {"construction": "passphrase normalisation", "vectors": [{"input": i, "normalized": o} for i, o in cases]}
+    return {
+        "construction": "passphrase normalisation",
+        "unicode": unicodedata.unidata_version,
+        "whitespace": [f"U+{cp:04X}" for cp, text in passphrase_tables() if text == " "],
+        "letters": {f"U+{cp:04X}": text for cp, text in passphrase_tables() if text != " "},
+        "vectors": [{"input": i, "normalized": o} for i, o in cases],
+    }
+
+
+def passphrase_tables() -> list[tuple[int, str]]:
+    """Per code point, what NFKC then full case folding makes of it, where that is all [a-z-] or all
+    white space (" " stands for a separator): PROTOCOL.md section 1's tables."""
+    out = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        text = unicodedata.normalize("NFKC", chr(cp)).casefold()
+        if text and text.isspace():
+            out.append((cp, " "))
+        elif text and re.fullmatch(r"[a-z-]+", text):
+            out.append((cp, text))
+    return out
 
 
 def kdf_vectors() -> dict:
@@ -120,6 +148,20 @@ def records_vectors() -> dict:
             (b"The director told me my contract would not be renewed.", ("record", "c-0001", "report", "r-1")),
             (bytes(range(256)) * 3, ("record", "c-\u00e9\u4e2d", "message", "m-42")),
             (b("officer-private", 32), ("officer-key", "officer-7", "password")),
+            (b"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", ("officer-totp", "officer-7", "recovery")),
+            (
+                json.dumps({"name": "minutes.pdf", "type": "application/pdf", "size": 48213, "cleaned": True}).encode(),
+                ("record", "ECO-1A2B3C4D5E", "file-meta", "F-0123456789AB"),
+            ),
+            (b("file-key", 32), ("record", "ECO-1A2B3C4D5E", "file-key", "F-0123456789AB")),
+            (
+                json.dumps({"kind": "note", "text": "Called the complainant's manager.", "about": None}).encode(),
+                ("record", "ECO-1A2B3C4D5E", "office-record", "N-00FF00FF00"),
+            ),
+            (
+                json.dumps({"kind": "consent_request", "params": {}}, sort_keys=True).encode(),
+                ("record", "ECO-1A2B3C4D5E", "message", "M-ABCDEF0123"),
+            ),
         ]
     ):
         key, nonce = b(f"record-key-{i}", 32), b(f"record-nonce-{i}", 24)
@@ -143,6 +185,8 @@ def wrapping_vectors() -> dict:
         [
             (b("case-key", 32), ("case-key", "c-0001")),
             (b("office-private", 32), ("office-key", "ECO")),
+            (b("handling-key", 32), ("handling-key", "ECO-1A2B3C4D5E", "ECO")),
+            (b("identity-key", 32), ("identity-key", "ECO-1A2B3C4D5E")),
         ]
     ):
         recipient_public, recipient_private = crypto_box_seed_keypair(b(f"recipient-{i}", 32))
@@ -196,29 +240,172 @@ def padme(n: int) -> int:
     return (n + mask) & ~mask
 
 
+def canonical(entry: dict) -> bytes:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def audit_vectors() -> dict:
     previous = bytes(32)
     entries = []
-    for i, body in enumerate(
-        [b'{"action":"login","officer":"eco-1"}', b'{"action":"open","case":"c-0001","officer":"eco-1"}', b""]
+    for i, fields in enumerate(
+        [
+            {"action": "login", "at": "2026-05-01T09:00:00Z", "case": None, "officer": "officer-0a1b2c3d4e5f"},
+            {"action": "case opened", "at": "2026-05-01T09:01:07Z", "case": "ECO-1A2B3C4D5E", "officer": "officer-0a1b2c3d4e5f"},
+            {
+                "action": "status changed",
+                "at": "2026-05-02T10:00:00Z",
+                "case": "ECO-1A2B3C4D5E",
+                "officer": "officer-0a1b2c3d4e5f",
+                "from": "received",
+                "to": "acknowledged",
+                "reason": None,
+                "détail": "é",
+            },
+        ]
     ):
+        body = canonical({"seq": i + 1, **fields})
         digest = blake2b(previous + body, digest_size=32, person=b"intake-audit-v1", encoder=RawEncoder)
-        entries.append({"sequence": i + 1, "previous": previous.hex(), "body": body.hex(), "digest": digest.hex()})
+        entries.append(
+            {"sequence": i + 1, "fields": fields, "previous": previous.hex(), "body": body.hex(), "digest": digest.hex()}
+        )
         previous = digest
     verify_key, secret = crypto_sign_seed_keypair(b("instance-signing", 32))
-    message = b"intake-audit-checkpoint-v1" + struct.pack(">Q", 3) + previous
-    signature = crypto_sign(message, secret)[:64]
-    return {
-        "construction": "BLAKE2b-256 hash chain and Ed25519 checkpoints",
-        "entries": entries,
-        "checkpoint": {
-            "signing_seed": b("instance-signing", 32).hex(),
-            "verify_key": verify_key.hex(),
-            "sequence": 3,
-            "digest": previous.hex(),
+
+    def signed(sequence: int, digest: bytes) -> dict:
+        message = b"intake-audit-checkpoint-v1" + struct.pack(">Q", sequence) + digest
+        return {
+            "sequence": sequence,
+            "digest": digest.hex(),
             "message": message.hex(),
-            "signature": signature.hex(),
+            "signature": crypto_sign(message, secret)[:64].hex(),
+        }
+
+    return {
+        "construction": "BLAKE2b-256 hash chain over canonical JSON bodies; Ed25519 checkpoints and head",
+        "checkpoint_every": 50,
+        "signing_seed": b("instance-signing", 32).hex(),
+        "verify_key": verify_key.hex(),
+        "entries": entries,
+        "checkpoint": signed(3, previous),
+        "empty_head": signed(0, bytes(32)),
+    }
+
+
+def session_vectors() -> dict:
+    vectors = []
+    payloads = {
+        "reporter": {"cases": {"ECO-1A2B3C4D5E": b("case-key", 32).hex()}, "identities": {}},
+        "officer": {
+            "officer_id": "officer-0a1b2c3d4e5f",
+            "username": "eco-1",
+            "office": "ECO",
+            "office_key": b("office-private", 32).hex(),
         },
+        "receipt": {
+            "passphrase": "abacus zoom t-shirt yo-yo felt-tip drop-down able apple",
+            "cases": [{"id": "OIG-00AA11BB22", "office": "OIG"}],
+            "files": [{"name": "a.pdf", "cleaned": True}],
+            "danger": False,
+        },
+    }
+    for i, (kind, payload) in enumerate(payloads.items()):
+        session_id, key, nonce = b(f"session-id-{i}", 16), b(f"session-key-{i}", 32), b(f"session-nonce-{i}", 24)
+        digest = hashlib.blake2b(session_id, digest_size=32, person=b"intake-session").digest()
+        plaintext = json.dumps(payload).encode("utf-8")
+        _, blob = seal_blob(key, nonce, plaintext, ("session", kind, digest.hex()))
+        token = (
+            base64.urlsafe_b64encode(session_id).decode().rstrip("=") + "." + base64.urlsafe_b64encode(key).decode().rstrip("=")
+        )
+        vectors.append(
+            {
+                "kind": kind,
+                "session_id": session_id.hex(),
+                "session_key": key.hex(),
+                "token": token,
+                "id_digest": digest.hex(),
+                "nonce": nonce.hex(),
+                "payload": payload,
+                "plaintext": plaintext.hex(),
+                "sealed_payload": blob.hex(),
+            }
+        )
+    return {"construction": "session token, digest and sealed payload", "vectors": vectors}
+
+
+def digest_vectors() -> dict:
+    lookup_key = b("lookup-key", 32)
+    lookup = b("a-lookup-value", 32)
+
+    def keyed(data: str, size: int, person: bytes) -> bytes:
+        return hashlib.blake2b(data.encode("utf-8"), key=lookup_key, digest_size=size, person=person).digest()
+
+    budgets = [
+        ("submissions", "2026-05-01T13:00:00+00:00"),
+        ("messages:ECO-1A2B3C4D5E", "2026-05-01T00:00:00+00:00"),
+        ("opening:" + lookup.hex(), "2026-05-01T13:00:00+00:00"),
+    ]
+    return {
+        "construction": "keyed and unkeyed BLAKE2b digests stored in the database",
+        "lookup_key": lookup_key.hex(),
+        "budget": [
+            {"name": name, "window": window, "key": keyed(f"{name}|{window}", 24, b"intake-budget").hex()}
+            for name, window in budgets
+        ],
+        "login": [
+            {
+                "username": name,
+                "key": keyed(name, 24, b"intake-login").hex(),
+                "decoy_salt": keyed(name, 16, b"intake-decoy").hex(),
+            }
+            for name in ["eco-1", "nobody-here", "Ünïcode"]
+        ],
+        "sending": [
+            {
+                "token": token,
+                "digest": hashlib.blake2b(token.encode("utf-8"), digest_size=32, person=b"intake-sending").hexdigest(),
+            }
+            for token in ["kLwq3vJt1g0a9nZxY2u5Rm7cB4dE6fH8", "an idempotency key of a client 1"]
+        ],
+    }
+
+
+def backup_vectors() -> dict:
+    salt, params = b("backup-salt", 16), {"time_cost": 2, "memory_kib": 1024}
+    passphrase = "a long backup passphrase, typed"
+    header = b"INTAKE-BACKUP" + bytes([1]) + salt + struct.pack(">III", params["time_cost"], params["memory_kib"], 1)
+    manifest = json.dumps({"format": 1, "revision": "0007", "tables": ["audit_head", "sending"]}).encode()
+    info = tarfile.TarInfo("manifest.json")
+    info.size, info.mode, info.mtime = len(manifest), 0o600, 0
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
+        tar.addfile(info, io.BytesIO(manifest))
+    digest = hashlib.blake2b(b"a sending token", digest_size=32, person=b"intake-sending").digest()
+    rows = [
+        ("sending", {"digest": digest, "seen_on": {"iso": "2026-05-01", "type": "date"}}),
+        (
+            "login_attempts",
+            {
+                "key": "0" * 48,
+                "failures": 2,
+                "locked_until": None,
+                "forget_after": {"iso": "2026-05-01T13:07:03.123456+00:00", "type": "datetime"},
+            },
+        ),
+    ]
+    lines = []
+    for table, row in rows:
+        encoded = {k: {"b64": base64.b64encode(v).decode("ascii")} if isinstance(v, bytes) else v for k, v in row.items()}
+        lines.append({"table": table, "line": json.dumps({"table": table, "row": encoded}) + "\n"})
+    return {
+        "construction": "backup header, key, first ustar member and database.jsonl lines",
+        "passphrase": passphrase,
+        "salt": salt.hex(),
+        "params": params,
+        "header": header.hex(),
+        "key": argon2id(passphrase.encode("utf-8"), salt, params["time_cost"], params["memory_kib"], 1).hex(),
+        "manifest": manifest.decode(),
+        "archive": archive.getvalue().hex(),
+        "jsonl": lines,
     }
 
 
@@ -230,6 +417,9 @@ def main() -> None:
         ("wrapping", wrapping_vectors),
         ("stream", stream_vectors),
         ("audit", audit_vectors),
+        ("sessions", session_vectors),
+        ("digests", digest_vectors),
+        ("backup", backup_vectors),
     ]:
         (HERE / f"{name}.json").write_text(json.dumps(make(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 

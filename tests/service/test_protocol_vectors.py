@@ -1,0 +1,89 @@
+"""The service's own framing (sessions, stored digests, backups) against the vectors written
+from PROTOCOL.md by tests/vectors/generate.py, which imports nothing of ours."""
+
+import base64
+import datetime as dt
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from crypto import Argon2Params, derive_backup_key, open_sealed
+from intake.service import backup, budgets, officers, sendings, sessions
+from intake.service.errors import AuthenticationFailed
+from intake.store import WebSession, transaction
+from policies.vocabulary import SessionKind
+
+VECTORS = Path(__file__).parents[1] / "vectors"
+
+
+def load(name: str) -> dict:
+    return json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("vector", load("sessions")["vectors"], ids=lambda v: v["kind"])
+def test_a_session_stored_as_the_protocol_says_is_resumed_by_its_token(ctx, vector):
+    digest, payload = bytes.fromhex(vector["id_digest"]), bytes.fromhex(vector["sealed_payload"])
+    assert sessions._digest(bytes.fromhex(vector["session_id"])) == digest
+    assert (
+        json.loads(open_sealed(bytes.fromhex(vector["session_key"]), payload, "session", vector["kind"], digest.hex()))
+        == (vector["payload"])
+    )
+    later = ctx.now() + dt.timedelta(minutes=30)
+    with transaction(ctx.engine) as db:
+        db.add(WebSession(id_digest=digest, kind=vector["kind"], payload=payload, idle_until=later, expires_at=later))
+    kind = SessionKind(vector["kind"])
+    assert sessions.resume(ctx, vector["token"], kind) == vector["payload"]
+    session_id, key = vector["token"].split(".")
+    with pytest.raises(AuthenticationFailed):  # the other half of the token: nothing opens
+        sessions.resume(ctx, f"{session_id}.{key[::-1]}", kind)
+
+
+def test_tokens_the_service_makes_have_the_protocols_form(ctx):
+    token = sessions.start(ctx, SessionKind.REPORTER, {"cases": {}, "identities": {}})
+    session_id, key = token.split(".")
+    assert (len(session_id), len(key)) == (22, 43) and "=" not in token
+
+
+def test_stored_digests():
+    data = load("digests")
+    lookup_key = bytes.fromhex(data["lookup_key"])
+    for vector in data["budget"]:
+        window = dt.datetime.fromisoformat(vector["window"])
+        assert budgets.row_key(lookup_key, vector["name"], window) == vector["key"]
+    for vector in data["login"]:
+        assert officers.login_key(lookup_key, vector["username"]) == vector["key"]
+        assert officers.decoy_salt(lookup_key, vector["username"]).hex() == vector["decoy_salt"]
+    for vector in data["sending"]:
+        assert sendings._digest(vector["token"]).hex() == vector["digest"]
+
+
+def test_backup_header_key_and_archive_member():
+    data = load("backup")
+    salt, params = bytes.fromhex(data["salt"]), data["params"]
+    header = backup.MAGIC + backup.HEADER.pack(salt, params["time_cost"], params["memory_kib"], 1)
+    assert header.hex() == data["header"]
+    assert (
+        derive_backup_key(data["passphrase"], salt, Argon2Params(params["time_cost"], params["memory_kib"])).hex() == data["key"]
+    )
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
+        backup.add_member(tar, "manifest.json", data["manifest"].encode())
+    assert archive.getvalue().hex() == data["archive"]
+
+
+def test_backup_rows():
+    def decoded(value):
+        if isinstance(value, dict) and "b64" in value:
+            return base64.b64decode(value["b64"])
+        if isinstance(value, dict) and value.get("type") == "date":
+            return dt.date.fromisoformat(value["iso"])
+        if isinstance(value, dict) and value.get("type") == "datetime":
+            return dt.datetime.fromisoformat(value["iso"])
+        return value
+
+    for vector in load("backup")["jsonl"]:
+        row = {k: decoded(v) for k, v in json.loads(vector["line"])["row"].items()}
+        assert backup.jsonl_line(vector["table"], row).decode() == vector["line"]
