@@ -32,11 +32,13 @@ ERRORS = {
     ),
     "404": _ok("No such case for this caller", _ref("Error")),
     "409": _ok("The case is not in a state that allows this", _ref("Error")),
+    "408": _ok("The body stopped arriving (an upload idle too long); nothing was kept", _ref("Error")),
     "413": _ok("Body too large", _ref("Error")),
-    "415": _ok("Not JSON", _ref("Error")),
+    "415": _ok("Not JSON (nor, where files are taken, multipart/form-data)", _ref("Error")),
     "422": _ok("Answers need another look", _ref("Error")),
     "429": _ok("Too many failed attempts on this account; see Retry-After", _ref("Error")),
     "503": _ok("Busy; see Retry-After", _ref("Error")),
+    "507": _ok("The service's storage is full; nothing was kept", _ref("Error")),
 }
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
@@ -57,6 +59,45 @@ BINARY = {
     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }
 TEXT = {"type": "string"}
+CLIENT_HEADER = {
+    "name": "X-Intake-Client",
+    "in": "header",
+    "required": False,
+    "description": "Any short name of the client. Required with a multipart body: a web page on another site "
+    "cannot send it, so a visitor's browser cannot be made to file or write through the API.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+}
+
+
+def _with_files(op: dict[str, Any], part: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An operation that takes JSON alone, or multipart/form-data: the same JSON as a part named
+    `part` (first), then evidence files as `files` parts, streamed, encrypted as they arrive."""
+    op["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": {
+            "type": "object",
+            "required": [part],
+            "properties": {
+                part: {**schema, "description": "The same JSON object as the application/json body; before the files"},
+                "clean_metadata": {
+                    "type": "string",
+                    "enum": ["on", "off"],
+                    "description": "on (the default): hidden metadata (authors, GPS, device) is removed from "
+                    "documents and pictures before encryption; off: the files are kept exactly as sent",
+                },
+                "files": {
+                    "type": "array",
+                    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "description": "Evidence files, each a part with a filename (at most INTAKE_MAX_FILES_PER_MESSAGE, "
+                    "each at most INTAKE_MAX_FILE_MIB)",
+                },
+            },
+        },
+        "encoding": {part: {"contentType": "application/json"}, "files": {"contentType": "application/octet-stream"}},
+    }
+    op["parameters"] = [*op.get("parameters", []), CLIENT_HEADER]
+    for code in ("408", "507"):
+        op["responses"].setdefault(code, ERRORS[code])
+    return op
 
 
 def _action(summary: str, properties: dict[str, Any], required: list[str], created: bool = False) -> dict[str, Any]:
@@ -495,6 +536,9 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
             ),
         },
     }
+    _with_files(paths["/api/v1/reports"]["post"], "report", _ref("ReportIn"))
+    _with_files(paths["/api/v1/caseroom/cases/{case_id}/messages"]["post"], "message", _ref("MessageIn"))
+    _with_files(paths["/api/v1/officer/cases/{case_id}/messages"]["post"], "message", _ref("MessageIn"))
     for operations in paths.values():
         for method in ("post", "put", "delete"):
             if method in operations:  # every state-changing request passes api/cross_site.py first

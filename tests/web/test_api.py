@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from ..files import multipart
 from ..helpers import api_login, caseroom_login, file_via_api
 
 
@@ -252,6 +253,34 @@ def test_openapi_document_matches_the_routes(client):
         if route.path != "/openapi.json"
     }
     assert documented == served
+
+
+def test_the_document_describes_the_multipart_bodies_the_api_takes(client):
+    """Built from the document alone, a multipart report and message with files are accepted."""
+    document = client.get("/api/v1/openapi.json").json()
+    report = document["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert report["schema"]["required"] == ["report"] and report["encoding"]["report"]["contentType"] == "application/json"
+    assert {"files", "clean_metadata"} <= set(report["schema"]["properties"])
+    header = [p for p in document["paths"]["/api/v1/reports"]["post"]["parameters"] if p["in"] == "header"]
+    assert "X-Intake-Client" in {p["name"] for p in header}
+    body, headers = multipart(
+        {"clean_metadata": "off", "report": json.dumps({"concerns": ["misconduct"], "description": "Invoices.", "answers": {}})},
+        [("ledger.bin", b"\x00\x01 ledger")],
+    )
+    filed = client.post("/api/v1/reports", content=body, headers=headers)
+    assert filed.status_code == 201, filed.text
+    assert [f["name"] for f in filed.json()["files"]] == ["ledger.bin"]
+    case_id = filed.json()["cases"][0]["id"]
+    path = "/api/v1/caseroom/cases/{case_id}/messages"
+    message = document["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert message["schema"]["required"] == ["message"]
+    reporter = caseroom_login(client, filed.json()["passphrase"])
+    body, headers = multipart({"message": json.dumps({"body": "One more."})}, [("more.bin", b"more")])
+    sent = client.post(path.format(case_id=case_id), content=body, headers={**headers, **reporter})
+    assert sent.status_code == 201, sent.text
+    without_header = {k: v for k, v in headers.items() if k != "x-intake-client"}
+    refused = client.post(path.format(case_id=case_id), content=body, headers={**without_header, **reporter})
+    assert refused.status_code == 403  # as the document says
 
 
 def test_a_message_with_the_same_idempotency_key_is_sent_once(client):
