@@ -141,7 +141,7 @@ def format_recovery_key(key: bytes) -> str:
 
 def parse_recovery_key(text: str) -> bytes:
     """The key bytes of a recovery key as typed: case, spaces and dashes do not matter."""
-    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    compact = "".join(ch for ch in text if ch.isascii() and ch.isalnum()).upper()
     try:
         key = base64.b32decode(compact + "=" * (-len(compact) % 8))
     except (binascii.Error, ValueError):

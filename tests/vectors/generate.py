@@ -373,7 +373,7 @@ def backup_vectors() -> dict:
     salt, params = b("backup-salt", 16), {"time_cost": 2, "memory_kib": 1024}
     passphrase = "a long backup passphrase, typed"
     header = b"INTAKE-BACKUP" + bytes([1]) + salt + struct.pack(">III", params["time_cost"], params["memory_kib"], 1)
-    manifest = json.dumps({"format": 1, "revision": "0007", "tables": ["audit_head", "sending"]}).encode()
+    manifest = json.dumps({"format": 1, "revision": "0007", "tables": ["sending", "login_attempts"]}).encode()
     info = tarfile.TarInfo("manifest.json")
     info.size, info.mode, info.mtime = len(manifest), 0o600, 0
     archive = io.BytesIO()

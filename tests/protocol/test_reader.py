@@ -1,0 +1,169 @@
+"""A second implementation, written from crypto/PROTOCOL.md and tests/vectors alone
+(tests/protocol/reader.py, which imports nothing of ours), opens a real instance: every case,
+message, file, office record, identity and the audit chain, as an officer, as a reporter and
+from a backup. If the page stops describing what the service stores, this fails."""
+
+import ast
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from intake.service import backup, casework, officers
+from intake.store import Message
+
+from ..conftest import PASSWORDS, database_url
+from ..files import multipart
+from ..helpers import api_login, app_context, caseroom_login, officer_token
+
+READER = Path(__file__).parent / "reader.py"
+EVIDENCE = "عقد العمل.pdf".encode().decode()  # a non-ASCII name, as reporters' files often have
+CONTENT = b"%PDF-1.4 not really a pdf, so mat2 keeps it as it is\n" + os.urandom(70_000)  # two frames
+BACKUP_PASSPHRASE = "a backup passphrase long enough"
+
+
+def reader_url(tmp_path: Path) -> str:
+    url = database_url(tmp_path)
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def run_reader(*args: str, secret: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(READER), *args], input=secret + "\n", capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_reader_imports_nothing_of_ours():
+    tree = ast.parse(READER.read_text(encoding="utf-8"))
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+        if not (isinstance(node, ast.ImportFrom) and node.level)
+    }
+    assert not imported & {"intake", "crypto", "caseroom", "policies", "tests"}
+    assert imported <= set(sys.stdlib_module_names) | {"nacl", "psycopg"}
+
+
+@pytest.fixture
+def filed(client, tmp_path):
+    """A retaliation report with an identity and a file, a reporter message with a file, an
+    officer reply, a note and a determination; a misconduct report at OIG."""
+    answers = {"identity": "Amal Haddad, ext. 4411 \u202eevil", "identity_consent": "yes"}
+    report = {"concerns": ["retaliation"], "description": "My post was abolished after I testified.", "answers": answers}
+    body, headers = multipart({"report": json.dumps(report)}, [(EVIDENCE, CONTENT)])
+    response = client.post("/api/v1/reports", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    eco_report = response.json()
+    case_id = eco_report["cases"][0]["id"]
+    reporter = caseroom_login(client, eco_report["passphrase"])
+    body, headers = multipart({"message": json.dumps({"body": "Here is the letter. <script>x</script>"})}, [("letter.txt", b"L")])
+    assert (
+        client.post(f"/api/v1/caseroom/cases/{case_id}/messages", content=body, headers={**headers, **reporter}).status_code
+        == 201
+    )
+    eco = api_login(client, "eco-1")
+    reply = client.post(f"/api/v1/officer/cases/{case_id}/messages", json={"body": "Received, thank you."}, headers=eco)
+    assert reply.status_code == 201, reply.text
+    ctx = app_context(client)
+    officer = officers.current(ctx, officer_token(ctx, "eco-1"))
+    casework.add_note(ctx, officer, case_id, "Spoke to HR; ask for the restructuring memo.")
+    oig_report = client.post(
+        "/api/v1/reports", json={"concerns": ["misconduct"], "description": "Fuel is sold on the side.", "answers": {}}
+    )
+    assert oig_report.status_code == 201
+    return {"ctx": ctx, "eco": eco_report, "oig": oig_report.json(), "case_id": case_id, "url": reader_url(tmp_path)}
+
+
+def open_as_officer(ctx, username: str, url: str) -> subprocess.CompletedProcess:
+    return run_reader(
+        "--data-dir", str(ctx.settings.data_dir), "--database", url, "officer", "--username", username, secret=PASSWORDS[username]
+    )
+
+
+def test_an_officer_opens_every_case_of_the_office_from_the_page_alone(filed):
+    ctx, case_id = filed["ctx"], filed["case_id"]
+    done = open_as_officer(ctx, "eco-1", filed["url"])
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    (case,) = out["cases"]  # ECO holds one case; OIG's is not among them
+    assert case["id"] == case_id and case["report"] == "My post was abolished after I testified."
+    assert case["answers"]["concerns"] == ["retaliation"]
+    assert [m["body"] for m in case["messages"] if m["author"] != "service"] == [
+        "Here is the letter. <script>x</script>",
+        "Received, thank you.",
+    ]
+    files = {f["name"]: f for f in case["files"]}
+    assert files[EVIDENCE]["sha256"] == hashlib.sha256(CONTENT).hexdigest() and files[EVIDENCE]["size"] == len(CONTENT)
+    assert files["letter.txt"]["sha256"] == hashlib.sha256(b"L").hexdigest()
+    assert [r["text"] for r in case["office_records"]] == ["Spoke to HR; ask for the restructuring memo."]
+    assert case["identity"] == "Amal Haddad, ext. 4411 \u202eevil"
+    with Session(ctx.engine) as db:
+        assert len(db.exec(select(Message).where(Message.case_id == case_id)).all()) == len(case["messages"])
+    audit = out["audit"]
+    assert audit["verified"] is True and audit["entries"] >= 4
+
+    oig = json.loads(open_as_officer(ctx, "oig-1", filed["url"]).stdout)
+    assert [c["id"] for c in oig["cases"]] == [filed["oig"]["cases"][0]["id"]]
+    assert oig["cases"][0]["office_records"] == [] and oig["cases"][0]["identity"] is None
+
+
+def test_a_reporter_opens_their_own_cases_only(filed):
+    ctx = filed["ctx"]
+    done = run_reader(
+        "--data-dir",
+        str(ctx.settings.data_dir),
+        "--database",
+        filed["url"],
+        "reporter",
+        secret=filed["eco"]["passphrase"].upper(),
+    )
+    assert done.returncode == 0, done.stderr
+    (case,) = json.loads(done.stdout)["cases"]
+    assert case["id"] == filed["case_id"] and case["identity"] == "Amal Haddad, ext. 4411 \u202eevil"
+    assert "office_records" not in case  # the office's own records are under a key the reporter never holds
+
+
+def test_wrong_secrets_and_tampering_are_refused(filed):
+    ctx, url = filed["ctx"], filed["url"]
+    wrong = run_reader(
+        "--data-dir", str(ctx.settings.data_dir), "--database", url, "officer", "--username", "eco-1", secret="not it"
+    )
+    assert wrong.returncode == 1 and wrong.stdout == ""
+    phrase = filed["eco"]["passphrase"].split()
+    other = " ".join(phrase[1:] + phrase[:1])
+    nothing = run_reader("--data-dir", str(ctx.settings.data_dir), "--database", url, "reporter", secret=other)
+    assert nothing.returncode == 1 or json.loads(nothing.stdout)["cases"] == []
+    with Session(ctx.engine) as db, db.begin():
+        message = db.exec(select(Message).where(Message.case_id == filed["case_id"])).first()
+        message.body = message.body[:-1] + bytes([message.body[-1] ^ 1])
+        db.add(message)
+    tampered = open_as_officer(ctx, "eco-1", url)
+    assert tampered.returncode != 0 and tampered.stdout == ""
+
+
+def test_a_backup_opens_from_the_page_alone(filed, tmp_path):
+    ctx = filed["ctx"]
+    out = tmp_path / "instance.backup"
+    backup.write_backup(ctx, out, BACKUP_PASSPHRASE)
+    done = run_reader(
+        "backup", "--file", str(out), "--open-as-officer", "eco-1", secret=f"{BACKUP_PASSPHRASE}\n{PASSWORDS['eco-1']}"
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    text = json.dumps(result)
+    assert filed["case_id"] in text and hashlib.sha256(CONTENT).hexdigest() in text
+    wrong = run_reader("backup", "--file", str(out), secret=f"not the passphrase at all\n{PASSWORDS['eco-1']}")
+    assert wrong.returncode == 1
+
+
+def test_the_reader_reproduces_every_vector():
+    done = subprocess.run([sys.executable, str(READER), "selftest"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all vector files pass" in done.stdout + done.stderr
