@@ -751,13 +751,13 @@ class Opener:
         report = record(case_key, col(row, "report"), case_id, "report", case_id).decode("utf-8")
         answers = json.loads(record(case_key, col(row, "answers"), case_id, "answers", case_id))
         messages = []
-        for m in sorted(self.messages.get(case_id, []), key=lambda r: col(r, "id")):
+        for m in sorted(self.messages.get(case_id, []), key=lambda r: int(col(r, "number"))):  # section 11.3: `number` order
             mid, author = col(m, "id"), col(m, "author")
             plain = record(case_key, col(m, "body"), case_id, "message", mid)
             body: Any = json.loads(plain) if author == "service" else plain.decode("utf-8")
             messages.append({"id": mid, "author": author, "body": body})
         files = []
-        for a in sorted(self.attachments.get(case_id, []), key=lambda r: col(r, "id")):
+        for a in sorted(self.attachments.get(case_id, []), key=lambda r: int(col(r, "number"))):  # section 11.3: `number` order
             aid = col(a, "id")
             file_key = record(case_key, col(a, "key"), case_id, "file-key", aid)
             if len(file_key) != 32:
@@ -784,11 +784,11 @@ class Opener:
                 }
             )
         measures = []
-        for p in sorted(self.measures.get(case_id, []), key=lambda r: col(r, "id")):
+        for p in sorted(self.measures.get(case_id, []), key=lambda r: int(col(r, "number"))):  # section 11.3: `number` order
             pid = col(p, "id")
             measures.append({"id": pid, **json.loads(record(case_key, col(p, "body"), case_id, "measure", pid))})
         actions = []
-        for p in sorted(self.actions.get(case_id, []), key=lambda r: col(r, "id")):
+        for p in sorted(self.actions.get(case_id, []), key=lambda r: int(col(r, "number"))):  # section 11.3: `number` order
             pid = col(p, "id")
             actions.append({"id": pid, **json.loads(record(case_key, col(p, "body"), case_id, "action", pid))})
         out: dict[str, Any] = {
@@ -809,7 +809,7 @@ class Opener:
             h = self.handling.get((case_id, office))
             if h is not None and col(h, "key_wrap", default=None) is not None:
                 handling_key = open_wrap(office_sk, col(h, "key_wrap"), "handling-key", case_id, office)
-                for r in sorted(self.records.get(case_id, []), key=lambda r: col(r, "id")):
+                for r in sorted(self.records.get(case_id, []), key=lambda r: int(col(r, "number"))):  # section 11.3: `number` order
                     if col(r, "office", "office_code") != office:
                         continue
                     rid = col(r, "id")
@@ -1295,10 +1295,10 @@ def _synthetic_instance(tmp: Path) -> dict:
         "case_file": "id TEXT, office TEXT, lookup BLOB, report BLOB, answers BLOB, report_id TEXT",
         "casekeywrap": "case_id TEXT, holder TEXT, wrap BLOB",
         "case_handling": "case_id TEXT, office TEXT, key_wrap BLOB",
-        "case_record": "id TEXT, case_id TEXT, office TEXT, body BLOB",
-        "protective_measure": "id TEXT, case_id TEXT, body BLOB",
-        "message": "id TEXT, case_id TEXT, author TEXT, body BLOB",
-        "attachment": "id TEXT, case_id TEXT, message_id TEXT, key BLOB, meta BLOB, blob_id TEXT",
+        "case_record": "number INTEGER, id TEXT, case_id TEXT, office TEXT, body BLOB",
+        "protective_measure": "number INTEGER, id TEXT, case_id TEXT, body BLOB",
+        "message": "number INTEGER, id TEXT, case_id TEXT, author TEXT, body BLOB",
+        "attachment": "number INTEGER, id TEXT, case_id TEXT, message_id TEXT, key BLOB, meta BLOB, blob_id TEXT",
         "identity": "case_id TEXT, sealed BLOB, reporter_wrap BLOB, office_wrap BLOB",
         "audit_entry": "sequence INTEGER, body TEXT, digest BLOB, case_id TEXT",
         "audit_checkpoint": "sequence INTEGER, signature BLOB",
@@ -1354,6 +1354,7 @@ def _synthetic_instance(tmp: Path) -> dict:
         ins(
             "message",
             {
+                "number": 1,
                 "id": "M-0000000001",
                 "case_id": cid,
                 "author": "reporter",
@@ -1363,6 +1364,7 @@ def _synthetic_instance(tmp: Path) -> dict:
         ins(
             "message",
             {
+                "number": 2,
                 "id": "M-0000000002",
                 "case_id": cid,
                 "author": "service",
@@ -1372,6 +1374,7 @@ def _synthetic_instance(tmp: Path) -> dict:
         ins(
             "attachment",
             {
+                "number": 1,
                 "id": "F-000000000001",
                 "case_id": cid,
                 "key": seal(ck, fkey, "record", cid, "file-key", "F-000000000001"),
@@ -1391,6 +1394,7 @@ def _synthetic_instance(tmp: Path) -> dict:
         ins(
             "protective_measure",
             {
+                "number": 1,
                 "id": "P-0000000001",
                 "case_id": cid,
                 "body": seal(
@@ -1411,6 +1415,7 @@ def _synthetic_instance(tmp: Path) -> dict:
         ins(
             "case_record",
             {
+                "number": 1,
                 "id": "N-0000000001",
                 "case_id": cid,
                 "office": office,
