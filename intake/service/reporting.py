@@ -245,19 +245,20 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
         raise AuthenticationFailed(WRONG_PASSPHRASE)
     with transaction(ctx.engine) as db:
         budgets.spend(ctx, db, budgets.case_room_openings(ctx, reporter.lookup))
-    # The session holds each case's key and, where an identity was left, its key: only so that the
-    # complainant can consent to share it while they are here.
-    return sessions.start(ctx, SessionKind.REPORTER, {"cases": keys, "identities": identities})
+        # The session holds each case's key and, where an identity was left, its key: only so that the
+        # complainant can consent to share it while they are here.
+        return sessions.start(ctx, SessionKind.REPORTER, {"cases": keys, "identities": identities}, db=db)
+
+
+def _room_keys(ctx: Context, token: str | None) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The session's case keys and identity keys, by case id (one resume, one decryption)."""
+    payload = sessions.resume(ctx, token, SessionKind.REPORTER)
+    cases = {case_id: bytes.fromhex(key) for case_id, key in payload["cases"].items()}
+    return cases, {case_id: bytes.fromhex(key) for case_id, key in payload.get("identities", {}).items()}
 
 
 def _case_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
-    payload = sessions.resume(ctx, token, SessionKind.REPORTER)
-    return {case_id: bytes.fromhex(key) for case_id, key in payload["cases"].items()}
-
-
-def _identity_keys(ctx: Context, token: str | None) -> dict[str, bytes]:
-    payload = sessions.resume(ctx, token, SessionKind.REPORTER)
-    return {case_id: bytes.fromhex(key) for case_id, key in payload.get("identities", {}).items()}
+    return _room_keys(ctx, token)[0]
 
 
 def share_identity(ctx: Context, token: str | None, case_id: str, agree: object) -> bool:
@@ -266,8 +267,8 @@ def share_identity(ctx: Context, token: str | None, case_id: str, agree: object)
     Taking it back works until an officer has read it; then it returns False and nothing changes.
     Not audit-logged, like every act of a reporter; the officer's reading is.
     """
-    keys = _identity_keys(ctx, token)
-    if case_id not in _case_keys(ctx, token):
+    cases, keys = _room_keys(ctx, token)
+    if case_id not in cases:
         raise NotFound(NOT_IN_ROOM)
     if case_id not in keys:
         raise Conflict(N_("You did not leave your identity with this case."))
@@ -326,7 +327,7 @@ def check_message(ctx: Context, case_id: str, body: object, has_files: bool, sen
 
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
     """Everything the reporter may see: each case of the report, where each office stands, the messages."""
-    keys, identity_keys = _case_keys(ctx, token), _identity_keys(ctx, token)
+    keys, identity_keys = _room_keys(ctx, token)
     out = []
     with Session(ctx.engine) as db:
         for case_id, key in sorted(keys.items()):

@@ -11,8 +11,9 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from contextlib import nullcontext
 
-from sqlmodel import col, delete
+from sqlmodel import Session, col, delete
 
 from crypto import CryptoError, open_sealed, seal
 from policies import SessionKind
@@ -60,13 +61,17 @@ def idle_minutes(ctx: Context, kind: SessionKind) -> int:
     }[kind]
 
 
-def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = None) -> str:
-    """A new session; returns the token to hand to the browser or API client."""
+def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = None, db: Session | None = None) -> str:
+    """A new session; returns the token to hand to the browser or API client.
+
+    With `db`, the session is made in the caller's transaction (committed, or not, with what
+    it pays for: a case-room opening's budget unit).
+    """
     session_id, key = secrets.token_bytes(16), secrets.token_bytes(32)
     digest = _digest(session_id)
     now = ctx.now()
     sealed = seal(key, json.dumps(payload).encode("utf-8"), "session", kind, digest.hex())
-    with transaction(ctx.engine) as db:
+    with nullcontext(db) if db is not None else transaction(ctx.engine) as db:
         _purge_expired(db, now)
         db.add(
             WebSession(
