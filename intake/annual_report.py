@@ -1,79 +1,132 @@
-"""Writing the ECO annual-report figures: an HTML page with SVG charts, and a CSV.
+"""Writing ECO's annual report: the internal report and the publication draft, each an HTML
+page that prints to A4, an SVG chart and a CSV file per table, in one language.
 
-Charts are drawn only from what may be published: a suppressed cell is drawn as an
-empty bar labelled "<5", never at its true height.
+Charts are SVG drawn from a template, so a browser or a word processor shapes the text:
+Arabic reads right to left, and long labels are wrapped, never clipped. The draft's charts
+are drawn only from what may be published: a withheld count is an outlined bar with its
+"<5", never a bar of its true length.
 """
 
 import csv
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+from policies.text import N_
 
-matplotlib.use("Agg")  # no display; set before pyplot is imported
-import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
-
+from . import i18n
 from .rendering import render_document
-from .service.statistics import AnnualFigures, Table
+from .service.statistics import AnnualReport, ReportTableFigures
 
-STYLESHEET = """body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
-table { border-collapse: collapse; margin: 1rem 0; }
-th, td { text-align: left; padding: 0.3rem 0.8rem; border-bottom: 1px solid #888; }
-img { max-width: 100%; }
+STYLESHEET = """@page { size: A4; margin: 18mm 16mm; }
+body { font-family: "Noto Sans", "DejaVu Sans", sans-serif; font-size: 10.5pt; color: #1b1b1b; }
+body { max-width: 48rem; margin: 1.5rem auto; padding: 0 1rem; }
+h1 { font-size: 17pt; margin-bottom: 0.3rem; }
+h2 { font-size: 13pt; margin-top: 1.6rem; break-after: avoid; }
+.mark { border: 2px solid #8a0b0b; color: #8a0b0b; padding: 0.5rem 0.8rem; font-weight: bold; }
+.draft { border-color: #0b4f8a; color: #0b4f8a; }
+section { break-inside: avoid; }
+table { border-collapse: collapse; margin: 0.6rem 0; width: 100%; }
+th, td { text-align: start; padding: 0.25rem 0.5rem; border-bottom: 1px solid #999; vertical-align: top; }
+td.n { text-align: end; white-space: nowrap; font-variant-numeric: tabular-nums; }
+img { width: 100%; height: auto; }
+.note, .source { font-size: 9pt; color: #444; }
+@media print { body { margin: 0; max-width: none; } a { color: inherit; } }
 """
+SHARE = N_("Share of the total")
+WIDTH, LABEL_WIDTH, LINE, PAD = 720, 380, 16, 8
+WRAP = 48  # characters of a label line at 13 px in the label column
 
 
-def _chart(table: Table, path: Path) -> None:
-    labels = [table.labels.get(c.key, c.key) for c in table.cells]
-    heights = [0 if c.suppressed else c.count for c in table.cells]
-    figure, axes = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.2))
-    bars = axes.barh(labels, heights, color="#0b4f8a")
-    for bar, cell in zip(bars, table.cells, strict=True):
-        axes.annotate(
-            cell.shown,
-            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-        )
-    axes.invert_yaxis()
-    axes.set_title(table.title)
-    axes.set_xlabel(table.counts)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    figure.tight_layout()
-    figure.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(figure)
+@dataclass(frozen=True)
+class Bar:
+    lines: list[str]
+    y: int
+    height: int
+    x: int
+    width: int
+    value: str
+    value_x: int
+    withheld: bool
 
 
-def write_report(figures: AnnualFigures, out: Path) -> list[Path]:
-    """Write report.html, report.css, figures.csv and one SVG chart per table into `out`."""
+def _bars(table: ReportTableFigures, publication: bool, lang: str) -> tuple[list[Bar], int]:
+    """Where each row's label, bar and value go; the chart's height."""
+    rtl = lang in i18n.RIGHT_TO_LEFT
+    values = [r.count if not publication or r.shown.isdigit() else 0 for r in table.rows]
+    longest = max([*values, 1])
+    scale = (WIDTH - LABEL_WIDTH - 3 * PAD - 40) / longest
+    bars, y = [], PAD
+    for row, value in zip(table.rows, values, strict=True):
+        lines = textwrap.wrap(i18n.gettext(lang, row.label), WRAP) or [""]
+        height = max(2 * LINE, LINE * len(lines) + 6)
+        shown = row.shown if publication else str(row.count)
+        withheld = publication and not row.shown.isdigit()
+        width = round(value * scale) if not withheld else 24
+        x = WIDTH - LABEL_WIDTH - 2 * PAD - width if rtl else LABEL_WIDTH + 2 * PAD
+        value_x = x - 6 if rtl else x + width + 6
+        bars.append(Bar(lines, y, height, x, width, shown, value_x, withheld))
+        y += height + 4
+    return bars, y + PAD
+
+
+def _chart(table: ReportTableFigures, report: AnnualReport, lang: str) -> str:
+    bars, height = _bars(table, report.publication, lang)
+    rtl = lang in i18n.RIGHT_TO_LEFT
+    return render_document(
+        "intake/annual_chart.svg",
+        lang,
+        table=table,
+        year=report.year,
+        bars=bars,
+        empty=not any(r.count for r in table.rows),
+        width=WIDTH,
+        height=height if any(r.count for r in table.rows) else 48,
+        label_x=WIDTH - PAD if rtl else PAD,
+        line=LINE,
+    )
+
+
+def _share(row_count: int, total: int) -> str:
+    return f"{100 * row_count / total:.0f}%" if total else ""
+
+
+def _csv(table: ReportTableFigures, report: AnnualReport, lang: str, path: Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as target:
+        writer = csv.writer(target)
+        year, before = str(report.year), str(report.year - 1)
+        share = i18n.gettext(lang, SHARE)
+        writer.writerow([i18n.gettext(lang, table.spec.title), year, *([share] if table.partition else []), before])
+        for row in table.rows:
+            now = row.shown if report.publication else str(row.count)
+            then = row.previous_shown if report.publication else str(row.previous)
+            cells = [i18n.gettext(lang, row.label), now]
+            if table.partition:
+                cells.append(_share(row.count, table.total) if now.isdigit() and row.count else "")
+            writer.writerow([*cells, then])
+
+
+def write_report(report: AnnualReport, out: Path, lang: str = i18n.DEFAULT) -> list[Path]:
+    """Write report.html, report.css, summary.csv, and <table>.svg and <table>.csv per table into `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    charts = []
-    for n, table in enumerate(figures.tables, 1):
-        chart = out / f"chart-{n}.svg"
-        _chart(table, chart)
-        charts.append(chart.name)
+    written = []
+    for table in report.tables:
+        chart = out / f"{table.spec.id}.svg"
+        chart.write_text(_chart(table, report, lang), encoding="utf-8")
+        _csv(table, report, lang, out / f"{table.spec.id}.csv")
+        written += [chart, out / f"{table.spec.id}.csv"]
+    with open(out / "summary.csv", "w", newline="", encoding="utf-8") as target:
+        writer = csv.writer(target)
+        writer.writerow(["", str(report.year), str(report.year - 1)])
+        for figure in report.summary:
+            writer.writerow([i18n.gettext(lang, figure.label), figure.value, figure.previous])
     (out / "report.css").write_text(STYLESHEET, encoding="utf-8")
     (out / "report.html").write_text(
-        render_document("intake/annual_report.html", figures=figures, charts=charts), encoding="utf-8"
+        render_document("intake/annual_report.html", lang, report=report, share=_share), encoding="utf-8"
     )
-    with open(out / "figures.csv", "w", newline="", encoding="utf-8") as target:
-        writer = csv.writer(target)
-        writer.writerow(["table", "row", "value"])
-        for name in (
-            "received",
-            "referred",
-            "with_measures",
-            "assessment_days_mean",
-            "assessment_days_median",
-            "concluded_within_30_days",
-            "first_response_within_48_hours",
-            "advice_received",
-            "advice_answered_by_next_day",
-            "advice_answered_within_two_days",
-        ):
-            writer.writerow(["summary", name, getattr(figures, name)])
-        for table in figures.tables:
-            for cell in table.cells:
-                writer.writerow([table.title, table.labels.get(cell.key, cell.key), cell.shown])
-    return [out / "report.html", out / "report.css", out / "figures.csv", *(out / c for c in charts)]
+    return [out / "report.html", out / "report.css", out / "summary.csv", *written]
+
+
+def write_both(internal: AnnualReport, publication: AnnualReport, out: Path, lang: str = i18n.DEFAULT) -> list[Path]:
+    """The internal report in out/internal, the publication draft in out/publication."""
+    return write_report(internal, out / "internal", lang) + write_report(publication, out / "publication", lang)

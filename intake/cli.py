@@ -279,17 +279,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    try:
-        from .annual_report import write_report
-    except ImportError as missing:
-        if missing.name and missing.name.startswith("matplotlib"):
-            print(
-                "intake report draws its charts with matplotlib, which is not installed: "
-                "pip install 'intake[report]' (or: pip install matplotlib)",
-                file=sys.stderr,
-            )
-            return 2
-        raise
+    from .annual_report import write_both
     from .service import statistics
 
     ctx = Context.from_settings(settings)
@@ -301,12 +291,14 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         print(f"not unlocked: {refused}", file=sys.stderr)
         return 1
     try:
-        figures = statistics.eco_annual_figures(ctx, officer, args.year)
+        internal, publication = statistics.eco_annual_report(ctx, officer, args.year)
     except Conflict as refused:
         print(str(refused), file=sys.stderr)
         return 1
-    for path in write_report(figures, Path(args.out)):
+    for path in write_both(internal, publication, Path(args.out), args.lang):
         print(path)
+    print(f"internal (exact counts, for ECO only): {Path(args.out) / 'internal' / 'report.html'}")
+    print(f"publication draft: {Path(args.out) / 'publication' / 'report.html'}")
     return 0
 
 
@@ -383,7 +375,10 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--year", type=int, required=True)
     report.add_argument("--username", required=True, help="an ECO officer, who unlocks with their password")
     report.add_argument("--password-stdin", action="store_true")
-    report.add_argument("--out", default="annual-report", help="directory to write report.html, figures.csv and charts into")
+    report.add_argument(
+        "--out", default="annual-report", help="directory for internal/ (exact counts) and publication/ (the draft to publish)"
+    )
+    report.add_argument("--lang", default="en", choices=["en", "fr", "es", "ar"], help="the report's language")
     report.set_defaults(run=cmd_report)
 
     audit_cmd = commands.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)

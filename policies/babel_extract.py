@@ -19,6 +19,7 @@ TRANSLATED_KEYS = {
     "message",
     "staff_security",
     "ombudsperson",
+    "title",
 }
 
 

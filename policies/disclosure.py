@@ -12,6 +12,8 @@ everything.
 from dataclasses import dataclass
 
 SUPPRESSED = "suppressed"
+# Why a cell is withheld, for the publication draft's list of what it withholds.
+SMALL, PROTECTS_ANOTHER, SMALL_TOTAL = "small", "protects_another", "small_total"
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Cell:
     key: str
     count: int
     shown: str  # what is published: the number, "<5", or "suppressed" (hidden to protect another cell)
+    reason: str | None = None  # SMALL, PROTECTS_ANOTHER or SMALL_TOTAL when withheld
 
     @property
     def suppressed(self) -> bool:
@@ -33,8 +36,9 @@ def suppress(counts: dict[str, int], threshold: int, total: int | None = None) -
     """Cells ready to publish. Pass `total` when the cells add up to a published total."""
     hidden = f"<{threshold}"
     if total is not None and small(total, threshold):
-        return [Cell(k, v, hidden if v else "0") for k, v in counts.items()]
+        return [Cell(k, v, hidden, SMALL_TOTAL) if v else Cell(k, v, "0") for k, v in counts.items()]
     suppressed = {k for k, v in counts.items() if small(v, threshold)}
+    protecting: set[str] = set()
     if total is not None and sum(counts.values()) == total:
         while len(suppressed) == 1:
             # The smallest remaining non-zero cell; a zero cell reveals nothing and cannot help.
@@ -44,8 +48,12 @@ def suppress(counts: dict[str, int], threshold: int, total: int | None = None) -
             # A cell hidden to protect another is not small: "<5" would be untrue. Every hidden cell
             # of the table then says only "suppressed", so no reader can tell which one was small.
             suppressed.add(candidates[0][1])
+            protecting.add(candidates[0][1])
             hidden = SUPPRESSED
-    return [Cell(k, v, hidden if k in suppressed else str(v)) for k, v in counts.items()]
+    return [
+        Cell(k, v, hidden, PROTECTS_ANOTHER if k in protecting else SMALL) if k in suppressed else Cell(k, v, str(v))
+        for k, v in counts.items()
+    ]
 
 
 def publish_total(total: int, threshold: int) -> str:

@@ -168,6 +168,47 @@ class Question:
     max_length: int = 200
 
 
+# What the rows of an annual-report table count complaints (or advice requests) by.
+REPORT_ROWS = (
+    "region",
+    "workplace",  # headquarters, or field missions and regional offices
+    "adverse_action",
+    "outcome",
+    "measure_recommended",
+    "measure_implemented",
+    "onward_referral",
+    "advice_topic",
+)
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of ECO's annual report: its rows, and how small a count it publishes."""
+
+    id: str
+    title: str
+    rows: str  # one of REPORT_ROWS
+    threshold: int  # counts from 1 to threshold - 1 are withheld from the publication draft; 1 publishes all
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class OutcomeGroup:
+    """Closed states counted together in the report ("abandoned or withdrawn")."""
+
+    id: str
+    label: str
+    states: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    threshold: int  # the organization's default; a table may set its own
+    headquarters: tuple[str, ...]  # the region ids that are headquarters in the "workplace" rows
+    outcomes: tuple[OutcomeGroup, ...]
+    tables: tuple[ReportTable, ...]
+
+
 @dataclass(frozen=True)
 class Organization:
     name: str
@@ -197,7 +238,11 @@ class Policy:
     protective_measures: tuple[Choice, ...]
     onward_referrals: tuple[Choice, ...]
     retention_closed_case_days: int
-    small_cell_threshold: int
+    statistics: Statistics
+
+    @property
+    def small_cell_threshold(self) -> int:
+        return self.statistics.threshold
 
     def lifecycle(self, office: str, kind: str = REPORT) -> Lifecycle:
         """The lifecycle of an office's handling (its code as stored, or an Office) of a report, or of an advice request."""
@@ -523,8 +568,53 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         protective_measures=check.choices(data, "protective_measures"),
         onward_referrals=onward,
         retention_closed_case_days=check.integer(data.get("retention") or {}, "closed_case_days", "[retention]", minimum=1),
-        small_cell_threshold=check.integer(data.get("statistics") or {}, "small_cell_threshold", "[statistics]", minimum=2),
+        statistics=_statistics(check, data),
     )
+
+
+def _statistics(check: "_Checker", data: Table) -> Statistics:
+    """[statistics]: the default threshold, which regions are headquarters, outcome groups and the tables."""
+    table = data.get("statistics") or {}
+    threshold = check.integer(table, "small_cell_threshold", "[statistics]", minimum=1)
+    regions = {r["id"] for r in data.get("regions") or [] if isinstance(r, dict)}
+    headquarters = table.get("headquarters", [])
+    if not isinstance(headquarters, list) or not set(headquarters) <= regions:
+        check.fail("`headquarters` must list region ids", "[statistics]", key="headquarters")
+    eco = data.get("lifecycles", {}).get("ECO", {})
+    closed = {s["id"] for s in eco.get("states", []) if isinstance(s, dict) and s.get("closed")}
+    groups: list[OutcomeGroup] = []
+    grouped: set[str] = set()
+    for n, group in enumerate(table.get("outcomes") or [], 1):
+        header = "[[statistics.outcomes]]"
+        states = group.get("states") if isinstance(group, dict) else None
+        if not isinstance(states, list) or not states or not set(states) <= closed or grouped & set(states):
+            check.fail("`states` must list closed ECO states, each in one group only", header, n, "states")
+        grouped |= set(states)
+        groups.append(OutcomeGroup(check.text(group, "id", header, n), check.text(group, "label", header, n), tuple(states)))
+    if closed - grouped:
+        check.fail(f"every closed ECO state must be in an outcome group; missing {sorted(closed - grouped)}", "[statistics]")
+    tables, ids = [], set()
+    for n, item in enumerate(table.get("tables") or [], 1):
+        header = "[[statistics.tables]]"
+        if not isinstance(item, dict):
+            check.fail("must be a table", header, n)
+        table_id = check.text(item, "id", header, n)
+        if table_id in ids:
+            check.fail(f"`id` {table_id!r} is used twice", header, n, "id")
+        ids.add(table_id)
+        rows = check.text(item, "rows", header, n)
+        if rows not in REPORT_ROWS:
+            check.fail(f"`rows` must be one of {', '.join(REPORT_ROWS)}", header, n, "rows")
+        own = item.get("threshold", threshold)
+        if not isinstance(own, int) or isinstance(own, bool) or own < 1:
+            check.fail("`threshold` must be a whole number of at least 1", header, n, "threshold")
+        source = item.get("source", "")
+        tables.append(
+            ReportTable(table_id, check.text(item, "title", header, n), rows, own, source if isinstance(source, str) else "")
+        )
+    if not tables:
+        check.fail("lists no tables: the annual report would be empty", "[statistics]")
+    return Statistics(threshold, tuple(headquarters), tuple(groups), tuple(tables))
 
 
 def shipped_policy_text() -> str:

@@ -1,9 +1,6 @@
 """The `intake` command, run for real: init, serve, officer add, audit verify."""
 
-import os
 import sqlite3
-import subprocess
-import sys
 
 import httpx
 import pyotp
@@ -165,7 +162,9 @@ def test_report_and_purge_commands(tmp_path):
         env=SQLITE_ONLY,
         stdin=f"{eco['password']}\n{totp_now(eco)}\n",
     )
-    assert (out / "report.html").exists() and (out / "figures.csv").exists() and "report.html" in done.stdout
+    for part in ("internal", "publication"):
+        assert (out / part / "report.html").exists() and (out / part / "regions.csv").exists()
+    assert "publication draft:" in done.stdout and "INTERNAL" in (out / "internal" / "report.html").read_text()
     wrong = intake(
         "--data-dir",
         str(tmp_path / "var"),
@@ -184,35 +183,6 @@ def test_report_and_purge_commands(tmp_path):
     assert wrong.returncode == 1
     purge = intake("--data-dir", str(tmp_path / "var"), "purge", "--dry-run", env=SQLITE_ONLY)
     assert "0 case(s) would purge" in purge.stdout
-
-
-def test_report_asks_for_matplotlib_by_name_when_it_is_missing(tmp_path):
-    """matplotlib is an optional extra: without it, `intake report` says what to install."""
-    init_demo(tmp_path / "var", SQLITE_ONLY)
-    hide = "import sys; sys.modules['matplotlib'] = None; from intake.cli import main; sys.exit(main())"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            hide,
-            "--data-dir",
-            str(tmp_path / "var"),
-            "report",
-            "--year",
-            "2026",
-            "--username",
-            "eco-demo",
-            "--password-stdin",
-        ],
-        input="",
-        capture_output=True,
-        text=True,
-        env={**os.environ, **SQLITE_ONLY},
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "pip install 'intake[report]'" in done.stderr
 
 
 def test_office_rotate_re_wraps_the_office_and_the_service_still_opens_its_cases(tmp_path):

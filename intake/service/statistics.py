@@ -2,23 +2,25 @@
 
 The server keeps no per-case category, act or region in the clear, so these figures
 can only be computed with the office key: the officer's session opens each case's
-sealed answers and recorded measures, counts, and keeps nothing. What is published
-goes through policies.disclosure: small counts become "<5", and anything that would
-give one back is hidden too.
+sealed answers and recorded measures, counts, and keeps nothing. One run gives the
+year and the year before it, exact (the internal report, for ECO only), and the
+publication draft, where each table of policy.toml's [statistics] withholds its small
+counts (policies.disclosure) and says which and why.
 """
 
 import datetime as dt
 import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from crypto import open_record, unwrap_case_key
-from policies import Office
+from policies import Office, Policy
 from policies.disclosure import Cell, publish_total, small, suppress
-from policies.model import ADVICE
+from policies.model import ADVICE, ReportTable
+from policies.text import N_
 
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, transaction
 from . import audit
@@ -27,170 +29,263 @@ from .errors import Conflict
 from .officers import OfficerSession
 
 NOT_GIVEN = "not_given"
+OPEN = "open"
+HEADQUARTERS, FIELD = "headquarters", "field"
+IMPLEMENTED = {"implemented", "lifted"}  # a lifted measure was in place until it was lifted
+NO_CASES, WITHHELD = "no cases", "suppressed"
 
 
-@dataclass(frozen=True)
-class Table:
-    title: str
-    cells: list[Cell]
-    labels: dict[str, str]
-    partition: bool  # the cells add up to the year's complaints (or advice requests)
-    counts: str = "Complaints"  # what each cell counts
+@dataclass
+class YearCounts:
+    """One year's exact counts: what the internal report shows."""
 
-
-@dataclass(frozen=True)
-class AnnualFigures:
     year: int
-    threshold: int
-    received: str
-    referred: str
-    with_measures: str
-    assessment_days_mean: str
-    assessment_days_median: str
-    concluded_within_30_days: str
-    first_response_within_48_hours: str
-    tables: list[Table]
-    # Advice requests (seed 004 publishes their number and the share answered within 24 and 48 hours).
-    # Only days are stored, never times: "by the next day" and "within two days" are what can be told.
-    advice_received: str = "0"
-    advice_answered_by_next_day: str = "no cases"
-    advice_answered_within_two_days: str = "no cases"
+    received: int = 0
+    rows: dict[str, Counter[str]] = field(default_factory=dict)  # by REPORT_ROWS kind
+    with_measures_recommended: int = 0
+    with_measures_implemented: int = 0
+    assessment_days: list[int] = field(default_factory=list)
+    responded_in_time: int = 0
+    advice_days: list[int | None] = field(default_factory=list)  # days to the first answer, None if none
+
+    def by(self, kind: str) -> Counter[str]:
+        return self.rows.setdefault(kind, Counter())
 
 
-def _share(part: int, whole: int, threshold: int) -> str:
-    """A percentage, unless it (with `whole`) would give back a small count."""
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str  # the policy's English label; translated where it is shown
+    count: int
+    previous: int
+    shown: str = ""  # the publication draft's value ("" in the internal report)
+    previous_shown: str = ""
+    reason: str | None = None  # why the draft withholds this year's count
+    previous_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportTableFigures:
+    spec: ReportTable
+    counts: str  # "complaints" or "advice requests": what each row counts
+    partition: bool  # the rows add up to `total` (else a complaint can count in several rows)
+    total: int
+    previous_total: int
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A summary line: a count, a share (percent) or a number of days, this year and the year before."""
+
+    key: str
+    label: str
+    value: str
+    previous: str
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    year: int
+    publication: bool  # False: exact counts, for ECO only; True: the draft to publish
+    threshold: int  # the default threshold (each table's own is on its spec)
+    summary: tuple[Figure, ...]
+    tables: tuple[ReportTableFigures, ...]
+
+    def withheld(self) -> list[tuple[ReportTableFigures, Row, str]]:
+        """What the draft withholds, and why: (table, row, reason), this year's figures."""
+        return [(t, r, r.reason) for t in self.tables for r in t.rows if r.reason]
+
+
+def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int) -> YearCounts:
+    policy = ctx.policy
+    eco = policy.lifecycles[Office.ECO]
+    group_of = {state: g.id for g in policy.statistics.outcomes for state in g.states}
+    counts = YearCounts(year)
+    rows = db.exec(
+        select(Handling, Case)
+        .join(Case, col(Case.id) == Handling.case_id)
+        .where(
+            Handling.office == Office.ECO, Handling.opened_on >= dt.date(year, 1, 1), Handling.opened_on <= dt.date(year, 12, 31)
+        )
+    ).all()
+    for handling, case in rows:
+        wrap = db.get(CaseKeyWrap, (case.id, office_holder(Office.ECO)))
+        if wrap is None:  # not ECO's to read
+            continue
+        key = unwrap_case_key(officer.office_key, wrap.wrap, case.id)
+        answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
+        if handling.kind == ADVICE:
+            counts.by("advice_topic")[answers.get("advice_topic") or NOT_GIVEN] += 1
+            answered = handling.first_response_on
+            counts.advice_days.append((answered - handling.opened_on).days if answered else None)
+            continue
+        counts.received += 1
+        for act in answers.get("adverse_actions") or ["other"]:
+            counts.by("adverse_action")[act] += 1
+        region = answers.get("region") or NOT_GIVEN
+        counts.by("region")[region] += 1
+        workplace = (
+            HEADQUARTERS
+            if region in policy.statistics.headquarters
+            else NOT_GIVEN
+            if region in (NOT_GIVEN, "prefer_not_to_say")
+            else FIELD
+        )
+        counts.by("workplace")[workplace] += 1
+        counts.by("outcome")[group_of.get(handling.status, OPEN) if eco.is_closed(handling.status) else OPEN] += 1
+        recommended, implemented = _measures(db, case.id, key)
+        counts.by("measure_recommended").update(recommended & policy.ids("protective_measures"))
+        counts.by("measure_implemented").update(implemented & policy.ids("protective_measures"))
+        counts.by("onward_referral").update(recommended & policy.ids("onward_referrals"))
+        counts.with_measures_recommended += bool(recommended & policy.ids("protective_measures"))
+        counts.with_measures_implemented += bool(implemented & policy.ids("protective_measures"))
+        if handling.assessment_concluded_on:
+            counts.assessment_days.append((handling.assessment_concluded_on - handling.opened_on).days)
+        # Every complaint counts: one nobody answered was not answered within 48 hours.
+        # first_response_on is set only by a message an officer wrote (casework._responded).
+        if handling.first_response_on:
+            hours = (handling.first_response_on - handling.opened_on).days * 24
+            counts.responded_in_time += hours <= policy.deadlines.first_response_hours
+    return counts
+
+
+def _measures(db: Session, case_id: str, key: bytes) -> tuple[set[str], set[str]]:
+    """The items recommended for a case (measures and onward referrals), and those implemented."""
+    recommended, implemented = set(), set()
+    for m in db.exec(select(ProtectiveMeasure).where(ProtectiveMeasure.case_id == case_id)).all():
+        item = json.loads(open_record(key, m.body, case_id, "measure", m.id))["item"]
+        recommended.add(item)
+        if m.status in IMPLEMENTED:
+            implemented.add(item)
+    # Recorded before revision 0005 and not opened since (casework moves them on opening): recommended.
+    for a in db.exec(select(CaseAction).where(CaseAction.case_id == case_id)).all():
+        recommended.add(json.loads(open_record(key, a.body, case_id, "action", a.id))["item"])
+    return recommended, implemented
+
+
+def _row_labels(policy: Policy, rows: str) -> dict[str, str]:
+    not_given = {NOT_GIVEN: N_("Not given")}
+    return {
+        "region": {r.id: r.label for r in policy.regions} | not_given,
+        "workplace": {HEADQUARTERS: N_("Headquarters"), FIELD: N_("Missions and regional offices")} | not_given,
+        "adverse_action": {a.id: a.label for a in policy.adverse_actions},
+        "outcome": {g.id: g.label for g in policy.statistics.outcomes} | {OPEN: N_("Still open")},
+        "measure_recommended": {m.id: m.label for m in policy.protective_measures},
+        "measure_implemented": {m.id: m.label for m in policy.protective_measures},
+        "onward_referral": {m.id: m.label for m in policy.onward_referrals},
+        "advice_topic": {t.id: t.label for t in policy.advice_topics} | not_given,
+    }[rows]
+
+
+PARTITIONS = {"region", "workplace", "outcome", "advice_topic"}  # each complaint (or request) in exactly one row
+
+
+def _table(
+    spec: ReportTable, labels: dict[str, str], now: YearCounts, before: YearCounts, publication: bool
+) -> ReportTableFigures:
+    advice = spec.rows == "advice_topic"
+    total, previous_total = (len(now.advice_days), len(before.advice_days)) if advice else (now.received, before.received)
+    this_year = {k: now.by(spec.rows)[k] for k in labels}
+    last_year = {k: before.by(spec.rows)[k] for k in labels}
+    partition = spec.rows in PARTITIONS
+    if not publication:
+        rows = tuple(Row(k, labels[k], this_year[k], last_year[k]) for k in labels)
+    else:
+        cells = suppress(this_year, spec.threshold, total if partition else None)
+        previous_cells = suppress(last_year, spec.threshold, previous_total if partition else None)
+        rows = tuple(
+            Row(k, labels[k], this_year[k], last_year[k], c.shown, p.shown, c.reason, p.reason)
+            for k, c, p in zip(labels, cells, previous_cells, strict=True)
+        )
+    return ReportTableFigures(spec, "advice requests" if advice else "complaints", partition, total, previous_total, rows)
+
+
+def _share(part: int, whole: int, threshold: int | None) -> str:
+    """A percentage; in the draft, withheld if it (with `whole`) would give back a small count."""
     if whole == 0:
-        return "no cases"
-    if small(whole, threshold) or small(part, threshold) or small(whole - part, threshold):
-        return "suppressed"
+        return NO_CASES
+    if threshold is not None and (small(whole, threshold) or small(part, threshold) or small(whole - part, threshold)):
+        return WITHHELD
     return f"{100 * part / whole:.0f}%"
 
 
-def _days(values: list[int], threshold: int, how) -> str:
+def _days(values: list[int], threshold: int | None, how) -> str:
     if not values:
-        return "no cases"
-    return "suppressed" if len(values) < threshold else f"{how(values):.1f}"
+        return NO_CASES
+    return WITHHELD if threshold is not None and len(values) < threshold else f"{how(values):.1f}"
 
 
-def _days_to_answer(handling: Handling) -> int | None:
-    """Days from receipt to the first answer an officer wrote; None if none was written (it counts as late)."""
-    return (handling.first_response_on - handling.opened_on).days if handling.first_response_on else None
+def _summary(ctx: Context, year: YearCounts, threshold: int | None) -> dict[str, tuple[str, str]]:
+    deadlines = ctx.policy.deadlines
+    referred = next(g for g in ctx.policy.statistics.outcomes if ctx.policy.lifecycles[Office.ECO].referral_state in g.states)
 
+    def count(value: int) -> str:
+        return str(value) if threshold is None else publish_total(value, threshold)
 
-def _old_actions(db: Session, case_id: str, key: bytes) -> set[str]:
-    """Measures recorded before revision 0005 that no ECO officer has opened since (casework moves them on opening)."""
+    within = sum(d <= deadlines.preliminary_assessment_days for d in year.assessment_days)
+    advice = year.advice_days
     return {
-        json.loads(open_record(key, a.body, case_id, "action", a.id))["item"]
-        for a in db.exec(select(CaseAction).where(CaseAction.case_id == case_id)).all()
+        "received": (N_("Complaints of retaliation received"), count(year.received)),
+        "referred": (N_("Prima facie evidence found: referred to OIG"), count(year.by("outcome")[referred.id])),
+        "with_measures_recommended": (
+            N_("Complaints with temporary protective measures recommended"),
+            count(year.with_measures_recommended),
+        ),
+        "with_measures_implemented": (
+            N_("Complaints with temporary protective measures implemented"),
+            count(year.with_measures_implemented),
+        ),
+        "assessment_days_mean": (
+            N_("Days to conclude a preliminary assessment: average"),
+            _days(year.assessment_days, threshold, statistics.mean),
+        ),
+        "assessment_days_median": (
+            N_("Days to conclude a preliminary assessment: median"),
+            _days(year.assessment_days, threshold, statistics.median),
+        ),
+        "concluded_within_30_days": (
+            N_("Preliminary assessments concluded within 30 days"),
+            _share(within, len(year.assessment_days), threshold),
+        ),
+        "first_response_within_48_hours": (
+            N_("Complaints answered within 48 hours"),
+            _share(year.responded_in_time, year.received, threshold),
+        ),
+        "advice_received": (N_("General enquiries and requests for advice"), count(len(advice))),
+        # Only days are stored, never times: "by the next day" is what 24 hours can honestly be.
+        "advice_answered_by_next_day": (
+            N_("Enquiries answered by the next day"),
+            _share(sum(d is not None and d <= 1 for d in advice), len(advice), threshold),
+        ),
+        "advice_answered_within_two_days": (
+            N_("Enquiries answered within two days"),
+            _share(sum(d is not None and d <= 2 for d in advice), len(advice), threshold),
+        ),
     }
 
 
-def eco_annual_figures(ctx: Context, officer: OfficerSession, year: int) -> AnnualFigures:
-    """The year's ECO figures; audit-logged. Needs an unlocked ECO officer."""
+def _report(ctx: Context, now: YearCounts, before: YearCounts, publication: bool) -> AnnualReport:
+    policy = ctx.policy
+    threshold = policy.statistics.threshold if publication else None
+    this_year, last_year = _summary(ctx, now, threshold), _summary(ctx, before, threshold)
+    summary = tuple(Figure(k, label, value, last_year[k][1]) for k, (label, value) in this_year.items())
+    tables = tuple(_table(t, _row_labels(policy, t.rows), now, before, publication) for t in policy.statistics.tables)
+    return AnnualReport(now.year, publication, policy.statistics.threshold, summary, tables)
+
+
+def eco_annual_report(ctx: Context, officer: OfficerSession, year: int) -> tuple[AnnualReport, AnnualReport]:
+    """The internal report (exact counts) and the publication draft of `year`, each beside the
+    year before; audit-logged. Needs an unlocked ECO officer."""
     if officer.office != Office.ECO:
         raise Conflict("The ECO annual report is computed by an ECO officer.")
-    policy, threshold = ctx.policy, ctx.policy.small_cell_threshold
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    acts: Counter[str] = Counter()
-    regions: Counter[str] = Counter()
-    outcomes: Counter[str] = Counter()
-    measures: Counter[str] = Counter()
-    received = with_measures = responded = responded_in_time = 0
-    assessment_days: list[int] = []
-    advice: list[tuple[str, int | None]] = []  # (topic, days to the first answer)
     with Session(ctx.engine) as db:
-        rows = db.exec(
-            select(Handling, Case)
-            .join(Case, col(Case.id) == Handling.case_id)
-            .where(Handling.office == Office.ECO, Handling.opened_on >= start, Handling.opened_on <= end)
-        ).all()
-        for handling, case in rows:
-            wrap = db.get(CaseKeyWrap, (case.id, office_holder(Office.ECO)))
-            if wrap is None:  # not ECO's to read (a case ECO does not hold the key of)
-                continue
-            key = unwrap_case_key(officer.office_key, wrap.wrap, case.id)
-            answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
-            if handling.kind == ADVICE:
-                advice.append((answers.get("advice_topic") or NOT_GIVEN, _days_to_answer(handling)))
-                continue
-            received += 1
-            for act in answers.get("adverse_actions") or ["other"]:
-                acts[act] += 1
-            regions[answers.get("region") or NOT_GIVEN] += 1
-            outcomes[handling.status if policy.lifecycles[Office.ECO].is_closed(handling.status) else "open"] += 1
-            recorded = {
-                json.loads(open_record(key, m.body, case.id, "measure", m.id))["item"]
-                for m in db.exec(select(ProtectiveMeasure).where(ProtectiveMeasure.case_id == case.id)).all()
-            } | _old_actions(db, case.id, key)
-            case_measures = recorded & policy.ids("protective_measures")
-            with_measures += bool(case_measures)
-            measures.update(case_measures)
-            if handling.assessment_concluded_on:
-                assessment_days.append((handling.assessment_concluded_on - handling.opened_on).days)
-            # Every complaint counts: one nobody answered was not answered within 48 hours.
-            # first_response_on is set only by a message an officer wrote (casework._responded).
-            responded += 1
-            if handling.first_response_on:
-                responded_in_time += (
-                    handling.first_response_on - handling.opened_on
-                ).days * 24 <= policy.deadlines.first_response_hours
-    within_30 = sum(d <= policy.deadlines.preliminary_assessment_days for d in assessment_days)
-    eco = policy.lifecycles[Office.ECO]
-    outcome_counts = {state: outcomes[state] for state in eco.states if eco.is_closed(state)} | {"open": outcomes["open"]}
-    outcome_cells = suppress(outcome_counts, threshold, received)
-    tables = [
-        Table(
-            "Complaints by kind of retaliatory act",
-            suppress({a.id: acts[a.id] for a in policy.adverse_actions}, threshold),
-            {a.id: a.label for a in policy.adverse_actions},
-            partition=False,
-        ),
-        Table(
-            "Complaints by region",
-            suppress({r.id: regions[r.id] for r in policy.regions} | {NOT_GIVEN: regions[NOT_GIVEN]}, threshold, received),
-            {r.id: r.label for r in policy.regions} | {NOT_GIVEN: "Not given"},
-            partition=True,
-        ),
-        Table(
-            "Complaints by outcome",
-            outcome_cells,
-            {s: eco.states[s].label for s in eco.states} | {"open": "Still open"},
-            partition=True,
-        ),
-        Table(
-            "Protective measures recommended",
-            suppress({m.id: measures[m.id] for m in policy.protective_measures}, threshold),
-            {m.id: m.label for m in policy.protective_measures},
-            partition=False,
-        ),
-    ]
-    topics = Counter(topic for topic, _ in advice)
-    tables.append(
-        Table(
-            "Advice requests by topic",
-            suppress({t.id: topics[t.id] for t in policy.advice_topics} | {NOT_GIVEN: topics[NOT_GIVEN]}, threshold, len(advice)),
-            {t.id: t.label for t in policy.advice_topics} | {NOT_GIVEN: "Not given"},
-            partition=True,
-            counts="Advice requests",
-        )
-    )
-    answered = [days for _, days in advice]
-    referred_cell = next(c for c in outcome_cells if c.key == eco.referral_state)
-    figures = AnnualFigures(
-        year=year,
-        threshold=threshold,
-        received=publish_total(received, threshold),
-        referred=referred_cell.shown,
-        with_measures=publish_total(with_measures, threshold),
-        assessment_days_mean=_days(assessment_days, threshold, statistics.mean),
-        assessment_days_median=_days(assessment_days, threshold, statistics.median),
-        concluded_within_30_days=_share(within_30, len(assessment_days), threshold),
-        first_response_within_48_hours=_share(responded_in_time, responded, threshold),
-        tables=tables,
-        advice_received=publish_total(len(advice), threshold),
-        advice_answered_by_next_day=_share(sum(d is not None and d <= 1 for d in answered), len(advice), threshold),
-        advice_answered_within_two_days=_share(sum(d is not None and d <= 2 for d in answered), len(advice), threshold),
-    )
+        now, before = _count_year(ctx, officer, db, year), _count_year(ctx, officer, db, year - 1)
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "annual report computed", officer.officer_id, None, year=str(year))
-    return figures
+    return _report(ctx, now, before, publication=False), _report(ctx, now, before, publication=True)
+
+
+def cells(table: ReportTableFigures) -> list[Cell]:
+    """A draft table's cells as policies.disclosure made them (this year)."""
+    return [Cell(r.key, r.count, r.shown, r.reason) for r in table.rows]

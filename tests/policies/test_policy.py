@@ -184,3 +184,28 @@ def test_broken_policy_files_stop_with_a_message():
     text = (load_policy.__wrapped__.__globals__["resources"].files("policies") / "policy.toml").read_text()
     with pytest.raises(PolicyError, match="routing"):
         parse_policy(text.replace('not_sure = ["OIG"]', 'not_sure = ["NOBODY"]'))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('states = ["abandoned", "withdrawn"]', 'states = ["abandoned"]'), "every closed ECO state must be in an outcome group"),
+        (('states = ["referred_to_oig"]', 'states = ["received"]'), "closed ECO states"),
+        (('rows = "region"', 'rows = "religion"'), "`rows` must be one of"),
+        (('id = "regions"\ntitle', 'id = "workplace"\ntitle'), "is used twice"),
+        (('headquarters = ["hq"]', 'headquarters = ["moon"]'), "`headquarters` must list region ids"),
+        (('rows = "region"\n', 'rows = "region"\nthreshold = 0\n'), "`threshold` must be a whole number of at least 1"),
+    ],
+)
+def test_the_annual_report_tables_are_checked(change, message):
+    text = (load_policy.__wrapped__.__globals__["resources"].files("policies") / "policy.toml").read_text()
+    assert change[0] in text
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(text.replace(change[0], change[1], 1))
+
+
+def test_each_report_table_names_its_source_and_the_default_threshold_is_five():
+    statistics = load_policy().statistics
+    assert statistics.threshold == 5 and all(t.threshold == 5 for t in statistics.tables)
+    assert all(t.source for t in statistics.tables)
+    assert {t.rows for t in statistics.tables} >= {"region", "workplace", "adverse_action", "outcome", "advice_topic"}
