@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from caseroom import reporter as caseroom
-from caseroom.officer import case, inbox, login
+from caseroom.officer import case, conflicts, inbox, login
 
 from . import api, i18n, pages
 from .api.cross_site import CrossSiteGuard
@@ -65,6 +65,9 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/abandonment-warning", case.warn, methods=["POST"]),
         Route("/officer/cases/{case_id}/identity", case.read_identity, methods=["POST"]),
         Route("/officer/cases/{case_id}/files/{file_id}", case.download_file, methods=["GET"]),
+        Route("/officer/cases/{case_id}/recusal", case.declare_conflict, methods=["POST"]),
+        Route("/officer/conflicts", conflicts.conflicts, methods=["GET"]),
+        Route("/officer/conflicts/lift", conflicts.lift, methods=["POST"]),
         # The JSON API (intake/api/)
         Mount("/api/v1", routes=api.routes, middleware=[Middleware(CrossSiteGuard)]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

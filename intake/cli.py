@@ -171,6 +171,19 @@ def cmd_officer_disable(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_officer_role(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    password = _read_secret(f"Password of {args.by}: ", args.password_stdin)
+    code = _read_secret("Authentication code: ", args.password_stdin)
+    try:
+        officers.set_role(ctx, args.by, password, code, args.username, head=args.role == "head")
+    except REFUSALS as refused:
+        print(f"not changed: {refused}", file=sys.stderr)
+        return 1
+    print(f"{args.username} is now {'a head' if args.role == 'head' else 'a member'} of the office.")
+    return 0
+
+
 def cmd_office_rotate(settings: Settings, args: argparse.Namespace) -> int:
     from .service import office_keys
 
@@ -338,6 +351,12 @@ def parser() -> argparse.ArgumentParser:
         help="read the sponsor's password and code, then the new password, from standard input",
     )
     add.set_defaults(run=cmd_officer_add)
+    role = officer.add_parser("role", help="make an officer head of their office (sees conflict declarations), or a member")
+    role.add_argument("--by", required=True, help="a head of the office (or, while it has none, any member)")
+    role.add_argument("--username", required=True)
+    role.add_argument("--role", required=True, choices=["head", "member"])
+    role.add_argument("--password-stdin", action="store_true", help="read the password of --by, then the code, from stdin")
+    role.set_defaults(run=cmd_officer_role)
     for name, run, helptext, sponsor in [
         ("password", cmd_officer_password, "change an officer's password (re-encrypts their private key)", False),
         ("recover", cmd_officer_recover, "set a new password with the recovery key (and an authentication code)", False),

@@ -40,6 +40,9 @@ class Officer(SQLModel, table=True):
     totp_by_password: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     totp_by_recovery: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     last_totp_step: int | None = None  # a code is never accepted twice
+    # The head of the office (ECO Charter 4.6): sees the office's conflict declarations and decides
+    # on them. Set by `intake officer role`.
+    head: bool = False
 
 
 class LoginAttempts(SQLModel, table=True):
@@ -112,6 +115,19 @@ class Handling(SQLModel, table=True):
     next_due_on: dt.date | None = Field(default=None, index=True)
     next_due: str | None = Field(default=None, max_length=40)
     open_measures: int = 0
+
+
+class Recusal(SQLModel, table=True):
+    """An officer's declared conflict of interest on a case (ECO Charter 4.5-4.6): while it stands
+    (not lifted), the case does not exist for them. The declaration's note is an office record."""
+
+    case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
+    officer_id: str = Field(foreign_key="officer.id", primary_key=True, max_length=40)
+    office: str = Field(foreign_key="office.code", max_length=8)
+    declared_on: dt.date
+    record_id: str = Field(max_length=40)  # the sealed note (office_records, kind conflict_declaration)
+    lifted_on: dt.date | None = None
+    lifted_by: str | None = Field(default=None, foreign_key="officer.id", max_length=40)
 
 
 class CaseReading(SQLModel, table=True):

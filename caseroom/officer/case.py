@@ -1,5 +1,5 @@
 """Working a case: read it, reply, move it on, decide, reopen, determine, extend, assign,
-keep the protection file, ask consent, refer, take notes."""
+keep the protection file, ask consent, refer, take notes, step away on a conflict of interest."""
 
 from collections.abc import Callable
 
@@ -8,8 +8,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intake import i18n
-from intake.service import casework, protection, referral
+from intake.service import casework, protection, recusal, referral
 from intake.service.context import Context
+from intake.service.errors import Conflict
 from intake.service.officers import OfficerSession
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
@@ -54,6 +55,8 @@ HISTORY = {
     "file downloaded": N_("downloaded a file"),
     "case purged": N_("purged the case"),
     "identity read": N_("read who the complainant is"),
+    "conflict declared": N_("declared a conflict of interest and stepped away from the case"),
+    "recusal lifted": N_("lifted an officer's recusal (the head's decision)"),
 }
 
 
@@ -246,6 +249,19 @@ async def update_measure(request: Request) -> Response:
         form.get("note") or "",
     )
     return _back(case_id, "recorded")
+
+
+async def declare_conflict(request: Request) -> Response:
+    """Step away from a case: a note for the head, and a tick that says what it means (no one-click recusal)."""
+    officer = await officer_of(request)
+    if officer is None:
+        return to_login()
+    form = await read_small_form(request)
+    case_id = request.path_params["case_id"]
+    if form.get("confirm") != "yes":
+        raise Conflict(N_("Tick the box to confirm that you step away from this case."))
+    await run_in_threadpool(recusal.declare, context_of(request), officer, case_id, form.get("note") or None)
+    return RedirectResponse("/officer/conflicts?notice=declared", status_code=303)
 
 
 async def warn(request: Request) -> Response:

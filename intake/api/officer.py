@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from policies.text import N_
 
-from ..service import casework, inbox, officers, protection, referral
+from ..service import casework, inbox, officers, protection, recusal, referral
 from ..service.errors import Conflict
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
@@ -288,3 +288,39 @@ async def officer_warning(request: Request) -> Response:
     officer = await _officer(request)
     await run_in_threadpool(casework.warn_of_abandonment, context_of(request), officer, request.path_params["case_id"])
     return JSONResponse({"warned": True})
+
+
+async def officer_recusal(request: Request) -> Response:
+    """Declare a conflict of interest on a case and step away from it."""
+    officer = await _officer(request)
+    data = await read_json(request)
+    await run_in_threadpool(recusal.declare, context_of(request), officer, request.path_params["case_id"], data.get("note"))
+    return JSONResponse({"recused": True}, status_code=201)
+
+
+async def officer_recusal_lift(request: Request) -> Response:
+    """The head lifts an officer's recusal."""
+    officer = await _officer(request)
+    data = await read_json(request)
+    await run_in_threadpool(recusal.lift, context_of(request), officer, request.path_params["case_id"], data.get("username"))
+    return JSONResponse({"lifted": True})
+
+
+async def officer_conflicts(request: Request) -> Response:
+    """The office's declarations of conflicts of interest: for the head only."""
+    officer = await _officer(request)
+    found = await run_in_threadpool(recusal.declarations, context_of(request), officer)
+    return JSONResponse(
+        {
+            "declarations": [
+                {
+                    "case": d.case_id,
+                    "username": d.username,
+                    "declared_on": d.declared_on,
+                    "lifted_on": d.lifted_on,
+                    "note": d.note,
+                }
+                for d in found
+            ]
+        }
+    )

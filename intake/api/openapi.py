@@ -526,6 +526,34 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                 errors=("401", "404", "409"),
             ),
         },
+        "/api/v1/officer/cases/{case_id}/recusal": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "Declare a conflict of interest and step away from the case (ECO Charter 4.5-4.6); only the head lifts it",
+                {"201": _ok("Recused", {"type": "object", "properties": {"recused": {"type": "boolean"}}})},
+                {"type": "object", "required": ["note"], "properties": {"note": {"type": "string", "maxLength": 2000}}},
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/officer/cases/{case_id}/recusal/lift": {
+            "parameters": CASE_ID,
+            "post": _op(
+                "The head of the office lifts an officer's recusal",
+                {"200": _ok("Lifted", {"type": "object", "properties": {"lifted": {"type": "boolean"}}})},
+                {"type": "object", "required": ["username"], "properties": {"username": TEXT}},
+                secure=True,
+                errors=("400", "401", "404", "409", "413", "415"),
+            ),
+        },
+        "/api/v1/officer/conflicts": {
+            "get": _op(
+                "The office's declarations of conflicts of interest (the head only)",
+                {"200": _ok("The declarations", {"type": "object", "properties": {"declarations": {"type": "array"}}})},
+                secure=True,
+                errors=("401", "409"),
+            ),
+        },
         "/api/v1/officer/cases/{case_id}/abandonment-warning": {
             "parameters": CASE_ID,
             "post": _op(

@@ -11,6 +11,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -19,7 +20,7 @@ from policies import MAX_MESSAGE_CHARS, Author, Consent, InvalidReport, Office, 
 from policies.deadlines import Deadline, HandlingFacts, deadlines, next_pending
 from policies.text import N_, Text
 
-from ..store import Case, CaseKeyWrap, Handling, Message, ProtectiveMeasure, office_holder
+from ..store import Case, CaseKeyWrap, Handling, Message, ProtectiveMeasure, Recusal, office_holder
 from . import attachments, notices
 from .attachments import FileView, PendingFile
 from .context import Context
@@ -161,10 +162,31 @@ class OpenCase:
     key: bytes
 
 
-def open_for_office(db: Session, office: Office, office_key: bytes, case_id: object, for_update: bool = False) -> OpenCase:
+class Reader(Protocol):
+    """Who opens a case: an officer of an office, with the office key their session unlocked."""
+
+    @property
+    def officer_id(self) -> str: ...
+    @property
+    def office(self) -> Office: ...
+    @property
+    def office_key(self) -> bytes: ...
+
+
+def recused(db: Session, case_id: str, officer_id: str) -> bool:
+    """Whether the officer declared a conflict on the case that the head has not lifted."""
+    recusal = db.get(Recusal, (case_id, officer_id))
+    return recusal is not None and recusal.lifted_on is None
+
+
+def open_for_office(db: Session, officer: Reader, case_id: object, for_update: bool = False) -> OpenCase:
     """The case, the office's handling of it and its key; NotFound for anything else (including
-    a case of another office, which is indistinguishable from none)."""
+    a case of another office, or one the officer recused themselves from: indistinguishable
+    from none)."""
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
+        raise NotFound(NO_SUCH_CASE)
+    office, office_key = officer.office, officer.office_key
+    if recused(db, case_id, officer.officer_id):
         raise NotFound(NO_SUCH_CASE)
     wrap = db.get(CaseKeyWrap, (case_id, office_holder(office)))
     handling = db.get(Handling, (case_id, office), with_for_update=for_update) if wrap else None

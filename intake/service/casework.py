@@ -34,6 +34,7 @@ from .casefiles import (
     officer_text,
     open_for_office,
     read_messages,
+    recused,
     refresh,
     reviews,
     view_handling,
@@ -261,7 +262,7 @@ def _colleagues(db: Session, office: Office) -> tuple[str, ...]:
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
     """The decrypted case, as this office may see it; marks it read for this officer and logs the opening."""
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         case, handling = opened.case, opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         key = office_records.key_of(db, handling, officer.office_key)
@@ -325,7 +326,7 @@ def _responded(ctx: Context, handling: Handling) -> None:
 def check_reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, has_files: bool) -> str:
     """The refusals that can come before an upload: the case is not this office's, the text is not right."""
     with Session(ctx.engine) as db:
-        open_for_office(db, officer.office, officer.office_key, case_id)
+        open_for_office(db, officer, case_id)
     return clean_message(body, has_files)
 
 
@@ -334,7 +335,7 @@ def reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, fil
     with attachments.held(ctx, files):
         text = clean_message(body, bool(files))
         with transaction(ctx.engine) as db:
-            opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+            opened = open_for_office(db, officer, case_id, for_update=True)
             message_id = add_message(
                 db, ctx, opened.case.id, opened.key, Author.OFFICER, text, officer.office, officer.officer_id, files
             )
@@ -372,7 +373,7 @@ def transition(
     """
     note_text = _officer_text(note, "note")
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         allowed = lifecycle.allowed(handling.status)
@@ -420,7 +421,7 @@ def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) 
     """Reopen a closed handling, with a written reason, into the lifecycle's `reopen_to` state."""
     reason_text = _officer_text(reason, "reason", required=True)
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         if not lifecycle.is_closed(handling.status) or lifecycle.states[handling.status].via:
@@ -451,7 +452,7 @@ def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: 
         raise Conflict(N_("Say whether prima facie evidence was found: true or false."))
     reasons_text = _officer_text(reasons, "reasons", required=True)
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         if not lifecycle.determines_prima_facie:
@@ -486,7 +487,7 @@ def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object
         raise Conflict(Text(N_("An extension is from 1 to {days} days."), days=limit))
     reason_text = _officer_text(reason, "reason", required=True)
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         if not isinstance(deadline, str) or deadline not in lifecycle.extendable:
@@ -515,12 +516,14 @@ def assign(ctx: Context, officer: OfficerSession, case_id: str, username: object
     if username is not None and (not isinstance(username, str) or len(username) > 64):
         raise Conflict(N_("Name an officer of your office by username, or nobody."))
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         assignee = None
         if username:
             assignee = db.exec(select(Officer).where(Officer.username == username)).first()
             if assignee is None or assignee.office != officer.office or not assignee.active:
                 raise Conflict(N_("Name an officer of your office by username, or nobody."))
+            if recused(db, opened.case.id, assignee.id):
+                raise Conflict(N_("This officer declared a conflict of interest on this case."))
         opened.handling.assignee = assignee.id if assignee else None
         db.add(opened.handling)
         audit.record(ctx, db, "assigned", officer.officer_id, opened.case.id, to=assignee.id if assignee else None)
@@ -531,7 +534,7 @@ def add_note(ctx: Context, officer: OfficerSession, case_id: str, note: object) 
     """An internal note, sealed under the office's own key: never shown to the complainant or another office."""
     text = _officer_text(note, "note", required=True)
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         key = office_records.key_of(db, opened.handling, officer.office_key)
         record = office_records.add(ctx, db, opened.handling, key, officer.officer_id, RecordKind.NOTE, text)
         audit.record(ctx, db, "note added", officer.officer_id, opened.case.id, record=record)
@@ -542,7 +545,7 @@ def read_identity(ctx: Context, officer: OfficerSession, case_id: str) -> str:
     """Who the complainant is, once they consented: the reading is logged, and from then on their consent
     cannot be taken back (the office knows). Only the office the case was routed to holds it."""
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         text = identity.read(ctx, db, case_id, officer.office_key) if opened.case.office == officer.office else None
         if text is None:
             raise Conflict(N_("The complainant has not shared who they are with your office."))
@@ -554,7 +557,7 @@ def warn_of_abandonment(ctx: Context, officer: OfficerSession, case_id: str) -> 
     """Post the warning that must precede closing a case as abandoned. A notice of the service: it
     neither meets a deadline nor restarts the feedback clock."""
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         if not _can_warn(lifecycle_of(ctx, opened.handling), opened.handling):
             raise Conflict(N_("The abandonment warning is posted once, and only after the office has answered the complainant."))
         add_notice(
@@ -575,7 +578,7 @@ def warn_of_abandonment(ctx: Context, officer: OfficerSession, case_id: str) -> 
 def open_file(ctx: Context, officer: OfficerSession, case_id: str, file_id: str) -> tuple[FileView, Iterator[bytes]]:
     """(FileView, plaintext iterator) of a case's file; the download is audit-logged."""
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id)
+        opened = open_for_office(db, officer, case_id)
         view, content = attachments.open_file(ctx, db, opened.case.id, opened.key, file_id)
         audit.record(ctx, db, "file downloaded", officer.officer_id, opened.case.id, file=view.id)
     return view, content
@@ -606,7 +609,7 @@ class DecisionForm:
 def decision_form(ctx: Context, officer: OfficerSession, case_id: str, target: object) -> DecisionForm:
     """The confirmation step of a decision that is possible now; changes nothing."""
     with Session(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id)
+        opened = open_for_office(db, officer, case_id)
         lifecycle = lifecycle_of(ctx, opened.handling)
         if not isinstance(target, str) or target not in {
             m.state for m in _moves(ctx, db, lifecycle, opened.handling) if m.decision

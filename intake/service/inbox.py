@@ -12,14 +12,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlmodel import Session, col, select
 
 from crypto import CryptoError, open_record, unwrap_case_key
 from policies import Office
 from policies.deadlines import LABELS
 
-from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, office_holder
+from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, Recusal, office_holder
 from .context import Context
 from .officers import OfficerSession
 
@@ -63,7 +63,15 @@ class InboxPage:
 def _filtered(ctx: Context, officer: OfficerSession, name: str, query: str) -> list[Any]:
     today = ctx.today()
     closed = col(Handling.closed_on).is_not(None)
-    conditions: list[Any] = [Handling.office == officer.office]
+    conditions: list[Any] = [
+        Handling.office == officer.office,
+        # A case the officer recused themselves from is not theirs to see (casefiles.recused).
+        ~exists().where(
+            col(Recusal.case_id) == Handling.case_id,
+            col(Recusal.officer_id) == officer.officer_id,
+            col(Recusal.lifted_on).is_(None),
+        ),
+    ]
     if name == "open":
         conditions.append(or_(~closed, col(Handling.open_measures) > 0))
     elif name == "overdue":

@@ -31,6 +31,7 @@ class RecordKind(StrEnum):
     EXTENSION = "extension"
     REFERRAL_MEMO = "referral_memo"
     REFERRAL_REASON = "referral_reason"  # why a case was referred without the complainant's consent
+    CONFLICT_DECLARATION = "conflict_declaration"  # an officer's declared conflict of interest (recusal.py)
     MEASURE_NOTE = "measure_note"
 
 

@@ -131,10 +131,34 @@ def found_office(ctx: Context, code: str, username: str, password: str) -> Enrol
         db.flush()
         db.add(OfficeRow(code=code, public_key=office_keys.public))
         db.flush()
+        officer.head = True  # the founding officer heads the office until `intake officer role` says otherwise
         db.add(officer)
         db.flush()
         audit.record(ctx, db, "office founded", officer.id, office=code)
     return enrolment
+
+
+def set_role(ctx: Context, by_username: str, by_password: str, by_code: str, username: str, head: bool) -> None:
+    """Make an officer the head of their office, or a member again (ECO Charter 4.6: the head
+    receives the office's declarations of conflicts of interest).
+
+    Decided by a head of the same office; an office that has no head yet takes its first from
+    any of its members. An office always keeps at least one head.
+    """
+    by = authenticate(ctx, by_username, by_password, by_code).officer
+    with transaction(ctx.engine) as db:
+        members = db.exec(select(Officer).where(Officer.office == by.office, col(Officer.active)).with_for_update()).all()
+        heads = {m.id for m in members if m.head}
+        if heads and by.id not in heads:
+            raise Conflict(N_("Only a head of the office can change who heads it."))
+        target = next((m for m in members if m.username == username), None)
+        if target is None:
+            raise Conflict(N_("No active officer of your office has that username."))
+        if not head and heads == {target.id}:
+            raise Conflict(N_("An office keeps at least one head: name another first."))
+        target.head = head
+        db.add(target)
+        audit.record(ctx, db, "role changed", by.id, of=target.id, head="yes" if head else "no")
 
 
 def _step_of(totp: pyotp.TOTP, code: str, now: dt.datetime, last_step: int | None) -> int | None:

@@ -106,7 +106,7 @@ def recommend(
     note_text = officer_text(note, "note", MAX_NOTE_CHARS)
     review = _review_date(ctx, review_on) or ctx.today() + dt.timedelta(days=ctx.policy.deadlines.measure_review_days)
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         if not ctx.policy.lifecycle(opened.handling.office, opened.handling.kind).records_protection:
             raise Conflict(N_("This is a request for advice: protective measures are recorded on a complaint."))
         measure_id = new_id("P")
@@ -148,7 +148,7 @@ def update(
     note_text = officer_text(note, "note", MAX_NOTE_CHARS)
     review = _review_date(ctx, review_on)
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         row = db.exec(
             select(ProtectiveMeasure).where(ProtectiveMeasure.id == measure_id, ProtectiveMeasure.case_id == opened.case.id)
         ).first()

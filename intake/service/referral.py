@@ -33,7 +33,7 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
     """Ask the complainant, in the case room, whether the office may share the complaint with the
     office it refers cases to (ECO Charter 4.8). A notice: it meets no deadline."""
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         if not lifecycle.referral_needs_consent or not lifecycle.may_refer_from(handling.status):
@@ -64,7 +64,7 @@ def refer(
     reason_text = officer_text(reason, "reason", MAX_REASON_CHARS)
     memo_text = officer_text(memo, "memo", MAX_MEMO_CHARS, required=True)
     with transaction(ctx.engine) as db:
-        opened = open_for_office(db, officer.office, officer.office_key, case_id, for_update=True)
+        opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         target = _target(lifecycle, to)

@@ -24,6 +24,7 @@ from ..store import (
     Identity,
     Message,
     ProtectiveMeasure,
+    Recusal,
     transaction,
 )
 from . import audit, metadata
@@ -75,6 +76,7 @@ def purge_case(ctx: Context, case_id: str) -> None:
             CaseRecord,
             ProtectiveMeasure,
             CaseReading,
+            Recusal,
             Attachment,
             Message,
             Identity,

@@ -1,0 +1,125 @@
+"""Conflicts of interest (ECO Charter 4.5-4.7): the head of an office, an officer's recusal from a
+case (no case page, no reply, no inbox row, pages and API alike), and the head's decision to lift
+it; every step in the audit chain."""
+
+import datetime as dt
+
+import pyotp
+import pytest
+
+from intake.service import audit, casework, inbox, officers, recusal, reporting
+from intake.service.errors import AuthenticationFailed, Conflict, NotFound
+from policies import validate_report
+
+from ..conftest import PASSWORDS
+from ..helpers import api_login, app_context, html_login, officer_token, post_form
+from .test_casework import Clock
+
+SECOND = "eco officer password two"
+
+
+@pytest.fixture(autouse=True)
+def clock(ctx):
+    ctx.now = Clock(dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC))
+    return ctx.now
+
+
+def code(ctx, username: str, secret: str | None = None) -> str:
+    """The next code of an officer's authenticator: 31 seconds on, since no code is accepted twice."""
+    ctx.now.now += dt.timedelta(seconds=31)
+    return pyotp.TOTP(secret or ctx.test_enrolments[username].totp_secret).at(ctx.now())
+
+
+def file(ctx) -> str:
+    report = validate_report(ctx.policy, ["retaliation"], "My manager, a friend of an ECO officer, ended my contract.", {})
+    return reporting.file_report(ctx, report).cases[0].id
+
+
+def second_officer(ctx):
+    """eco-2, a member (eco-1 founded ECO and heads it); returns (session, TOTP secret)."""
+    enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", SECOND)
+    token = officers.log_in(ctx, "eco-2", SECOND, code(ctx, "eco-2", enrolment.totp_secret))
+    return officers.current(ctx, token), enrolment.totp_secret
+
+
+def test_the_founder_heads_the_office_and_only_a_head_changes_who_heads_it(ctx):
+    _, secret = second_officer(ctx)
+    with pytest.raises(Conflict):  # a member cannot make themselves head
+        officers.set_role(ctx, "eco-2", SECOND, code(ctx, "eco-2", secret), "eco-2", head=True)
+    with pytest.raises(Conflict):  # the last head cannot step down
+        officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-1", head=False)
+    with pytest.raises(Conflict):  # an officer of the other office is not theirs to name
+        officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "oig-1", head=True)
+    with pytest.raises(AuthenticationFailed):
+        officers.set_role(ctx, "eco-1", "not the password", code(ctx, "eco-1"), "eco-2", head=True)
+    officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", head=True)
+    officers.set_role(ctx, "eco-2", SECOND, code(ctx, "eco-2", secret), "eco-1", head=False)
+    changes = [e for e in audit.entries(ctx.engine) if e["action"] == "role changed"]
+    assert [e["head"] for e in changes] == ["yes", "no"]
+
+
+def test_a_recused_officer_no_longer_sees_opens_or_writes_in_the_case(ctx):
+    eco2, _ = second_officer(ctx)
+    head = officers.current(ctx, officer_token(ctx, "eco-1"))
+    case_id, other = file(ctx), file(ctx)
+    casework.assign(ctx, head, case_id, "eco-2")
+    with pytest.raises(Conflict):  # a conflict needs its note for the head
+        recusal.declare(ctx, eco2, case_id, "  ")
+    recusal.declare(ctx, eco2, case_id, "The respondent is my brother-in-law.")
+    for step in (
+        lambda: casework.open_case(ctx, eco2, case_id),
+        lambda: casework.reply(ctx, eco2, case_id, "Hello"),
+        lambda: casework.add_note(ctx, eco2, case_id, "a note"),
+        lambda: recusal.declare(ctx, eco2, case_id, "again"),
+    ):
+        with pytest.raises(NotFound):
+            step()
+    assert [r.id for r in inbox.inbox(ctx, eco2, "all").rows] == [other]
+    assert {r.id for r in inbox.inbox(ctx, head, "all").rows} == {case_id, other}
+    detail = casework.open_case(ctx, head, case_id)
+    assert detail.assignee is None  # stepping away unassigns
+    with pytest.raises(Conflict):
+        casework.assign(ctx, head, case_id, "eco-2")  # and the case cannot be given back to them
+    with pytest.raises(Conflict):
+        recusal.declarations(ctx, eco2)  # a member does not see the office's declarations
+    (declared,) = recusal.declarations(ctx, head)
+    assert (declared.case_id, declared.username, declared.note) == (case_id, "eco-2", "The respondent is my brother-in-law.")
+    with pytest.raises(Conflict):
+        recusal.lift(ctx, eco2, case_id, "eco-2")  # only the head decides
+    recusal.lift(ctx, head, case_id, "eco-2")
+    assert casework.open_case(ctx, eco2, case_id).id == case_id
+    actions = [
+        (e["action"], e.get("case")) for e in audit.entries(ctx.engine) if e["action"] in ("conflict declared", "recusal lifted")
+    ]
+    assert actions == [("conflict declared", case_id), ("recusal lifted", case_id)]
+    with pytest.raises(NotFound):
+        recusal.lift(ctx, head, case_id, "eco-2")  # lifted already
+
+
+def test_recusal_through_the_api_and_the_pages(client):
+    ctx = app_context(client)
+    case_id = file(ctx)
+    _, secret = second_officer(ctx)
+    # eco-2 through the API (the next code: none is accepted twice), eco-1 through the pages
+    login = {"username": "eco-2", "password": SECOND, "totp": code(ctx, "eco-2", secret)}
+    response = client.post("/api/v1/officer/session", json=login)
+    assert response.status_code == 201, response.text
+    api = {"Authorization": f"Bearer {response.json()['token']}"}
+    assert (
+        client.post(f"/api/v1/officer/cases/{case_id}/recusal", json={"note": "I know the respondent."}, headers=api).status_code
+        == 201
+    )
+    assert client.get(f"/api/v1/officer/cases/{case_id}", headers=api).status_code == 404
+    assert case_id not in client.get("/api/v1/officer/cases?filter=all", headers=api).text
+    assert client.get("/api/v1/officer/conflicts", headers=api).status_code == 409
+    head = api_login(client, "eco-1")
+    listed = client.get("/api/v1/officer/conflicts", headers=head).json()["declarations"]
+    assert [(d["case"], d["username"], d["note"]) for d in listed] == [(case_id, "eco-2", "I know the respondent.")]
+    html_login(client, "eco-1")
+    page = client.get("/officer/conflicts")
+    assert page.status_code == 200 and "I know the respondent." in page.text
+    refused = post_form(client, "/officer/conflicts/lift", {"case_id": case_id, "username": "eco-2"})
+    assert refused.status_code == 409  # no tick, no decision
+    done = post_form(client, "/officer/conflicts/lift", {"case_id": case_id, "username": "eco-2", "confirm": "yes"})
+    assert done.status_code in (200, 303)
+    assert client.get(f"/api/v1/officer/cases/{case_id}", headers=api).status_code == 200
