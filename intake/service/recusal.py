@@ -82,6 +82,8 @@ def lift(ctx: Context, head: OfficerSession, case_id: object, username: object) 
         ).first()
         if row is None or row.lifted_on is not None:
             raise NotFound(N_("No such declaration of a conflict of interest."))
+        if row.officer_id == head.officer_id:  # Charter 4.7: a head's own conflict is for someone else to decide
+            raise Conflict(N_("Another head decides on your own conflict of interest."))
         row.lifted_on, row.lifted_by = ctx.today(), head.officer_id
         db.add(row)
         audit.record(ctx, db, "recusal lifted", head.officer_id, row.case_id, of=row.officer_id)

@@ -94,6 +94,9 @@ def test_a_recused_officer_no_longer_sees_opens_or_writes_in_the_case(ctx):
     assert actions == [("conflict declared", case_id), ("recusal lifted", case_id)]
     with pytest.raises(NotFound):
         recusal.lift(ctx, head, case_id, "eco-2")  # lifted already
+    recusal.declare(ctx, head, other, "I am the respondent's manager.")
+    with pytest.raises(Conflict):
+        recusal.lift(ctx, head, other, "eco-1")  # a head's own conflict is for another head (Charter 4.7)
 
 
 def test_recusal_through_the_api_and_the_pages(client):
