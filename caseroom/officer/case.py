@@ -31,7 +31,7 @@ NOTICES = {
     "assigned": N_("The assignment is saved."),
     "noted": N_("The note is saved."),
     "consent": N_("The complainant is asked for consent in the case room."),
-    "referred": N_("The case was referred to OIG. The complainant was told in the case room."),
+    "referred": N_("The case was passed to the other office. The complainant was told in the case room."),
     "recorded": N_("Recorded."),
     "warned": N_("The warning is in the case room."),
 }

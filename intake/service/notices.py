@@ -16,6 +16,7 @@ from policies.text import N_, Text
 class Notice(StrEnum):
     CONSENT_REQUEST = "consent_request"
     REFERRAL = "referral"
+    TRANSFER = "transfer"  # OIG passed the report to ECO
     ABANDONMENT_WARNING = "abandonment_warning"
 
 
@@ -32,12 +33,21 @@ TEMPLATES = {
         "The Ethics and Conduct Office found initial (prima facie) evidence of retaliation and has referred your "
         "complaint to the Office of the Inspector General for investigation. Both offices can now read this case room."
     ),
+    Notice.TRANSFER: N_(
+        "The Office of the Inspector General has passed your report to the Ethics and Conduct Office, which deals "
+        "with retaliation and with matters of its mandate. Both offices can now read this case room; the Ethics and "
+        "Conduct Office will acknowledge your report and answer you here."
+    ),
     Notice.ABANDONMENT_WARNING: N_(
         "We have not heard from you for some time. If we do not hear from you within {days} days, "
         "this complaint will be closed. You can write here at any time before then to keep it open."
     ),
 }
 UNKNOWN = N_("A notice from the service that this version cannot show.")
+
+
+# The notice a referral posts, by the office that receives the case.
+REFERRAL_NOTICES = {"OIG": Notice.REFERRAL, "ECO": Notice.TRANSFER}
 
 
 def encode(kind: Notice, **params: str | int) -> bytes:

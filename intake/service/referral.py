@@ -1,4 +1,5 @@
-"""Referral: ECO asks the complainant's consent, then hands a case with prima facie evidence to OIG.
+"""Referral: ECO asks the complainant's consent, then hands a case with prima facie evidence to OIG;
+OIG passes to ECO what is ECO's (retaliation found in a misconduct report).
 
 The consent request tells the complainant exactly what would be shared: the complaint, its
 files and the case room's messages, never ECO's own notes (those are sealed under ECO's
@@ -21,7 +22,7 @@ from .casefiles import HandlingView, add_notice, officer_text, open_for_office, 
 from .casework import IllegalTransition, lifecycle_of, move
 from .context import Context
 from .errors import Conflict
-from .notices import Notice
+from .notices import REFERRAL_NOTICES, Notice
 from .office_records import RecordKind
 from .officers import OfficerSession
 
@@ -48,14 +49,14 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
 
 def _target(lifecycle: Lifecycle, to: object) -> Office:
     if lifecycle.refers_to is None or to != lifecycle.refers_to:
-        raise Conflict(N_("Only the Ethics and Conduct Office refers cases, and only to OIG."))
+        raise Conflict(N_("This office does not refer cases to that office."))
     return lifecycle.refers_to
 
 
 def refer(
     ctx: Context, officer: OfficerSession, case_id: str, to: object = Office.OIG, reason: object = None, memo: object = None
 ) -> HandlingView:
-    """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG).
+    """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG; OIG to ECO).
 
     Needs the memo for the receiving office; where the policy asks for consent, the
     complainant's consent or a written reason to proceed without it, sealed with the office's
@@ -83,7 +84,7 @@ def refer(
                 )
             )
         if db.get(CaseKeyWrap, (opened.case.id, office_holder(target))) is not None:
-            raise Conflict(N_("OIG already holds this case."))
+            raise Conflict(N_("The other office already holds this case."))
         receiving = db.get(OfficeRow, target)
         if receiving is None:
             raise RuntimeError(f"office {target} is not set up: run `intake init`")
@@ -113,7 +114,7 @@ def refer(
             else None
         )
         move(ctx, handling, referral_state)
-        add_notice(db, ctx, opened.case.id, opened.key, Notice.REFERRAL, officer.office, officer.officer_id)
+        add_notice(db, ctx, opened.case.id, opened.key, REFERRAL_NOTICES[target], officer.office, officer.officer_id)
         refresh(ctx, db, handling)
         refresh(ctx, db, theirs)
         audit.record(

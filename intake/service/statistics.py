@@ -41,6 +41,7 @@ class YearCounts:
 
     year: int
     received: int = 0
+    transferred_in: int = 0  # complaints OIG passed to ECO
     rows: dict[str, Counter[str]] = field(default_factory=dict)  # by REPORT_ROWS kind
     with_measures_recommended: int = 0
     with_measures_implemented: int = 0
@@ -121,6 +122,7 @@ def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int) -
             counts.advice_days.append((answered - handling.opened_on).days if answered else None)
             continue
         counts.received += 1
+        counts.transferred_in += case.office != Office.ECO
         for act in answers.get("adverse_actions") or ["other"]:
             counts.by("adverse_action")[act] += 1
         region = answers.get("region") or NOT_GIVEN
@@ -227,6 +229,7 @@ def _summary(ctx: Context, year: YearCounts, threshold: int | None) -> dict[str,
     advice = year.advice_days
     return {
         "received": (N_("Complaints of retaliation received"), count(year.received)),
+        "transferred_in": (N_("Complaints transferred to ECO by OIG"), count(year.transferred_in)),
         "referred": (N_("Prima facie evidence found: referred to OIG"), count(year.by("outcome")[referred.id])),
         "with_measures_recommended": (
             N_("Complaints with temporary protective measures recommended"),

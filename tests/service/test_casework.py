@@ -73,7 +73,7 @@ def walk(ctx, who, case_id, path, passphrase=None):
         state = lifecycle.states[target]
         satisfy(ctx, who, case_id, state, passphrase)
         if state.via == "referral":
-            referral.refer(ctx, who, case_id, "OIG", "test: referred without asking", "test: the memo")
+            referral.refer(ctx, who, case_id, lifecycle.refers_to, "test: referred without asking", "test: the memo")
             continue
         if state.after_warning:
             casework.reply(ctx, who, case_id, "Please tell us more.")
@@ -151,7 +151,7 @@ def test_illegal_transition_is_409_naming_the_allowed_ones(client):
     oig = api_login(client, "oig-1")
     response = client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": "investigation"}, headers=oig)
     assert response.status_code == 409
-    assert response.json()["allowed"] == ["acknowledged"]
+    assert response.json()["allowed"] == ["acknowledged", "transferred_to_eco"]
     for bad in [{"to": "nonsense"}, {"to": None}, {"to": ["acknowledged"]}, {}]:
         assert client.post(f"/api/v1/officer/cases/{case_id}/transitions", json=bad, headers=oig).status_code == 409
     ok = client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": "acknowledged", "note": "seen"}, headers=oig)

@@ -126,3 +126,45 @@ def test_recusal_through_the_api_and_the_pages(client):
     done = post_form(client, "/officer/conflicts/lift", {"case_id": case_id, "username": "eco-2", "confirm": "yes"})
     assert done.status_code in (200, 303)
     assert client.get(f"/api/v1/officer/cases/{case_id}", headers=api).status_code == 200
+
+
+def test_oig_transfers_a_misrouted_retaliation_complaint_to_eco_and_ecos_deadlines_start_then(ctx):
+    """Referral both ways: a retaliation complaint filed as misconduct is not stuck at OIG."""
+    from sqlmodel import Session
+
+    from intake.service import referral
+    from intake.store import Handling
+
+    report = validate_report(ctx.policy, ["misconduct"], "I was moved to a worse post after I reported fraud.", {})
+    filed = reporting.file_report(ctx, report)
+    case_id = filed.cases[0].id
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    with pytest.raises(NotFound):
+        casework.open_case(ctx, eco, case_id)  # ECO does not hold it yet
+    ctx.now.now += dt.timedelta(days=3)
+    with pytest.raises(Conflict):
+        referral.refer(ctx, oig, case_id, "OIG", None, "memo")  # not to itself
+    with pytest.raises(Conflict):
+        referral.refer(ctx, oig, case_id, "ECO", None, "  ")  # a memo for ECO is required
+    view = referral.refer(ctx, oig, case_id, "ECO", None, "Retaliation for reporting fraud: ECO's mandate (IN/282).")
+    assert view.status == "transferred_to_eco" and view.closed
+    detail = casework.open_case(ctx, eco, case_id)
+    assert detail.id == case_id
+    with Session(ctx.engine) as db:
+        theirs = db.get(Handling, (case_id, "ECO"))
+    assert theirs.status == "received" and theirs.opened_on == ctx.today()  # ECO's clock starts on the transfer
+    assert [r.text for r in detail.records if r.kind == "referral_memo"] == [
+        "Retaliation for reporting fraud: ECO's mandate (IN/282)."
+    ]
+    assert case_id in [r.id for r in inbox.inbox(ctx, eco, "referred_in").rows]
+    room = reporting.case_room(ctx, reporting.open_case_room(ctx, filed.passphrase))
+    notices = [m.body for m in room[0].messages if m.author == "service"]
+    assert notices and "passed your report to the Ethics and Conduct Office" in notices[-1].template
+    entry = [e for e in audit.entries(ctx.engine) if e["action"] == "referred"][-1]
+    assert (entry["case"], entry["to"]) == (case_id, "ECO")
+    eco_head = officers.current(ctx, officer_token(ctx, "eco-1"))
+    from intake.service import statistics
+
+    internal, _ = statistics.eco_annual_report(ctx, eco_head, ctx.today().year)
+    assert {f.key: f.value for f in internal.summary}["transferred_in"] == "1"
