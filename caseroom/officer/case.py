@@ -31,7 +31,8 @@ NOTICES = {
     "assigned": N_("The assignment is saved."),
     "noted": N_("The note is saved."),
     "consent": N_("The complainant is asked for consent in the case room."),
-    "referred": N_("The case was passed to the other office. The complainant was told in the case room."),
+    "referred": N_("The case was referred to OIG. The complainant was told in the case room."),
+    "transferred": N_("The case was transferred to ECO. The reporter was told in the case room."),
     "recorded": N_("Recorded."),
     "warned": N_("The warning is in the case room."),
 }
@@ -225,7 +226,11 @@ def _refer(ctx: Context, officer: OfficerSession, case_id: str, reason: str | No
 
 
 async def refer(request: Request) -> Response:
-    return await _case_action(request, _refer, "referred", "reason", "memo")
+    officer = await officer_of(request)
+    if officer is None:
+        return to_login()
+    to = context_of(request).policy.lifecycles[officer.office].refers_to
+    return await _case_action(request, _refer, "transferred" if to == "ECO" else "referred", "reason", "memo")
 
 
 async def recommend_measure(request: Request) -> Response:

@@ -78,6 +78,13 @@ class CaseRoomCase:
     deleted_on: str | None = None  # once every office has closed it: the day the case room is erased
 
     @property
+    def writing_to(self) -> Office:
+        """The office the complainant writes to: the last one that received the case and still handles it
+        (after OIG transferred a report to ECO, ECO), else the routed office. Both offices read the room."""
+        open_handlings = [h.office for h in self.handlings if not h.closed]
+        return open_handlings[-1] if open_handlings else self.office
+
+    @property
     def status(self) -> str:
         """The routed office's status (the API's `status`)."""
         return next(h.status for h in self.handlings if h.office == self.office)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .journeys import file_report, log_in
+from .journeys import file_report, log_in, open_case_room
 
 pytestmark = pytest.mark.browser
 
@@ -47,4 +47,36 @@ def test_an_officer_steps_away_from_a_case_and_it_is_gone_for_them(browser, inst
     shots(eco, "05-conflicts-1280-ar")
     eco.set_viewport_size({"width": 320, "height": 800})
     shots(eco, "06-conflicts-320-ar")
+    context.close()
+
+
+def test_oig_transfers_a_retaliation_report_to_eco_and_the_reporter_is_told(browser, instance, shots):
+    base, credentials = instance
+    oig_login = next(o for o in credentials["officers"] if o["office"] == "OIG")
+    eco_login = next(o for o in credentials["officers"] if o["office"] == "ECO")
+    passphrase, (case_id,) = file_report(browser, base, "After I reported the fraud my post was abolished.")
+    context, oig = log_in(browser, base, oig_login)
+    oig.goto(f"/officer/cases/{case_id}")
+    oig.locator("#transfer-title").scroll_into_view_if_needed()
+    oig.set_viewport_size({"width": 1280, "height": 900})
+    shots(oig, "01-transfer-1280-en")
+    oig.get_by_label("Memo for ECO (required)").fill("Retaliation for reporting fraud: ECO's mandate (IN/282).")
+    oig.get_by_role("button", name="Transfer to ECO").click()
+    assert oig.url.endswith(case_id)  # not without the tick
+    oig.get_by_label("I have checked the memo: transfer the case to ECO now. This cannot be undone.").check()
+    oig.get_by_role("button", name="Transfer to ECO").click()
+    assert oig.get_by_text("The case was transferred to ECO.").is_visible()
+    context.close()
+    context, eco = log_in(browser, base, eco_login)
+    eco.goto("/officer?filter=referred_in")
+    assert case_id in eco.content()
+    eco.goto(f"/officer/cases/{case_id}?lang=ar")
+    assert "ECO's mandate (IN/282)" in eco.content()
+    eco.set_viewport_size({"width": 320, "height": 800})
+    shots(eco, "02-eco-receives-320-ar")
+    context.close()
+    context, room = open_case_room(browser, base, passphrase)
+    assert room.get_by_text("has passed your report to the Ethics and Conduct Office").first.is_visible()
+    assert room.get_by_text("Write to the Ethics and Conduct Office").is_visible()  # the office that now handles it
+    shots(room, "03-reporter-told-1280-en")
     context.close()
