@@ -19,7 +19,7 @@ from policies.text import N_
 
 from ..store import Handling, Officer, Recusal, transaction
 from . import audit, office_records
-from .casefiles import officer_text, open_for_office, recused
+from .casefiles import CASE_ID, officer_text, open_for_office, recused
 from .context import Context
 from .errors import Conflict, NotFound
 from .office_records import RecordKind
@@ -27,6 +27,7 @@ from .officers import OfficerSession
 
 MAX_NOTE_CHARS = 2000
 NOT_HEAD = N_("Only the head of the office decides on conflicts of interest.")
+NO_DECLARATION = N_("No such declaration of a conflict of interest.")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def declare(ctx: Context, officer: OfficerSession, case_id: str, note: object) -
 
 def lift(ctx: Context, head: OfficerSession, case_id: object, username: object) -> None:
     """The head's decision: the officer may work on the case again."""
+    if not (isinstance(case_id, str) and CASE_ID.fullmatch(case_id) and isinstance(username, str) and len(username) <= 64):
+        raise NotFound(NO_DECLARATION)
     with transaction(ctx.engine) as db:
         if not is_head(db, head):
             raise Conflict(NOT_HEAD)
@@ -81,7 +84,7 @@ def lift(ctx: Context, head: OfficerSession, case_id: object, username: object) 
             .with_for_update()
         ).first()
         if row is None or row.lifted_on is not None:
-            raise NotFound(N_("No such declaration of a conflict of interest."))
+            raise NotFound(NO_DECLARATION)
         if row.officer_id == head.officer_id:  # Charter 4.7: a head's own conflict is for someone else to decide
             raise Conflict(N_("Another head decides on your own conflict of interest."))
         row.lifted_on, row.lifted_by = ctx.today(), head.officer_id

@@ -86,6 +86,9 @@ def test_a_recused_officer_no_longer_sees_opens_or_writes_in_the_case(ctx):
     assert (declared.case_id, declared.username, declared.note) == (case_id, "eco-2", "The respondent is my brother-in-law.")
     with pytest.raises(Conflict):
         recusal.lift(ctx, eco2, case_id, "eco-2")  # only the head decides
+    for case, username in [(case_id, {}), (case_id, ["eco-2"]), ({}, "eco-2"), ("x" * 40, "eco-2"), (case_id, "e" * 65)]:
+        with pytest.raises(NotFound):  # hostile JSON is a clear 404, never a 500 (found by schemathesis)
+            recusal.lift(ctx, head, case, username)
     recusal.lift(ctx, head, case_id, "eco-2")
     assert casework.open_case(ctx, eco2, case_id).id == case_id
     actions = [
