@@ -171,3 +171,21 @@ def test_oig_transfers_a_misrouted_retaliation_complaint_to_eco_and_ecos_deadlin
 
     internal, _ = statistics.eco_annual_report(ctx, eco_head, ctx.today().year)
     assert {f.key: f.value for f in internal.summary}["transferred_in"] == "1"
+
+
+def test_a_case_oig_transferred_offers_eco_no_referral_back(client):
+    from intake.service import referral
+
+    ctx = app_context(client)
+    report = validate_report(ctx.policy, ["misconduct"], "Moved after I reported.", {})
+    case_id = reporting.file_report(ctx, report).cases[0].id
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    referral.refer(ctx, oig, case_id, "ECO", None, "Retaliation: ECO's.")
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    casework.transition(ctx, eco, case_id, "acknowledged")
+    casework.transition(ctx, eco, case_id, "preliminary_assessment")
+    casework.determine(ctx, eco, case_id, True, "Prima facie evidence of retaliation.")
+    html_login(client, "eco-1")
+    page = client.get(f"/officer/cases/{case_id}").text
+    assert f'action="/officer/cases/{case_id}/referral"' not in page
+    assert "already holds this case" in page
