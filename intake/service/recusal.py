@@ -122,14 +122,3 @@ def declarations(ctx: Context, head: OfficerSession) -> tuple[Declaration, ...]:
                 )
             )
         return tuple(out)
-
-
-def recused_officers(db: Session, case_id: str) -> list[str]:
-    """Usernames of the officers who stand recused from a case (shown on the case page)."""
-    return list(
-        db.exec(
-            select(Officer.username)
-            .join(Recusal, col(Recusal.officer_id) == Officer.id)
-            .where(Recusal.case_id == case_id, col(Recusal.lifted_on).is_(None))
-        ).all()
-    )

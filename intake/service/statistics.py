@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from crypto import open_record, unwrap_case_key
 from policies import Office, Policy
-from policies.disclosure import Cell, publish_total, small, suppress
+from policies.disclosure import publish_total, small, suppress
 from policies.model import ADVICE, ReportTable
 from policies.text import N_
 
@@ -287,8 +287,3 @@ def eco_annual_report(ctx: Context, officer: OfficerSession, year: int) -> tuple
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "annual report computed", officer.officer_id, None, year=str(year))
     return _report(ctx, now, before, publication=False), _report(ctx, now, before, publication=True)
-
-
-def cells(table: ReportTableFigures) -> list[Cell]:
-    """A draft table's cells as policies.disclosure made them (this year)."""
-    return [Cell(r.key, r.count, r.shown, r.reason) for r in table.rows]
