@@ -39,10 +39,12 @@ from .wrapping import (
     unwrap_handling_key,
     unwrap_identity_key,
     unwrap_office_key,
+    unwrap_restriction_key,
     wrap_case_key,
     wrap_handling_key,
     wrap_identity_key,
     wrap_office_key,
+    wrap_restriction_key,
 )
 
 __all__ = [
@@ -88,9 +90,11 @@ __all__ = [
     "unwrap_handling_key",
     "unwrap_identity_key",
     "unwrap_office_key",
+    "unwrap_restriction_key",
     "verify_chain",
     "wrap_case_key",
     "wrap_handling_key",
     "wrap_identity_key",
     "wrap_office_key",
+    "wrap_restriction_key",
 ]

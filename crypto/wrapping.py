@@ -104,6 +104,21 @@ def unwrap_identity_key(recipient_private: bytes, blob: bytes, case_id: str) -> 
     return unwrap_key(recipient_private, blob, "identity-key", case_id)
 
 
+def wrap_restriction_key(restriction_private: bytes, officer_public: bytes, case_id: str, office: str) -> bytes:
+    """A restricted case's own private key sealed to one officer (a head, or one a head shared it with).
+
+    A restricted case is held by a keypair of its own instead of the office's: whatever the
+    office key would open on that case (its case-key wrap, handling key, shared identity)
+    is sealed to this keypair's public key, and its private key only to named officers.
+    """
+    return wrap_key(officer_public, restriction_private, "restriction-key", case_id, office)
+
+
+def unwrap_restriction_key(officer_private: bytes, blob: bytes, case_id: str, office: str) -> bytes:
+    """The private key of `office`'s restricted holding of `case_id`, for an officer it was wrapped for."""
+    return unwrap_key(officer_private, blob, "restriction-key", case_id, office)
+
+
 def wrap_office_key(office_private: bytes, officer_public: bytes, office: str) -> bytes:
     """An office's private key sealed to one member officer (the membership wrap)."""
     return wrap_key(officer_public, office_private, "office-key", office)

@@ -66,6 +66,7 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/identity", case.read_identity, methods=["POST"]),
         Route("/officer/cases/{case_id}/files/{file_id}", case.download_file, methods=["GET"]),
         Route("/officer/cases/{case_id}/recusal", case.declare_conflict, methods=["POST"]),
+        Route("/officer/cases/{case_id}/share", case.share, methods=["POST"]),
         Route("/officer/conflicts", conflicts.conflicts, methods=["GET"]),
         Route("/officer/conflicts/lift", conflicts.lift, methods=["POST"]),
         # The JSON API (intake/api/)

@@ -115,6 +115,23 @@ class Handling(SQLModel, table=True):
     next_due_on: dt.date | None = Field(default=None, index=True)
     next_due: str | None = Field(default=None, max_length=40)
     open_measures: int = 0
+    # A restricted case (it concerns someone in this office): the public key of the case's own
+    # keypair, which holds what the office key would (RestrictionWrap). None: an ordinary case.
+    restricted_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class RestrictionWrap(SQLModel, table=True):
+    """A restricted case's private key sealed to one officer: each head of the office when the
+    case is filed, then each officer a head shares it with. Nobody else of the office can open it."""
+
+    __tablename__ = "restriction_wrap"
+
+    case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
+    office: str = Field(foreign_key="office.code", primary_key=True, max_length=8)
+    officer_id: str = Field(foreign_key="officer.id", primary_key=True, max_length=40)
+    wrap: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    shared_by: str | None = Field(default=None, foreign_key="officer.id", max_length=40)  # None: given at filing
+    shared_on: dt.date
 
 
 class Recusal(SQLModel, table=True):

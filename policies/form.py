@@ -171,13 +171,36 @@ def validate_part(
 
 
 def validate_report(
-    policy: Policy, concerns: object, description: object = None, answers: object = None, parts: object = None
+    policy: Policy,
+    concerns: object,
+    description: object = None,
+    answers: object = None,
+    parts: object = None,
+    restricted: object = None,
 ) -> ReportInput:
     """A ReportInput, or InvalidReport naming every question that needs another look.
 
     One concern: `description` and `answers`. Retaliation and misconduct together (or "both"):
     `parts`, {"retaliation": {"description", "answers"}, "misconduct": {...}}, each office its own.
+    `restricted` (the API's shorthand): the report concerns someone in the receiving office,
+    as if each part that asks it had answered "someone" to `office_concerned`.
     """
+    if restricted not in (None, True, False):
+        raise InvalidReport({"restricted": N_("must be true or false")})
+    report = _validate_report(policy, concerns, description, answers, parts)
+    if restricted:
+        report = ReportInput(report.concerns, tuple(_restricted(policy, part) for part in report.parts))
+    return report
+
+
+def _restricted(policy: Policy, part: Part) -> Part:
+    asked = any(q.id == "office_concerned" for q in policy.questions_for(part.concern))
+    if not asked or part.answers.get("office_concerned") == "head":
+        return part
+    return Part(part.concern, part.description, {**part.answers, "office_concerned": "someone"}, part.identity)
+
+
+def _validate_report(policy: Policy, concerns: object, description: object, answers: object, parts: object) -> ReportInput:
     errors: dict[str, str] = {}
     if not isinstance(concerns, list) or not concerns or not all(isinstance(c, str) for c in concerns):
         raise InvalidReport({"concerns": N_("choose what your concern is about")})

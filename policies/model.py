@@ -150,8 +150,11 @@ CHOICE_LISTS = (
     "safety_answers",
     "urgency",
     "identity_answers",
+    "office_concerned_answers",
     "advice_topics",
 )
+# What the reporter says of the receiving office (a restricted case, or one about its head): fixed ids.
+OFFICE_CONCERNED = ("no", "someone", "head")
 REPORT, ADVICE = "report", "advice"  # the kinds of case: a report (complaint), or a request for advice
 
 
@@ -230,6 +233,7 @@ class Policy:
     safety_answers: tuple[Choice, ...]
     urgency: tuple[Choice, ...]
     identity_answers: tuple[Choice, ...]
+    office_concerned_answers: tuple[Choice, ...]
     advice_topics: tuple[Choice, ...]
     questions: tuple[Question, ...]
     lifecycles: dict[Office, Lifecycle]
@@ -239,6 +243,8 @@ class Policy:
     onward_referrals: tuple[Choice, ...]
     retention_closed_case_days: int
     statistics: Statistics
+    # [restricted_cases]: where a report about the head of an office goes (the other office).
+    about_head: dict[Office, Office]
 
     @property
     def small_cell_threshold(self) -> int:
@@ -560,6 +566,7 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         safety_answers=check.choices(data, "safety_answers"),
         urgency=check.choices(data, "urgency"),
         identity_answers=check.choices(data, "identity_answers"),
+        office_concerned_answers=_office_concerned(check, data),
         advice_topics=check.choices(data, "advice_topics"),
         questions=_questions(check, data),
         lifecycles={code: _lifecycle(check, data, code) for code in OFFICE_CODES},
@@ -569,7 +576,26 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         onward_referrals=onward,
         retention_closed_case_days=check.integer(data.get("retention") or {}, "closed_case_days", "[retention]", minimum=1),
         statistics=_statistics(check, data),
+        about_head=_about_head(check, data),
     )
+
+
+def _office_concerned(check: "_Checker", data: Table) -> tuple[Choice, ...]:
+    choices = check.choices(data, "office_concerned_answers")
+    if tuple(c.id for c in choices) != OFFICE_CONCERNED:
+        check.fail(f"the ids are {', '.join(OFFICE_CONCERNED)}, in that order", "[[office_concerned_answers]]")
+    return choices
+
+
+def _about_head(check: "_Checker", data: Table) -> dict[Office, Office]:
+    """[restricted_cases] about_head: each office's head is reported to the other office, never to their own."""
+    table = (data.get("restricted_cases") or {}).get("about_head")
+    if not isinstance(table, dict) or set(table) != set(OFFICE_CODES):
+        check.fail("must name, for each office, where a report about its head goes", "[restricted_cases]", key="about_head")
+    for code, to in table.items():
+        if to not in OFFICE_CODES or to == code:
+            check.fail("a report about an office's head goes to another office", "[restricted_cases]", key="about_head")
+    return {Office(code): Office(to) for code, to in table.items()}
 
 
 def _statistics(check: "_Checker", data: Table) -> Statistics:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intake import i18n
-from intake.service import casework, protection, recusal, referral
+from intake.service import casework, protection, recusal, referral, restriction
 from intake.service.context import Context
 from intake.service.errors import Conflict
 from intake.service.officers import OfficerSession
@@ -35,6 +35,7 @@ NOTICES = {
     "transferred": N_("The case was transferred to ECO. The reporter was told in the case room."),
     "recorded": N_("Recorded."),
     "warned": N_("The warning is in the case room."),
+    "shared": N_("The officer can now open the case. The complainant was told in the case room."),
 }
 
 
@@ -267,6 +268,19 @@ async def declare_conflict(request: Request) -> Response:
         raise Conflict(N_("Tick the box to confirm that you step away from this case."))
     await run_in_threadpool(recusal.declare, context_of(request), officer, case_id, form.get("note") or None)
     return RedirectResponse("/officer/conflicts?notice=declared", status_code=303)
+
+
+async def share(request: Request) -> Response:
+    """A head gives a named officer a restricted case: a tick confirms they checked the officer (no one-click sharing)."""
+    officer = await officer_of(request)
+    if officer is None:
+        return to_login()
+    form = await read_small_form(request)
+    case_id = request.path_params["case_id"]
+    if form.get("confirm") != "yes":
+        raise Conflict(N_("Tick the box to confirm that this officer has no part in what the report is about."))
+    await run_in_threadpool(restriction.share, context_of(request), officer, case_id, form.get("username"))
+    return _back(case_id, "shared")
 
 
 async def warn(request: Request) -> Response:

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from policies.text import N_
 
-from ..service import casework, inbox, officers, protection, recusal, referral
+from ..service import casework, inbox, officers, protection, recusal, referral, restriction
 from ..service.errors import Conflict
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
@@ -69,6 +69,7 @@ async def officer_cases(request: Request) -> Response:
                     "referred_in": r.referred_in,
                     "open_measures": r.open_measures,
                     "closed": r.closed,
+                    "restricted": r.restricted,
                 }
                 for r in page.rows
             ],
@@ -107,6 +108,9 @@ async def officer_case(request: Request) -> Response:
             # The other case of a report of both kinds: where it stands, never what it holds.
             "linked": [{"id": c.id, "office": c.office, "status": c.status} for c in detail.linked],
             "identity": asdict(detail.identity),
+            # A restricted case: who holds a key to it (empty for an ordinary case).
+            "restricted": detail.restricted,
+            "holders": [asdict(h) for h in detail.holders],
             "files": [file_json(f) for f in detail.files],
             "messages": [message_json(m) for m in detail.messages],
         }
@@ -304,6 +308,14 @@ async def officer_recusal_lift(request: Request) -> Response:
     data = await read_json(request)
     await run_in_threadpool(recusal.lift, context_of(request), officer, request.path_params["case_id"], data.get("username"))
     return JSONResponse({"lifted": True})
+
+
+async def officer_share(request: Request) -> Response:
+    """A head shares a restricted case with a named officer of the office."""
+    officer = await _officer(request)
+    data = await read_json(request)
+    await run_in_threadpool(restriction.share, context_of(request), officer, request.path_params["case_id"], data.get("username"))
+    return JSONResponse({"shared": True})
 
 
 async def officer_conflicts(request: Request) -> Response:

@@ -165,6 +165,13 @@ def _report_in(policy: Policy) -> dict[str, Any]:
                 "required": ["retaliation", "misconduct"],
                 "properties": {"retaliation": part(Concern.RETALIATION), "misconduct": part(Concern.MISCONDUCT)},
             },
+            "restricted": {
+                "type": "boolean",
+                "description": (
+                    "The report concerns someone in the office that receives it: only that office's head(s) can open "
+                    'it (as office_concerned = "someone"; "head" sends it to the other office).'
+                ),
+            },
         },
     }
 
@@ -546,6 +553,11 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                 errors=("400", "401", "404", "409", "413", "415"),
             ),
         },
+        "/api/v1/officer/cases/{case_id}/share": _action(
+            "A head shares a restricted case with a named officer of the office (one more key wrap; the complainant is told)",
+            {"username": TEXT},
+            ["username"],
+        ),
         "/api/v1/officer/conflicts": {
             "get": _op(
                 "The office's declarations of conflicts of interest (the head only)",

@@ -71,7 +71,12 @@ async def file_report(request: Request) -> Response:
 
     def check(data: dict, has_files: bool) -> ReportInput:
         report = validate_report(
-            ctx.policy, data.get("concerns"), data.get("description"), data.get("answers"), data.get("parts")
+            ctx.policy,
+            data.get("concerns"),
+            data.get("description"),
+            data.get("answers"),
+            data.get("parts"),
+            data.get("restricted"),
         )
         return reporting.check_report(ctx, report, key)
 

@@ -15,12 +15,12 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from crypto import CryptoError, open_record, seal_record, unwrap_case_key
+from crypto import CryptoError, open_record, seal_record, unwrap_case_key, unwrap_restriction_key
 from policies import MAX_MESSAGE_CHARS, Author, Consent, InvalidReport, Office, clean_text
 from policies.deadlines import Deadline, HandlingFacts, deadlines, next_pending
 from policies.text import N_, Text
 
-from ..store import Case, CaseKeyWrap, Handling, Message, ProtectiveMeasure, Recusal, office_holder
+from ..store import Case, CaseKeyWrap, Handling, Message, ProtectiveMeasure, Recusal, RestrictionWrap, office_holder
 from . import attachments, notices
 from .attachments import FileView, PendingFile
 from .context import Context
@@ -155,15 +155,18 @@ def refresh(ctx: Context, db: Session, handling: Handling, new: bool = False) ->
 
 @dataclass
 class OpenCase:
-    """A case as one office holds it: the case row, the office's handling, and the case key."""
+    """A case as one office holds it: the case row, the office's handling, the case key, and the
+    holder key: the private key the office's wraps of this case open with (the office key, or a
+    restricted case's own key)."""
 
     case: Case
     handling: Handling
     key: bytes
+    holder_key: bytes
 
 
 class Reader(Protocol):
-    """Who opens a case: an officer of an office, with the office key their session unlocked."""
+    """Who opens a case: an officer of an office, with the office key and their own key their session unlocked."""
 
     @property
     def officer_id(self) -> str: ...
@@ -171,6 +174,8 @@ class Reader(Protocol):
     def office(self) -> Office: ...
     @property
     def office_key(self) -> bytes: ...
+    @property
+    def officer_key(self) -> bytes: ...
 
 
 def recused(db: Session, case_id: str, officer_id: str) -> bool:
@@ -179,22 +184,36 @@ def recused(db: Session, case_id: str, officer_id: str) -> bool:
     return recusal is not None and recusal.lifted_on is None
 
 
+def holder_key(db: Session, officer: Reader, handling: Handling) -> bytes | None:
+    """The private key that opens what the officer's office holds of this case: the office key; for a
+    restricted case, the case's own key, if it was wrapped to this officer (None: not theirs to open)."""
+    if handling.restricted_key is None:
+        return officer.office_key
+    row = db.get(RestrictionWrap, (handling.case_id, handling.office, officer.officer_id))
+    if row is None:
+        return None
+    try:
+        return unwrap_restriction_key(officer.officer_key, row.wrap, handling.case_id, handling.office)
+    except CryptoError:
+        return None
+
+
 def open_for_office(db: Session, officer: Reader, case_id: object, for_update: bool = False) -> OpenCase:
-    """The case, the office's handling of it and its key; NotFound for anything else (including
-    a case of another office, or one the officer recused themselves from: indistinguishable
-    from none)."""
+    """The case, the office's handling of it and its key; NotFound for anything else (a case of
+    another office, a restricted case not wrapped to this officer, or one the officer recused
+    themselves from: each indistinguishable from none)."""
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound(NO_SUCH_CASE)
-    office, office_key = officer.office, officer.office_key
     if recused(db, case_id, officer.officer_id):
         raise NotFound(NO_SUCH_CASE)
-    wrap = db.get(CaseKeyWrap, (case_id, office_holder(office)))
-    handling = db.get(Handling, (case_id, office), with_for_update=for_update) if wrap else None
-    case = db.get(Case, case_id) if handling else None
-    if wrap is None or handling is None or case is None:
+    handling = db.get(Handling, (case_id, officer.office), with_for_update=for_update)
+    key = holder_key(db, officer, handling) if handling else None
+    wrap = db.get(CaseKeyWrap, (case_id, office_holder(officer.office))) if key else None
+    case = db.get(Case, case_id) if wrap else None
+    if handling is None or key is None or wrap is None or case is None:
         raise NotFound(NO_SUCH_CASE)
     try:
-        return OpenCase(case, handling, unwrap_case_key(office_key, wrap.wrap, case_id))
+        return OpenCase(case, handling, unwrap_case_key(key, wrap.wrap, case_id), key)
     except CryptoError:
         raise NotFound(NO_SUCH_CASE) from None
 

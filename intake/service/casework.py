@@ -21,7 +21,7 @@ from policies.model import State
 from policies.text import N_, Text
 
 from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, transaction
-from . import attachments, audit, identity, office_records, protection
+from . import attachments, audit, identity, office_records, protection, restriction
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -120,6 +120,13 @@ class CaseDetail:
     linked: tuple[LinkedCase, ...]
     identity: IdentityStatus  # whether the complainant left who they are, shared it with this office, and it was read
     kind: str  # a report, or a request for advice (its own lifecycle)
+    # A restricted case (about someone in the office): who can open it, and whom a head may share it with.
+    holders: tuple[restriction.Holder, ...] = ()
+    shareable: tuple[str, ...] = ()
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.holders)
 
     @property
     def status(self) -> str:
@@ -265,7 +272,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         opened = open_for_office(db, officer, case_id, for_update=True)
         case, handling = opened.case, opened.handling
         lifecycle = lifecycle_of(ctx, handling)
-        key = office_records.key_of(db, handling, officer.office_key)
+        key = office_records.key_of(db, handling, opened.holder_key)
         _move_old_actions(ctx, db, opened, key)
         messages, files = read_messages(db, case.id, opened.key)
         records = office_records.read(db, case.id, officer.office, key)
@@ -279,6 +286,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         db.add(reading)
         audit.record(ctx, db, "case opened", officer.officer_id, case.id)
         db.flush()
+        holders = restriction.holders(db, case.id, officer.office) if handling.restricted_key else ()
         return CaseDetail(
             id=case.id,
             office=Office(case.office),
@@ -295,12 +303,14 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             can_warn=_can_warn(lifecycle, handling),
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
             assignee=assignee.username if assignee else None,
-            colleagues=_colleagues(db, officer.office),
+            colleagues=tuple(h.username for h in holders) if holders else _colleagues(db, officer.office),
             history=history(ctx, db, case.id),
             language=str(answers.get("language") or "en"),
             linked=_linked(ctx, db, case),
             kind=handling.kind,
             identity=identity.status(db, case.id) if case.office == officer.office else identity.NONE_LEFT,
+            holders=holders,
+            shareable=restriction.shareable(db, officer, case.id) if holders else (),
         )
 
 
@@ -392,7 +402,7 @@ def transition(
             message_text = clean_text(message, MAX_CLOSING_MESSAGE_CHARS, "message", errors, required=True)
             if errors:
                 raise InvalidReport(errors)
-            key = office_records.key_of(db, handling, officer.office_key)
+            key = office_records.key_of(db, handling, opened.holder_key)
             decision_record = office_records.add(
                 ctx, db, handling, key, officer.officer_id, RecordKind.CLOSING_REASON, reason_text, target
             )
@@ -401,7 +411,7 @@ def transition(
         previous = handling.status
         move(ctx, handling, target)
         if note_text:
-            key = office_records.key_of(db, handling, officer.office_key)
+            key = office_records.key_of(db, handling, opened.holder_key)
             office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.NOTE, note_text)
         refresh(ctx, db, handling)
         audit.record(
@@ -427,7 +437,7 @@ def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) 
         if not lifecycle.is_closed(handling.status) or lifecycle.states[handling.status].via:
             raise Conflict(N_("Only a closed case can be reopened, and a referred one only by the office it went to."))
         previous = handling.status
-        key = office_records.key_of(db, handling, officer.office_key)
+        key = office_records.key_of(db, handling, opened.holder_key)
         record = office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.REOPENING_REASON, reason_text)
         move(ctx, handling, lifecycle.reopen_to)
         handling.warned_on = None
@@ -462,7 +472,7 @@ def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: 
         handling.determination = "found" if prima_facie else "not_found"
         handling.determined_on = ctx.today()
         handling.assessment_concluded_on = handling.assessment_concluded_on or ctx.today()
-        key = office_records.key_of(db, handling, officer.office_key)
+        key = office_records.key_of(db, handling, opened.holder_key)
         record = office_records.add(
             ctx, db, handling, key, officer.officer_id, RecordKind.DETERMINATION, reasons_text, handling.determination
         )
@@ -501,7 +511,7 @@ def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object
             raise Conflict(Text(N_("A deadline can be extended by {days} days at most, in all."), days=limit))
         extensions[deadline] = extensions.get(deadline, 0) + days
         handling.extensions = json.dumps(extensions, sort_keys=True)
-        key = office_records.key_of(db, handling, officer.office_key)
+        key = office_records.key_of(db, handling, opened.holder_key)
         record = office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.EXTENSION, reason_text, deadline)
         refresh(ctx, db, handling)
         audit.record(
@@ -524,6 +534,8 @@ def assign(ctx: Context, officer: OfficerSession, case_id: str, username: object
                 raise Conflict(N_("Name an officer of your office by username, or nobody."))
             if recused(db, opened.case.id, assignee.id):
                 raise Conflict(N_("This officer declared a conflict of interest on this case."))
+            if opened.handling.restricted_key and not restriction.holds(db, opened.case.id, officer.office, assignee.id):
+                raise Conflict(N_("This case is restricted: the head of the office must share it with this officer first."))
         opened.handling.assignee = assignee.id if assignee else None
         db.add(opened.handling)
         audit.record(ctx, db, "assigned", officer.officer_id, opened.case.id, to=assignee.id if assignee else None)
@@ -535,7 +547,7 @@ def add_note(ctx: Context, officer: OfficerSession, case_id: str, note: object) 
     text = _officer_text(note, "note", required=True)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer, case_id, for_update=True)
-        key = office_records.key_of(db, opened.handling, officer.office_key)
+        key = office_records.key_of(db, opened.handling, opened.holder_key)
         record = office_records.add(ctx, db, opened.handling, key, officer.officer_id, RecordKind.NOTE, text)
         audit.record(ctx, db, "note added", officer.officer_id, opened.case.id, record=record)
     return record
@@ -546,7 +558,7 @@ def read_identity(ctx: Context, officer: OfficerSession, case_id: str) -> str:
     cannot be taken back (the office knows). Only the office the case was routed to holds it."""
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer, case_id, for_update=True)
-        text = identity.read(ctx, db, case_id, officer.office_key) if opened.case.office == officer.office else None
+        text = identity.read(ctx, db, case_id, opened.holder_key) if opened.case.office == officer.office else None
         if text is None:
             raise Conflict(N_("The complainant has not shared who they are with your office."))
         audit.record(ctx, db, "identity read", officer.officer_id, opened.case.id)

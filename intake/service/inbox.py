@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import Session, col, select
 
-from crypto import CryptoError, open_record, unwrap_case_key
+from crypto import CryptoError, open_record, unwrap_case_key, unwrap_restriction_key
 from policies import Office
 from policies.deadlines import LABELS
 
-from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, Recusal, office_holder
+from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, Recusal, RestrictionWrap, office_holder
 from .context import Context
 from .officers import OfficerSession
 
@@ -47,6 +47,7 @@ class InboxRow:
     referred_in: bool
     open_measures: int
     closed: bool
+    restricted: bool = False  # about someone in the office: only the officers it is wrapped to see it
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,15 @@ def _filtered(ctx: Context, officer: OfficerSession, name: str, query: str) -> l
             col(Recusal.case_id) == Handling.case_id,
             col(Recusal.officer_id) == officer.officer_id,
             col(Recusal.lifted_on).is_(None),
+        ),
+        # A restricted case exists only for the officers it is wrapped to (restriction.py).
+        or_(
+            col(Handling.restricted_key).is_(None),
+            exists().where(
+                col(RestrictionWrap.case_id) == Handling.case_id,
+                col(RestrictionWrap.office) == Handling.office,
+                col(RestrictionWrap.officer_id) == officer.officer_id,
+            ),
         ),
     ]
     if name == "open":
@@ -103,9 +113,14 @@ def _order(sort: str) -> list[Any]:
     return [col(Handling.next_due_on).is_(None), col(Handling.next_due_on), col(Handling.opened_on).desc(), col(Handling.case_id)]
 
 
-def _answers(officer: OfficerSession, case: Case, wrap: bytes) -> dict[str, Any]:
+def _answers(
+    officer: OfficerSession, handling: Handling, case: Case, wrap: bytes, restricted_wrap: bytes | None
+) -> dict[str, Any]:
     try:
-        key = unwrap_case_key(officer.office_key, wrap, case.id)
+        holder = officer.office_key
+        if handling.restricted_key is not None:
+            holder = unwrap_restriction_key(officer.officer_key, restricted_wrap or b"", case.id, handling.office)
+        key = unwrap_case_key(holder, wrap, case.id)
         answers: dict[str, Any] = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
         return answers
     except CryptoError:
@@ -158,9 +173,18 @@ def inbox(
                 )
             ).all()
         )
+        restricted_wraps = dict(
+            db.exec(
+                select(RestrictionWrap.case_id, RestrictionWrap.wrap).where(
+                    col(RestrictionWrap.case_id).in_(page_ids),
+                    RestrictionWrap.office == officer.office,
+                    RestrictionWrap.officer_id == officer.officer_id,
+                )
+            ).all()
+        )
     out = []
     for handling, case, seen, assignee in rows:
-        answers = _answers(officer, case, wraps.get(case.id, b""))
+        answers = _answers(officer, handling, case, wraps.get(case.id, b""), restricted_wraps.get(case.id))
         due = handling.next_due_on
         flag = "" if due is None else "overdue" if due < today else "due" if due <= soon else ""
         out.append(
@@ -181,6 +205,7 @@ def inbox(
                 referred_in=case.office != handling.office,
                 open_measures=handling.open_measures,
                 closed=handling.closed_on is not None,
+                restricted=handling.restricted_key is not None,
             )
         )
     return InboxPage(tuple(out), name, query, order, page, pages, total)

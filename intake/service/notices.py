@@ -18,6 +18,7 @@ class Notice(StrEnum):
     REFERRAL = "referral"
     TRANSFER = "transfer"  # OIG passed the report to ECO
     ABANDONMENT_WARNING = "abandonment_warning"
+    SHARED = "shared"  # a head let one more officer open a restricted case
 
 
 TEMPLATES = {
@@ -41,6 +42,10 @@ TEMPLATES = {
     Notice.ABANDONMENT_WARNING: N_(
         "We have not heard from you for some time. If we do not hear from you within {days} days, "
         "this complaint will be closed. You can write here at any time before then to keep it open."
+    ),
+    Notice.SHARED: N_(
+        "The head of the office has given one more of its officers access to your report. Because your report is "
+        "about someone in the office, only the officers the head chooses can read it."
     ),
 }
 UNKNOWN = N_("A notice from the service that this version cannot show.")

@@ -7,10 +7,13 @@ keypair and, in one transaction, re-wraps under it every key the old one held: e
 key of the office, each of its handling keys, each identity shared with it; then wraps the
 new office key for the officers still active, and ends every session of the office (they
 hold the old key). The old private key then opens nothing the database holds.
+
+Restricted cases are not held by the office key (restriction.py): their wraps are left as they are.
 """
 
 from dataclasses import dataclass
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from crypto import (
@@ -68,7 +71,12 @@ def rotate(ctx: Context, username: str, password: str, code: str) -> Rotated:
 
 
 def _rewrap_cases(db: Session, office: str, old: bytes, new_public: bytes) -> int:
-    wraps = db.exec(select(CaseKeyWrap).where(CaseKeyWrap.holder == office_holder(office)).with_for_update()).all()
+    wraps = db.exec(
+        select(CaseKeyWrap)
+        .join(Handling, and_(col(Handling.case_id) == CaseKeyWrap.case_id, col(Handling.office) == office))
+        .where(CaseKeyWrap.holder == office_holder(office), col(Handling.restricted_key).is_(None))
+        .with_for_update()
+    ).all()
     for wrap in wraps:
         wrap.wrap = wrap_case_key(unwrap_case_key(old, wrap.wrap, wrap.case_id), new_public, wrap.case_id)
         db.add(wrap)
@@ -76,7 +84,11 @@ def _rewrap_cases(db: Session, office: str, old: bytes, new_public: bytes) -> in
 
 
 def _rewrap_handlings(db: Session, office: str, old: bytes, new_public: bytes) -> int:
-    rows = db.exec(select(Handling).where(Handling.office == office, col(Handling.key_wrap).is_not(None)).with_for_update()).all()
+    rows = db.exec(
+        select(Handling)
+        .where(Handling.office == office, col(Handling.key_wrap).is_not(None), col(Handling.restricted_key).is_(None))
+        .with_for_update()
+    ).all()
     for handling in rows:
         key = unwrap_handling_key(old, handling.key_wrap or b"", handling.case_id, office)
         handling.key_wrap = wrap_handling_key(key, new_public, handling.case_id, office)
@@ -88,7 +100,8 @@ def _rewrap_identities(db: Session, office: str, old: bytes, new_public: bytes) 
     rows = db.exec(
         select(Identity)
         .join(Case, col(Case.id) == Identity.case_id)
-        .where(Case.office == office, col(Identity.office_wrap).is_not(None))
+        .join(Handling, and_(col(Handling.case_id) == Case.id, col(Handling.office) == Case.office))
+        .where(Case.office == office, col(Identity.office_wrap).is_not(None), col(Handling.restricted_key).is_(None))
         .with_for_update()
     ).all()
     for identity in rows:

@@ -45,21 +45,25 @@ class OfficeRecord:
     about: str | None = None  # what it is about: a measure id, a state, a deadline
 
 
-def key_of(db: Session, handling: Handling, office_key: bytes) -> bytes:
-    """The office's handling key of this case, made (and wrapped to the office) on first use."""
+def key_of(db: Session, handling: Handling, holder_key: bytes) -> bytes:
+    """The office's handling key of this case, made (and wrapped to the office) on first use.
+
+    `holder_key` is the office's private key, or a restricted case's own (casefiles.holder_key)."""
     if handling.key_wrap is not None:
-        return unwrap_handling_key(office_key, handling.key_wrap, handling.case_id, handling.office)
+        return unwrap_handling_key(holder_key, handling.key_wrap, handling.case_id, handling.office)
     key = new_key()
     wrap_for(db, handling, key)
     return key
 
 
 def wrap_for(db: Session, handling: Handling, key: bytes) -> None:
-    """Seal `key` to the handling's office as its handling key (also used for a new handling on referral)."""
+    """Seal `key` to the handling's office (or, restricted, to the case's own key) as its handling key
+    (also used for a new handling on referral)."""
     office = db.get(OfficeRow, handling.office)
     if office is None:
         raise RuntimeError(f"office {handling.office} is not set up: run `intake init`")
-    handling.key_wrap = wrap_handling_key(key, office.public_key, handling.case_id, handling.office)
+    holder_public = handling.restricted_key or office.public_key
+    handling.key_wrap = wrap_handling_key(key, holder_public, handling.case_id, handling.office)
     db.add(handling)
 
 

@@ -33,7 +33,7 @@ from crypto import (
 from policies import Office, SessionKind
 from policies.text import N_
 
-from ..store import LoginAttempts, Officer, insert_if_absent, transaction
+from ..store import LoginAttempts, Officer, RestrictionWrap, insert_if_absent, transaction
 from ..store import Office as OfficeRow
 from . import audit, sessions
 from .context import Context
@@ -53,6 +53,7 @@ class OfficerSession:
     username: str
     office: Office
     office_key: bytes
+    officer_key: bytes  # the officer's own private key: it opens the restricted cases wrapped to them
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,11 @@ def set_role(ctx: Context, by_username: str, by_password: str, by_code: str, use
         target.head = head
         db.add(target)
         audit.record(ctx, db, "role changed", by.id, of=target.id, head="yes" if head else "no")
+
+
+def _heads(db: Session, office: str) -> int:
+    """How many active heads the office has (restricted cases are wrapped to them when filed)."""
+    return len(db.exec(select(Officer.id).where(Officer.office == office, col(Officer.active), col(Officer.head))).all())
 
 
 def _step_of(totp: pyotp.TOTP, code: str, now: dt.datetime, last_step: int | None) -> int | None:
@@ -292,7 +298,13 @@ def log_in(ctx: Context, username: object, password: object, code: object) -> st
     token = sessions.start(
         ctx,
         SessionKind.OFFICER,
-        {"officer_id": officer.id, "username": officer.username, "office": officer.office, "office_key": office_key.hex()},
+        {
+            "officer_id": officer.id,
+            "username": officer.username,
+            "office": officer.office,
+            "office_key": office_key.hex(),
+            "officer_key": unlocked.private_key.hex(),
+        },
         subject=officer.id,
     )
     with transaction(ctx.engine) as db:
@@ -379,16 +391,26 @@ def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_
         officer = db.exec(select(Officer).where(Officer.username == username).with_for_update()).first()
         if officer is None or officer.office != sponsor.officer.office or officer.id == sponsor.officer.id:
             raise Conflict("Only another member of the same office can disable an officer.")
+        if officer.head and _heads(db, officer.office) == 1:
+            raise Conflict("This is the office's only head: make another officer head first (`intake officer role`).")
         officer.active, officer.office_key_wrap = False, None
         db.add(officer)
+        # Their wraps of restricted cases go too; what they opened before, they may have kept (SECURITY.md).
+        db.exec(delete(RestrictionWrap).where(col(RestrictionWrap.officer_id) == officer.id))
         audit.record(ctx, db, "officer disabled", sponsor.officer.id, disabled=officer.id)
     sessions.end_all(ctx, officer.id)
 
 
 def current(ctx: Context, token: str | None) -> OfficerSession:
     payload = sessions.resume(ctx, token, SessionKind.OFFICER)
+    if "officer_key" not in payload:  # a session started before restricted cases existed
+        raise AuthenticationFailed(sessions.NOT_LOGGED_IN)
     return OfficerSession(
-        payload["officer_id"], payload["username"], Office(payload["office"]), bytes.fromhex(payload["office_key"])
+        payload["officer_id"],
+        payload["username"],
+        Office(payload["office"]),
+        bytes.fromhex(payload["office_key"]),
+        bytes.fromhex(payload["officer_key"]),
     )
 
 

@@ -124,7 +124,7 @@ def recommend(
             )
         )
         if note_text:
-            key = office_records.key_of(db, opened.handling, officer.office_key)
+            key = office_records.key_of(db, opened.handling, opened.holder_key)
             office_records.add(ctx, db, opened.handling, key, officer.officer_id, RecordKind.MEASURE_NOTE, note_text, measure_id)
         db.flush()
         refresh(ctx, db, opened.handling)
@@ -163,7 +163,7 @@ def update(
         row.review_on = None if new_status in FINAL else (review or row.review_on)
         db.add(row)
         if note_text:
-            key = office_records.key_of(db, opened.handling, officer.office_key)
+            key = office_records.key_of(db, opened.handling, opened.holder_key)
             office_records.add(ctx, db, opened.handling, key, officer.officer_id, RecordKind.MEASURE_NOTE, note_text, row.id)
         db.flush()
         refresh(ctx, db, opened.handling)

@@ -8,7 +8,7 @@ exist for them (casefiles.open_for_office, the inbox) until the head lifts the r
 
 A recusal is a rule the server enforces, not a key it withholds: the officer still holds the
 office key. A case that must be kept from an office's own officers is a restricted case
-(not built yet: see the issue).
+(restriction.py): then only the officers it is wrapped to hold a key that opens it.
 """
 
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from policies.text import N_
 
 from ..store import Handling, Officer, Recusal, transaction
 from . import audit, office_records
-from .casefiles import CASE_ID, officer_text, open_for_office, recused
+from .casefiles import CASE_ID, holder_key, officer_text, open_for_office, recused
 from .context import Context
 from .errors import Conflict, NotFound
 from .office_records import RecordKind
@@ -36,7 +36,7 @@ class Declaration:
     username: str
     declared_on: str
     lifted_on: str | None
-    note: str | None  # None where the head cannot read it (they are recused from that case themselves)
+    note: str | None  # None where the head cannot read it (recused themselves, or a restricted case not shared with them)
 
 
 def is_head(db: Session, officer: OfficerSession) -> bool:
@@ -49,7 +49,7 @@ def declare(ctx: Context, officer: OfficerSession, case_id: str, note: object) -
     text = officer_text(note, "note", MAX_NOTE_CHARS, required=True)
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer, case_id, for_update=True)
-        key = office_records.key_of(db, opened.handling, officer.office_key)
+        key = office_records.key_of(db, opened.handling, opened.holder_key)
         record = office_records.add(ctx, db, opened.handling, key, officer.officer_id, RecordKind.CONFLICT_DECLARATION, text)
         earlier = db.get(Recusal, (opened.case.id, officer.officer_id))
         if earlier is not None:  # lifted before, declared again
@@ -108,8 +108,9 @@ def declarations(ctx: Context, head: OfficerSession) -> tuple[Declaration, ...]:
             note = None
             if not recused(db, recusal.case_id, head.officer_id):
                 handling = db.get(Handling, (recusal.case_id, recusal.office))
-                if handling is not None:
-                    key = office_records.key_of(db, handling, head.office_key)
+                key = holder_key(db, head, handling) if handling is not None else None
+                if handling is not None and key is not None:
+                    key = office_records.key_of(db, handling, key)
                     texts = {r.id: r.text for r in office_records.read(db, recusal.case_id, head.office, key)}
                     note = texts.get(recusal.record_id)
             out.append(

@@ -106,7 +106,7 @@ def refer(
         office_records.wrap_for(db, theirs, their_key)
         db.flush()
         office_records.add(ctx, db, theirs, their_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office)
-        own_key = office_records.key_of(db, handling, officer.office_key)
+        own_key = office_records.key_of(db, handling, opened.holder_key)
         office_records.add(ctx, db, handling, own_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, target)
         reason_record = (
             office_records.add(ctx, db, handling, own_key, officer.officer_id, RecordKind.REFERRAL_REASON, reason_text, target)

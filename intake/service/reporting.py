@@ -30,7 +30,7 @@ from policies.text import N_
 
 from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
-from . import attachments, budgets, identity, protection, retention, sendings, sessions
+from . import attachments, budgets, identity, protection, restriction, retention, sendings, sessions
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -155,7 +155,8 @@ def _file_report(
         budgets.spend(ctx, db, budgets.submissions(ctx))  # with the filing: a refused or failed one costs nothing
         for part in report.parts:
             kind = ADVICE if part.concern == Concern.ADVICE else REPORT
-            for code in route(ctx.policy, frozenset({part.concern})):
+            for routed in route(ctx.policy, frozenset({part.concern})):
+                code = restriction.receiving_office(ctx, part, routed)
                 case_id = _file_part(
                     ctx,
                     db,
@@ -168,6 +169,7 @@ def _file_report(
                     reporter.public_key,
                     language,
                     _files_of(part, files, len(report.parts)),
+                    about_head_of=routed if code != routed else None,
                 )
                 filed.append(FiledCase(case_id, code))
     return FiledReport(passphrase, tuple(filed))
@@ -185,13 +187,20 @@ def _file_part(
     reporter_public: bytes,
     language: str,
     files: list[PendingFile],
+    about_head_of: Office | None = None,
 ) -> str:
-    """One case: the part's account and answers sealed under a fresh case key, wrapped to the office and the reporter."""
+    """One case: the part's account and answers sealed under a fresh case key, wrapped to the office and the reporter.
+
+    A part about someone in the receiving office is restricted (restriction.py): what the
+    office key would open is sealed to the case's own keypair, wrapped to the office's heads.
+    """
     office = db.get(OfficeRow, code)
     if office is None:
         raise RuntimeError(f"office {code} is not set up: run `intake init`")
     case_id, case_key = new_id(code), new_key()
-    answers = json.dumps({**report.answers_of(part), "language": language}).encode("utf-8")
+    # A report about the head of the routed office, received by the other office, says whose head.
+    about = {"about_head_of": about_head_of} if about_head_of else {}
+    answers = json.dumps({**report.answers_of(part), **about, "language": language}).encode("utf-8")
     db.add(
         Case(
             id=case_id,
@@ -215,10 +224,11 @@ def _file_part(
         opened_on=ctx.today(),
     )
     refresh(ctx, db, handling, new=True)
-    db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, office.public_key, case_id)))
+    holder_public = restriction.restrict(ctx, db, handling) if restriction.concerned(part) != "no" else office.public_key
+    db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, holder_public, case_id)))
     db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter_public, case_id)))
     if part.identity:
-        identity.escrow(ctx, db, case_id, part.identity, reporter_public, office.public_key if part.identity_shared else None)
+        identity.escrow(ctx, db, case_id, part.identity, reporter_public, holder_public if part.identity_shared else None)
     attachments.attach(db, case_id, case_key, None, files)
     return case_id
 
@@ -284,10 +294,11 @@ def share_identity(ctx: Context, token: str | None, case_id: str, agree: object)
     with transaction(ctx.engine) as db:
         case = db.get(Case, case_id)
         office = db.get(OfficeRow, case.office) if case else None
-        if office is None:
+        handling = db.get(Handling, (case_id, case.office)) if case else None
+        if office is None or handling is None:
             raise NotFound(NOT_IN_ROOM)
         if agree:
-            identity.share(ctx, db, case_id, keys[case_id], office.public_key)
+            identity.share(ctx, db, case_id, keys[case_id], handling.restricted_key or office.public_key)
             _arrived(db, case_id)
             return True
         return not identity.unshare(db, case_id)

@@ -25,6 +25,7 @@ from ..store import (
     Message,
     ProtectiveMeasure,
     Recusal,
+    RestrictionWrap,
     transaction,
 )
 from . import audit, metadata
@@ -77,6 +78,7 @@ def purge_case(ctx: Context, case_id: str) -> None:
             ProtectiveMeasure,
             CaseReading,
             Recusal,
+            RestrictionWrap,
             Attachment,
             Message,
             Identity,

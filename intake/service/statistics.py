@@ -24,12 +24,14 @@ from policies.text import N_
 
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, transaction
 from . import audit
+from .casefiles import holder_key
 from .context import Context
 from .errors import Conflict
 from .officers import OfficerSession
 
 NOT_GIVEN = "not_given"
 OPEN = "open"
+RESTRICTED = "restricted"  # a restricted case not wrapped to the officer who computes the figures
 HEADQUARTERS, FIELD = "headquarters", "field"
 IMPLEMENTED = {"implemented", "lifted"}  # a lifted measure was in place until it was lifted
 NO_CASES, WITHHELD = "no cases", "suppressed"
@@ -114,29 +116,34 @@ def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int) -
         wrap = db.get(CaseKeyWrap, (case.id, office_holder(Office.ECO)))
         if wrap is None:  # not ECO's to read
             continue
-        key = unwrap_case_key(officer.office_key, wrap.wrap, case.id)
-        answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
+        holder = holder_key(db, officer, handling)
+        # A restricted case this officer cannot open still counts, by what the handling says in clear.
+        key = unwrap_case_key(holder, wrap.wrap, case.id) if holder else None
+        answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id)) if key else {}
+        unread = RESTRICTED if key is None else NOT_GIVEN
         if handling.kind == ADVICE:
-            counts.by("advice_topic")[answers.get("advice_topic") or NOT_GIVEN] += 1
+            counts.by("advice_topic")[answers.get("advice_topic") or unread] += 1
             answered = handling.first_response_on
             counts.advice_days.append((answered - handling.opened_on).days if answered else None)
             continue
         counts.received += 1
         counts.transferred_in += case.office != Office.ECO
-        for act in answers.get("adverse_actions") or ["other"]:
+        for act in answers.get("adverse_actions") or (["other"] if key else [RESTRICTED]):
             counts.by("adverse_action")[act] += 1
-        region = answers.get("region") or NOT_GIVEN
+        region = answers.get("region") or unread
         counts.by("region")[region] += 1
         workplace = (
             HEADQUARTERS
             if region in policy.statistics.headquarters
+            else region
+            if region == RESTRICTED
             else NOT_GIVEN
             if region in (NOT_GIVEN, "prefer_not_to_say")
             else FIELD
         )
         counts.by("workplace")[workplace] += 1
         counts.by("outcome")[group_of.get(handling.status, OPEN) if eco.is_closed(handling.status) else OPEN] += 1
-        recommended, implemented = _measures(db, case.id, key)
+        recommended, implemented = _measures(db, case.id, key) if key else (set(), set())
         counts.by("measure_recommended").update(recommended & policy.ids("protective_measures"))
         counts.by("measure_implemented").update(implemented & policy.ids("protective_measures"))
         counts.by("onward_referral").update(recommended & policy.ids("onward_referrals"))
@@ -188,6 +195,8 @@ def _table(
 ) -> ReportTableFigures:
     advice = spec.rows == "advice_topic"
     total, previous_total = (len(now.advice_days), len(before.advice_days)) if advice else (now.received, before.received)
+    if now.by(spec.rows)[RESTRICTED] or before.by(spec.rows)[RESTRICTED]:
+        labels = labels | {RESTRICTED: N_("Restricted cases not shared with the officer who made this report")}
     this_year = {k: now.by(spec.rows)[k] for k in labels}
     last_year = {k: before.by(spec.rows)[k] for k in labels}
     partition = spec.rows in PARTITIONS

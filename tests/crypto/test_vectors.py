@@ -8,6 +8,7 @@ import pytest
 from crypto import (
     Argon2Params,
     AuditLink,
+    CryptoError,
     checkpoint_is_valid,
     decrypt_stream,
     derive_password_key,
@@ -16,6 +17,8 @@ from crypto import (
     normalize_passphrase,
     open_sealed,
     sign_checkpoint,
+    unwrap_handling_key,
+    unwrap_restriction_key,
     verify_chain,
 )
 from crypto.audit import chain_digest
@@ -168,3 +171,14 @@ def test_the_empty_chains_head_signature():
     head = data["empty_head"]
     signature = sign_checkpoint(bytes.fromhex(data["signing_seed"]), 0, bytes(32))
     assert signature.hex() == head["signature"]
+
+
+def test_the_restriction_vector_opens_with_the_named_function_and_only_in_its_context():
+    (vector,) = [v for v in load("wrapping")["vectors"] if v["context"][0] == "restriction-key"]
+    _, case_id, office = vector["context"]
+    private, blob = bytes.fromhex(vector["recipient_private_key"]), bytes.fromhex(vector["blob"])
+    assert unwrap_restriction_key(private, blob, case_id, office).hex() == vector["secret"]
+    with pytest.raises(CryptoError):
+        unwrap_restriction_key(private, blob, case_id, "OIG")
+    with pytest.raises(CryptoError):  # not a handling key of the same case and office either
+        unwrap_handling_key(private, blob, case_id, office)

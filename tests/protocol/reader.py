@@ -884,9 +884,22 @@ def open_as_officer(source: Source, username: str, password: str) -> dict:
             raise FormatError(f"office {office} public key does not match its private key")
     opener = Opener(source)
     cases = []
+    restriction_wraps = {
+        (col(r, "case_id"), col(r, "office")): col(r, "wrap")
+        for r in source.rows("restriction_wrap")
+        if col(r, "officer_id") == officer_id
+    }
     for case_id, w in opener.case_wraps(f"office:{office}"):
-        case_key = open_wrap(office_sk, w, "case-key", case_id)
-        cases.append(opener.open_case(case_id, case_key, office=office, office_sk=office_sk))
+        # Section 13 step 3: a restricted handling (restricted_key set) opens only through this
+        # officer's restriction wrap; its private key stands in for the office's for that case.
+        h = opener.handling.get((case_id, office))
+        holder_sk = office_sk
+        if h is not None and col(h, "restricted_key", default=None) is not None:
+            if (case_id, office) not in restriction_wraps:
+                continue
+            holder_sk = open_wrap(officer_sk, restriction_wraps[(case_id, office)], "restriction-key", case_id, office)
+        case_key = open_wrap(holder_sk, w, "case-key", case_id)
+        cases.append(opener.open_case(case_id, case_key, office=office, office_sk=holder_sk))
     cases.sort(key=lambda c: c["id"])
     return {"cases": cases, "audit": audit_of(source)}
 

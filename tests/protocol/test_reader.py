@@ -4,6 +4,7 @@ message, file, office record, identity and the audit chain, as an officer, as a 
 from a backup. If the page stops describing what the service stores, this fails."""
 
 import ast
+import datetime as dt
 import hashlib
 import json
 import os
@@ -19,7 +20,8 @@ from intake.store import Message
 
 from ..conftest import PASSWORDS, database_url
 from ..files import multipart
-from ..helpers import api_login, app_context, caseroom_login, officer_token
+from ..helpers import api_login, app_context, caseroom_login, officer_token, totp_code
+from ..service.test_casework import Clock
 
 READER = Path(__file__).parent / "reader.py"
 EVIDENCE = "عقد العمل.pdf".encode().decode()  # a non-ASCII name, as reporters' files often have
@@ -112,6 +114,41 @@ def test_an_officer_opens_every_case_of_the_office_from_the_page_alone(filed):
     oig = json.loads(open_as_officer(ctx, "oig-1", filed["url"]).stdout)
     assert [c["id"] for c in oig["cases"]] == [filed["oig"]["cases"][0]["id"]]
     assert oig["cases"][0]["office_records"] == [] and oig["cases"][0]["identity"] is None
+
+
+def test_a_restricted_case_opens_for_its_holders_only_from_the_page_alone(filed, client):
+    """Section 13 step 3: the head opens a restricted case through their restriction wrap, with its
+    identity and the office's records; a member of the same office, from the same page and their
+    own password, does not find it at all."""
+    ctx = filed["ctx"]
+    answers = {"identity": "Samir, ext. 5120", "identity_consent": "yes"}
+    report = {"concerns": ["retaliation"], "description": "An ECO officer's spouse runs my unit.", "answers": answers}
+    response = client.post("/api/v1/reports", json={**report, "restricted": True})
+    assert response.status_code == 201, response.text
+    restricted_id = response.json()["cases"][0]["id"]
+    head = officers.current(ctx, officer_token(ctx, "eco-1"))
+    casework.add_note(ctx, head, restricted_id, "Keep this from the team.")
+    ctx.now = Clock(ctx.now() + dt.timedelta(minutes=2))  # the sponsor's next authenticator code
+    officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", "eco member password two")
+    done = open_as_officer(ctx, "eco-1", filed["url"])
+    assert done.returncode == 0, done.stderr
+    cases = {c["id"]: c for c in json.loads(done.stdout)["cases"]}
+    assert set(cases) == {filed["case_id"], restricted_id}
+    assert cases[restricted_id]["report"] == "An ECO officer's spouse runs my unit."
+    assert cases[restricted_id]["identity"] == "Samir, ext. 5120"
+    assert [r["text"] for r in cases[restricted_id]["office_records"]] == ["Keep this from the team."]
+    member = run_reader(
+        "--data-dir",
+        str(ctx.settings.data_dir),
+        "--database",
+        filed["url"],
+        "officer",
+        "--username",
+        "eco-2",
+        secret="eco member password two",
+    )
+    assert member.returncode == 0, member.stderr
+    assert [c["id"] for c in json.loads(member.stdout)["cases"]] == [filed["case_id"]]
 
 
 def test_a_reporter_opens_their_own_cases_only(filed):
