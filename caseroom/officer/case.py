@@ -59,6 +59,7 @@ HISTORY = {
     "identity read": N_("read who the complainant is"),
     "conflict declared": N_("declared a conflict of interest and stepped away from the case"),
     "recusal lifted": N_("lifted an officer's recusal (the head's decision)"),
+    "restricted case shared": N_("shared the restricted case with one more officer"),
 }
 
 

@@ -2,11 +2,14 @@
 after writing a note and ticking what it means; the case leaves their inbox and its page is gone;
 the head's list. Screenshots at 1280 and 320 px, in English and Arabic."""
 
+import os
 import re
 
 import pytest
 
-from .journeys import file_report, log_in, open_case_room
+from ..conftest import on_postgres
+from ..server import intake, totp_now
+from .journeys import SEND, choose_concern, file_report, log_in, new_page, open_case_room, passphrase_on
 
 pytestmark = pytest.mark.browser
 
@@ -80,3 +83,78 @@ def test_oig_transfers_a_retaliation_report_to_eco_and_the_reporter_is_told(brow
     assert room.get_by_text("Write to the Ethics and Conduct Office").is_visible()  # the office that now handles it
     shots(room, "03-reporter-told-1280-en")
     context.close()
+
+
+def test_a_restricted_report_opens_for_the_head_who_shares_it_and_the_reporter_is_told(browser, instance, shots, tmp_path):
+    """The reporter says the report is about someone in ECO; the head sees it marked, with who holds
+    a key; a member of ECO does not see it until the head, after a tick, shares it."""
+    base, credentials = instance
+    head_login = next(o for o in credentials["officers"] if o["office"] == "ECO")
+    context, page = new_page(browser, base)
+    choose_concern(page, "retaliation")
+    page.locator("#description-text").fill("An ECO officer's husband ended my contract after I spoke to OIG.")
+    page.locator('input[name="q.office_concerned"][value="someone"]').check()
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.locator('input[name="q.office_concerned"][value="someone"]').scroll_into_view_if_needed()
+    shots(page, "01-form-question-320-en")
+    page.locator(SEND).click()
+    passphrase = passphrase_on(page)
+    (case_id,) = [c.strip() for c in page.locator("ul.filed strong").all_inner_texts()]
+    context.close()
+
+    head_context, head = log_in(browser, base, head_login)
+    member = add_member(tmp_path, head_login, "eco-member")
+    member_context, member_page = log_in(browser, base, member)
+    member_page.goto("/officer?filter=all")
+    assert case_id not in member_page.content()
+    assert member_page.goto(f"/officer/cases/{case_id}").status == 404
+
+    head.goto("/officer?filter=all")
+    assert head.locator("tr", has_text=case_id).get_by_text("restricted").is_visible()
+    head.goto(f"/officer/cases/{case_id}")
+    head.get_by_text("Share it with another officer of the office").click()
+    head.set_viewport_size({"width": 1280, "height": 900})
+    head.locator("#restricted-title").scroll_into_view_if_needed()
+    shots(head, "02-case-restricted-1280-en")
+    head.get_by_label("Officer", exact=True).select_option("eco-member")
+    head.get_by_role("button", name="Share the case").click()
+    assert head.url.endswith(case_id)  # not without the tick
+    head.get_by_label("I have checked that this officer has no part in what the report is about").check()
+    head.get_by_role("button", name="Share the case").click()
+    assert head.get_by_text("The officer can now open the case.").is_visible()
+    assert "shared by" in head.locator("section.restricted").inner_text()
+    head.goto(f"/officer/cases/{case_id}?lang=ar")
+    assert head.locator("html").get_attribute("dir") == "rtl"
+    head.set_viewport_size({"width": 320, "height": 800})
+    head.locator("#restricted-title").scroll_into_view_if_needed()
+    shots(head, "03-case-restricted-320-ar")
+    head_context.close()
+
+    member_page.goto(f"/officer/cases/{case_id}")
+    assert "An ECO officer's husband" in member_page.content()
+    member_context.close()
+    context, room = open_case_room(browser, base, passphrase)
+    assert room.get_by_text("has given one more of its officers access to your report").first.is_visible()
+    shots(room, "04-reporter-told-1280-en")
+    context.close()
+
+
+def add_member(tmp_path, sponsor: dict, username: str) -> dict:
+    """`intake officer add`, as the operator runs it, sponsored by the head (their next code)."""
+    env = {"INTAKE_DATABASE_URL": os.environ["TEST_DATABASE_URL"] if on_postgres() else ""}
+    password = "a member's long password"
+    done = intake(
+        "--data-dir",
+        str(tmp_path / "var"),
+        "officer",
+        "add",
+        "--sponsor",
+        sponsor["username"],
+        "--username",
+        username,
+        "--password-stdin",
+        env=env,
+        stdin=f"{sponsor['password']}\n{totp_now(sponsor, 1)}\n{password}\n",
+    )
+    secret = re.search(r"secret=([A-Z2-7]+)", done.stdout).group(1)
+    return {"username": username, "password": password, "totp_secret": secret, "office": "ECO"}

@@ -27,7 +27,7 @@ from intake.store import Case, CaseKeyWrap, Handling, Identity, Officer, Restric
 from policies import validate_report
 
 from ..conftest import PASSWORDS
-from ..helpers import api_login, app_context, caseroom_login
+from ..helpers import api_login, app_context, caseroom_login, html_login, post_form
 from .test_casework import Clock
 
 MEMBER_PASSWORD = "eco member password two"
@@ -311,3 +311,24 @@ def test_the_restricted_case_keys_never_open_with_the_office_key_alone(ctx):
         unwrap_restriction_key(head.officer_key, given.wrap, case_id, "OIG")
     case_key = unwrap_case_key(restricted_private, wrap.wrap, case_id)
     assert b"office_concerned" in open_record(case_key, answers, case_id, "answers", case_id)
+
+
+def test_the_case_page_shares_only_after_the_tick_and_a_hostile_username_changes_nothing(client):
+    ctx = app_context(client)
+    ctx.test_enrolments["eco-2"] = officers.add_officer(
+        ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", MEMBER_PASSWORD
+    )
+    filed = client.post("/api/v1/reports", json={"concerns": ["retaliation"], "description": "x", "restricted": True})
+    case_id = filed.json()["cases"][0]["id"]
+    html_login(client, "eco-1")
+    page = client.get(f"/officer/cases/{case_id}")
+    assert page.status_code == 200 and 'action="/officer/cases/' + case_id + '/share"' in page.text
+    share = f"/officer/cases/{case_id}/share"
+    assert post_form(client, share, {"username": "eco-2"}).status_code == 409  # no tick: nothing happens
+    hostile = post_form(client, share, {"username": "<script>alert(1)</script>", "confirm": "yes"})
+    assert hostile.status_code == 409 and "<script>alert(1)" not in hostile.text
+    with Session(ctx.engine) as db:
+        assert len(db.exec(select(RestrictionWrap).where(RestrictionWrap.case_id == case_id)).all()) == 1
+    done = post_form(client, share, {"username": "eco-2", "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("notice=shared")
+    assert "The officer can now open the case." in client.get(done.headers["location"]).text
