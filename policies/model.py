@@ -120,12 +120,20 @@ class Lifecycle:
         return next((s.id for s in self.states.values() if s.by_reporter), None)
 
     @property
-    def referral_state(self) -> str | None:
-        """The state a referral moves the handling to, if this office refers cases."""
-        return next((s.id for s in self.states.values() if s.via == "referral"), None)
+    def referral_states(self) -> tuple[str, ...]:
+        """The states a referral moves the handling to (ECO: on prima facie evidence, or a misrouted
+        report); empty if this office refers no cases."""
+        return tuple(s.id for s in self.states.values() if s.via == "referral")
 
-    def may_refer_from(self, current: str) -> bool:
-        return self.referral_state is not None and self.referral_state in self.allowed(current)
+    @property
+    def referral_state(self) -> str | None:
+        """The office's main referral: the first of its referral states."""
+        return next(iter(self.referral_states), None)
+
+    def may_refer_from(self, current: str, state: str | None = None) -> bool:
+        """Whether a referral (to `state`, or to any referral state) is allowed from `current`."""
+        wanted = (state,) if state else self.referral_states
+        return any(s in self.referral_states and s in self.allowed(current) for s in wanted)
 
 
 @dataclass(frozen=True)
@@ -432,9 +440,9 @@ def _lifecycle(check: _Checker, data: Table, code: Office, name: str | None = No
     if not isinstance(extendable, list) or not set(extendable) <= set(deadlines):
         check.fail("`extendable` must list some of the office's own `deadlines`", header, key="extendable")
     referral_states = [s.id for s in states.values() if s.via == "referral"]
-    if (refers_to is None) != (not referral_states) or len(referral_states) > 1:
+    if (refers_to is None) != (not referral_states):
         check.fail(
-            'an office that `refers_to` another needs exactly one state with via = "referral", and only then',
+            'an office that `refers_to` another needs a state with via = "referral", and only then',
             header,
             key="refers_to" if "refers_to" in table else None,
         )

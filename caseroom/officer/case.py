@@ -32,7 +32,8 @@ NOTICES = {
     "noted": N_("The note is saved."),
     "consent": N_("The complainant is asked for consent in the case room."),
     "referred": N_("The case was referred to OIG. The complainant was told in the case room."),
-    "transferred": N_("The case was transferred to ECO. The reporter was told in the case room."),
+    "transferred_to_eco": N_("The case was transferred to ECO. The reporter was told in the case room."),
+    "transferred_to_oig": N_("The case was transferred to OIG. The reporter was told in the case room."),
     "recorded": N_("Recorded."),
     "warned": N_("The warning is in the case room."),
     "shared": N_("The officer can now open the case. The complainant was told in the case room."),
@@ -222,17 +223,20 @@ async def request_consent(request: Request) -> Response:
     return await _case_action(request, referral.request_consent, "consent")
 
 
-def _refer(ctx: Context, officer: OfficerSession, case_id: str, reason: str | None, memo: str | None) -> object:
-    lifecycle = ctx.policy.lifecycles[officer.office]
-    return referral.refer(ctx, officer, case_id, lifecycle.refers_to, reason, memo)
-
-
 async def refer(request: Request) -> Response:
+    """A referral or a transfer (the form's `state` says which, where the office has both)."""
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    to = context_of(request).policy.lifecycles[officer.office].refers_to
-    return await _case_action(request, _refer, "transferred" if to == "ECO" else "referred", "reason", "memo")
+    ctx, form = context_of(request), await read_small_form(request)
+    lifecycle = ctx.policy.lifecycles[officer.office]
+    state = form.get("state") or lifecycle.referral_state
+    case_id = request.path_params["case_id"]
+    await run_in_threadpool(
+        referral.refer, ctx, officer, case_id, lifecycle.refers_to, form.get("reason") or None, form.get("memo") or None, state
+    )
+    requires_determination = state in lifecycle.states and lifecycle.states[state].requires_determination
+    return _back(case_id, "referred" if requires_determination else f"transferred_to_{lifecycle.refers_to}".lower())
 
 
 async def recommend_measure(request: Request) -> Response:

@@ -228,6 +228,7 @@ async def officer_referral(request: Request) -> Response:
         data.get("to"),
         data.get("reason"),
         data.get("memo"),
+        data.get("state"),
     )
     return JSONResponse(handling_json(view))
 

@@ -490,12 +490,19 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
         "/api/v1/officer/cases/{case_id}/referral": {
             "parameters": CASE_ID,
             "post": _op(
-                "ECO refers the case to OIG (with consent, or a written reason), with a memo for OIG",
+                "ECO refers the case to OIG (prima facie evidence) or transfers a report that is not about retaliation "
+                "(state transferred_to_oig), with consent or a written reason; OIG transfers to ECO what is ECO's. "
+                "A memo for the receiving office",
                 {"200": _ok("Referred", {"type": "object"})},
                 {
                     "type": "object",
                     "required": ["to", "memo"],
-                    "properties": {"to": {"enum": ["OIG"]}, "reason": TEXT, "memo": TEXT},
+                    "properties": {
+                        "to": {"enum": ["OIG", "ECO"]},
+                        "reason": TEXT,
+                        "memo": TEXT,
+                        "state": {"enum": sorted({s for lc in policy.lifecycles.values() for s in lc.referral_states})},
+                    },
                 },
                 secure=True,
                 errors=("400", "401", "404", "409", "413", "415"),

@@ -17,6 +17,7 @@ class Notice(StrEnum):
     CONSENT_REQUEST = "consent_request"
     REFERRAL = "referral"
     TRANSFER = "transfer"  # OIG passed the report to ECO
+    TRANSFER_TO_OIG = "transfer_to_oig"  # ECO passed a report that is not about retaliation to OIG
     ABANDONMENT_WARNING = "abandonment_warning"
     SHARED = "shared"  # a head let one more officer open a restricted case
 
@@ -39,6 +40,11 @@ TEMPLATES = {
         "with retaliation and with matters of its mandate. Both offices can now read this case room; the Ethics and "
         "Conduct Office will acknowledge your report and answer you here."
     ),
+    Notice.TRANSFER_TO_OIG: N_(
+        "The Ethics and Conduct Office found that your report is about misconduct other than retaliation, and has "
+        "passed it to the Office of the Inspector General, which deals with such reports. Both offices can now read "
+        "this case room; the Office of the Inspector General will answer you here."
+    ),
     Notice.ABANDONMENT_WARNING: N_(
         "We have not heard from you for some time. If we do not hear from you within {days} days, "
         "this complaint will be closed. You can write here at any time before then to keep it open."
@@ -51,8 +57,8 @@ TEMPLATES = {
 UNKNOWN = N_("A notice from the service that this version cannot show.")
 
 
-# The notice a referral posts, by the office that receives the case.
-REFERRAL_NOTICES = {"OIG": Notice.REFERRAL, "ECO": Notice.TRANSFER}
+# The notice a referral posts: on prima facie evidence, the referral; otherwise a transfer, by the office that receives it.
+TRANSFER_NOTICES = {"OIG": Notice.TRANSFER_TO_OIG, "ECO": Notice.TRANSFER}
 
 
 def encode(kind: Notice, **params: str | int) -> bytes:

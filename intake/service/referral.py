@@ -1,5 +1,6 @@
-"""Referral: ECO asks the complainant's consent, then hands a case with prima facie evidence to OIG;
-OIG passes to ECO what is ECO's (retaliation found in a misconduct report).
+"""Referral: ECO asks the complainant's consent, then hands a case with prima facie evidence to OIG,
+or transfers to OIG a report that is not about retaliation; OIG passes to ECO what is ECO's
+(retaliation found in a misconduct report).
 
 The consent request tells the complainant exactly what would be shared: the complaint, its
 files and the case room's messages, never ECO's own notes (those are sealed under ECO's
@@ -22,7 +23,7 @@ from .casefiles import HandlingView, add_notice, officer_text, open_for_office, 
 from .casework import IllegalTransition, lifecycle_of, move
 from .context import Context
 from .errors import Conflict
-from .notices import REFERRAL_NOTICES, Notice
+from .notices import TRANSFER_NOTICES, Notice
 from .office_records import RecordKind
 from .officers import OfficerSession
 
@@ -54,13 +55,21 @@ def _target(lifecycle: Lifecycle, to: object) -> Office:
 
 
 def refer(
-    ctx: Context, officer: OfficerSession, case_id: str, to: object = Office.OIG, reason: object = None, memo: object = None
+    ctx: Context,
+    officer: OfficerSession,
+    case_id: str,
+    to: object = Office.OIG,
+    reason: object = None,
+    memo: object = None,
+    state: object = None,
 ) -> HandlingView:
     """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG; OIG to ECO).
 
-    Needs the memo for the receiving office; where the policy asks for consent, the
-    complainant's consent or a written reason to proceed without it, sealed with the office's
-    own records; the audit log names that record, never its words.
+    `state` is the referral state to move to, where the office has more than one (ECO also
+    transfers a misrouted report, not about retaliation, to OIG); by default its first. Needs
+    the memo for the receiving office; where the policy asks for consent, the complainant's
+    consent or a written reason to proceed without it, sealed with the office's own records;
+    the audit log names that record, never its words.
     """
     reason_text = officer_text(reason, "reason", MAX_REASON_CHARS)
     memo_text = officer_text(memo, "memo", MAX_MEMO_CHARS, required=True)
@@ -69,9 +78,9 @@ def refer(
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
         target = _target(lifecycle, to)
-        referral_state = lifecycle.referral_state
-        if referral_state is None or not lifecycle.may_refer_from(handling.status):
-            raise IllegalTransition(handling.status, str(referral_state), lifecycle.allowed(handling.status))
+        referral_state = lifecycle.referral_state if state is None else state
+        if not isinstance(referral_state, str) or not lifecycle.may_refer_from(handling.status, referral_state):
+            raise IllegalTransition(handling.status, str(referral_state)[:40], lifecycle.allowed(handling.status))
         state = lifecycle.states[referral_state]
         if state.requires_determination and handling.determination != state.requires_determination:
             raise Conflict(N_("Record the prima facie determination as found first."))
@@ -114,7 +123,8 @@ def refer(
             else None
         )
         move(ctx, handling, referral_state)
-        add_notice(db, ctx, opened.case.id, opened.key, REFERRAL_NOTICES[target], officer.office, officer.officer_id)
+        notice = Notice.REFERRAL if state.requires_determination else TRANSFER_NOTICES[target]
+        add_notice(db, ctx, opened.case.id, opened.key, notice, officer.office, officer.officer_id)
         refresh(ctx, db, handling)
         refresh(ctx, db, theirs)
         audit.record(
@@ -124,6 +134,7 @@ def refer(
             officer.officer_id,
             opened.case.id,
             to=target,
+            state=referral_state,
             consent=handling.consent if consented else (handling.consent or "not asked"),
             reason_record=reason_record,
         )

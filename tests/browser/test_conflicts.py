@@ -158,3 +158,41 @@ def add_member(tmp_path, sponsor: dict, username: str) -> dict:
     )
     secret = re.search(r"secret=([A-Z2-7]+)", done.stdout).group(1)
     return {"username": username, "password": password, "totp_secret": secret, "office": "ECO"}
+
+
+def test_eco_transfers_a_report_that_is_not_about_retaliation_to_oig(browser, instance, shots):
+    """A misrouted retaliation report: ECO passes it to OIG with a memo and a written reason (no consent
+    asked), only after a tick; OIG receives it, and the reporter is told."""
+    base, credentials = instance
+    eco_login = next(o for o in credentials["officers"] if o["office"] == "ECO")
+    oig_login = next(o for o in credentials["officers"] if o["office"] == "OIG")
+    passphrase, (case_id,) = file_report(browser, base, "My manager sells fuel on the side.", concern="retaliation")
+    context, eco = log_in(browser, base, eco_login)
+    eco.goto(f"/officer/cases/{case_id}")
+    eco.set_viewport_size({"width": 1280, "height": 900})
+    eco.locator("#misrouted-title").scroll_into_view_if_needed()
+    shots(eco, "01-misrouted-1280-en")
+    eco.get_by_label("Memo for OIG (required)").fill("Fuel theft: misconduct for OIG, no retaliation described.")
+    eco.get_by_label("Reason to transfer without consent (required without consent)").fill("No case room visit in weeks.")
+    eco.get_by_role("button", name="Transfer to OIG").click()
+    assert eco.url.endswith(case_id)  # not without the tick
+    eco.get_by_label("I have checked the memo: transfer the case to OIG now. This cannot be undone.").check()
+    eco.get_by_role("button", name="Transfer to OIG").click()
+    assert eco.get_by_text("The case was transferred to OIG.").is_visible()
+    assert "Not retaliation: transferred to OIG" in eco.locator("h1").inner_text()
+    eco.goto(f"/officer/cases/{case_id}?lang=ar")
+    eco.set_viewport_size({"width": 320, "height": 800})
+    shots(eco, "02-eco-after-320-ar")
+    context.close()
+    context, oig = log_in(browser, base, oig_login)
+    oig.goto("/officer?filter=referred_in")
+    assert case_id in oig.content()
+    oig.goto(f"/officer/cases/{case_id}")
+    assert "Fuel theft: misconduct for OIG" in oig.content()
+    context.close()
+    context, room = open_case_room(browser, base, passphrase)
+    assert room.get_by_text("has passed it to the Office of the Inspector General, which deals with such reports").is_visible()
+    assert room.get_by_text("Write to the Office of the Inspector General").is_visible()
+    room.set_viewport_size({"width": 320, "height": 800})
+    shots(room, "03-reporter-told-320-en")
+    context.close()

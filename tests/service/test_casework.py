@@ -73,7 +73,7 @@ def walk(ctx, who, case_id, path, passphrase=None):
         state = lifecycle.states[target]
         satisfy(ctx, who, case_id, state, passphrase)
         if state.via == "referral":
-            referral.refer(ctx, who, case_id, lifecycle.refers_to, "test: referred without asking", "test: the memo")
+            referral.refer(ctx, who, case_id, lifecycle.refers_to, "test: referred without asking", "test: the memo", target)
             continue
         if state.after_warning:
             casework.reply(ctx, who, case_id, "Please tell us more.")
@@ -366,8 +366,32 @@ def test_only_eco_refers_and_only_from_the_assessment(ctx, clock):
         referral.refer(ctx, oig, oig_case, "OIG", "a reason", "memo")
     with pytest.raises(Conflict):
         referral.refer(ctx, eco, eco_case, "LEG", "a reason", "memo")
-    with pytest.raises(Conflict):
-        referral.request_consent(ctx, eco, eco_case)
+    with pytest.raises(Conflict):  # OIG's transfers ask no consent
+        referral.request_consent(ctx, oig, oig_case)
+
+
+def test_eco_transfers_a_report_that_is_not_about_retaliation_to_oig_with_consent_or_a_reason(ctx, clock):
+    """A misrouted report: no prima facie determination, but ECO Charter 4.8 still asks consent or a written reason;
+    the complainant is told, OIG gets its own handling and the memo, ECO's closed handling counts as transferred."""
+    passphrase, case_id = file(ctx)
+    eco, oig = officer(ctx, "eco-1"), officer(ctx, "oig-1")
+    with pytest.raises(Conflict):  # neither consent nor a reason
+        referral.refer(ctx, eco, case_id, "OIG", None, "memo", "transferred_to_oig")
+    with pytest.raises(IllegalTransition):  # not a referral state of ECO's
+        referral.refer(ctx, eco, case_id, "OIG", "a reason", "memo", "closed_no_prima_facie")
+    referral.request_consent(ctx, eco, case_id)  # from "received": a transfer needs no assessment first
+    token = reporting.open_case_room(ctx, passphrase)
+    reporting.answer_consent(ctx, token, case_id, True)
+    view = referral.refer(ctx, eco, case_id, "OIG", None, "Fraud in procurement, not retaliation.", "transferred_to_oig")
+    assert view.status == "transferred_to_oig" and view.closed
+    detail = casework.open_case(ctx, oig, case_id)
+    assert detail.handling.status == "received" and detail.handling.opened_on == clock().date().isoformat()
+    assert [r.text for r in detail.records] == ["Fraud in procurement, not retaliation."]
+    room = reporting.case_room(ctx, token)[0]
+    assert any("misconduct other than retaliation" in str(m.body) for m in room.messages if m.author == "service")
+    assert room.writing_to == "OIG"
+    (entry,) = [e for e in audit.entries(ctx.engine) if e["action"] == "referred"]
+    assert (entry["to"], entry["state"], entry["consent"]) == ("OIG", "transferred_to_oig", "given")
 
 
 def test_consent_cannot_be_given_unasked_or_by_another_reporter(ctx, clock):
