@@ -39,11 +39,13 @@ from .wrapping import (
     unwrap_handling_key,
     unwrap_identity_key,
     unwrap_office_key,
+    unwrap_record_key,
     unwrap_restriction_key,
     wrap_case_key,
     wrap_handling_key,
     wrap_identity_key,
     wrap_office_key,
+    wrap_record_key,
     wrap_restriction_key,
 )
 
@@ -90,11 +92,13 @@ __all__ = [
     "unwrap_handling_key",
     "unwrap_identity_key",
     "unwrap_office_key",
+    "unwrap_record_key",
     "unwrap_restriction_key",
     "verify_chain",
     "wrap_case_key",
     "wrap_handling_key",
     "wrap_identity_key",
     "wrap_office_key",
+    "wrap_record_key",
     "wrap_restriction_key",
 ]

@@ -95,6 +95,16 @@ def unwrap_handling_key(office_private: bytes, blob: bytes, case_id: str, office
     return unwrap_key(office_private, blob, "handling-key", case_id, office)
 
 
+def wrap_record_key(record_key: bytes, holder_public: bytes, case_id: str, office: str, record_id: str) -> bytes:
+    """The key of one office record written for an office whose handling key the writer cannot
+    open (a memo with a case returned to an office that handled it before), sealed to that office."""
+    return wrap_key(holder_public, record_key, "record-key", case_id, office, record_id)
+
+
+def unwrap_record_key(holder_private: bytes, blob: bytes, case_id: str, office: str, record_id: str) -> bytes:
+    return unwrap_key(holder_private, blob, "record-key", case_id, office, record_id)
+
+
 def wrap_identity_key(identity_key: bytes, recipient_public: bytes, case_id: str) -> bytes:
     """The key a complainant's identity is sealed under, sealed to the reporter (or, with their consent, the office)."""
     return wrap_key(recipient_public, identity_key, "identity-key", case_id)

@@ -170,6 +170,9 @@ class CaseRecord(SQLModel, table=True):
     officer_id: str | None = Field(default=None, foreign_key="officer.id", max_length=40)
     recorded_on: dt.date
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Null: sealed under the handling key. Set: the record has a key of its own, wrapped to the
+    # office (written by another office when it returned the case: office_records.add_for).
+    key_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class ProtectiveMeasure(SQLModel, table=True):

@@ -275,7 +275,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         key = office_records.key_of(db, handling, opened.holder_key)
         _move_old_actions(ctx, db, opened, key)
         messages, files = read_messages(db, case.id, opened.key)
-        records = office_records.read(db, case.id, officer.office, key)
+        records = office_records.read(db, case.id, officer.office, key, opened.holder_key)
         views = [view_handling(ctx, h, reviews(db, case.id, h.office)) for h in handlings(db, case.id)]
         answers = json.loads(open_record(opened.key, case.answers, case.id, "answers", case.id))
         assignee = db.get(Officer, handling.assignee) if handling.assignee else None

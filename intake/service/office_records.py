@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from crypto import new_key, open_record, seal_record, unwrap_handling_key, wrap_handling_key
+from crypto import new_key, open_record, seal_record, unwrap_handling_key, unwrap_record_key, wrap_handling_key, wrap_record_key
 from policies import Office
 
 from ..store import CaseRecord, Handling, Officer
@@ -93,8 +93,36 @@ def add(
     return record_id
 
 
-def read(db: Session, case_id: str, office: Office, key: bytes) -> tuple[OfficeRecord, ...]:
-    """Every record the office keeps on the case, oldest first."""
+def add_for(
+    ctx: Context, db: Session, handling: Handling, officer_id: str | None, kind: RecordKind, text: str, about: str | None = None
+) -> str:
+    """Seal one record for another office's handling, whose handling key the writer cannot open (the
+    memo that comes with a case returned to an office that handled it before): under a key of its
+    own, wrapped to that office (or, restricted, to the case's own key)."""
+    office = db.get(OfficeRow, handling.office)
+    if office is None:
+        raise RuntimeError(f"office {handling.office} is not set up: run `intake init`")
+    record_id, key = new_id("N"), new_key()
+    body = json.dumps({"kind": str(kind), "text": text, "about": about}).encode("utf-8")
+    db.add(
+        CaseRecord(
+            id=record_id,
+            case_id=handling.case_id,
+            office=handling.office,
+            officer_id=officer_id,
+            recorded_on=ctx.today(),
+            body=seal_record(key, body, handling.case_id, "office-record", record_id),
+            key_wrap=wrap_record_key(
+                key, handling.restricted_key or office.public_key, handling.case_id, handling.office, record_id
+            ),
+        )
+    )
+    return record_id
+
+
+def read(db: Session, case_id: str, office: Office, key: bytes, holder_key: bytes) -> tuple[OfficeRecord, ...]:
+    """Every record the office keeps on the case, oldest first. `key` is the handling key; a record
+    with a key of its own (add_for) opens with `holder_key`, the office's (or restricted case's) private key."""
     rows = db.exec(
         select(CaseRecord, Officer.username)
         .join(Officer, col(Officer.id) == CaseRecord.officer_id, isouter=True)
@@ -103,7 +131,8 @@ def read(db: Session, case_id: str, office: Office, key: bytes) -> tuple[OfficeR
     ).all()
     out = []
     for row, username in rows:
-        body = json.loads(open_record(key, row.body, case_id, "office-record", row.id))
+        record_key = key if row.key_wrap is None else unwrap_record_key(holder_key, row.key_wrap, case_id, office, row.id)
+        body = json.loads(open_record(record_key, row.body, case_id, "office-record", row.id))
         out.append(
             OfficeRecord(row.id, RecordKind(body["kind"]), body["text"], username, row.recorded_on.isoformat(), body.get("about"))
         )

@@ -110,8 +110,9 @@ def declarations(ctx: Context, head: OfficerSession) -> tuple[Declaration, ...]:
                 handling = db.get(Handling, (recusal.case_id, recusal.office))
                 key = holder_key(db, head, handling) if handling is not None else None
                 if handling is not None and key is not None:
-                    key = office_records.key_of(db, handling, key)
-                    texts = {r.id: r.text for r in office_records.read(db, recusal.case_id, head.office, key)}
+                    handling_key = office_records.key_of(db, handling, key)
+                    records = office_records.read(db, recusal.case_id, head.office, handling_key, key)
+                    texts = {r.id: r.text for r in records}
                     note = texts.get(recusal.record_id)
             out.append(
                 Declaration(

@@ -5,12 +5,18 @@ or transfers to OIG a report that is not about retaliation; OIG passes to ECO wh
 The consent request tells the complainant exactly what would be shared: the complaint, its
 files and the case room's messages, never ECO's own notes (those are sealed under ECO's
 handling key, which a referral does not share). ECO may refer without consent only with a
-written reason the audit log keeps (ECO Charter 4.8). The complainant can change their
+written reason, sealed with its own records (ECO Charter 4.8). The complainant can change their
 answer until the referral is made.
 
 A referral wraps the case key for OIG and opens OIG's own handling with its own handling
 key, under which ECO's referral memo is sealed for OIG (ECO keeps its copy under its own).
+A case can also go back to an office that handled it before and closed its handling (OIG
+transferred it to ECO, ECO refers it back): that office receives it again, from its first
+state, and the memo, which the sender cannot seal under that office's handling key, is sealed
+under a key of its own wrapped to the office (office_records.add_for).
 """
+
+from sqlmodel import Session
 
 from crypto import new_key, wrap_case_key
 from policies import Consent, Lifecycle, Office
@@ -46,6 +52,36 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
         add_notice(db, ctx, opened.case.id, opened.key, Notice.CONSENT_REQUEST, officer.office, officer.officer_id)
         refresh(ctx, db, handling)
         audit.record(ctx, db, "consent requested", officer.officer_id, opened.case.id)
+
+
+def _first_handling(ctx: Context, db: Session, case_id: str, case_key: bytes, target: Office) -> Handling:
+    """The receiving office's first handling of the case, and its wrap of the case key."""
+    receiving = db.get(OfficeRow, target)
+    if receiving is None:
+        raise RuntimeError(f"office {target} is not set up: run `intake init`")
+    db.add(
+        CaseKeyWrap(case_id=case_id, holder=office_holder(target), wrap=wrap_case_key(case_key, receiving.public_key, case_id))
+    )
+    return Handling(
+        case_id=case_id,
+        office=target,
+        status=ctx.policy.lifecycles[target].initial,
+        policy_version=ctx.policy.version,
+        opened_on=ctx.today(),
+    )
+
+
+def _received_again(ctx: Context, handling: Handling) -> Handling:
+    """A closed handling made new: the office receives the case again, from its first state, with its
+    deadlines from today; its key, its records and who it is assigned to stay."""
+    handling.status = ctx.policy.lifecycles[Office(handling.office)].initial
+    handling.policy_version, handling.opened_on = ctx.policy.version, ctx.today()
+    handling.acknowledged_on = handling.first_response_on = handling.last_feedback_on = None
+    handling.assessment_concluded_on = handling.closed_on = handling.warned_on = None
+    handling.consent = handling.consent_on = handling.determination = handling.determined_on = None
+    handling.extensions = "{}"
+    handling.activity += 1
+    return handling
 
 
 def _target(lifecycle: Lifecycle, to: object) -> Office:
@@ -92,29 +128,22 @@ def refer(
                     "or give a written reason to refer without it."
                 )
             )
-        if db.get(CaseKeyWrap, (opened.case.id, office_holder(target))) is not None:
-            raise Conflict(N_("The other office already holds this case."))
-        receiving = db.get(OfficeRow, target)
-        if receiving is None:
-            raise RuntimeError(f"office {target} is not set up: run `intake init`")
-        db.add(
-            CaseKeyWrap(
-                case_id=opened.case.id,
-                holder=office_holder(target),
-                wrap=wrap_case_key(opened.key, receiving.public_key, opened.case.id),
+        earlier = db.get(Handling, (opened.case.id, target), with_for_update=True)
+        if earlier is None:
+            theirs = _first_handling(ctx, db, opened.case.id, opened.key, target)
+            their_key = new_key()
+            office_records.wrap_for(db, theirs, their_key)
+            db.flush()
+            office_records.add(
+                ctx, db, theirs, their_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office
             )
-        )
-        theirs = Handling(
-            case_id=opened.case.id,
-            office=target,
-            status=ctx.policy.lifecycles[target].initial,
-            policy_version=ctx.policy.version,
-            opened_on=ctx.today(),
-        )
-        their_key = new_key()
-        office_records.wrap_for(db, theirs, their_key)
-        db.flush()
-        office_records.add(ctx, db, theirs, their_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office)
+        elif ctx.policy.lifecycle(earlier.office, earlier.kind).is_closed(earlier.status):
+            # The case comes back to an office that closed its handling (OIG transferred it here):
+            # that office receives it anew, and the memo is sealed for it under a key of its own.
+            theirs = _received_again(ctx, earlier)
+            office_records.add_for(ctx, db, theirs, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office)
+        else:
+            raise Conflict(N_("The other office already holds this case."))
         own_key = office_records.key_of(db, handling, opened.holder_key)
         office_records.add(ctx, db, handling, own_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, target)
         reason_record = (
@@ -135,6 +164,7 @@ def refer(
             opened.case.id,
             to=target,
             state=referral_state,
+            returned="yes" if earlier is not None else None,
             consent=handling.consent if consented else (handling.consent or "not asked"),
             reason_record=reason_record,
         )

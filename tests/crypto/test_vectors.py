@@ -18,6 +18,7 @@ from crypto import (
     open_sealed,
     sign_checkpoint,
     unwrap_handling_key,
+    unwrap_record_key,
     unwrap_restriction_key,
     verify_chain,
 )
@@ -182,3 +183,12 @@ def test_the_restriction_vector_opens_with_the_named_function_and_only_in_its_co
         unwrap_restriction_key(private, blob, case_id, "OIG")
     with pytest.raises(CryptoError):  # not a handling key of the same case and office either
         unwrap_handling_key(private, blob, case_id, office)
+
+
+def test_the_record_key_vector_opens_with_the_named_function_and_only_for_its_record():
+    (vector,) = [v for v in load("wrapping")["vectors"] if v["context"][0] == "record-key"]
+    _, case_id, office, record_id = vector["context"]
+    private, blob = bytes.fromhex(vector["recipient_private_key"]), bytes.fromhex(vector["blob"])
+    assert unwrap_record_key(private, blob, case_id, office, record_id).hex() == vector["secret"]
+    with pytest.raises(CryptoError):  # bound to its record
+        unwrap_record_key(private, blob, case_id, office, "N-FFFFFFFFFF")

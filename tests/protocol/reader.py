@@ -813,7 +813,10 @@ class Opener:
                     if col(r, "office", "office_code") != office:
                         continue
                     rid = col(r, "id")
-                    records.append({"id": rid, **json.loads(record(handling_key, col(r, "body"), case_id, "office-record", rid))})
+                    # Section 13 step 5: a record with its own key_wrap opens with the record key.
+                    own = col(r, "key_wrap", default=None)
+                    key = handling_key if own is None else open_wrap(office_sk, own, "record-key", case_id, office, rid)
+                    records.append({"id": rid, **json.loads(record(key, col(r, "body"), case_id, "office-record", rid))})
             out["office_records"] = records
         identity = None
         ident = self.identities.get(case_id)

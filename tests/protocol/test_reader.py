@@ -151,6 +151,22 @@ def test_a_restricted_case_opens_for_its_holders_only_from_the_page_alone(filed,
     assert [c["id"] for c in json.loads(member.stdout)["cases"]] == [filed["case_id"]]
 
 
+def test_a_memo_sealed_for_an_office_with_a_key_of_its_own_opens_from_the_page_alone(filed):
+    """Section 13 step 5: OIG transfers its case to ECO, ECO sends it back; OIG's reader finds ECO's
+    memo among OIG's records through the record key, beside OIG's own."""
+    from intake.service import referral
+
+    ctx, case_id = filed["ctx"], filed["oig"]["cases"][0]["id"]
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    referral.refer(ctx, oig, case_id, "ECO", None, "Looks like retaliation: yours?")
+    eco = officers.current(ctx, officer_token(ctx, "eco-1"))
+    referral.refer(ctx, eco, case_id, "OIG", "Plain fraud, no retaliation.", "Fuel theft: yours.", "transferred_to_oig")
+    done = open_as_officer(ctx, "oig-1", filed["url"])
+    assert done.returncode == 0, done.stderr
+    (case,) = json.loads(done.stdout)["cases"]
+    assert [r["text"] for r in case["office_records"]] == ["Looks like retaliation: yours?", "Fuel theft: yours."]
+
+
 def test_a_reporter_opens_their_own_cases_only(filed):
     ctx = filed["ctx"]
     done = run_reader(

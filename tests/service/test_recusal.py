@@ -173,13 +173,22 @@ def test_oig_transfers_a_misrouted_retaliation_complaint_to_eco_and_ecos_deadlin
     assert {f.key: f.value for f in internal.summary}["transferred_in"] == "1"
 
 
-def test_a_case_oig_transferred_offers_eco_no_referral_back(client):
+def test_eco_refers_back_to_oig_a_case_oig_transferred_and_oig_receives_it_anew(client):
+    """OIG passes a retaliation claim to ECO; ECO finds prima facie evidence and refers it to OIG for
+    investigation: OIG's closed handling is received again (its first state, deadlines from today), and
+    ECO's memo, sealed for OIG under a key of its own, is readable by OIG and by no one else."""
+    from sqlmodel import Session, col, select
+
+    from crypto import CryptoError, unwrap_record_key
     from intake.service import referral
+    from intake.store import CaseRecord, Handling
 
     ctx = app_context(client)
     report = validate_report(ctx.policy, ["misconduct"], "Moved after I reported.", {})
-    case_id = reporting.file_report(ctx, report).cases[0].id
+    filed = reporting.file_report(ctx, report)
+    case_id = filed.cases[0].id
     oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    casework.add_note(ctx, oig, case_id, "OIG's own note before the transfer.")
     referral.refer(ctx, oig, case_id, "ECO", None, "Retaliation: ECO's.")
     eco = officers.current(ctx, officer_token(ctx, "eco-1"))
     casework.transition(ctx, eco, case_id, "acknowledged")
@@ -187,5 +196,27 @@ def test_a_case_oig_transferred_offers_eco_no_referral_back(client):
     casework.determine(ctx, eco, case_id, True, "Prima facie evidence of retaliation.")
     html_login(client, "eco-1")
     page = client.get(f"/officer/cases/{case_id}").text
-    assert f'action="/officer/cases/{case_id}/referral"' not in page
-    assert "already holds this case" in page
+    assert f'action="/officer/cases/{case_id}/referral"' in page and "already holds this case" not in page
+    ctx.now.now += dt.timedelta(days=5)
+    view = referral.refer(ctx, eco, case_id, "OIG", "The complainant asked us to act quickly.", "Prima facie found: investigate.")
+    assert view.status == "referred_to_oig"
+    with Session(ctx.engine) as db:
+        theirs = db.get(Handling, (case_id, "OIG"))
+        (memo,) = db.exec(select(CaseRecord).where(CaseRecord.case_id == case_id, col(CaseRecord.key_wrap).is_not(None))).all()
+    assert (theirs.status, theirs.opened_on, theirs.closed_on, theirs.acknowledged_on) == ("received", ctx.today(), None, None)
+    detail = casework.open_case(ctx, oig, case_id)
+    assert [(r.kind, r.text) for r in detail.records] == [
+        ("note", "OIG's own note before the transfer."),
+        ("referral_memo", "Retaliation: ECO's."),
+        ("referral_memo", "Prima facie found: investigate."),
+    ]
+    with pytest.raises(CryptoError):  # ECO's office key does not open what was sealed for OIG
+        unwrap_record_key(eco.office_key, memo.key_wrap, case_id, "OIG", memo.id)
+    assert "Prima facie found" not in str([r.text for r in casework.open_case(ctx, eco, case_id).records if r.kind == "note"])
+    assert case_id in [r.id for r in inbox.inbox(ctx, oig, "open").rows]
+    room = reporting.case_room(ctx, reporting.open_case_room(ctx, filed.passphrase))[0]
+    assert room.writing_to == "OIG"
+    entry = [e for e in audit.entries(ctx.engine) if e["action"] == "referred"][-1]
+    assert (entry["to"], entry["returned"]) == ("OIG", "yes")
+    with pytest.raises(Conflict):  # OIG is working on it again: it cannot be sent to OIG twice
+        referral.refer(ctx, eco, case_id, "OIG", "again", "memo")

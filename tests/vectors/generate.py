@@ -188,6 +188,7 @@ def wrapping_vectors() -> dict:
             (b("handling-key", 32), ("handling-key", "ECO-1A2B3C4D5E", "ECO")),
             (b("identity-key", 32), ("identity-key", "ECO-1A2B3C4D5E")),
             (b("restriction-private", 32), ("restriction-key", "ECO-1A2B3C4D5E", "ECO")),
+            (b("record-key", 32), ("record-key", "OIG-1A2B3C4D5E", "OIG", "N-0A1B2C3D4E")),
         ]
     ):
         recipient_public, recipient_private = crypto_box_seed_keypair(b(f"recipient-{i}", 32))
