@@ -6,7 +6,9 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
@@ -107,6 +109,17 @@ def _show_once(enrolment: officers.Enrolment) -> None:
 
 
 REFUSALS = (ValueError, AuthenticationFailed, TooManyAttempts, Conflict)
+T = TypeVar("T")
+
+
+def _or_refused(what: str, call: Callable[[], T]) -> T:
+    """Run one service call; a refusal (wrong password, a rule of the office) is printed as
+    "not <what>: <why>" and ends the command with status 1, with no traceback."""
+    try:
+        return call()
+    except REFUSALS as refused:
+        print(f"not {what}: {refused}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _sponsor(args: argparse.Namespace) -> tuple[str, str]:
@@ -118,11 +131,9 @@ def cmd_officer_add(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     sponsor_password, sponsor_code = _sponsor(args)
     new_password = _read_secret(f"Password for the new officer {args.username}: ", args.password_stdin)
-    try:
-        enrolment = officers.add_officer(ctx, args.sponsor, sponsor_password, sponsor_code, args.username, new_password)
-    except REFUSALS as refused:
-        print(f"not added: {refused}", file=sys.stderr)
-        return 1
+    enrolment = _or_refused(
+        "added", lambda: officers.add_officer(ctx, args.sponsor, sponsor_password, sponsor_code, args.username, new_password)
+    )
     print(f"{enrolment.username} is now a member of {enrolment.office}.")
     _show_once(enrolment)
     return 0
@@ -133,11 +144,7 @@ def cmd_officer_password(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_secret(f"Current password of {args.username}: ", args.password_stdin)
     code = _read_secret("Authentication code: ", args.password_stdin)
     new_password = _read_secret("New password: ", args.password_stdin)
-    try:
-        officers.change_password(ctx, args.username, password, code, new_password)
-    except REFUSALS as refused:
-        print(f"not changed: {refused}", file=sys.stderr)
-        return 1
+    _or_refused("changed", lambda: officers.change_password(ctx, args.username, password, code, new_password))
     print(f"Password of {args.username} changed; their other sessions have ended.")
     return 0
 
@@ -147,11 +154,7 @@ def cmd_officer_recover(settings: Settings, args: argparse.Namespace) -> int:
     recovery = _read_secret(f"Recovery key of {args.username}: ", args.password_stdin)
     code = _read_secret("Authentication code: ", args.password_stdin)
     new_password = _read_secret("New password: ", args.password_stdin)
-    try:
-        new_recovery = officers.recover(ctx, args.username, recovery, code, new_password)
-    except REFUSALS as refused:
-        print(f"not recovered: {refused}", file=sys.stderr)
-        return 1
+    new_recovery = _or_refused("recovered", lambda: officers.recover(ctx, args.username, recovery, code, new_password))
     print(f"New password set for {args.username}. The old recovery key no longer works; the new one, shown once:")
     print(f"    {new_recovery}")
     return 0
@@ -160,12 +163,8 @@ def cmd_officer_recover(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_officer_disable(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     sponsor_password, sponsor_code = _sponsor(args)
-    try:
-        officers.disable(ctx, args.sponsor, sponsor_password, sponsor_code, args.username)
-    except REFUSALS as refused:
-        print(f"not disabled: {refused}", file=sys.stderr)
-        return 1
-    print(f"{args.username} is disabled: their office-key wrap is gone and their sessions have ended.")
+    _or_refused("disabled", lambda: officers.disable(ctx, args.sponsor, sponsor_password, sponsor_code, args.username))
+    print(f"{args.username} is disabled: their office-key wrap and restricted-case wraps are gone, their sessions ended.")
     print("What the office key opened, a copy of their key still opens. Rotate it now:")
     print(f"    intake office rotate --username {args.sponsor}")
     return 0
@@ -175,11 +174,7 @@ def cmd_officer_role(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     password = _read_secret(f"Password of {args.by}: ", args.password_stdin)
     code = _read_secret("Authentication code: ", args.password_stdin)
-    try:
-        officers.set_role(ctx, args.by, password, code, args.username, head=args.role == "head")
-    except REFUSALS as refused:
-        print(f"not changed: {refused}", file=sys.stderr)
-        return 1
+    _or_refused("changed", lambda: officers.set_role(ctx, args.by, password, code, args.username, head=args.role == "head"))
     print(f"{args.username} is now {'a head' if args.role == 'head' else 'a member'} of the office.")
     return 0
 
@@ -190,14 +185,11 @@ def cmd_office_rotate(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
     code = _read_secret(f"Authentication code of {args.username}: ", args.password_stdin)
-    try:
-        done = office_keys.rotate(ctx, args.username, password, code)
-    except REFUSALS as refused:
-        print(f"not rotated: {refused}", file=sys.stderr)
-        return 1
+    done = _or_refused("rotated", lambda: office_keys.rotate(ctx, args.username, password, code))
     print(
         f"The {done.office} office key is new: {done.cases} case keys, {done.handlings} handling keys and "
-        f"{done.identities} identities re-wrapped; wrapped for {done.officers} active officers, whose sessions ended."
+        f"{done.identities} identities re-wrapped; wrapped for {done.officers} active officers, whose sessions ended. "
+        "Restricted cases are held by keys of their own and were left as they are."
     )
     return 0
 
@@ -205,11 +197,7 @@ def cmd_office_rotate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_officer_totp(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
-    try:
-        secret = officers.set_up_totp(ctx, args.username, password)
-    except REFUSALS as refused:
-        print(f"not set up: {refused}", file=sys.stderr)
-        return 1
+    secret = _or_refused("set up", lambda: officers.set_up_totp(ctx, args.username, password))
     print(f"Authenticator (TOTP) secret, shown once: {secret}")
     return 0
 
@@ -298,11 +286,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
     code = _read_secret("Authentication code: ", args.password_stdin)
-    try:
-        officer = officers.current(ctx, officers.log_in(ctx, args.username, password, code))
-    except REFUSALS as refused:
-        print(f"not unlocked: {refused}", file=sys.stderr)
-        return 1
+    officer = _or_refused("unlocked", lambda: officers.current(ctx, officers.log_in(ctx, args.username, password, code)))
     try:
         internal, publication = statistics.eco_annual_report(ctx, officer, args.year)
     except Conflict as refused:

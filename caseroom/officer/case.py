@@ -14,7 +14,7 @@ from intake.service.errors import Conflict
 from intake.service.officers import OfficerSession
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
-from intake.web.templating import context_of, render, translate
+from intake.web.templating import context_of, notice_of, render, translate
 from intake.web.uploads import Upload
 from policies import InvalidReport
 from policies.text import N_
@@ -69,14 +69,13 @@ async def case(request: Request) -> Response:
     if officer is None:
         return to_login()
     detail = await run_in_threadpool(casework.open_case, context_of(request), officer, request.path_params["case_id"])
-    notice = NOTICES.get(request.query_params.get("notice", ""))
     return render(
         request,
         "caseroom/officer/case.html",
         officer=officer,
         case=detail,
         history_labels=HISTORY,
-        notice=notice and translate(request, notice),
+        notice=notice_of(request, NOTICES),
     )
 
 

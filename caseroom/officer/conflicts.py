@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from intake.service import recusal
 from intake.service.errors import Conflict
 from intake.web.forms import read_small_form
-from intake.web.templating import context_of, render, translate
+from intake.web.templating import context_of, notice_of, render
 from policies.text import N_
 
 from .login import officer_of, to_login
@@ -31,14 +31,8 @@ async def conflicts(request: Request) -> Response:
     if officer is None:
         return to_login()
     found = await run_in_threadpool(_declarations, context_of(request), officer)
-    notice = NOTICES.get(request.query_params.get("notice", ""))
-    return render(
-        request,
-        "caseroom/officer/conflicts.html",
-        officer=officer,
-        declarations=found,
-        notice=notice and translate(request, notice),
-    )
+    notice = notice_of(request, NOTICES)
+    return render(request, "caseroom/officer/conflicts.html", officer=officer, declarations=found, notice=notice)
 
 
 async def lift(request: Request) -> Response:

@@ -11,6 +11,7 @@ office, even with a copy of the database and its own keys, cannot open these.
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -123,14 +124,25 @@ def add_for(
 def read(db: Session, case_id: str, office: Office, key: bytes, holder_key: bytes) -> tuple[OfficeRecord, ...]:
     """Every record the office keeps on the case, oldest first. `key` is the handling key; a record
     with a key of its own (add_for) opens with `holder_key`, the office's (or restricted case's) private key."""
+    return _opened(db, key, holder_key, CaseRecord.case_id == case_id, CaseRecord.office == office)
+
+
+def read_one(db: Session, record_id: str, case_id: str, office: Office, key: bytes, holder_key: bytes) -> OfficeRecord | None:
+    """One record of the office on the case, by id (a declaration's note), or None."""
+    found = _opened(db, key, holder_key, CaseRecord.id == record_id, CaseRecord.case_id == case_id, CaseRecord.office == office)
+    return found[0] if found else None
+
+
+def _opened(db: Session, key: bytes, holder_key: bytes, *where: Any) -> tuple[OfficeRecord, ...]:
     rows = db.exec(
         select(CaseRecord, Officer.username)
         .join(Officer, col(Officer.id) == CaseRecord.officer_id, isouter=True)
-        .where(CaseRecord.case_id == case_id, CaseRecord.office == office)
+        .where(*where)
         .order_by(col(CaseRecord.number))
     ).all()
     out = []
     for row, username in rows:
+        case_id, office = row.case_id, row.office
         record_key = key if row.key_wrap is None else unwrap_record_key(holder_key, row.key_wrap, case_id, office, row.id)
         body = json.loads(open_record(record_key, row.body, case_id, "office-record", row.id))
         out.append(

@@ -111,9 +111,8 @@ def declarations(ctx: Context, head: OfficerSession) -> tuple[Declaration, ...]:
                 key = holder_key(db, head, handling) if handling is not None else None
                 if handling is not None and key is not None:
                     handling_key = office_records.key_of(db, handling, key)
-                    records = office_records.read(db, recusal.case_id, head.office, handling_key, key)
-                    texts = {r.id: r.text for r in records}
-                    note = texts.get(recusal.record_id)
+                    record = office_records.read_one(db, recusal.record_id, recusal.case_id, head.office, handling_key, key)
+                    note = record.text if record else None
             out.append(
                 Declaration(
                     recusal.case_id,

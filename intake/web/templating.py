@@ -48,6 +48,12 @@ def translate(request: Request, message: str) -> str:
     return i18n.gettext(language(request), message)
 
 
+def notice_of(request: Request, notices: Mapping[str, str]) -> str | None:
+    """The page's `?notice=` (what an action that redirected here did), in the reader's language; unknown ones are none."""
+    notice = notices.get(request.query_params.get("notice", ""))
+    return translate(request, notice) if notice else None
+
+
 def render(
     request: Request, template: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
 ) -> HTMLResponse:
