@@ -230,6 +230,7 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                             "messages": {"type": "array", "items": _ref("Message")},
                             "identity": _ref("IdentityStatus"),
                             "deleted_on": {"type": ["string", "null"], "format": "date"},
+                            "restricted": {"type": "boolean"},
                         },
                     },
                 }

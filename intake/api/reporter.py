@@ -123,6 +123,7 @@ async def caseroom(request: Request) -> Response:
                     "messages": [message_json(m) for m in c.messages],
                     "identity": asdict(c.identity),
                     "deleted_on": c.deleted_on,
+                    "restricted": c.restricted,
                 }
                 for c in cases
             ]

@@ -76,6 +76,7 @@ class CaseRoomCase:
     identity: IdentityStatus = identity.NONE_LEFT
     identity_text: str | None = None  # what the complainant left, shown only to them
     deleted_on: str | None = None  # once every office has closed it: the day the case room is erased
+    restricted: bool = False  # about someone in the receiving office: only its head(s) and whom they choose read it
 
     @property
     def writing_to(self) -> Office:
@@ -369,6 +370,7 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
                     identity.status(db, case_id),
                     identity.left_by_reporter(db, case_id, identity_keys.get(case_id)),
                     deleted_on.isoformat() if deleted_on else None,
+                    restricted=any(h.restricted_key is not None for h in rows),
                 )
             )
     return tuple(out)

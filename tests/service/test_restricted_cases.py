@@ -153,7 +153,7 @@ def test_only_the_head_opens_a_restricted_case_even_a_member_with_the_database_a
     assert opens_with(head_keys, case_id) == ["restriction key"]
     # The complainant still reads and writes in their room as for any case.
     room = caseroom_token(ctx, filed.passphrase)
-    assert [c.id for c in reporting.case_room(ctx, room)] == [case_id]
+    assert [(c.id, c.restricted) for c in reporting.case_room(ctx, room)] == [(case_id, True)]
 
 
 def caseroom_token(ctx, passphrase: str) -> str:
@@ -288,7 +288,7 @@ def test_the_api_files_a_restricted_report_and_a_head_shares_it(client):
         assert client.post(share, json={"username": "eco-2"}, headers=head).json() == {"shared": True}
         assert client.get(f"/api/v1/officer/cases/{case_id}", headers=member).status_code == 200
         room = caseroom_login(client, filed.json()["passphrase"])
-        assert client.get("/api/v1/caseroom", headers=room).status_code == 200
+        assert client.get("/api/v1/caseroom", headers=room).json()["cases"][0]["restricted"] is True
     finally:
         PASSWORDS.pop("eco-2", None)
 
