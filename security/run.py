@@ -360,7 +360,11 @@ def sqlmap_one(sqlmap: str, url: str, body: dict, target: Target, args: argparse
     ]
     code = run_tool(command, log, timeout=args.sqlmap_seconds, cwd=out)
     text = log.read_text(errors="replace")
-    injectable = [row for path in out.glob("results-*.csv") for row in list(csv.reader(path.open()))[1:] if row]
+    rows = [row for path in out.glob("results-*.csv") for row in list(csv.reader(path.open()))[1:] if row]
+    # sqlmap lists a parameter it then rejected itself as "false positive or unexploitable" (its own
+    # check failed to exploit it): an officer login's replies flip between 401 and the lockout's 429
+    # as attempts accumulate, which its boolean test can take for a signal. Those are not findings.
+    injectable = [row for row in rows if "false positive" not in ",".join(row[4:])]
     if injectable or "identified the following injection point" in text:
         return "INJECTABLE: " + "; ".join(", ".join(row) for row in injectable) + f"\n{tail(log)}"
     if code is None:
