@@ -441,6 +441,20 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def add_one(db: Session, key: str, day: dt.date, limit: int) -> int | None:
+    """Count one more in budget row `key` (made with 1 if absent) unless it has reached `limit`:
+    the count after, or None when the limit was reached (the row is then left as it was)."""
+    dialect_insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Budget.__table__  # type: ignore[attr-defined]
+    statement = (
+        dialect_insert(table)
+        .values(key=key, day=day, used=1)
+        .on_conflict_do_update(index_elements=[table.c.key], set_={"used": table.c.used + 1}, where=table.c.used < limit)
+        .returning(table.c.used)
+    )
+    return db.connection().execute(statement).scalar()
+
+
 def insert_if_absent(db: Session, row: SQLModel) -> bool:
     """Insert `row` unless one with its primary key exists; True if it was inserted.
 

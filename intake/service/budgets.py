@@ -19,7 +19,7 @@ from sqlmodel import Session, col, delete
 
 from policies.text import N_, Text
 
-from ..store import Budget, insert_if_absent
+from ..store import Budget, add_one
 from .context import Context
 from .errors import Busy
 
@@ -68,17 +68,19 @@ def check(ctx: Context, allowance: Allowance) -> None:
 
 
 def spend(ctx: Context, db: Session, allowance: Allowance) -> None:
-    """Use one unit of the budget, in the caller's transaction (rolled back with it), or raise Busy."""
+    """Use one unit of the budget, in the caller's transaction (rolled back with it), or raise Busy.
+
+    One statement: insert the window's row with one unit used, or add one to it while it is
+    under the limit (an upsert, atomic against concurrent spenders on both databases); no row
+    back means the budget is spent.
+    """
     if allowance.limit < 1:
         raise _refusal(ctx, allowance)
-    key = _row_key(ctx, allowance)
-    if insert_if_absent(db, Budget(key=key, day=ctx.today(), used=0)):  # a new window: the moment to forget old ones
-        db.exec(delete(Budget).where(col(Budget.day) < ctx.today() - dt.timedelta(days=KEEP_DAYS)))
-    row = db.get(Budget, key, with_for_update=True, populate_existing=True)
-    if row is None or row.used >= allowance.limit:
+    used = add_one(db, _row_key(ctx, allowance), ctx.today(), allowance.limit)
+    if used is None:
         raise _refusal(ctx, allowance)
-    row.used += 1
-    db.add(row)
+    if used == 1:  # a new window: the moment to forget old ones
+        db.exec(delete(Budget).where(col(Budget.day) < ctx.today() - dt.timedelta(days=KEEP_DAYS)))
 
 
 def submissions(ctx: Context) -> Allowance:

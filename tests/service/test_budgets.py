@@ -98,3 +98,34 @@ def test_budget_rows_say_neither_which_budget_nor_which_hour(tight, ctx):
     for row in rows:
         assert set(row.key) <= set("0123456789abcdef") and case not in row.key and "submissions" not in row.key
         assert type(row.day) is dt.date  # the day alone, never the hour
+
+
+def test_concurrent_spenders_spend_exactly_the_limit(ctx):
+    """Twelve threads spend one budget of five at the same moment: five pass, seven are refused, and
+    the row says five (the upsert is atomic on both databases; SQLite serialises, PostgreSQL locks)."""
+    import threading
+
+    from intake.service import budgets
+    from intake.service.errors import Busy
+    from intake.store import Budget, transaction
+
+    allowance = budgets.Allowance("burst", 5, budgets.dt.timedelta(hours=1), "spent")
+    start, outcomes = threading.Barrier(12), []
+
+    def spender() -> None:
+        start.wait()
+        try:
+            with transaction(ctx.engine) as db:
+                budgets.spend(ctx, db, allowance)
+            outcomes.append("spent")
+        except Busy:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=spender) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["spent"] * 5
+    with transaction(ctx.engine) as db:
+        assert db.get(Budget, budgets._row_key(ctx, allowance)).used == 5
