@@ -80,9 +80,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     settings.load_instance()
-    current, head = schema_revision(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    current, head = schema_revision(engine)
     if current != head:
         print(f"The database is at revision {current}, this code needs {head}: run `intake migrate` first.", file=sys.stderr)
+        return 1
+    headless = officers.offices_without_head(engine)
+    if headless:
+        # A restricted report goes to the office's heads: without one it could not be filed.
+        print(
+            f"No active head in {', '.join(headless)}: name one first, "
+            "`intake officer role --by <a member> --username <officer> --role head`.",
+            file=sys.stderr,
+        )
         return 1
     os.environ["INTAKE_DATA_DIR"] = str(settings.data_dir)
     os.environ["INTAKE_DATABASE_URL"] = settings.database_url

@@ -306,7 +306,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             colleagues=tuple(h.username for h in holders) if holders else _colleagues(db, officer.office),
             history=history(ctx, db, case.id),
             language=str(answers.get("language") or "en"),
-            linked=_linked(ctx, db, case),
+            linked=_linked(ctx, db, case, officer),
             kind=handling.kind,
             identity=identity.status(db, case.id) if case.office == officer.office else identity.NONE_LEFT,
             holders=holders,
@@ -314,12 +314,15 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         )
 
 
-def _linked(ctx: Context, db: Session, case: Case) -> tuple[LinkedCase, ...]:
+def _linked(ctx: Context, db: Session, case: Case, officer: OfficerSession) -> tuple[LinkedCase, ...]:
+    """The same report's other cases, where they stand; a restricted one only for an officer who holds it
+    (otherwise its very existence would tell a member who the report is about)."""
     others = db.exec(select(Case).where(Case.report_id == case.report_id, Case.id != case.id).order_by(col(Case.id))).all()
     return tuple(
         LinkedCase(other.id, Office(other.office), handling.status, lifecycle_of(ctx, handling).states[handling.status].label)
         for other in others
         if (handling := db.get(Handling, (other.id, other.office))) is not None
+        and (handling.restricted_key is None or restriction.holds(db, other.id, other.office, officer.officer_id))
     )
 
 

@@ -4,7 +4,8 @@ Disabling an officer removes their wrap of the office key, but what that key ope
 still opens: someone who kept the officer's private key (or a database copy and their
 password) can read every case of the office, past and future. Rotation makes a new office
 keypair and, in one transaction, re-wraps under it every key the old one held: each case
-key of the office, each of its handling keys, each identity shared with it; then wraps the
+key of the office, each of its handling keys, each identity shared with it, each record sealed
+for it under a key of its own (a memo that came with a returned case); then wraps the
 new office key for the officers still active, and ends every session of the office (they
 hold the old key). The old private key then opens nothing the database holds.
 
@@ -22,13 +23,15 @@ from crypto import (
     unwrap_handling_key,
     unwrap_identity_key,
     unwrap_office_key,
+    unwrap_record_key,
     wrap_case_key,
     wrap_handling_key,
     wrap_identity_key,
     wrap_office_key,
+    wrap_record_key,
 )
 
-from ..store import Case, CaseKeyWrap, Handling, Identity, Officer, WebSession, office_holder, transaction
+from ..store import Case, CaseKeyWrap, CaseRecord, Handling, Identity, Officer, WebSession, office_holder, transaction
 from ..store import Office as OfficeRow
 from . import audit
 from .context import Context
@@ -56,6 +59,7 @@ def rotate(ctx: Context, username: str, password: str, code: str) -> Rotated:
         cases = _rewrap_cases(db, office, old_private, new.public)
         handlings = _rewrap_handlings(db, office, old_private, new.public)
         identities = _rewrap_identities(db, office, old_private, new.public)
+        _rewrap_records(db, office, old_private, new.public)
         members = db.exec(select(Officer).where(Officer.office == office, col(Officer.active).is_(True))).all()
         for member in members:
             member.office_key_wrap = wrap_office_key(new.private, member.public_key, office)
@@ -93,6 +97,21 @@ def _rewrap_handlings(db: Session, office: str, old: bytes, new_public: bytes) -
         key = unwrap_handling_key(old, handling.key_wrap or b"", handling.case_id, office)
         handling.key_wrap = wrap_handling_key(key, new_public, handling.case_id, office)
         db.add(handling)
+    return len(rows)
+
+
+def _rewrap_records(db: Session, office: str, old: bytes, new_public: bytes) -> int:
+    """Records sealed for the office under a key of their own (a memo with a returned case)."""
+    rows = db.exec(
+        select(CaseRecord)
+        .join(Handling, and_(col(Handling.case_id) == CaseRecord.case_id, col(Handling.office) == CaseRecord.office))
+        .where(CaseRecord.office == office, col(CaseRecord.key_wrap).is_not(None), col(Handling.restricted_key).is_(None))
+        .with_for_update()
+    ).all()
+    for row in rows:
+        key = unwrap_record_key(old, row.key_wrap or b"", row.case_id, office, row.id)
+        row.key_wrap = wrap_record_key(key, new_public, row.case_id, office, row.id)
+        db.add(row)
     return len(rows)
 
 

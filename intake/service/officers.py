@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 import pyotp
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from crypto import (
@@ -165,6 +166,26 @@ def set_role(ctx: Context, by_username: str, by_password: str, by_code: str, use
 def _heads(db: Session, office: str) -> int:
     """How many active heads the office has (restricted cases are wrapped to them when filed)."""
     return len(db.exec(select(Officer.id).where(Officer.office == office, col(Officer.active), col(Officer.head))).all())
+
+
+def offices_without_head(engine: Engine) -> list[str]:
+    """The founded offices with no active head (possible after migration 0008 on an office of several officers)."""
+    with Session(engine) as db:
+        founded = set(db.exec(select(OfficeRow.code)).all())
+        headed = set(db.exec(select(Officer.office).where(col(Officer.active), col(Officer.head))).all())
+    return sorted(founded - headed)
+
+
+def _only_holder_of(db: Session, officer_id: str) -> list[str]:
+    """The restricted cases no other active officer holds a wrap for: disabling this one would lose them."""
+    holders = db.exec(
+        select(RestrictionWrap.case_id, RestrictionWrap.office, Officer.id)
+        .join(Officer, col(Officer.id) == RestrictionWrap.officer_id)
+        .where(col(Officer.active))
+    ).all()
+    theirs = {(case_id, office) for case_id, office, holder in holders if holder == officer_id}
+    others = {(case_id, office) for case_id, office, holder in holders if holder != officer_id}
+    return sorted(case_id for case_id, _ in theirs - others)
 
 
 def _step_of(totp: pyotp.TOTP, code: str, now: dt.datetime, last_step: int | None) -> int | None:
@@ -388,11 +409,20 @@ def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_
     """
     sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
     with transaction(ctx.engine) as db:
-        officer = db.exec(select(Officer).where(Officer.username == username).with_for_update()).first()
-        if officer is None or officer.office != sponsor.officer.office or officer.id == sponsor.officer.id:
+        # The whole office is locked, as set_role does: two heads disabling each other at once
+        # must not leave it without one.
+        members = db.exec(select(Officer).where(Officer.office == sponsor.officer.office).with_for_update()).all()
+        officer = next((m for m in members if m.username == username), None)
+        if officer is None or officer.id == sponsor.officer.id:
             raise Conflict("Only another member of the same office can disable an officer.")
         if officer.head and _heads(db, officer.office) == 1:
             raise Conflict("This is the office's only head: make another officer head first (`intake officer role`).")
+        orphans = _only_holder_of(db, officer.id)
+        if orphans:
+            raise Conflict(
+                "Only this officer can open these restricted cases; a head must share them with another officer first: "
+                + ", ".join(orphans)
+            )
         officer.active, officer.office_key_wrap = False, None
         db.add(officer)
         # Their wraps of restricted cases go too; what they opened before, they may have kept (SECURITY.md).

@@ -16,15 +16,17 @@ state, and the memo, which the sender cannot seal under that office's handling k
 under a key of its own wrapped to the office (office_records.add_for).
 """
 
+import json
+
 from sqlmodel import Session
 
-from crypto import new_key, wrap_case_key
+from crypto import new_key, open_record, wrap_case_key
 from policies import Consent, Lifecycle, Office
 from policies.text import N_, Text
 
 from ..store import CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
-from . import audit, office_records
+from . import audit, office_records, restriction
 from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, reviews, view_handling
 from .casework import IllegalTransition, lifecycle_of, move
 from .context import Context
@@ -54,21 +56,22 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
         audit.record(ctx, db, "consent requested", officer.officer_id, opened.case.id)
 
 
-def _first_handling(ctx: Context, db: Session, case_id: str, case_key: bytes, target: Office) -> Handling:
-    """The receiving office's first handling of the case, and its wrap of the case key."""
+def _first_handling(ctx: Context, db: Session, case_id: str, case_key: bytes, target: Office, restricted: bool) -> Handling:
+    """The receiving office's first handling of the case, and its wrap of the case key. A restricted
+    case stays restricted: at the receiving office it is wrapped to that office's heads, not to its key."""
     receiving = db.get(OfficeRow, target)
     if receiving is None:
         raise RuntimeError(f"office {target} is not set up: run `intake init`")
-    db.add(
-        CaseKeyWrap(case_id=case_id, holder=office_holder(target), wrap=wrap_case_key(case_key, receiving.public_key, case_id))
-    )
-    return Handling(
+    handling = Handling(
         case_id=case_id,
         office=target,
         status=ctx.policy.lifecycles[target].initial,
         policy_version=ctx.policy.version,
         opened_on=ctx.today(),
     )
+    holder_public = restriction.restrict(ctx, db, handling) if restricted else receiving.public_key
+    db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(target), wrap=wrap_case_key(case_key, holder_public, case_id)))
+    return handling
 
 
 def _received_again(ctx: Context, handling: Handling) -> Handling:
@@ -128,18 +131,23 @@ def refer(
                     "or give a written reason to refer without it."
                 )
             )
+        answers = json.loads(open_record(opened.key, opened.case.answers, opened.case.id, "answers", opened.case.id))
+        if answers.get("about_head_of") == target:
+            raise Conflict(N_("This report is about the head of that office: it cannot be sent there."))
         earlier = db.get(Handling, (opened.case.id, target), with_for_update=True)
         if earlier is None:
-            theirs = _first_handling(ctx, db, opened.case.id, opened.key, target)
+            restricted = handling.restricted_key is not None
+            theirs = _first_handling(ctx, db, opened.case.id, opened.key, target, restricted)
             their_key = new_key()
             office_records.wrap_for(db, theirs, their_key)
             db.flush()
             office_records.add(
                 ctx, db, theirs, their_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office
             )
-        elif ctx.policy.lifecycle(earlier.office, earlier.kind).is_closed(earlier.status):
-            # The case comes back to an office that closed its handling (OIG transferred it here):
-            # that office receives it anew, and the memo is sealed for it under a key of its own.
+        elif ctx.policy.lifecycle(earlier.office, earlier.kind).states[earlier.status].via == "referral":
+            # The case comes back to an office that passed it on (OIG transferred it here): that office
+            # receives it anew, and the memo is sealed for it under a key of its own. A handling closed
+            # otherwise (withdrawn, abandoned, decided) is that office's to reopen, not ours.
             theirs = _received_again(ctx, earlier)
             office_records.add_for(ctx, db, theirs, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office)
         else:

@@ -125,7 +125,8 @@ def share(ctx: Context, head: OfficerSession, case_id: object, username: object)
         handling = opened.handling
         if handling.restricted_key is None:
             raise Conflict(NOT_RESTRICTED)
-        officer = db.exec(select(Officer).where(Officer.username == username)).first()
+        # Locked: an officer being disabled at this moment must not end up holding a wrap.
+        officer = db.exec(select(Officer).where(Officer.username == username).with_for_update()).first()
         if officer is None or not officer.active or officer.office != head.office:
             raise Conflict(NO_SUCH_OFFICER)
         if holds(db, case_id, handling.office, officer.id):

@@ -201,3 +201,34 @@ def test_eco_transfers_a_report_that_is_not_about_retaliation_to_oig(browser, in
     room.set_viewport_size({"width": 320, "height": 800})
     shots(room, "03-reporter-told-320-en")
     context.close()
+
+
+def test_a_report_about_ecos_head_reaches_oigs_head_only(browser, instance, shots):
+    """The reporter says the retaliation is by the head of ECO: OIG's head receives it, is told why,
+    and is offered no transfer to ECO; ECO never sees it."""
+    base, credentials = instance
+    oig_login = next(o for o in credentials["officers"] if o["office"] == "OIG")
+    eco_login = next(o for o in credentials["officers"] if o["office"] == "ECO")
+    context, page = new_page(browser, base)
+    choose_concern(page, "retaliation", "ar")
+    page.locator("#description-text").fill("رئيس مكتب الأخلاقيات أنهى عقدي بعد أن أبلغت.")
+    page.locator('input[name="q.office_concerned"][value="head"]').check()
+    page.locator(SEND).click()
+    passphrase_on(page)
+    (case_id,) = [c.strip() for c in page.locator("ul.filed strong").all_inner_texts()]
+    context.close()
+    assert case_id.startswith("OIG-")
+    context, oig = log_in(browser, base, oig_login)
+    oig.goto(f"/officer/cases/{case_id}")
+    assert oig.get_by_text("This report is about the head of ECO").is_visible()
+    assert oig.locator(f"form[action='/officer/cases/{case_id}/referral']").count() == 0
+    oig.set_viewport_size({"width": 1280, "height": 900})
+    shots(oig, "01-oig-head-1280-en")
+    oig.goto(f"/officer/cases/{case_id}?lang=ar")
+    oig.set_viewport_size({"width": 320, "height": 800})
+    shots(oig, "02-oig-head-320-ar")
+    context.close()
+    context, eco = log_in(browser, base, eco_login)
+    eco.goto("/officer?filter=all")
+    assert case_id not in eco.content()
+    context.close()

@@ -332,3 +332,85 @@ def test_the_case_page_shares_only_after_the_tick_and_a_hostile_username_changes
     done = post_form(client, share, {"username": "eco-2", "confirm": "yes"}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].endswith("notice=shared")
     assert "The officer can now open the case." in client.get(done.headers["location"]).text
+
+
+def oig_member(ctx):
+    """oig-2, a member of OIG (oig-1 founded and heads it)."""
+    ctx.test_enrolments["oig-2"] = officers.add_officer(
+        ctx, "oig-1", PASSWORDS["oig-1"], code(ctx, "oig-1"), "oig-2", MEMBER_PASSWORD
+    )
+    return officers.current(ctx, officers.log_in(ctx, "oig-2", MEMBER_PASSWORD, code(ctx, "oig-2")))
+
+
+def test_a_restricted_case_stays_restricted_when_transferred_and_never_goes_to_the_head_it_is_about(ctx):
+    from intake.service import referral
+
+    member = oig_member(ctx)
+    eco_head, oig_head = session(ctx, "eco-1"), session(ctx, "oig-1")
+    # About someone in ECO, but not retaliation: ECO passes it to OIG, where only OIG's heads hold it.
+    case_id = file(ctx).cases[0].id
+    referral.refer(ctx, eco_head, case_id, "OIG", "It is fraud, not retaliation.", "Procurement fraud.", "transferred_to_oig")
+    with pytest.raises(NotFound):
+        casework.open_case(ctx, member, case_id)
+    assert opens_with(what_a_member_can_compute(ctx, "oig-2", MEMBER_PASSWORD), case_id) == []
+    assert casework.open_case(ctx, oig_head, case_id).restricted
+    # About ECO's head, so filed with OIG: OIG cannot pass it to ECO, whose head it is about.
+    (about_head,) = file(ctx, concerned="head").cases
+    with pytest.raises(Conflict, match="about the head of that office"):
+        referral.refer(ctx, oig_head, about_head.id, "ECO", None, "Retaliation: ECO's?")
+    assert casework.open_case(ctx, oig_head, about_head.id).handling.status == "received"
+
+
+def test_a_memo_sealed_for_a_returned_case_survives_the_office_key_rotation(ctx):
+    from intake.service import referral
+
+    eco_head, oig_head = session(ctx, "eco-1"), session(ctx, "oig-1")
+    case_id = file(ctx, concerned="no").cases[0].id
+    referral.refer(ctx, eco_head, case_id, "OIG", "Fraud, not retaliation.", "For OIG.", "transferred_to_oig")
+    referral.refer(ctx, oig_head, case_id, "ECO", None, "Back to ECO: retaliation after all.")
+    office_keys.rotate(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"))
+    records = casework.open_case(ctx, session(ctx, "eco-1"), case_id).records
+    assert "Back to ECO: retaliation after all." in [r.text for r in records]
+
+
+def test_no_restricted_case_is_left_without_a_holder_and_serve_wants_a_head(ctx):
+    add(ctx, "eco-2", MEMBER_PASSWORD)
+    case_id = file(ctx).cases[0].id
+    officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", head=True)
+    with pytest.raises(Conflict, match=case_id):  # eco-1 alone holds it: disabling them would lose it
+        officers.disable(ctx, "eco-2", MEMBER_PASSWORD, code(ctx, "eco-2"), "eco-1")
+    restriction.share(ctx, session(ctx, "eco-1"), case_id, "eco-2")
+    officers.disable(ctx, "eco-2", MEMBER_PASSWORD, code(ctx, "eco-2"), "eco-1")
+    assert officers.offices_without_head(ctx.engine) == []
+    with Session(ctx.engine) as db:
+        for row in db.exec(select(Officer).where(Officer.office == "OIG")).all():
+            row.head = False
+            db.add(row)
+        db.commit()
+    assert officers.offices_without_head(ctx.engine) == ["OIG"]
+
+
+def test_a_member_does_not_learn_of_a_restricted_sibling_case(ctx):
+    member = add(ctx, "eco-2", MEMBER_PASSWORD)
+    head = session(ctx, "eco-1")
+    parts = {
+        "retaliation": {"description": "I lost my post after reporting.", "answers": {"office_concerned": "no"}},
+        "misconduct": {"description": "OIG's head takes bribes.", "answers": {"office_concerned": "head"}},
+    }
+    filed = reporting.file_report(ctx, validate_report(ctx.policy, ["both"], parts=parts))
+    (plain,) = [c.id for c in filed.cases if not casework.open_case(ctx, head, c.id).restricted]
+    (hidden,) = [c.id for c in filed.cases if c.id != plain]
+    assert [c.id for c in casework.open_case(ctx, member, plain).linked] == []
+    assert [c.id for c in casework.open_case(ctx, head, plain).linked] == [hidden]
+
+
+def test_the_case_page_offers_no_transfer_to_the_office_whose_head_the_report_is_about(client):
+    answers = {"office_concerned": "head"}
+    filed = client.post("/api/v1/reports", json={"concerns": ["retaliation"], "description": "x", "answers": answers})
+    case_id = filed.json()["cases"][0]["id"]
+    html_login(client, "oig-1")
+    page = client.get(f"/officer/cases/{case_id}")
+    assert page.status_code == 200
+    assert f'action="/officer/cases/{case_id}/referral"' not in page.text
+    assert "This report is about the head of that office: it cannot be sent there." in page.text
+    assert "This report is about the head of ECO" in page.text
