@@ -63,6 +63,8 @@ class Context:
     blobs: BlobStore
     cleaning: CleaningRooms
     now: Callable[[], dt.datetime] = field(default=utc_now)
+    # When this process last deleted expired sessions (sessions.start does it at most once a minute).
+    sessions_purged_at: dt.datetime | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Context":

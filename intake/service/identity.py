@@ -51,12 +51,13 @@ def reporter_key(db: Session, case_id: str, reporter_private: bytes) -> bytes | 
     return unwrap_identity_key(reporter_private, row.reporter_wrap, case_id) if row else None
 
 
-def left_by_reporter(db: Session, case_id: str, key: bytes | None) -> str | None:
-    """What the complainant wrote, for their own case room (they hold the key)."""
+def for_reporter(db: Session, case_id: str, key: bytes | None) -> tuple[IdentityStatus, str | None]:
+    """Where the identity stands and, for the reporter who holds its key, what they left: one read."""
     row = db.get(Identity, case_id)
-    if row is None or key is None:
-        return None
-    return open_record(key, row.sealed, case_id, "identity", case_id).decode("utf-8")
+    if row is None:
+        return NONE_LEFT, None
+    text = open_record(key, row.sealed, case_id, "identity", case_id).decode("utf-8") if key else None
+    return IdentityStatus(True, row.office_wrap is not None, row.opened_on is not None), text
 
 
 def status(db: Session, case_id: str) -> IdentityStatus:

@@ -358,6 +358,7 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
             views = tuple(view_handling(ctx, h) for h in rows)
             deleted_on = retention.deletion_date(ctx, list(rows))
             measures = protection.read(ctx, db, case_id, key)
+            identity_status, identity_text = identity.for_reporter(db, case_id, identity_keys.get(case_id))
             out.append(
                 CaseRoomCase(
                     case.id,
@@ -367,8 +368,8 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
                     messages,
                     files,
                     measures,
-                    identity.status(db, case_id),
-                    identity.left_by_reporter(db, case_id, identity_keys.get(case_id)),
+                    identity_status,
+                    identity_text,
                     deleted_on.isoformat() if deleted_on else None,
                     restricted=any(h.restricted_key is not None for h in rows),
                 )

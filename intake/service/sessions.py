@@ -41,7 +41,15 @@ def _coarse(moment: dt.datetime) -> dt.datetime:
     return floor + step
 
 
-def _purge_expired(db, now: dt.datetime) -> None:
+PURGE_EVERY = dt.timedelta(minutes=1)
+
+
+def _purge_expired(ctx: Context, db: Session, now: dt.datetime) -> None:
+    """Delete the sessions that have ended, at most once a minute per process: not on every login
+    (a statement each, scanning the table), and an ended row opens nothing anyway (resume refuses it)."""
+    if ctx.sessions_purged_at is not None and now - ctx.sessions_purged_at < PURGE_EVERY:
+        return
+    ctx.sessions_purged_at = now
     db.exec(delete(WebSession).where((col(WebSession.expires_at) < now) | (col(WebSession.idle_until) < now)))
 
 
@@ -72,7 +80,7 @@ def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = 
     now = ctx.now()
     sealed = seal(key, json.dumps(payload).encode("utf-8"), "session", kind, digest.hex())
     with nullcontext(db) if db is not None else transaction(ctx.engine) as db:
-        _purge_expired(db, now)
+        _purge_expired(ctx, db, now)
         db.add(
             WebSession(
                 id_digest=digest,
