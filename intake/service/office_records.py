@@ -57,14 +57,19 @@ def key_of(db: Session, handling: Handling, holder_key: bytes) -> bytes:
     return key
 
 
-def wrap_for(db: Session, handling: Handling, key: bytes) -> None:
-    """Seal `key` to the handling's office (or, restricted, to the case's own key) as its handling key
-    (also used for a new handling on referral)."""
+def holder_public(db: Session, handling: Handling) -> bytes:
+    """The public key what the office holds of this case is sealed to: the office's, or a restricted case's own."""
+    if handling.restricted_key is not None:
+        return handling.restricted_key
     office = db.get(OfficeRow, handling.office)
     if office is None:
         raise RuntimeError(f"office {handling.office} is not set up: run `intake init`")
-    holder_public = handling.restricted_key or office.public_key
-    handling.key_wrap = wrap_handling_key(key, holder_public, handling.case_id, handling.office)
+    return office.public_key
+
+
+def wrap_for(db: Session, handling: Handling, key: bytes) -> None:
+    """Seal `key` to the handling's holder as its handling key (also used for a new handling on referral)."""
+    handling.key_wrap = wrap_handling_key(key, holder_public(db, handling), handling.case_id, handling.office)
     db.add(handling)
 
 
@@ -79,6 +84,30 @@ def add(
     about: str | None = None,
 ) -> str:
     """Seal one record under the handling key, in the caller's transaction."""
+    return _store(ctx, db, handling, key, None, officer_id, kind, text, about)
+
+
+def add_for(
+    ctx: Context, db: Session, handling: Handling, officer_id: str | None, kind: RecordKind, text: str, about: str | None = None
+) -> str:
+    """Seal one record for another office's handling, whose handling key the writer cannot open (the
+    memo that comes with a case returned to an office that handled it before): under a key of its
+    own, wrapped to that office (or, restricted, to the case's own key)."""
+    return _store(ctx, db, handling, new_key(), holder_public(db, handling), officer_id, kind, text, about)
+
+
+def _store(
+    ctx: Context,
+    db: Session,
+    handling: Handling,
+    key: bytes,
+    wrap_to: bytes | None,
+    officer_id: str | None,
+    kind: RecordKind,
+    text: str,
+    about: str | None,
+) -> str:
+    """Seal one record under `key`; with `wrap_to`, the key is the record's own, wrapped to that public key."""
     record_id = new_id("N")
     body = json.dumps({"kind": str(kind), "text": text, "about": about}).encode("utf-8")
     db.add(
@@ -89,33 +118,7 @@ def add(
             officer_id=officer_id,
             recorded_on=ctx.today(),
             body=seal_record(key, body, handling.case_id, "office-record", record_id),
-        )
-    )
-    return record_id
-
-
-def add_for(
-    ctx: Context, db: Session, handling: Handling, officer_id: str | None, kind: RecordKind, text: str, about: str | None = None
-) -> str:
-    """Seal one record for another office's handling, whose handling key the writer cannot open (the
-    memo that comes with a case returned to an office that handled it before): under a key of its
-    own, wrapped to that office (or, restricted, to the case's own key)."""
-    office = db.get(OfficeRow, handling.office)
-    if office is None:
-        raise RuntimeError(f"office {handling.office} is not set up: run `intake init`")
-    record_id, key = new_id("N"), new_key()
-    body = json.dumps({"kind": str(kind), "text": text, "about": about}).encode("utf-8")
-    db.add(
-        CaseRecord(
-            id=record_id,
-            case_id=handling.case_id,
-            office=handling.office,
-            officer_id=officer_id,
-            recorded_on=ctx.today(),
-            body=seal_record(key, body, handling.case_id, "office-record", record_id),
-            key_wrap=wrap_record_key(
-                key, handling.restricted_key or office.public_key, handling.case_id, handling.office, record_id
-            ),
+            key_wrap=wrap_record_key(key, wrap_to, handling.case_id, handling.office, record_id) if wrap_to else None,
         )
     )
     return record_id

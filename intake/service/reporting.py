@@ -30,7 +30,7 @@ from policies.text import N_
 
 from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
-from . import attachments, budgets, identity, protection, restriction, retention, sendings, sessions
+from . import attachments, budgets, identity, office_records, protection, restriction, retention, sendings, sessions
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -294,12 +294,11 @@ def share_identity(ctx: Context, token: str | None, case_id: str, agree: object)
         raise Conflict(N_("Please answer with yes or no."))
     with transaction(ctx.engine) as db:
         case = db.get(Case, case_id)
-        office = db.get(OfficeRow, case.office) if case else None
         handling = db.get(Handling, (case_id, case.office)) if case else None
-        if office is None or handling is None:
+        if handling is None:
             raise NotFound(NOT_IN_ROOM)
         if agree:
-            identity.share(ctx, db, case_id, keys[case_id], handling.restricted_key or office.public_key)
+            identity.share(ctx, db, case_id, keys[case_id], office_records.holder_public(db, handling))
             _arrived(db, case_id)
             return True
         return not identity.unshare(db, case_id)
