@@ -9,6 +9,7 @@ sealed by `crypto`; nothing here records a reporter's address, browser or time o
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Column, Index, LargeBinary, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -439,6 +440,25 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session that commits at the end of the block, or rolls everything back."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def reading(engine: Engine) -> Session:
+    """A session for reading (`with reading(engine) as db:`); a change made in it is written by
+    `db.commit()` and by nothing else (no autoflush), so it is kept or dropped alike on both databases.
+
+    On PostgreSQL it runs without BEGIN and ROLLBACK: at READ COMMITTED, PostgreSQL's default and
+    ours, every statement takes its own snapshot even inside a transaction, so a transaction around
+    reads buys no consistency and costs two round trips, on every page. SQLite keeps its
+    transaction (the BEGIN IMMEDIATE of `make_engine`), which there is one snapshot for the block.
+    """
+    reader = _readers.get(engine)
+    if reader is None:
+        postgresql = engine.dialect.name == "postgresql"
+        reader = _readers[engine] = engine.execution_options(isolation_level="AUTOCOMMIT") if postgresql else engine
+    return Session(reader, expire_on_commit=False, autoflush=False)
+
+
+_readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()  # made once: each costs as much as a query
 
 
 def add_one(db: Session, key: str, day: dt.date, limit: int) -> int | None:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
 from policies.text import N_, Text
 
-from ..store import Attachment
+from ..store import Attachment, reading
 from . import metadata
 from .context import Context
 from .errors import NotFound, StorageFull, TooLarge
@@ -112,7 +112,7 @@ STORAGE_FULL = N_(
 def storage_left(ctx: Context) -> int:
     """Bytes the files of a new upload may take: under the quota of all stored files, and
     leaving the disk its reserve of free space."""
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         stored = db.exec(select(func.coalesce(func.sum(Attachment.stored_size), 0))).one()
     free = shutil.disk_usage(ctx.blobs.root).free
     return min(ctx.settings.storage_quota_bytes - int(stored), free - ctx.settings.min_free_bytes)

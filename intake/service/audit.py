@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from crypto import GENESIS, AuditChainError, AuditLink, chain_digest, checkpoint_is_valid, sign_checkpoint, verify_chain
 
 from ..settings import Instance
-from ..store import AuditCheckpoint, AuditEntry, AuditHead
+from ..store import AuditCheckpoint, AuditEntry, AuditHead, reading
 from .context import Context
 
 CHECKPOINT_EVERY = 50
@@ -27,7 +27,7 @@ def ensure_head(session: Session, instance: Instance) -> None:
 
 def sign_head(engine: Engine, instance: Instance) -> bool:
     """Sign a head an earlier version left unsigned (run by `intake migrate`), once the chain verifies."""
-    with Session(engine) as session:
+    with reading(engine) as session:
         head = session.get(AuditHead, 1)
         if head is None or head.signature is not None:
             return False
@@ -98,7 +98,7 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
     """
     expected = parse_expected(expect) if expect else None
     last, digest = _verify_entries(engine, instance)
-    with Session(engine) as session:
+    with reading(engine) as session:
         head = session.get(AuditHead, 1)
         if expected is not None:
             entry = session.get(AuditEntry, expected[0]) if expected[0] else None
@@ -116,7 +116,7 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
 
 
 def _verify_entries(engine: Engine, instance: Instance) -> tuple[int, bytes]:
-    with Session(engine) as session:
+    with reading(engine) as session:
         checkpoints = {c.sequence: c.signature for c in session.exec(select(AuditCheckpoint))}
         links = (
             AuditLink(e.sequence, e.body, e.digest) for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))
@@ -125,5 +125,5 @@ def _verify_entries(engine: Engine, instance: Instance) -> tuple[int, bytes]:
 
 
 def entries(engine: Engine) -> list[dict]:
-    with Session(engine) as session:
+    with reading(engine) as session:
         return [json.loads(e.body) for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))]

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, delete
 
 from policies.text import N_, Text
 
-from ..store import Budget, add_one
+from ..store import Budget, add_one, reading
 from .context import Context
 from .errors import Busy
 
@@ -61,7 +61,7 @@ def _refusal(ctx: Context, allowance: Allowance) -> Busy:
 
 def check(ctx: Context, allowance: Allowance) -> None:
     """Raise Busy if the budget is spent now, without spending any: asked before an upload is taken."""
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         row = db.get(Budget, _row_key(ctx, allowance))
         if allowance.limit < 1 or (row is not None and row.used >= allowance.limit):
             raise _refusal(ctx, allowance)

@@ -20,7 +20,7 @@ from policies import Author, Consent, InvalidReport, Lifecycle, Office, clean_te
 from policies.model import State
 from policies.text import N_, Text
 
-from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, transaction
+from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, reading, transaction
 from . import attachments, audit, identity, office_records, protection, restriction
 from .attachments import FileView, PendingFile
 from .casefiles import (
@@ -338,7 +338,7 @@ def _responded(ctx: Context, handling: Handling) -> None:
 
 def check_reply(ctx: Context, officer: OfficerSession, case_id: str, body: object, has_files: bool) -> str:
     """The refusals that can come before an upload: the case is not this office's, the text is not right."""
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         open_for_office(db, officer, case_id)
     return clean_message(body, has_files)
 
@@ -623,7 +623,7 @@ class DecisionForm:
 
 def decision_form(ctx: Context, officer: OfficerSession, case_id: str, target: object) -> DecisionForm:
     """The confirmation step of a decision that is possible now; changes nothing."""
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         opened = open_for_office(db, officer, case_id)
         lifecycle = lifecycle_of(ctx, opened.handling)
         if not isinstance(target, str) or target not in {

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from crypto import CryptoError, open_record, unwrap_case_key, unwrap_restriction_key
 from policies import Office
 from policies.deadlines import LABELS
 
-from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, Recusal, RestrictionWrap, office_holder
+from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, Recusal, RestrictionWrap, office_holder, reading
 from .context import Context
 from .officers import OfficerSession
 
@@ -136,7 +136,7 @@ def inbox(
     # A case id or a piece of one; LIKE's wildcards in it are escaped (contains(autoescape=True)).
     query = "".join(ch for ch in (query or "")[:MAX_QUERY_CHARS].strip() if ch.isprintable())
     today, soon = ctx.today(), ctx.today() + dt.timedelta(days=ctx.policy.deadlines.due_soon_days)
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         # First the page's case ids, from the handlings alone (the case row only where a filter
         # reads it): sorting the office's cases must not drag every joined row along.
         conditions = _filtered(ctx, officer, name, query)

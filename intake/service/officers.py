@@ -34,7 +34,7 @@ from crypto import (
 from policies import Office, SessionKind
 from policies.text import N_
 
-from ..store import LoginAttempts, Officer, RestrictionWrap, insert_if_absent, transaction
+from ..store import LoginAttempts, Officer, RestrictionWrap, insert_if_absent, reading, transaction
 from ..store import Office as OfficeRow
 from . import audit, sessions
 from .context import Context
@@ -170,7 +170,7 @@ def _heads(db: Session, office: str) -> int:
 
 def offices_without_head(engine: Engine) -> list[str]:
     """The founded offices with no active head (possible after migration 0008 on an office of several officers)."""
-    with Session(engine) as db:
+    with reading(engine) as db:
         founded = set(db.exec(select(OfficeRow.code)).all())
         headed = set(db.exec(select(Officer.office).where(col(Officer.active), col(Officer.head))).all())
     return sorted(founded - headed)
@@ -272,7 +272,7 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         raise AuthenticationFailed(LOGIN_FAILED)
     with ctx.gate.slot():
         _count_attempt(ctx, username)
-        with Session(ctx.engine) as db:
+        with reading(ctx.engine) as db:
             officer = db.exec(select(Officer).where(Officer.username == username)).first()
         usable = officer is not None and officer.active and officer.office_key_wrap is not None
         salt = officer.password_salt if officer is not None and usable else decoy_salt(ctx.instance.lookup_key, username)
@@ -382,7 +382,7 @@ def _relock(ctx: Context, unlocked: Unlocked, new_password: str, action: str, ne
 
 def set_up_totp(ctx: Context, username: str, password: str) -> str:
     """Give an account that has none (made before two-factor existed) its TOTP secret."""
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         officer = db.exec(select(Officer).where(Officer.username == username)).first()
     if officer is None or officer.totp_by_password is not None:
         raise Conflict("This account has no missing two-factor set-up.")

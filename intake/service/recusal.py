@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from policies.text import N_
 
-from ..store import Handling, Officer, Recusal, transaction
+from ..store import Handling, Officer, Recusal, reading, transaction
 from . import audit, office_records
 from .casefiles import CASE_ID, holder_key, officer_text, open_for_office, recused
 from .context import Context
@@ -94,7 +94,7 @@ def lift(ctx: Context, head: OfficerSession, case_id: object, username: object) 
 
 def declarations(ctx: Context, head: OfficerSession) -> tuple[Declaration, ...]:
     """The office's declarations of conflicts, newest first, with their notes: for the head only."""
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         if not is_head(db, head):
             raise Conflict(NOT_HEAD)
         rows = db.exec(

@@ -28,7 +28,7 @@ from policies.form import Part
 from policies.model import ADVICE, REPORT
 from policies.text import N_
 
-from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, transaction
+from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, reading, transaction
 from ..store import Office as OfficeRow
 from . import attachments, budgets, identity, office_records, protection, restriction, retention, sendings, sessions
 from .attachments import FileView, PendingFile
@@ -245,7 +245,7 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
     keys, identities = {}, {}
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         rows = db.exec(
             select(CaseKeyWrap)
             .join(Case, col(Case.id) == CaseKeyWrap.case_id)
@@ -347,7 +347,7 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
     """Everything the reporter may see: each case of the report, where each office stands, the messages."""
     keys, identity_keys = _room_keys(ctx, token)
     out = []
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         for case_id, key in sorted(keys.items()):
             case = db.get(Case, case_id)
             if case is None:
@@ -466,7 +466,7 @@ def open_file(ctx: Context, token: str | None, case_id: str, file_id: str):
     keys = _case_keys(ctx, token)
     if case_id not in keys:
         raise NotFound(NOT_IN_ROOM)
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         return attachments.open_file(ctx, db, case_id, keys[case_id], file_id)
 
 

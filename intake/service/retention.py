@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import col, delete, select
 
 from ..store import (
     Attachment,
@@ -26,6 +26,7 @@ from ..store import (
     ProtectiveMeasure,
     Recusal,
     RestrictionWrap,
+    reading,
     transaction,
 )
 from . import audit, metadata
@@ -57,7 +58,7 @@ def due_for_purge(ctx: Context) -> list[PurgeCandidate]:
     """Cases every handling office has closed, the last of them more than the retention period ago,
     and with no protective measure still open."""
     by_case: dict[str, list[Handling]] = defaultdict(list)
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         for handling in db.exec(select(Handling)).all():
             by_case[handling.case_id].append(handling)
     out = []
@@ -101,7 +102,7 @@ def sweep_orphan_blobs(ctx: Context, older_than: dt.timedelta = dt.timedelta(day
     blob (its upload's own times) may be an upload still being committed: only old ones go.
     Then settle every blob that stays, so none keeps a change time of its own."""
     cutoff = time.time() - older_than.total_seconds()
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         referenced = set(db.exec(select(Attachment.blob_id)).all())
     removed = sweep_partials(ctx)
     for path in ctx.blobs.root.rglob("*"):

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete
 
 from policies.text import N_
 
-from ..store import Sending
+from ..store import Sending, reading
 from .context import Context
 from .errors import Conflict
 
@@ -52,7 +52,7 @@ def check(ctx: Context, token: str | None, already: str) -> None:
     """Refuse early (before an upload is stored) a sending that was received already."""
     if token is None:
         return
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         if db.get(Sending, _digest(token)) is not None:
             raise AlreadyReceived(already)
 

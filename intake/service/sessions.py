@@ -19,7 +19,7 @@ from crypto import CryptoError, open_sealed, seal
 from policies import SessionKind
 from policies.text import N_
 
-from ..store import WebSession, transaction
+from ..store import WebSession, reading, transaction
 from .context import Context
 from .errors import AuthenticationFailed
 
@@ -104,13 +104,15 @@ def resume(ctx: Context, token: str | None, kind: SessionKind) -> dict:
     if len(session_id) != 16 or len(key) != 32:
         raise AuthenticationFailed(NOT_LOGGED_IN)
     digest, now = _digest(session_id), ctx.now()
-    with transaction(ctx.engine) as db:
+    # Read, and written only when something changed: most requests resume without a write.
+    with reading(ctx.engine) as db:
         row = db.get(WebSession, digest)
         if row is None or row.kind != kind:
             raise AuthenticationFailed(NOT_LOGGED_IN)
         expired = row.idle_until < now or row.expires_at < now
         if expired:
             db.delete(row)
+            db.commit()
         else:
             try:
                 payload = json.loads(open_sealed(key, row.payload, "session", kind, digest.hex()))
@@ -120,6 +122,7 @@ def resume(ctx: Context, token: str | None, kind: SessionKind) -> dict:
             if idle_until != row.idle_until:  # coarse times change at most every 10 minutes
                 row.idle_until = idle_until
                 db.add(row)
+                db.commit()
     if expired:
         raise AuthenticationFailed(N_("Your session has ended. Please log in again."))
     return payload

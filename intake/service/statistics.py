@@ -22,7 +22,7 @@ from policies.disclosure import publish_total, small, suppress
 from policies.model import ADVICE, ReportTable
 from policies.text import N_
 
-from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, transaction
+from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, reading, transaction
 from . import audit
 from .casefiles import holder_key
 from .context import Context
@@ -291,7 +291,7 @@ def eco_annual_report(ctx: Context, officer: OfficerSession, year: int) -> tuple
     year before; audit-logged. Needs an unlocked ECO officer."""
     if officer.office != Office.ECO:
         raise Conflict("The ECO annual report is computed by an ECO officer.")
-    with Session(ctx.engine) as db:
+    with reading(ctx.engine) as db:
         now, before = _count_year(ctx, officer, db, year), _count_year(ctx, officer, db, year - 1)
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "annual report computed", officer.officer_id, None, year=str(year))

@@ -262,3 +262,20 @@ def test_expired_session_rows_are_removed_and_times_are_coarse(ctx):
     ctx.now = real_now
     with Session(ctx.engine) as db:
         assert len(db.exec(select(WebSession)).all()) == 1
+
+
+def test_a_session_in_use_stays_alive_past_its_first_idle_limit_and_an_ended_one_is_deleted(ctx):
+    """Resuming reads the session and writes only when its idle limit moves: the move must be kept."""
+    filed = file(ctx, ["misconduct"])
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    real_now, idle = ctx.now, ctx.settings.reporter_idle_minutes
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=idle - 20)
+    reporting.case_room(ctx, token)
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=idle + 60)  # past the first limit, not the moved one
+    assert reporting.case_room(ctx, token)
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=3 * idle)
+    with pytest.raises(AuthenticationFailed):
+        reporting.case_room(ctx, token)
+    ctx.now = real_now
+    with Session(ctx.engine) as db:
+        assert db.exec(select(WebSession)).all() == []
