@@ -14,7 +14,7 @@ from ..service.errors import Conflict
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
-from .requests import bearer, read_json, read_json_and_files
+from .requests import bearer, read_json, read_message
 from .shapes import file_json, handling_json, measure_json, message_json, pending_json
 
 
@@ -130,7 +130,7 @@ async def officer_write(request: Request) -> Response:
     def check(data: dict, has_files: bool) -> Any:
         return casework.check_reply(ctx, officer, case_id, data.get("body"), has_files)
 
-    data, upload = await read_json_and_files(request, "message", check)
+    data, upload = await read_message(request, check)
     message_id = await run_in_threadpool(casework.reply, ctx, officer, case_id, data.get("body"), upload.files)
     return JSONResponse({"id": message_id, "files": pending_json(upload.files)}, status_code=201)
 

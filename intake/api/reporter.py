@@ -16,7 +16,8 @@ from ..service import reporting, sendings
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
-from .requests import bearer, read_json, read_json_and_files
+from ..web.uploads import is_multipart
+from .requests import bearer, read_json, read_json_and_files, read_message
 from .shapes import file_json, handling_json, measure_json, message_json, pending_json
 
 
@@ -133,15 +134,15 @@ async def caseroom(request: Request) -> Response:
 
 async def caseroom_write(request: Request) -> Response:
     ctx, token, case_id = context_of(request), bearer(request), request.path_params["case_id"]
-    # A stranger's upload is refused before a byte of it is read.
-    await run_in_threadpool(reporting.check_access, ctx, token, case_id)
+    if is_multipart(request):  # a stranger's upload is refused before a byte of it is read
+        await run_in_threadpool(reporting.check_access, ctx, token, case_id)
 
     key = idempotency_key(request)
 
     def check(data: dict, has_files: bool) -> Any:
         return reporting.check_message(ctx, case_id, data.get("body"), has_files, key)
 
-    data, upload = await read_json_and_files(request, "message", check)
+    data, upload = await read_message(request, check)
     message_id = await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, data.get("body"), upload.files, key)
     return JSONResponse({"id": message_id, "files": pending_json(upload.files)}, status_code=201)
 

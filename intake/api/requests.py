@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from policies.text import N_, Text
@@ -67,7 +68,7 @@ async def read_json_and_files(request: Request, part: str, check: JsonCheck) -> 
     """
     if not is_multipart(request):
         data, upload = await read_json(request), Upload()
-        run_check(upload, lambda _: check(data, False))
+        await run_in_threadpool(run_check, upload, lambda _: check(data, False))  # it may read the database
     else:
 
         def parsed(upload: Upload) -> tuple[dict, Any]:
@@ -87,3 +88,14 @@ async def read_json_and_files(request: Request, part: str, check: JsonCheck) -> 
     if upload.refused is not None:
         raise upload.refused
     return data, upload
+
+
+async def read_message(request: Request, check: JsonCheck) -> tuple[dict, Upload]:
+    """A message: JSON alone, or multipart with a JSON part named "message" and files.
+
+    `check` runs only where files may come, before the first is stored: a message without
+    files stores nothing before the write, and the write makes every check itself.
+    """
+    if not is_multipart(request):
+        return await read_json(request), Upload()
+    return await read_json_and_files(request, "message", check)

@@ -245,7 +245,7 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
     keys, identities = {}, {}
-    with reading(ctx.engine) as db:
+    with transaction(ctx.engine) as db:
         rows = db.exec(
             select(CaseKeyWrap)
             .join(Case, col(Case.id) == CaseKeyWrap.case_id)
@@ -259,18 +259,17 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
                 continue
             if identity_key:
                 identities[wrap.case_id] = identity_key.hex()
-    if not keys:
-        raise AuthenticationFailed(WRONG_PASSPHRASE)
-    with transaction(ctx.engine) as db:
+        if not keys:
+            raise AuthenticationFailed(WRONG_PASSPHRASE)
         budgets.spend(ctx, db, budgets.case_room_openings(ctx, reporter.lookup))
         # The session holds each case's key and, where an identity was left, its key: only so that the
         # complainant can consent to share it while they are here.
         return sessions.start(ctx, SessionKind.REPORTER, {"cases": keys, "identities": identities}, db=db)
 
 
-def _room_keys(ctx: Context, token: str | None) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The session's case keys and identity keys, by case id (one resume, one decryption)."""
-    payload = sessions.resume(ctx, token, SessionKind.REPORTER)
+def _room_keys(ctx: Context, token: str | None, db: Session | None = None) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The session's case keys and identity keys, by case id (one resume, one decryption; `db`: a reading session)."""
+    payload = sessions.resume(ctx, token, SessionKind.REPORTER, db)
     cases = {case_id: bytes.fromhex(key) for case_id, key in payload["cases"].items()}
     return cases, {case_id: bytes.fromhex(key) for case_id, key in payload.get("identities", {}).items()}
 
@@ -345,9 +344,9 @@ def check_message(ctx: Context, case_id: str, body: object, has_files: bool, sen
 
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
     """Everything the reporter may see: each case of the report, where each office stands, the messages."""
-    keys, identity_keys = _room_keys(ctx, token)
     out = []
     with reading(ctx.engine) as db:
+        keys, identity_keys = _room_keys(ctx, token, db)
         for case_id, key in sorted(keys.items()):
             case = db.get(Case, case_id)
             if case is None:

@@ -94,8 +94,12 @@ def start(ctx: Context, kind: SessionKind, payload: dict, subject: str | None = 
     return f"{_b64(session_id)}.{_b64(key)}"
 
 
-def resume(ctx: Context, token: str | None, kind: SessionKind) -> dict:
-    """The payload of a live session of `kind`, or AuthenticationFailed."""
+def resume(ctx: Context, token: str | None, kind: SessionKind, db: Session | None = None) -> dict:
+    """The payload of a live session of `kind`, or AuthenticationFailed.
+
+    With `db`, a `reading` session of the caller's (one connection for the resume and the page):
+    a change to the session row (its idle limit moved, or it ended) is committed on it.
+    """
     try:
         id_text, key_text = (token or "").split(".")
         session_id, key = _unb64(id_text), _unb64(key_text)
@@ -105,7 +109,7 @@ def resume(ctx: Context, token: str | None, kind: SessionKind) -> dict:
         raise AuthenticationFailed(NOT_LOGGED_IN)
     digest, now = _digest(session_id), ctx.now()
     # Read, and written only when something changed: most requests resume without a write.
-    with reading(ctx.engine) as db:
+    with nullcontext(db) if db is not None else reading(ctx.engine) as db:
         row = db.get(WebSession, digest)
         if row is None or row.kind != kind:
             raise AuthenticationFailed(NOT_LOGGED_IN)
