@@ -45,12 +45,6 @@ def escrow(ctx: Context, db: Session, case_id: str, text: str, reporter_public: 
     )
 
 
-def reporter_key(db: Session, case_id: str, reporter_private: bytes) -> bytes | None:
-    """The identity key of a case, for the reporter who left it (None if they left none)."""
-    row = db.get(Identity, case_id)
-    return unwrap_identity_key(reporter_private, row.reporter_wrap, case_id) if row else None
-
-
 def for_reporter(db: Session, case_id: str, key: bytes | None) -> tuple[IdentityStatus, str | None]:
     """Where the identity stands and, for the reporter who holds its key, what they left: one read."""
     row = db.get(Identity, case_id)

@@ -114,14 +114,15 @@ def _order(sort: str) -> list[Any]:
 
 
 def _answers(
-    officer: OfficerSession, handling: Handling, case: Case, wrap: bytes, restricted_wrap: bytes | None
+    officer: OfficerSession, handling: Handling, sealed: bytes, wrap: bytes, restricted_wrap: bytes | None
 ) -> dict[str, Any]:
+    case_id = handling.case_id
     try:
         holder = officer.office_key
         if handling.restricted_key is not None:
-            holder = unwrap_restriction_key(officer.officer_key, restricted_wrap or b"", case.id, handling.office)
-        key = unwrap_case_key(holder, wrap, case.id)
-        answers: dict[str, Any] = json.loads(open_record(key, case.answers, case.id, "answers", case.id))
+            holder = unwrap_restriction_key(officer.officer_key, restricted_wrap or b"", case_id, handling.office)
+        key = unwrap_case_key(holder, wrap, case_id)
+        answers: dict[str, Any] = json.loads(open_record(key, sealed, case_id, "answers", case_id))
         return answers
     except CryptoError:
         return {}
@@ -152,9 +153,9 @@ def inbox(
         page_ids = list(
             db.exec(ids.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         )
-        # Then what the page shows, for those ids only.
+        # Then what the page shows, for those ids only (of the case, not its account: the inbox does not show it).
         found = db.exec(
-            select(Handling, Case, col(CaseReading.seen), col(Officer.username))
+            select(Handling, col(Case.office), col(Case.answers), col(CaseReading.seen), col(Officer.username))
             .join(Case, col(Case.id) == Handling.case_id)
             .join(
                 CaseReading,
@@ -164,7 +165,7 @@ def inbox(
             .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
             .where(col(Handling.case_id).in_(page_ids), Handling.office == officer.office)
         ).all()
-        by_id = {handling.case_id: (handling, case, seen, assignee) for handling, case, seen, assignee in found}
+        by_id = {row[0].case_id: row for row in found}
         rows = [by_id[case_id] for case_id in page_ids if case_id in by_id]
         wraps = dict(
             db.exec(
@@ -183,14 +184,16 @@ def inbox(
             ).all()
         )
     out = []
-    for handling, case, seen, assignee in rows:
-        answers = _answers(officer, handling, case, wraps.get(case.id, b""), restricted_wraps.get(case.id))
+    for handling, filed_with, sealed_answers, seen, assignee in rows:
+        answers = _answers(
+            officer, handling, sealed_answers, wraps.get(handling.case_id, b""), restricted_wraps.get(handling.case_id)
+        )
         due = handling.next_due_on
         flag = "" if due is None else "overdue" if due < today else "due" if due <= soon else ""
         out.append(
             InboxRow(
-                id=case.id,
-                office=Office(case.office),
+                id=handling.case_id,
+                office=Office(filed_with),
                 status=handling.status,
                 label=ctx.policy.lifecycle(handling.office, handling.kind).states[handling.status].label,
                 received_on=handling.opened_on.isoformat(),
@@ -202,7 +205,7 @@ def inbox(
                 assignee=assignee,
                 concerns=tuple(answers.get("concerns") or ()),
                 region=answers.get("region"),
-                referred_in=case.office != handling.office,
+                referred_in=filed_with != handling.office,
                 open_measures=handling.open_measures,
                 closed=handling.closed_on is not None,
                 restricted=handling.restricted_key is not None,

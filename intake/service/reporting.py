@@ -20,6 +20,7 @@ from crypto import (
     new_key,
     seal_record,
     unwrap_case_key,
+    unwrap_identity_key,
     wrap_case_key,
 )
 from crypto.errors import CryptoError
@@ -28,7 +29,7 @@ from policies.form import Part
 from policies.model import ADVICE, REPORT
 from policies.text import N_
 
-from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, office_holder, reading, transaction
+from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, Identity, office_holder, reading, transaction
 from ..store import Office as OfficeRow
 from . import attachments, budgets, identity, office_records, protection, restriction, retention, sendings, sessions
 from .attachments import FileView, PendingFile
@@ -247,18 +248,18 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
     keys, identities = {}, {}
     with transaction(ctx.engine) as db:
         rows = db.exec(
-            select(CaseKeyWrap)
+            select(CaseKeyWrap.case_id, CaseKeyWrap.wrap, Identity.reporter_wrap)
             .join(Case, col(Case.id) == CaseKeyWrap.case_id)
+            .join(Identity, col(Identity.case_id) == CaseKeyWrap.case_id, isouter=True)
             .where(Case.lookup == lookup, CaseKeyWrap.holder == REPORTER_HOLDER)
         ).all()
-        for wrap in rows:
+        for case_id, wrap, identity_wrap in rows:
             try:
-                keys[wrap.case_id] = unwrap_case_key(reporter.private_key, wrap.wrap, wrap.case_id).hex()
-                identity_key = identity.reporter_key(db, wrap.case_id, reporter.private_key)
+                keys[case_id] = unwrap_case_key(reporter.private_key, wrap, case_id).hex()
+                if identity_wrap is not None:  # the key of the identity they left, if they left one
+                    identities[case_id] = unwrap_identity_key(reporter.private_key, identity_wrap, case_id).hex()
             except CryptoError:
                 continue
-            if identity_key:
-                identities[wrap.case_id] = identity_key.hex()
         if not keys:
             raise AuthenticationFailed(WRONG_PASSPHRASE)
         budgets.spend(ctx, db, budgets.case_room_openings(ctx, reporter.lookup))
