@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import col, select
 
@@ -154,8 +155,9 @@ def inbox(
             db.exec(ids.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         )
         # Then what the page shows, for those ids only (of the case, not its account: the inbox does not show it).
-        found = db.exec(
-            select(Handling, col(Case.office), col(Case.answers), col(CaseReading.seen), col(Officer.username))
+        # (SQLAlchemy's select: SQLModel's types stop at four columns.)
+        found = db.execute(
+            sqlalchemy.select(Handling, col(Case.office), col(Case.answers), col(CaseReading.seen), col(Officer.username))
             .join(Case, col(Case.id) == Handling.case_id)
             .join(
                 CaseReading,
@@ -163,7 +165,7 @@ def inbox(
                 isouter=True,
             )
             .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
-            .where(col(Handling.case_id).in_(page_ids), Handling.office == officer.office)
+            .where(col(Handling.case_id).in_(page_ids), col(Handling.office) == officer.office)
         ).all()
         by_id = {row[0].case_id: row for row in found}
         rows = [by_id[case_id] for case_id in page_ids if case_id in by_id]
