@@ -325,3 +325,42 @@ def test_another_sites_page_cannot_file_or_log_in_through_the_api(client, ctx, h
     same_origin = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"}
     allowed = client.post("/api/v1/reports", json={"concerns": ["misconduct"], "description": "x"}, headers=same_origin)
     assert allowed.status_code == 201
+
+
+def test_the_early_checks_of_a_json_body_run_off_the_event_loop(client, ctx, monkeypatch):
+    """They read the database (a budget, a sending): on the event loop, a wait for SQLite's lock or a
+    PostgreSQL round trip would stall every other request of the process."""
+    import asyncio
+
+    from intake.service import reporting
+
+    on_the_loop = []
+    original = reporting.check_report
+
+    def recording(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            on_the_loop.append(True)
+        except RuntimeError:
+            on_the_loop.append(False)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(reporting, "check_report", recording)
+    filed = client.post("/api/v1/reports", json={"concerns": ["misconduct"], "description": "checked off the loop"})
+    assert filed.status_code == 201 and on_the_loop == [False]
+
+
+def test_a_message_without_files_is_checked_by_the_write_itself(client):
+    """No early check runs for a JSON message: the write refuses a stranger, an empty text and a repeat alike."""
+    mine, other = (file_via_api(client, ["misconduct"], text) for text in ("mine", "someone else's"))
+    headers = caseroom_login(client, mine["passphrase"])
+    other_case = other["cases"][0]["id"]
+    own_case = mine["cases"][0]["id"]
+    assert client.post(f"/api/v1/caseroom/cases/{other_case}/messages", json={"body": "hi"}, headers=headers).status_code == 404
+    assert client.post(f"/api/v1/caseroom/cases/{own_case}/messages", json={"body": "  "}, headers=headers).status_code == 422
+    once = {**headers, "Idempotency-Key": "a-key-of-sixteen-or-more"}
+    assert client.post(f"/api/v1/caseroom/cases/{own_case}/messages", json={"body": "hello"}, headers=once).status_code == 201
+    again = client.post(f"/api/v1/caseroom/cases/{own_case}/messages", json={"body": "hello"}, headers=once)
+    assert again.status_code in (200, 409), again.text
+    room = client.get("/api/v1/caseroom", headers=headers).json()
+    assert [m["body"] for m in room["cases"][0]["messages"]] == ["hello"]
