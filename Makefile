@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-inbox bench-load soak vectors clean
+.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-inbox bench-load bench-requests soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-inbox: $(VENV)/.installed
 
 bench-load: $(VENV)/.installed
 	$(PY) loadtests/bench_load.py
+
+bench-requests: $(VENV)/.installed
+	$(PY) loadtests/bench_requests.py
 
 soak: $(VENV)/.installed
 	$(PY) loadtests/soak.py
