@@ -16,7 +16,7 @@ import sqlalchemy
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import col, select
 
-from crypto import CryptoError, open_record, unwrap_case_key, unwrap_restriction_key
+from crypto import CryptoError, open_record, public_key_of, unwrap_case_key, unwrap_restriction_key
 from policies import Office
 from policies.deadlines import LABELS
 
@@ -115,14 +115,15 @@ def _order(sort: str) -> list[Any]:
 
 
 def _answers(
-    officer: OfficerSession, handling: Handling, sealed: bytes, wrap: bytes, restricted_wrap: bytes | None
+    officer: OfficerSession, office_public: bytes, handling: Handling, sealed: bytes, wrap: bytes, restricted_wrap: bytes | None
 ) -> dict[str, Any]:
     case_id = handling.case_id
     try:
-        holder = officer.office_key
-        if handling.restricted_key is not None:
+        if handling.restricted_key is None:
+            key = unwrap_case_key(officer.office_key, wrap, case_id, recipient_public=office_public)
+        else:
             holder = unwrap_restriction_key(officer.officer_key, restricted_wrap or b"", case_id, handling.office)
-        key = unwrap_case_key(holder, wrap, case_id)
+            key = unwrap_case_key(holder, wrap, case_id)
         answers: dict[str, Any] = json.loads(open_record(key, sealed, case_id, "answers", case_id))
         return answers
     except CryptoError:
@@ -151,13 +152,21 @@ def inbox(
         total = db.exec(count.where(*conditions)).one()
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
-        page_ids = list(
-            db.exec(ids.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        )
-        # Then what the page shows, for those ids only (of the case, not its account: the inbox does not show it).
+        page_ids = ids.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        # Then what the page shows, for those ids only, in one statement: of the case, not its account (the
+        # inbox does not show it), and the wraps that open its answers. The ids go in as a subquery, not as
+        # a list: fifty parameters make a statement too long for the driver to cache or prepare.
         # (SQLAlchemy's select: SQLModel's types stop at four columns.)
-        found = db.execute(
-            sqlalchemy.select(Handling, col(Case.office), col(Case.answers), col(CaseReading.seen), col(Officer.username))
+        rows = db.execute(
+            sqlalchemy.select(
+                Handling,
+                col(Case.office),
+                col(Case.answers),
+                col(CaseReading.seen),
+                col(Officer.username),
+                col(CaseKeyWrap.wrap),
+                col(RestrictionWrap.wrap),
+            )
             .join(Case, col(Case.id) == Handling.case_id)
             .join(
                 CaseReading,
@@ -165,31 +174,26 @@ def inbox(
                 isouter=True,
             )
             .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
-            .where(col(Handling.case_id).in_(page_ids), col(Handling.office) == officer.office)
+            .join(
+                CaseKeyWrap,
+                and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
+                isouter=True,
+            )
+            .join(
+                RestrictionWrap,
+                and_(
+                    col(RestrictionWrap.case_id) == Handling.case_id,
+                    col(RestrictionWrap.office) == officer.office,
+                    col(RestrictionWrap.officer_id) == officer.officer_id,
+                ),
+                isouter=True,
+            )
+            .where(col(Handling.case_id).in_(page_ids.correlate(None)), col(Handling.office) == officer.office)
+            .order_by(*_order(order))
         ).all()
-        by_id = {row[0].case_id: row for row in found}
-        rows = [by_id[case_id] for case_id in page_ids if case_id in by_id]
-        wraps = dict(
-            db.exec(
-                select(CaseKeyWrap.case_id, CaseKeyWrap.wrap).where(
-                    col(CaseKeyWrap.case_id).in_(page_ids), CaseKeyWrap.holder == office_holder(officer.office)
-                )
-            ).all()
-        )
-        restricted_wraps = dict(
-            db.exec(
-                select(RestrictionWrap.case_id, RestrictionWrap.wrap).where(
-                    col(RestrictionWrap.case_id).in_(page_ids),
-                    RestrictionWrap.office == officer.office,
-                    RestrictionWrap.officer_id == officer.officer_id,
-                )
-            ).all()
-        )
-    out = []
-    for handling, filed_with, sealed_answers, seen, assignee in rows:
-        answers = _answers(
-            officer, handling, sealed_answers, wraps.get(handling.case_id, b""), restricted_wraps.get(handling.case_id)
-        )
+    out, office_public = [], public_key_of(officer.office_key)
+    for handling, filed_with, sealed_answers, seen, assignee, wrap, restricted_wrap in rows:
+        answers = _answers(officer, office_public, handling, sealed_answers, wrap or b"", restricted_wrap)
         due = handling.next_due_on
         flag = "" if due is None else "overdue" if due < today else "due" if due <= soon else ""
         out.append(

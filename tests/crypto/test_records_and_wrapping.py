@@ -101,6 +101,18 @@ def test_case_key_wrap_for_office_and_reporter():
             unwrap_case_key(recipient.private, wrap, "case-10")
 
 
+def test_a_wrap_opens_with_the_recipients_public_key_given_and_not_with_another():
+    """The inbox passes the office's public key once for a page of wraps: only the right one opens them."""
+    case_key = new_key()
+    office, stranger = generate_keypair(), generate_keypair()
+    wrap = wrap_case_key(case_key, office.public, "case-9")
+    assert unwrap_case_key(office.private, wrap, "case-9", recipient_public=office.public) == case_key
+    with pytest.raises(DecryptionError):
+        unwrap_case_key(office.private, wrap, "case-9", recipient_public=stranger.public)
+    with pytest.raises(DecryptionError):
+        unwrap_case_key(stranger.private, wrap, "case-9", recipient_public=office.public)
+
+
 def test_wrap_tampering_and_version():
     office = generate_keypair()
     wrap = bytearray(wrap_case_key(new_key(), office.public, "c"))
