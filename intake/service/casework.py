@@ -232,23 +232,26 @@ def _move_old_actions(ctx: Context, db: Session, opened: OpenCase, key: bytes) -
         refresh(ctx, db, opened.handling)
 
 
-def history(ctx: Context, db: Session, case_id: str) -> tuple[HistoryEntry, ...]:
-    """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC)."""
-    officers = {o.id: o for o in db.exec(select(Officer)).all()}
-    lifecycles = {h.office: lifecycle_of(ctx, h) for h in handlings(db, case_id)}
+def history(ctx: Context, db: Session, case_id: str, rows: list[Handling]) -> tuple[HistoryEntry, ...]:
+    """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC).
+    `rows`: the case's handlings (the caller has them)."""
+    # Each officer's username and office, not their rows: those carry their sealed keys.
+    officers = {id: (username, office) for id, username, office in db.exec(select(Officer.id, Officer.username, Officer.office))}
+    lifecycles = {h.office: lifecycle_of(ctx, h) for h in rows}
     out = []
     for entry in db.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.sequence))).all():
         body = json.loads(entry.body)
         who = officers.get(body.get("officer") or "")
         to = body.get("to") if body["action"] in ("status changed", "reopened") else None
-        lifecycle = lifecycles.get(who.office) if who else None
+        username, office = who if who else (None, None)
+        lifecycle = lifecycles.get(office) if office else None
         state = lifecycle.states.get(to) if lifecycle and to else None
         out.append(
             HistoryEntry(
                 body["at"],
-                who.username if who else None,
+                username,
                 body["action"],
-                who.office if who else None,
+                office,
                 to,
                 state.label if state else None,
             )
@@ -276,9 +279,10 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         _move_old_actions(ctx, db, opened, key)
         messages, files = read_messages(db, case.id, opened.key)
         records = office_records.read(db, case.id, officer.office, key, opened.holder_key)
-        views = [view_handling(ctx, h, reviews(db, case.id, h.office)) for h in handlings(db, case.id)]
+        rows = handlings(db, case.id)
+        views = [view_handling(ctx, h, reviews(db, case.id, h.office)) for h in rows]
         answers = json.loads(open_record(opened.key, case.answers, case.id, "answers", case.id))
-        assignee = db.get(Officer, handling.assignee) if handling.assignee else None
+        assignee = db.exec(select(Officer.username).where(Officer.id == handling.assignee)).first() if handling.assignee else None
         reading = db.get(CaseReading, (case.id, officer.officer_id)) or CaseReading(
             case_id=case.id, officer_id=officer.officer_id
         )
@@ -302,9 +306,9 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             moves=_moves(ctx, db, lifecycle, handling),
             can_warn=_can_warn(lifecycle, handling),
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
-            assignee=assignee.username if assignee else None,
+            assignee=assignee,
             colleagues=tuple(h.username for h in holders) if holders else _colleagues(db, officer.office),
-            history=history(ctx, db, case.id),
+            history=history(ctx, db, case.id, rows),
             language=str(answers.get("language") or "en"),
             linked=_linked(ctx, db, case, officer),
             kind=handling.kind,
