@@ -81,17 +81,28 @@ class HandlingView:
         ]
 
 
+def _open_measure_reviews(db: Session, case_id: str, office: str) -> list[dt.date | None]:
+    """The review date (or None) of each open protective measure an office recorded on a case."""
+    return list(
+        db.exec(
+            select(col(ProtectiveMeasure.review_on)).where(
+                ProtectiveMeasure.case_id == case_id,
+                ProtectiveMeasure.office == office,
+                col(ProtectiveMeasure.status).in_(OPEN_MEASURE),
+            )
+        ).all()
+    )
+
+
 def reviews(db: Session, case_id: str, office: str) -> tuple[dt.date, ...]:
     """The review dates of the open protective measures an office recorded on a case."""
-    rows = db.exec(
-        select(col(ProtectiveMeasure.review_on)).where(
-            ProtectiveMeasure.case_id == case_id,
-            ProtectiveMeasure.office == office,
-            col(ProtectiveMeasure.status).in_(OPEN_MEASURE),
-            col(ProtectiveMeasure.review_on).is_not(None),
-        )
-    ).all()
-    return tuple(sorted(day for day in rows if day is not None))
+    return tuple(sorted(day for day in _open_measure_reviews(db, case_id, office) if day is not None))
+
+
+def reviews_of(db: Session, handling: Handling) -> tuple[dt.date, ...]:
+    """`reviews` of a handling read in this transaction: none asked for when it counts no open measure
+    (`refresh` keeps that count with every change to the handling or its measures)."""
+    return reviews(db, handling.case_id, handling.office) if handling.open_measures else ()
 
 
 def facts(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = ()) -> HandlingFacts:
@@ -133,23 +144,12 @@ def refresh(ctx: Context, db: Session, handling: Handling, new: bool = False) ->
     so the row never disagrees with what the case page computes. A `new` handling has no
     measures yet, so nothing is asked of the database for them.
     """
-    review_dates = () if new else reviews(db, handling.case_id, handling.office)
+    open_reviews = [] if new else _open_measure_reviews(db, handling.case_id, handling.office)
+    review_dates = tuple(sorted(day for day in open_reviews if day is not None))
     upcoming = next_pending(deadlines(ctx.policy, facts(ctx, handling, review_dates), ctx.today()))
     handling.next_due_on = upcoming.due_on if upcoming else None
     handling.next_due = upcoming.name if upcoming else None
-    handling.open_measures = (
-        0
-        if new
-        else len(
-            db.exec(
-                select(ProtectiveMeasure.id).where(
-                    ProtectiveMeasure.case_id == handling.case_id,
-                    ProtectiveMeasure.office == handling.office,
-                    col(ProtectiveMeasure.status).in_(OPEN_MEASURE),
-                )
-            ).all()
-        )
-    )
+    handling.open_measures = len(open_reviews)
     db.add(handling)
 
 

@@ -37,6 +37,7 @@ from .casefiles import (
     recused,
     refresh,
     reviews,
+    reviews_of,
     view_handling,
 )
 from .context import Context
@@ -280,7 +281,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         messages, files = read_messages(db, case.id, opened.key)
         records = office_records.read(db, case.id, officer.office, key, opened.holder_key)
         rows = handlings(db, case.id)
-        views = [view_handling(ctx, h, reviews(db, case.id, h.office)) for h in rows]
+        views = [view_handling(ctx, h, reviews_of(db, h)) for h in rows]
         answers = json.loads(open_record(opened.key, case.answers, case.id, "answers", case.id))
         assignee = db.exec(select(Officer.username).where(Officer.id == handling.assignee)).first() if handling.assignee else None
         reading = db.get(CaseReading, (case.id, officer.officer_id)) or CaseReading(
