@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pyotp
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from crypto import (
@@ -178,14 +179,25 @@ def offices_without_head(engine: Engine) -> list[str]:
 
 def _only_holder_of(db: Session, officer_id: str) -> list[str]:
     """The restricted cases no other active officer holds a wrap for: disabling this one would lose them."""
-    holders = db.exec(
-        select(RestrictionWrap.case_id, RestrictionWrap.office, Officer.id)
-        .join(Officer, col(Officer.id) == RestrictionWrap.officer_id)
-        .where(col(Officer.active))
-    ).all()
-    theirs = {(case_id, office) for case_id, office, holder in holders if holder == officer_id}
-    others = {(case_id, office) for case_id, office, holder in holders if holder != officer_id}
-    return sorted(case_id for case_id, _ in theirs - others)
+    other, colleague = aliased(RestrictionWrap), aliased(Officer)
+    held_by_another = (
+        select(col(other.case_id))
+        .join(colleague, col(colleague.id) == other.officer_id)
+        .where(
+            col(other.case_id) == RestrictionWrap.case_id,
+            col(other.office) == RestrictionWrap.office,
+            col(other.officer_id) != officer_id,
+            col(colleague.active),
+        )
+        .exists()
+    )
+    return sorted(
+        db.exec(
+            select(RestrictionWrap.case_id)
+            .join(Officer, col(Officer.id) == RestrictionWrap.officer_id)
+            .where(RestrictionWrap.officer_id == officer_id, col(Officer.active), ~held_by_another)
+        ).all()
+    )
 
 
 def _step_of(totp: pyotp.TOTP, code: str, now: dt.datetime, last_step: int | None) -> int | None:
