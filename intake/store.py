@@ -9,7 +9,6 @@ sealed by `crypto`; nothing here records a reporter's address, browser or time o
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Column, Index, LargeBinary, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -349,7 +348,8 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        # READ COMMITTED said, not taken from the server's default: `reading` relies on it.
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, isolation_level="READ COMMITTED")
     engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "isolation_level": None})
     event.listen(engine, "connect", _sqlite_pragmas)
     # Every transaction takes the write lock up front: SQLite would otherwise fail a
@@ -451,14 +451,14 @@ def reading(engine: Engine) -> Session:
     reads buys no consistency and costs two round trips, on every page. SQLite keeps its
     transaction (the BEGIN IMMEDIATE of `make_engine`), which there is one snapshot for the block.
     """
-    reader = _readers.get(engine)
+    # Made once per engine and kept on it (making one costs as much as a query); an attribute, not a
+    # module-level cache, so that the engine and its reader go together.
+    reader = getattr(engine, "_intake_reader", None)
     if reader is None:
         postgresql = engine.dialect.name == "postgresql"
-        reader = _readers[engine] = engine.execution_options(isolation_level="AUTOCOMMIT") if postgresql else engine
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if postgresql else engine
+        setattr(engine, "_intake_reader", reader)  # noqa: B010 (Engine declares no such attribute)
     return Session(reader, expire_on_commit=False, autoflush=False)
-
-
-_readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()  # made once: each costs as much as a query
 
 
 def add_one(db: Session, key: str, day: dt.date, limit: int) -> int | None:

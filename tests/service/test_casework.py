@@ -659,3 +659,21 @@ def test_closing_over_a_passed_deadline_shows_it_missed_not_moot(ctx, clock):
     walk(ctx, eco, late, ["acknowledged", "preliminary_assessment", "referred_to_oig"])
     assert deadline_states(ctx, eco, early)["first_response"] == "moot"
     assert deadline_states(ctx, eco, late)["first_response"] == "missed"
+
+
+def test_the_inbox_pages_through_every_case_once_in_each_order(ctx):
+    """The page is one statement with its ids as an ordered subquery: every case on exactly one page,
+    in the order asked for, and nothing of another office."""
+    from intake.service.inbox import PAGE_SIZE
+
+    mine = {file(ctx, "misconduct", f"case {n}")[1] for n in range(PAGE_SIZE + 7)}
+    file(ctx, "retaliation", "ECO's, not OIG's")
+    oig = officer(ctx, "oig-1")
+    for sort in ("urgency", "newest", "oldest", "case"):
+        first, second = (inbox.inbox(ctx, oig, "all", sort=sort, page=n) for n in (1, 2))
+        assert (first.pages, first.total, len(first.rows), len(second.rows)) == (2, PAGE_SIZE + 7, PAGE_SIZE, 7)
+        ids = [r.id for r in first.rows + second.rows]
+        assert set(ids) == mine and len(ids) == len(mine)
+        if sort == "case":
+            assert ids == sorted(mine)
+        assert all(r.concerns == ("misconduct",) for r in first.rows + second.rows)  # answers opened
