@@ -92,24 +92,28 @@ def server_pids(parent: int) -> list[int]:
     return [parent, *map(int, children)]
 
 
+def process_cpu_seconds(processes) -> float:
+    """CPU seconds (user and system) used so far by these processes; one that has ended counts nothing."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def postgres_processes() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
+
+
 def cpu_seconds(pids: list[int]) -> dict[str, float]:
     """CPU seconds used so far: by the server's processes, by PostgreSQL's, by the whole machine, idle."""
     machine = psutil.cpu_times()
-
-    def used(processes) -> float:
-        total = 0.0
-        for process in processes:
-            try:
-                times = process.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                continue
-        return total
-
-    postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
     return {
-        "server": used(psutil.Process(pid) for pid in pids),
-        "postgres": used(postgres),
+        "server": process_cpu_seconds(psutil.Process(pid) for pid in pids),
+        "postgres": process_cpu_seconds(postgres_processes()),
         "busy": sum(machine) - machine.idle - getattr(machine, "iowait", 0.0),
         "idle": machine.idle + getattr(machine, "iowait", 0.0),
     }

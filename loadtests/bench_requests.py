@@ -21,25 +21,10 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from loadtests.bench_load import LOAD_TEST_BUDGETS, fresh_database, server_pids
+from loadtests.bench_load import LOAD_TEST_BUDGETS, fresh_database, postgres_processes, process_cpu_seconds, server_pids
 from tests.server import init_demo, officer_login, server_process
 
 REPORT = {"concerns": ["misconduct"], "description": "Load test report: the supplier invoices were inflated.", "answers": {}}
-
-
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            continue
-    return total
-
-
-def postgres_processes() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
 
 
 def run(database: str, requests: int, admin_url: str) -> None:
@@ -57,11 +42,11 @@ def run(database: str, requests: int, admin_url: str) -> None:
                 request(requests).raise_for_status()  # warm (an index the loop does not use): statements prepared
                 # PostgreSQL's processes now: the backends of the server's pooled connections are among them.
                 database_side = postgres_processes() if database == "postgresql" else []
-                server_before, database_before = cpu_seconds(server_side), cpu_seconds(database_side)
+                server_before, database_before = process_cpu_seconds(server_side), process_cpu_seconds(database_side)
                 for i in range(requests):
                     request(i).raise_for_status()
-                server_ms = 1000 * (cpu_seconds(server_side) - server_before) / requests
-                database_ms = 1000 * (cpu_seconds(database_side) - database_before) / requests
+                server_ms = 1000 * (process_cpu_seconds(server_side) - server_before) / requests
+                database_ms = 1000 * (process_cpu_seconds(database_side) - database_before) / requests
                 print(f"{name:<16}{server_ms:>11.2f}{database_ms:>13.2f}")
 
             passphrases = [client.post("/api/v1/reports", json=REPORT).json()["passphrase"] for _ in range(50)]

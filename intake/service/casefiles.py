@@ -137,8 +137,9 @@ def view_handling(ctx: Context, handling: Handling, review_dates: tuple[dt.date,
     )
 
 
-def refresh(ctx: Context, db: Session, handling: Handling, new: bool = False) -> None:
-    """Recompute what the inbox filters and sorts on: the next pending deadline and the open measures.
+def refresh(ctx: Context, db: Session, handling: Handling, new: bool = False) -> tuple[dt.date, ...]:
+    """Recompute what the inbox filters and sorts on: the next pending deadline and the open measures;
+    returns the open measures' review dates it read (`reviews`), for the page that shows the handling.
 
     Called after every change to a handling or its measures, inside the same transaction,
     so the row never disagrees with what the case page computes. A `new` handling has no
@@ -151,6 +152,7 @@ def refresh(ctx: Context, db: Session, handling: Handling, new: bool = False) ->
     handling.next_due = upcoming.name if upcoming else None
     handling.open_measures = len(open_reviews)
     db.add(handling)
+    return review_dates
 
 
 @dataclass

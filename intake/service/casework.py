@@ -36,7 +36,6 @@ from .casefiles import (
     read_messages,
     recused,
     refresh,
-    reviews,
     reviews_of,
     view_handling,
 )
@@ -421,7 +420,7 @@ def transition(
         if note_text:
             key = office_records.key_of(db, handling, opened.holder_key)
             office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.NOTE, note_text)
-        refresh(ctx, db, handling)
+        review_dates = refresh(ctx, db, handling)
         audit.record(
             ctx,
             db,
@@ -432,7 +431,7 @@ def transition(
             **{"from": previous, "to": target},
         )
         db.flush()
-        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+        return view_handling(ctx, handling, review_dates)
 
 
 def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) -> HandlingView:
@@ -449,7 +448,7 @@ def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) 
         record = office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.REOPENING_REASON, reason_text)
         move(ctx, handling, lifecycle.reopen_to)
         handling.warned_on = None
-        refresh(ctx, db, handling)
+        review_dates = refresh(ctx, db, handling)
         audit.record(
             ctx,
             db,
@@ -460,7 +459,7 @@ def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) 
             **{"from": previous, "to": lifecycle.reopen_to},
         )
         db.flush()
-        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+        return view_handling(ctx, handling, review_dates)
 
 
 def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: object, reasons: object) -> HandlingView:
@@ -484,7 +483,7 @@ def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: 
         record = office_records.add(
             ctx, db, handling, key, officer.officer_id, RecordKind.DETERMINATION, reasons_text, handling.determination
         )
-        refresh(ctx, db, handling)
+        review_dates = refresh(ctx, db, handling)
         audit.record(
             ctx,
             db,
@@ -495,7 +494,7 @@ def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: 
             reasons=record,
         )
         db.flush()
-        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+        return view_handling(ctx, handling, review_dates)
 
 
 def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object, days: object, reason: object) -> HandlingView:
@@ -521,12 +520,12 @@ def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object
         handling.extensions = json.dumps(extensions, sort_keys=True)
         key = office_records.key_of(db, handling, opened.holder_key)
         record = office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.EXTENSION, reason_text, deadline)
-        refresh(ctx, db, handling)
+        review_dates = refresh(ctx, db, handling)
         audit.record(
             ctx, db, "deadline extended", officer.officer_id, opened.case.id, deadline=deadline, days=str(days), reason=record
         )
         db.flush()
-        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+        return view_handling(ctx, handling, review_dates)
 
 
 def assign(ctx: Context, officer: OfficerSession, case_id: str, username: object) -> str | None:

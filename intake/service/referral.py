@@ -27,7 +27,7 @@ from policies.text import N_, Text
 from ..store import CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
 from . import audit, office_records, restriction
-from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, reviews, view_handling
+from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, view_handling
 from .casework import IllegalTransition, lifecycle_of, move
 from .context import Context
 from .errors import Conflict
@@ -162,7 +162,7 @@ def refer(
         move(ctx, handling, referral_state)
         notice = Notice.REFERRAL if state.requires_determination else TRANSFER_NOTICES[target]
         add_notice(db, ctx, opened.case.id, opened.key, notice, officer.office, officer.officer_id)
-        refresh(ctx, db, handling)
+        review_dates = refresh(ctx, db, handling)
         refresh(ctx, db, theirs)
         audit.record(
             ctx,
@@ -177,4 +177,4 @@ def refer(
             reason_record=reason_record,
         )
         db.flush()
-        return view_handling(ctx, handling, reviews(db, handling.case_id, handling.office))
+        return view_handling(ctx, handling, review_dates)
