@@ -450,6 +450,8 @@ def reading(engine: Engine) -> Session:
     ours, every statement takes its own snapshot even inside a transaction, so a transaction around
     reads buys no consistency and costs two round trips, on every page. SQLite keeps its
     transaction (the BEGIN IMMEDIATE of `make_engine`), which there is one snapshot for the block.
+    A statement run directly (`db.exec(delete(...))`) is written at once on PostgreSQL: only a
+    block of one such statement, followed by `db.commit()`, writes that way.
     """
     # Made once per engine and kept on it (making one costs as much as a query); an attribute, not a
     # module-level cache, so that the engine and its reader go together.

@@ -45,9 +45,9 @@ def escrow(ctx: Context, db: Session, case_id: str, text: str, reporter_public: 
     )
 
 
-def for_reporter(db: Session, case_id: str, key: bytes | None) -> tuple[IdentityStatus, str | None]:
-    """Where the identity stands and, for the reporter who holds its key, what they left: one read."""
-    row = db.get(Identity, case_id)
+def for_reporter(row: Identity | None, case_id: str, key: bytes | None) -> tuple[IdentityStatus, str | None]:
+    """Where the identity stands and, for the reporter who holds its key, what they left
+    (`row`: the case's, read by the caller with the rest of the case room)."""
     if row is None:
         return NONE_LEFT, None
     text = open_record(key, row.sealed, case_id, "identity", case_id).decode("utf-8") if key else None

@@ -349,20 +349,28 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
     with reading(ctx.engine) as db:
         keys, identity_keys = _room_keys(ctx, token, db)
         for case_id, key in sorted(keys.items()):
-            case = db.get(Case, case_id)
-            if case is None:
+            # The case, its handlings and the identity left with it in one statement: a row per handling.
+            found = db.exec(
+                select(Handling, col(Case.office), col(Case.received_on), Identity)
+                .join(Case, col(Case.id) == Handling.case_id)
+                .join(Identity, col(Identity.case_id) == Handling.case_id, isouter=True)
+                .where(Handling.case_id == case_id)
+                .order_by(col(Handling.opened_on), col(Handling.office))
+            ).all()
+            if not found:
                 continue
+            rows = [handling for handling, *_ in found]
+            _, filed_with, received_on, left = found[0]
             messages, files = read_messages(db, case_id, key)
-            rows = handlings(db, case_id)
             views = tuple(view_handling(ctx, h) for h in rows)
-            deleted_on = retention.deletion_date(ctx, list(rows))
+            deleted_on = retention.deletion_date(ctx, rows)
             measures = protection.read(ctx, db, case_id, key)
-            identity_status, identity_text = identity.for_reporter(db, case_id, identity_keys.get(case_id))
+            identity_status, identity_text = identity.for_reporter(left, case_id, identity_keys.get(case_id))
             out.append(
                 CaseRoomCase(
-                    case.id,
-                    Office(case.office),
-                    case.received_on.isoformat(),
+                    case_id,
+                    Office(filed_with),
+                    received_on.isoformat(),
                     views,
                     messages,
                     files,

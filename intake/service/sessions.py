@@ -144,5 +144,6 @@ def end(ctx: Context, token: str | None) -> None:
         session_id = _unb64((token or "").split(".")[0])
     except ValueError:
         return
-    with transaction(ctx.engine) as db:
+    with reading(ctx.engine) as db:  # one statement, atomic alone: no transaction around it
         db.exec(delete(WebSession).where(col(WebSession.id_digest) == _digest(session_id)))
+        db.commit()
