@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import sqlalchemy
+from sqlalchemy import and_, exists
 from sqlmodel import Session, col, select
 
 from crypto import CryptoError, open_record, seal_record, unwrap_case_key, unwrap_restriction_key
@@ -192,10 +194,15 @@ def holder_key(db: Session, officer: Reader, handling: Handling) -> bytes | None
     if handling.restricted_key is None:
         return officer.office_key
     row = db.get(RestrictionWrap, (handling.case_id, handling.office, officer.officer_id))
-    if row is None:
+    return _restricted_key(officer, handling, row.wrap if row else None)
+
+
+def _restricted_key(officer: Reader, handling: Handling, wrap: bytes | None) -> bytes | None:
+    """A restricted case's own key, from its wrap to this officer (None: no wrap, or not theirs)."""
+    if wrap is None:
         return None
     try:
-        return unwrap_restriction_key(officer.officer_key, row.wrap, handling.case_id, handling.office)
+        return unwrap_restriction_key(officer.officer_key, wrap, handling.case_id, handling.office)
     except CryptoError:
         return None
 
@@ -203,19 +210,52 @@ def holder_key(db: Session, officer: Reader, handling: Handling) -> bytes | None
 def open_for_office(db: Session, officer: Reader, case_id: object, for_update: bool = False) -> OpenCase:
     """The case, the office's handling of it and its key; NotFound for anything else (a case of
     another office, a restricted case not wrapped to this officer, or one the officer recused
-    themselves from: each indistinguishable from none)."""
+    themselves from: each indistinguishable from none).
+
+    One statement, because every case page and every action on a case starts here: the handling
+    (locked with `for_update`), the case, the office's wrap of the case key and, for a restricted
+    case, its wrap to this officer; no row at all where a recusal stands.
+    """
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound(NO_SUCH_CASE)
-    if recused(db, case_id, officer.officer_id):
+    statement = (
+        sqlalchemy.select(Handling, Case, col(CaseKeyWrap.wrap), col(RestrictionWrap.wrap))
+        .join(Case, col(Case.id) == Handling.case_id)
+        .join(
+            CaseKeyWrap,
+            and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
+            isouter=True,
+        )
+        .join(
+            RestrictionWrap,
+            and_(
+                col(RestrictionWrap.case_id) == Handling.case_id,
+                col(RestrictionWrap.office) == Handling.office,
+                col(RestrictionWrap.officer_id) == officer.officer_id,
+            ),
+            isouter=True,
+        )
+        .where(
+            col(Handling.case_id) == case_id,
+            col(Handling.office) == officer.office,
+            ~exists().where(
+                col(Recusal.case_id) == Handling.case_id,
+                col(Recusal.officer_id) == officer.officer_id,
+                col(Recusal.lifted_on).is_(None),
+            ),
+        )
+    )
+    if for_update:  # the handling only: the outer-joined wraps may be absent, and PostgreSQL locks no absent row
+        statement = statement.with_for_update(of=Handling)
+    found = db.execute(statement).first()
+    if found is None:
         raise NotFound(NO_SUCH_CASE)
-    handling = db.get(Handling, (case_id, officer.office), with_for_update=for_update)
-    key = holder_key(db, officer, handling) if handling else None
-    wrap = db.get(CaseKeyWrap, (case_id, office_holder(officer.office))) if key else None
-    case = db.get(Case, case_id) if wrap else None
-    if handling is None or key is None or wrap is None or case is None:
+    handling, case, wrap, restricted_wrap = found
+    key = officer.office_key if handling.restricted_key is None else _restricted_key(officer, handling, restricted_wrap)
+    if key is None or wrap is None:
         raise NotFound(NO_SUCH_CASE)
     try:
-        return OpenCase(case, handling, unwrap_case_key(key, wrap.wrap, case_id), key)
+        return OpenCase(case, handling, unwrap_case_key(key, wrap, case_id), key)
     except CryptoError:
         raise NotFound(NO_SUCH_CASE) from None
 

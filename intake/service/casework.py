@@ -232,11 +232,29 @@ def _move_old_actions(ctx: Context, db: Session, opened: OpenCase, key: bytes) -
         refresh(ctx, db, opened.handling)
 
 
-def history(ctx: Context, db: Session, case_id: str, rows: list[Handling]) -> tuple[HistoryEntry, ...]:
+@dataclass(frozen=True)
+class Colleague:
+    """An officer as a case page names them: not their row, which carries their sealed keys."""
+
+    id: str
+    username: str
+    office: str
+    active: bool
+
+
+def _everyone(db: Session) -> tuple[Colleague, ...]:
+    """Every officer of both offices, by username: a case page names them in its history, its assignee
+    and the colleagues it may be assigned to (a few dozen people: one statement for all three)."""
+    rows = db.exec(select(Officer.id, Officer.username, Officer.office, Officer.active).order_by(col(Officer.username)))
+    return tuple(Colleague(*row) for row in rows)
+
+
+def history(
+    ctx: Context, db: Session, case_id: str, rows: list[Handling], people: tuple[Colleague, ...]
+) -> tuple[HistoryEntry, ...]:
     """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC).
-    `rows`: the case's handlings (the caller has them)."""
-    # Each officer's username and office, not their rows: those carry their sealed keys.
-    officers = {id: (username, office) for id, username, office in db.exec(select(Officer.id, Officer.username, Officer.office))}
+    `rows`: the case's handlings; `people`: every officer (the caller has both)."""
+    officers = {p.id: (p.username, p.office) for p in people}
     lifecycles = {h.office: lifecycle_of(ctx, h) for h in rows}
     out = []
     for entry in db.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.sequence))).all():
@@ -259,16 +277,6 @@ def history(ctx: Context, db: Session, case_id: str, rows: list[Handling]) -> tu
     return tuple(out)
 
 
-def _colleagues(db: Session, office: Office) -> tuple[str, ...]:
-    return tuple(
-        db.exec(
-            select(Officer.username)
-            .where(Officer.office == office, col(Officer.active).is_(True))
-            .order_by(col(Officer.username))
-        ).all()
-    )
-
-
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
     """The decrypted case, as this office may see it; marks it read for this officer and logs the opening."""
     with transaction(ctx.engine) as db:
@@ -282,7 +290,8 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         rows = handlings(db, case.id)
         views = [view_handling(ctx, h, reviews_of(db, h)) for h in rows]
         answers = json.loads(open_record(opened.key, case.answers, case.id, "answers", case.id))
-        assignee = db.exec(select(Officer.username).where(Officer.id == handling.assignee)).first() if handling.assignee else None
+        people = _everyone(db)
+        assignee = next((p.username for p in people if p.id == handling.assignee), None)
         reading = db.get(CaseReading, (case.id, officer.officer_id)) or CaseReading(
             case_id=case.id, officer_id=officer.officer_id
         )
@@ -307,8 +316,10 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             can_warn=_can_warn(lifecycle, handling),
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
             assignee=assignee,
-            colleagues=tuple(h.username for h in holders) if holders else _colleagues(db, officer.office),
-            history=history(ctx, db, case.id, rows),
+            colleagues=tuple(h.username for h in holders)
+            if holders
+            else tuple(p.username for p in people if p.office == officer.office and p.active),
+            history=history(ctx, db, case.id, rows, people),
             language=str(answers.get("language") or "en"),
             linked=_linked(ctx, db, case, officer),
             kind=handling.kind,

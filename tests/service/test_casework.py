@@ -4,12 +4,14 @@ deadlines and extensions, assignment, the inbox, the history, withdrawal."""
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 from sqlmodel import Session, select
 
 from crypto import CryptoError, open_record, seal_record, unwrap_case_key, unwrap_handling_key
 from intake.service import audit, casework, inbox, officers, protection, referral, reporting
+from intake.service.casefiles import open_for_office
 from intake.service.casework import IllegalTransition
 from intake.service.errors import Conflict, NotFound
 from intake.store import Case, CaseAction, CaseKeyWrap, CaseRecord, Handling, ProtectiveMeasure, office_holder, transaction
@@ -677,3 +679,23 @@ def test_the_inbox_pages_through_every_case_once_in_each_order(ctx):
         if sort == "case":
             assert ids == sorted(mine)
         assert all(r.concerns == ("misconduct",) for r in first.rows + second.rows)  # answers opened
+
+
+def test_an_action_on_a_case_waits_for_another_officers_action_on_it_to_finish(ctx, clock):
+    """open_for_office locks the office's handling (FOR UPDATE OF it, on PostgreSQL), so that two officers
+    acting on one case at once act one after the other, each on what the other left."""
+    _, case_id = file(ctx, "misconduct")
+    first, second = officer(ctx, "oig-1"), officer(ctx, "oig-1")
+    replied = threading.Event()
+
+    def reply() -> None:
+        casework.reply(ctx, second, case_id, "Written while another officer held the case.")
+        replied.set()
+
+    with transaction(ctx.engine) as db:
+        open_for_office(db, first, case_id, for_update=True)
+        writer = threading.Thread(target=reply)
+        writer.start()
+        assert not replied.wait(1.0)  # held back while the first officer's transaction lasts
+    writer.join(10)
+    assert replied.is_set()

@@ -12,6 +12,7 @@ from intake.service.errors import AuthenticationFailed, Conflict, NotFound
 from policies import validate_report
 
 from ..conftest import PASSWORDS
+from ..files import multipart, snapshot
 from ..helpers import api_login, app_context, html_login, officer_token, post_form
 from .test_casework import Clock
 
@@ -117,6 +118,12 @@ def test_recusal_through_the_api_and_the_pages(client):
     )
     assert client.get(f"/api/v1/officer/cases/{case_id}", headers=api).status_code == 404
     assert case_id not in client.get("/api/v1/officer/cases?filter=all", headers=api).text
+    # No reply either, with or without a file: refused before the file is stored, and nothing written.
+    before, reply = snapshot(ctx), f"/api/v1/officer/cases/{case_id}/messages"
+    assert client.post(reply, json={"body": "Written while recused."}, headers=api).status_code == 404
+    body, form = multipart({"body": "A form, sent while recused."}, [("form.bin", b"FORM-CONTENT")])
+    assert client.post(reply, content=body, headers={**form, **api}).status_code == 404
+    assert snapshot(ctx) == before
     assert client.get("/api/v1/officer/conflicts", headers=api).status_code == 409
     head = api_login(client, "eco-1")
     listed = client.get("/api/v1/officer/conflicts", headers=head).json()["declarations"]
@@ -129,6 +136,7 @@ def test_recusal_through_the_api_and_the_pages(client):
     done = post_form(client, "/officer/conflicts/lift", {"case_id": case_id, "username": "eco-2", "confirm": "yes"})
     assert done.status_code in (200, 303)
     assert client.get(f"/api/v1/officer/cases/{case_id}", headers=api).status_code == 200
+    assert client.post(reply, json={"body": "Back on the case."}, headers=api).status_code == 201
 
 
 def test_oig_transfers_a_misrouted_retaliation_complaint_to_eco_and_ecos_deadlines_start_then(ctx):

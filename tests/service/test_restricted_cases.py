@@ -27,6 +27,7 @@ from intake.store import Case, CaseKeyWrap, Handling, Identity, Officer, Restric
 from policies import validate_report
 
 from ..conftest import PASSWORDS
+from ..files import multipart, snapshot
 from ..helpers import api_login, app_context, caseroom_login, html_login, post_form
 from .test_casework import Clock
 
@@ -281,12 +282,19 @@ def test_the_api_files_a_restricted_report_and_a_head_shares_it(client):
         case_id = filed.json()["cases"][0]["id"]
         head, member = api_login(client, "eco-1"), api_login(client, "eco-2")
         assert client.get(f"/api/v1/officer/cases/{case_id}", headers=member).status_code == 404
+        # Nor can the member write to it, with or without a file: refused before the file is stored.
+        before, reply = snapshot(ctx), f"/api/v1/officer/cases/{case_id}/messages"
+        assert client.post(reply, json={"body": "Not mine to answer."}, headers=member).status_code == 404
+        body, form = multipart({"body": "A form for a case not shared."}, [("form.bin", b"FORM-CONTENT")])
+        assert client.post(reply, content=body, headers={**form, **member}).status_code == 404
+        assert snapshot(ctx) == before
         assert client.get(f"/api/v1/officer/cases/{case_id}", headers=head).json()["answers"]["office_concerned"] == "someone"
         share = f"/api/v1/officer/cases/{case_id}/share"
         assert client.post(share, json={"username": "eco-2"}, headers=member).status_code == 409
         assert client.post(share, json={"username": {}}, headers=head).status_code == 409
         assert client.post(share, json={"username": "eco-2"}, headers=head).json() == {"shared": True}
         assert client.get(f"/api/v1/officer/cases/{case_id}", headers=member).status_code == 200
+        assert client.post(reply, json={"body": "Shared with me now."}, headers=member).status_code == 201
         room = caseroom_login(client, filed.json()["passphrase"])
         assert client.get("/api/v1/caseroom", headers=room).json()["cases"][0]["restricted"] is True
     finally:
