@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy
-from sqlalchemy import and_, exists
+from sqlalchemy import and_, bindparam, exists
 from sqlmodel import Session, col, select
 
 from crypto import CryptoError, open_record, seal_record, unwrap_case_key, unwrap_restriction_key
@@ -207,6 +207,43 @@ def _restricted_key(officer: Reader, handling: Handling, wrap: bytes | None) -> 
         return None
 
 
+def _opening(for_update: bool) -> sqlalchemy.Select:
+    """The statement open_for_office runs, built once: building one, and the key SQLAlchemy caches
+    its compiled form under, costs as much as running it; a built statement keeps its key."""
+    statement = (
+        sqlalchemy.select(Handling, Case, col(CaseKeyWrap.wrap), col(RestrictionWrap.wrap))
+        .join(Case, col(Case.id) == Handling.case_id)
+        .join(
+            CaseKeyWrap,
+            and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == bindparam("holder")),
+            isouter=True,
+        )
+        .join(
+            RestrictionWrap,
+            and_(
+                col(RestrictionWrap.case_id) == Handling.case_id,
+                col(RestrictionWrap.office) == Handling.office,
+                col(RestrictionWrap.officer_id) == bindparam("officer_id"),
+            ),
+            isouter=True,
+        )
+        .where(
+            col(Handling.case_id) == bindparam("case_id"),
+            col(Handling.office) == bindparam("office"),
+            ~exists().where(
+                col(Recusal.case_id) == Handling.case_id,
+                col(Recusal.officer_id) == bindparam("officer_id"),
+                col(Recusal.lifted_on).is_(None),
+            ),
+        )
+    )
+    # The handling only: the outer-joined wraps may be absent, and PostgreSQL locks no absent row.
+    return statement.with_for_update(of=Handling) if for_update else statement
+
+
+OPENING = {False: _opening(False), True: _opening(True)}
+
+
 def open_for_office(db: Session, officer: Reader, case_id: object, for_update: bool = False) -> OpenCase:
     """The case, the office's handling of it and its key; NotFound for anything else (a case of
     another office, a restricted case not wrapped to this officer, or one the officer recused
@@ -218,36 +255,10 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
     """
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound(NO_SUCH_CASE)
-    statement = (
-        sqlalchemy.select(Handling, Case, col(CaseKeyWrap.wrap), col(RestrictionWrap.wrap))
-        .join(Case, col(Case.id) == Handling.case_id)
-        .join(
-            CaseKeyWrap,
-            and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
-            isouter=True,
-        )
-        .join(
-            RestrictionWrap,
-            and_(
-                col(RestrictionWrap.case_id) == Handling.case_id,
-                col(RestrictionWrap.office) == Handling.office,
-                col(RestrictionWrap.officer_id) == officer.officer_id,
-            ),
-            isouter=True,
-        )
-        .where(
-            col(Handling.case_id) == case_id,
-            col(Handling.office) == officer.office,
-            ~exists().where(
-                col(Recusal.case_id) == Handling.case_id,
-                col(Recusal.officer_id) == officer.officer_id,
-                col(Recusal.lifted_on).is_(None),
-            ),
-        )
-    )
-    if for_update:  # the handling only: the outer-joined wraps may be absent, and PostgreSQL locks no absent row
-        statement = statement.with_for_update(of=Handling)
-    found = db.execute(statement).first()
+    found = db.execute(
+        OPENING[for_update],
+        {"case_id": case_id, "office": officer.office, "holder": office_holder(officer.office), "officer_id": officer.officer_id},
+    ).first()
     if found is None:
         raise NotFound(NO_SUCH_CASE)
     handling, case, wrap, restricted_wrap = found
