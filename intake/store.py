@@ -4,13 +4,20 @@ What is in the clear, and why it may be: ids, the office, the status, day-precis
 dates the procedure needs (received, acknowledged), counts, and the keyed lookup digest
 that finds a passphrase's cases. Report text, answers, messages and keys are blobs
 sealed by `crypto`; nothing here records a reporter's address, browser or time of day.
+
+Statements built once: the statements every page runs (a case's messages, its files, the case
+room, opening a case) are built at import with bound parameters (`bindparam`), not per call.
+Building a statement and the key SQLAlchemy finds its compiled form under costs about as much as
+running it; a built statement computes its key once (callgrind: an officer's reply 16.2M -> 13.5M
+instructions when its one statement was built once).
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, event
+from sqlalchemy import Column, Index, LargeBinary, bindparam, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -463,18 +470,26 @@ def reading(engine: Engine) -> Session:
     return Session(reader, expire_on_commit=False, autoflush=False)
 
 
+def _counting(dialect_insert: Callable) -> Any:
+    table = Budget.__table__  # type: ignore[attr-defined]
+    return (
+        dialect_insert(table)
+        .values(key=bindparam("key"), day=bindparam("day"), used=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key], set_={"used": table.c.used + 1}, where=table.c.used < bindparam("limit")
+        )
+        .returning(table.c.used)
+    )
+
+
+COUNTING = {"postgresql": _counting(postgresql_insert), "sqlite": _counting(sqlite_insert)}  # built once (see above)
+
+
 def add_one(db: Session, key: str, day: dt.date, limit: int) -> int | None:
     """Count one more in budget row `key` (made with 1 if absent) unless it has reached `limit`:
     the count after, or None when the limit was reached (the row is then left as it was)."""
-    dialect_insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = Budget.__table__  # type: ignore[attr-defined]
-    statement = (
-        dialect_insert(table)
-        .values(key=key, day=day, used=1)
-        .on_conflict_do_update(index_elements=[table.c.key], set_={"used": table.c.used + 1}, where=table.c.used < limit)
-        .returning(table.c.used)
-    )
-    return db.connection().execute(statement).scalar()
+    statement = COUNTING[db.get_bind().dialect.name]
+    return db.connection().execute(statement, {"key": key, "day": day, "limit": limit}).scalar()
 
 
 def insert_if_absent(db: Session, row: SQLModel) -> bool:

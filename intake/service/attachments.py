@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
@@ -247,10 +248,13 @@ def describe(row: Attachment, case_key: bytes) -> FileView:
     return FileView(row.id, meta["name"], meta["size"], meta["cleaned"], meta["type"])
 
 
+FILES = select(Attachment).where(col(Attachment.case_id) == bindparam("case_id")).order_by(col(Attachment.number))
+
+
 def files_by_message(db: Session, case_id: str, case_key: bytes) -> dict[str | None, list[FileView]]:
     """Every file of a case, grouped by message id (None: attached to the report)."""
     grouped: dict[str | None, list[FileView]] = {}
-    for row in db.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.number))).all():
+    for row in db.exec(FILES, params={"case_id": case_id}).all():
         grouped.setdefault(row.message_id, []).append(describe(row, case_key))
     return grouped
 

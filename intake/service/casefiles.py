@@ -208,8 +208,7 @@ def _restricted_key(officer: Reader, handling: Handling, wrap: bytes | None) -> 
 
 
 def _opening(for_update: bool) -> sqlalchemy.Select:
-    """The statement open_for_office runs, built once: building one, and the key SQLAlchemy caches
-    its compiled form under, costs as much as running it; a built statement keeps its key."""
+    """The statement open_for_office runs, built once (store.py: "Statements built once")."""
     statement = (
         sqlalchemy.select(Handling, Case, col(CaseKeyWrap.wrap), col(RestrictionWrap.wrap))
         .join(Case, col(Case.id) == Handling.case_id)
@@ -273,14 +272,18 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
 
 def handlings(db: Session, case_id: str) -> list[Handling]:
     """The offices handling a case, in the order they received it."""
-    return list(
-        db.exec(select(Handling).where(Handling.case_id == case_id).order_by(col(Handling.opened_on), col(Handling.office))).all()
-    )
+    return list(db.exec(HANDLINGS, params={"case_id": case_id}).all())
+
+
+MESSAGES = select(Message).where(col(Message.case_id) == bindparam("case_id")).order_by(col(Message.number))
+HANDLINGS = (
+    select(Handling).where(col(Handling.case_id) == bindparam("case_id")).order_by(col(Handling.opened_on), col(Handling.office))
+)
 
 
 def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[MessageView, ...], tuple[FileView, ...]]:
     """Every message of a case, oldest first, decrypted with its files; and the report's own files."""
-    rows = db.exec(select(Message).where(Message.case_id == case_id).order_by(col(Message.number))).all()
+    rows = db.exec(MESSAGES, params={"case_id": case_id}).all()
     files = attachments.files_by_message(db, case_id, case_key)
     messages = tuple(
         MessageView(

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from crypto import open_record, seal_record
@@ -191,14 +192,19 @@ def migrate_old(db: Session, opened: OpenCase, office: str, recorded_on: dt.date
     return measure_id
 
 
+MEASURES = (
+    select(ProtectiveMeasure)
+    .where(col(ProtectiveMeasure.case_id) == bindparam("case_id"))
+    .order_by(col(ProtectiveMeasure.number))
+)
+
+
 def read(
     ctx: Context, db: Session, case_id: str, case_key: bytes, notes: tuple[OfficeRecord, ...] = (), notes_of: Office | None = None
 ) -> tuple[MeasureView, ...]:
     """The case's measures, oldest first; with `notes_of`, that office's own notes on its measures."""
     out = []
-    rows = db.exec(
-        select(ProtectiveMeasure).where(ProtectiveMeasure.case_id == case_id).order_by(col(ProtectiveMeasure.number))
-    ).all()
+    rows = db.exec(MEASURES, params={"case_id": case_id}).all()
     for row in rows:
         body = json.loads(open_record(case_key, row.body, case_id, "measure", row.id))
         field = "protective_measures" if body["kind"] == "protective_measure" else "onward_referrals"

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from crypto import (
@@ -235,6 +236,15 @@ def _file_part(
     return case_id
 
 
+# A passphrase's cases: the wrap of each case key to the reporter, and of the identity they left, if any.
+PASSPHRASE_CASES = (
+    select(CaseKeyWrap.case_id, CaseKeyWrap.wrap, Identity.reporter_wrap)
+    .join(Case, col(Case.id) == CaseKeyWrap.case_id)
+    .join(Identity, col(Identity.case_id) == CaseKeyWrap.case_id, isouter=True)
+    .where(col(Case.lookup) == bindparam("lookup"), col(CaseKeyWrap.holder) == REPORTER_HOLDER)
+)
+
+
 def open_case_room(ctx: Context, passphrase: object) -> str:
     """A reporter session holding the case keys of this passphrase's cases.
 
@@ -247,12 +257,7 @@ def open_case_room(ctx: Context, passphrase: object) -> str:
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
     keys, identities = {}, {}
     with transaction(ctx.engine) as db:
-        rows = db.exec(
-            select(CaseKeyWrap.case_id, CaseKeyWrap.wrap, Identity.reporter_wrap)
-            .join(Case, col(Case.id) == CaseKeyWrap.case_id)
-            .join(Identity, col(Identity.case_id) == CaseKeyWrap.case_id, isouter=True)
-            .where(Case.lookup == lookup, CaseKeyWrap.holder == REPORTER_HOLDER)
-        ).all()
+        rows = db.exec(PASSPHRASE_CASES, params={"lookup": lookup}).all()
         for case_id, wrap, identity_wrap in rows:
             try:
                 keys[case_id] = unwrap_case_key(reporter.private_key, wrap, case_id).hex()
@@ -343,20 +348,23 @@ def check_message(ctx: Context, case_id: str, body: object, has_files: bool, sen
     return text
 
 
+# The case, its handlings and the identity left with it, in one statement: a row per handling.
+ROOM_CASE = (
+    select(Handling, col(Case.office), col(Case.received_on), Identity)
+    .join(Case, col(Case.id) == Handling.case_id)
+    .join(Identity, col(Identity.case_id) == Handling.case_id, isouter=True)
+    .where(col(Handling.case_id) == bindparam("case_id"))
+    .order_by(col(Handling.opened_on), col(Handling.office))
+)
+
+
 def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
     """Everything the reporter may see: each case of the report, where each office stands, the messages."""
     out = []
     with reading(ctx.engine) as db:
         keys, identity_keys = _room_keys(ctx, token, db)
         for case_id, key in sorted(keys.items()):
-            # The case, its handlings and the identity left with it in one statement: a row per handling.
-            found = db.exec(
-                select(Handling, col(Case.office), col(Case.received_on), Identity)
-                .join(Case, col(Case.id) == Handling.case_id)
-                .join(Identity, col(Identity.case_id) == Handling.case_id, isouter=True)
-                .where(Handling.case_id == case_id)
-                .order_by(col(Handling.opened_on), col(Handling.office))
-            ).all()
+            found = db.exec(ROOM_CASE, params={"case_id": case_id}).all()
             if not found:
                 continue
             rows = [handling for handling, *_ in found]
