@@ -8,13 +8,14 @@ the office (`activity`), an officer's CaseReading what they have seen of it.
 """
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import and_, exists, func, or_
-from sqlmodel import col, select
+from sqlalchemy import and_, bindparam, exists, func, or_
+from sqlmodel import col
 
 from crypto import CryptoError, open_record, public_key_of, unwrap_case_key, unwrap_restriction_key
 from policies import Office
@@ -62,15 +63,15 @@ class InboxPage:
     total: int
 
 
-def _filtered(ctx: Context, officer: OfficerSession, name: str, query: str) -> list[Any]:
-    today = ctx.today()
+def _filtered(name: str, searching: bool) -> list[Any]:
+    """The conditions of a filter, with bound parameters: office, officer_id, today, soon, query."""
     closed = col(Handling.closed_on).is_not(None)
     conditions: list[Any] = [
-        Handling.office == officer.office,
+        Handling.office == bindparam("office"),
         # A case the officer recused themselves from is not theirs to see (casefiles.recused).
         ~exists().where(
             col(Recusal.case_id) == Handling.case_id,
-            col(Recusal.officer_id) == officer.officer_id,
+            col(Recusal.officer_id) == bindparam("officer_id"),
             col(Recusal.lifted_on).is_(None),
         ),
         # A restricted case exists only for the officers it is wrapped to (restriction.py).
@@ -79,28 +80,31 @@ def _filtered(ctx: Context, officer: OfficerSession, name: str, query: str) -> l
             exists().where(
                 col(RestrictionWrap.case_id) == Handling.case_id,
                 col(RestrictionWrap.office) == Handling.office,
-                col(RestrictionWrap.officer_id) == officer.officer_id,
+                col(RestrictionWrap.officer_id) == bindparam("officer_id"),
             ),
         ),
     ]
     if name == "open":
         conditions.append(or_(~closed, col(Handling.open_measures) > 0))
     elif name == "overdue":
-        conditions.append(col(Handling.next_due_on) < today)
+        conditions.append(col(Handling.next_due_on) < bindparam("today"))
     elif name == "due_soon":
-        soon = today + dt.timedelta(days=ctx.policy.deadlines.due_soon_days)
-        conditions.append(and_(col(Handling.next_due_on) >= today, col(Handling.next_due_on) <= soon))
+        conditions.append(and_(col(Handling.next_due_on) >= bindparam("today"), col(Handling.next_due_on) <= bindparam("soon")))
     elif name == "referred_in":
         conditions.append(col(Case.office) != Handling.office)
     elif name == "closed":
         conditions.append(closed)
     elif name == "mine":
-        conditions.append(Handling.assignee == officer.officer_id)
+        conditions.append(Handling.assignee == bindparam("officer_id"))
     elif name == "unassigned":
         conditions += [col(Handling.assignee).is_(None), ~closed]
-    if query:
-        conditions.append(col(Handling.case_id).contains(query.upper(), autoescape=True))
+    if searching:  # the query comes escaped for LIKE, with "/" (_like_escaped)
+        conditions.append(col(Handling.case_id).contains(bindparam("query"), escape="/"))
     return conditions
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def _order(sort: str) -> list[Any]:
@@ -130,67 +134,82 @@ def _answers(
         return {}
 
 
+@functools.cache
+def _statements(name: str, order: str, searching: bool) -> tuple[Any, Any]:
+    """A filter's count and a page's rows, built once per filter, sort and search (store.py: "Statements built once")."""
+    conditions = _filtered(name, searching)
+    # First the page's case ids, from the handlings alone (the case row only where a filter reads
+    # it): sorting the office's cases must not drag every joined row along.
+    count = sqlalchemy.select(func.count()).select_from(Handling)
+    ids = sqlalchemy.select(col(Handling.case_id))
+    if name == "referred_in":
+        count = count.join(Case, col(Case.id) == Handling.case_id)
+        ids = ids.join(Case, col(Case.id) == Handling.case_id)
+    page_ids = ids.where(*conditions).order_by(*_order(order)).offset(bindparam("offset")).limit(bindparam("limit"))
+    # Then what the page shows, for those ids only, in one statement: of the case, not its account (the
+    # inbox does not show it), and the wraps that open its answers. The ids go in as a subquery, not as
+    # a list: fifty parameters make a statement too long for the driver to cache or prepare.
+    rows = (
+        sqlalchemy.select(
+            Handling,
+            col(Case.office),
+            col(Case.answers),
+            col(CaseReading.seen),
+            col(Officer.username),
+            col(CaseKeyWrap.wrap),
+            col(RestrictionWrap.wrap),
+        )
+        .join(Case, col(Case.id) == Handling.case_id)
+        .join(
+            CaseReading,
+            and_(col(CaseReading.case_id) == Handling.case_id, col(CaseReading.officer_id) == bindparam("officer_id")),
+            isouter=True,
+        )
+        .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
+        .join(
+            CaseKeyWrap,
+            and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == bindparam("holder")),
+            isouter=True,
+        )
+        .join(
+            RestrictionWrap,
+            and_(
+                col(RestrictionWrap.case_id) == Handling.case_id,
+                col(RestrictionWrap.office) == bindparam("office"),
+                col(RestrictionWrap.officer_id) == bindparam("officer_id"),
+            ),
+            isouter=True,
+        )
+        .where(col(Handling.case_id).in_(page_ids.correlate(None)), col(Handling.office) == bindparam("office"))
+        .order_by(*_order(order))
+    )
+    return count.where(*conditions), rows
+
+
 def inbox(
     ctx: Context, officer: OfficerSession, filter: str = "open", query: str = "", sort: str = "urgency", page: int = 1
 ) -> InboxPage:
     """One page of the office's cases. Unknown filters and sorts fall back to the defaults."""
     name = filter if filter in FILTERS else "open"
     order = sort if sort in SORTS else "urgency"
-    # A case id or a piece of one; LIKE's wildcards in it are escaped (contains(autoescape=True)).
+    # A case id or a piece of one; LIKE's wildcards in it are escaped (_like_escaped).
     query = "".join(ch for ch in (query or "")[:MAX_QUERY_CHARS].strip() if ch.isprintable())
     today, soon = ctx.today(), ctx.today() + dt.timedelta(days=ctx.policy.deadlines.due_soon_days)
+    count, rows_of = _statements(name, order, bool(query))
+    params = {
+        "office": officer.office,
+        "officer_id": officer.officer_id,
+        "holder": office_holder(officer.office),
+        "today": today,
+        "soon": soon,
+        "query": _like_escaped(query.upper()),
+        "limit": PAGE_SIZE,
+    }
     with reading(ctx.engine) as db:
-        # First the page's case ids, from the handlings alone (the case row only where a filter
-        # reads it): sorting the office's cases must not drag every joined row along.
-        conditions = _filtered(ctx, officer, name, query)
-        needs_case = name == "referred_in"
-        count = select(func.count()).select_from(Handling)
-        ids = select(Handling.case_id)
-        if needs_case:
-            count = count.join(Case, col(Case.id) == Handling.case_id)
-            ids = ids.join(Case, col(Case.id) == Handling.case_id)
-        total = db.exec(count.where(*conditions)).one()
+        total = db.execute(count, params).scalar_one()
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
-        page_ids = ids.where(*conditions).order_by(*_order(order)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-        # Then what the page shows, for those ids only, in one statement: of the case, not its account (the
-        # inbox does not show it), and the wraps that open its answers. The ids go in as a subquery, not as
-        # a list: fifty parameters make a statement too long for the driver to cache or prepare.
-        # (SQLAlchemy's select: SQLModel's types stop at four columns.)
-        rows = db.execute(
-            sqlalchemy.select(
-                Handling,
-                col(Case.office),
-                col(Case.answers),
-                col(CaseReading.seen),
-                col(Officer.username),
-                col(CaseKeyWrap.wrap),
-                col(RestrictionWrap.wrap),
-            )
-            .join(Case, col(Case.id) == Handling.case_id)
-            .join(
-                CaseReading,
-                and_(col(CaseReading.case_id) == Handling.case_id, col(CaseReading.officer_id) == officer.officer_id),
-                isouter=True,
-            )
-            .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
-            .join(
-                CaseKeyWrap,
-                and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == office_holder(officer.office)),
-                isouter=True,
-            )
-            .join(
-                RestrictionWrap,
-                and_(
-                    col(RestrictionWrap.case_id) == Handling.case_id,
-                    col(RestrictionWrap.office) == officer.office,
-                    col(RestrictionWrap.officer_id) == officer.officer_id,
-                ),
-                isouter=True,
-            )
-            .where(col(Handling.case_id).in_(page_ids.correlate(None)), col(Handling.office) == officer.office)
-            .order_by(*_order(order))
-        ).all()
+        rows = db.execute(rows_of, {**params, "offset": (page - 1) * PAGE_SIZE}).all()
     out, office_public = [], public_key_of(officer.office_key)
     for handling, filed_with, sealed_answers, seen, assignee, wrap, restricted_wrap in rows:
         answers = _answers(officer, office_public, handling, sealed_answers, wrap or b"", restricted_wrap)

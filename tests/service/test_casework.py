@@ -559,6 +559,9 @@ def test_inbox_filters_search_sort_pages_and_unread_per_officer(ctx, clock):
     assert [r.id for r in inbox.inbox(ctx, oig, "due_soon").rows] == [new]
     assert [r.id for r in inbox.inbox(ctx, oig, "all", query=new[-6:].lower()).rows] == [new]
     assert inbox.inbox(ctx, oig, "all", query="%").rows == ()
+    assert inbox.inbox(ctx, oig, "all", query="_").rows == ()  # LIKE's wildcards match themselves only
+    assert inbox.inbox(ctx, oig, "all", query="/").rows == ()  # and so does the escape character
+    assert new in [r.id for r in inbox.inbox(ctx, oig, "all", query=new[:5]).rows]
     assert [r.id for r in inbox.inbox(ctx, oig, "all", sort="newest").rows] == [new, old]
     assert casework.assign(ctx, oig, old, "oig-2") == "oig-2"
     with pytest.raises(Conflict):
