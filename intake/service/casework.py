@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from crypto import open_record
@@ -208,14 +209,23 @@ def _can_warn(lifecycle: Lifecycle, handling: Handling) -> bool:
     return any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status))
 
 
+# Built once (store.py: "Statements built once"), as the case page's other statements.
+OLD_ACTIONS = (
+    select(CaseAction)
+    .where(col(CaseAction.case_id) == bindparam("case_id"), col(CaseAction.office) == bindparam("office"))
+    .order_by(col(CaseAction.number))
+)
+EVERYONE = select(Officer.id, Officer.username, Officer.office, Officer.active).order_by(col(Officer.username))
+AUDITED = select(AuditEntry).where(col(AuditEntry.case_id) == bindparam("case_id")).order_by(col(AuditEntry.sequence))
+SIBLINGS = (
+    select(Case).where(col(Case.report_id) == bindparam("report_id"), col(Case.id) != bindparam("case_id")).order_by(col(Case.id))
+)
+
+
 def _move_old_actions(ctx: Context, db: Session, opened: OpenCase, key: bytes) -> None:
     """Case actions recorded before revision 0005 were sealed under the case key; move them to
     the protection file and the office's own records, then delete them."""
-    rows = db.exec(
-        select(CaseAction)
-        .where(CaseAction.case_id == opened.case.id, CaseAction.office == opened.handling.office)
-        .order_by(col(CaseAction.number))
-    ).all()
+    rows = db.exec(OLD_ACTIONS, params={"case_id": opened.case.id, "office": opened.handling.office}).all()
     for row in rows:
         body = json.loads(open_record(opened.key, row.body, row.case_id, "action", row.id))
         if body["kind"] in ("protective_measure", "onward_referral") and body["item"]:
@@ -245,8 +255,7 @@ class Colleague:
 def _everyone(db: Session) -> tuple[Colleague, ...]:
     """Every officer of both offices, by username: a case page names them in its history, its assignee
     and the colleagues it may be assigned to (a few dozen people: one statement for all three)."""
-    rows = db.exec(select(Officer.id, Officer.username, Officer.office, Officer.active).order_by(col(Officer.username)))
-    return tuple(Colleague(*row) for row in rows)
+    return tuple(Colleague(*row) for row in db.exec(EVERYONE))
 
 
 def history(
@@ -257,7 +266,7 @@ def history(
     officers = {p.id: (p.username, p.office) for p in people}
     lifecycles = {h.office: lifecycle_of(ctx, h) for h in rows}
     out = []
-    for entry in db.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.sequence))).all():
+    for entry in db.exec(AUDITED, params={"case_id": case_id}).all():
         body = json.loads(entry.body)
         who = officers.get(body.get("officer") or "")
         to = body.get("to") if body["action"] in ("status changed", "reopened") else None
@@ -332,7 +341,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
 def _linked(ctx: Context, db: Session, case: Case, officer: OfficerSession) -> tuple[LinkedCase, ...]:
     """The same report's other cases, where they stand; a restricted one only for an officer who holds it
     (otherwise its very existence would tell a member who the report is about)."""
-    others = db.exec(select(Case).where(Case.report_id == case.report_id, Case.id != case.id).order_by(col(Case.id))).all()
+    others = db.exec(SIBLINGS, params={"report_id": case.report_id, "case_id": case.id}).all()
     return tuple(
         LinkedCase(other.id, Office(other.office), handling.status, lifecycle_of(ctx, handling).states[handling.status].label)
         for other in others

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from crypto import new_key, open_record, seal_record, unwrap_handling_key, unwrap_record_key, wrap_handling_key, wrap_record_key
@@ -127,22 +128,35 @@ def _store(
 def read(db: Session, case_id: str, office: Office, key: bytes, holder_key: bytes) -> tuple[OfficeRecord, ...]:
     """Every record the office keeps on the case, oldest first. `key` is the handling key; a record
     with a key of its own (add_for) opens with `holder_key`, the office's (or restricted case's) private key."""
-    return _opened(db, key, holder_key, CaseRecord.case_id == case_id, CaseRecord.office == office)
+    return _opened(db, key, holder_key, RECORDS, {"case_id": case_id, "office": office})
 
 
 def read_one(db: Session, record_id: str, case_id: str, office: Office, key: bytes, holder_key: bytes) -> OfficeRecord | None:
     """One record of the office on the case, by id (a declaration's note), or None."""
-    found = _opened(db, key, holder_key, CaseRecord.id == record_id, CaseRecord.case_id == case_id, CaseRecord.office == office)
+    found = _opened(db, key, holder_key, RECORD, {"id": record_id, "case_id": case_id, "office": office})
     return found[0] if found else None
 
 
-def _opened(db: Session, key: bytes, holder_key: bytes, *where: Any) -> tuple[OfficeRecord, ...]:
-    rows = db.exec(
+def _records(*where: Any) -> Any:
+    return (
         select(CaseRecord, Officer.username)
         .join(Officer, col(Officer.id) == CaseRecord.officer_id, isouter=True)
         .where(*where)
         .order_by(col(CaseRecord.number))
-    ).all()
+    )
+
+
+# Built once (store.py: "Statements built once").
+RECORDS = _records(col(CaseRecord.case_id) == bindparam("case_id"), col(CaseRecord.office) == bindparam("office"))
+RECORD = _records(
+    col(CaseRecord.id) == bindparam("id"),
+    col(CaseRecord.case_id) == bindparam("case_id"),
+    col(CaseRecord.office) == bindparam("office"),
+)
+
+
+def _opened(db: Session, key: bytes, holder_key: bytes, statement: Any, params: dict[str, Any]) -> tuple[OfficeRecord, ...]:
+    rows = db.exec(statement, params=params).all()
     out = []
     for row, username in rows:
         case_id, office = row.case_id, row.office
