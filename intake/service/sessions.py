@@ -13,6 +13,7 @@ import json
 import secrets
 from contextlib import nullcontext
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete
 
 from crypto import CryptoError, open_sealed, seal
@@ -138,6 +139,9 @@ def end_all(ctx: Context, subject: str) -> None:
         db.exec(delete(WebSession).where(col(WebSession.subject) == subject))
 
 
+ENDING = delete(WebSession).where(col(WebSession.id_digest) == bindparam("digest"))  # built once (store.py)
+
+
 def end(ctx: Context, token: str | None) -> None:
     """Forget a session (logout). Unknown tokens are ignored."""
     try:
@@ -145,5 +149,5 @@ def end(ctx: Context, token: str | None) -> None:
     except ValueError:
         return
     with reading(ctx.engine) as db:  # one statement, atomic alone: no transaction around it
-        db.exec(delete(WebSession).where(col(WebSession.id_digest) == _digest(session_id)))
+        db.exec(ENDING, params={"digest": _digest(session_id)})
         db.commit()
