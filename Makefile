@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-inbox bench-load bench-requests soak vectors clean
+.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench-load: $(VENV)/.installed
 
 bench-requests: $(VENV)/.installed
 	$(PY) loadtests/bench_requests.py
+
+bench-instructions: $(VENV)/.installed
+	$(PY) loadtests/bench_requests.py --instructions --requests 30
 
 soak: $(VENV)/.installed
 	$(PY) loadtests/soak.py

@@ -58,11 +58,14 @@ class Server:
 
 
 @contextmanager
-def server_process(data_dir: Path, env: dict | None = None, workers: int = 1):
-    """`intake serve` on a free port; yields a Server; stops (or reaps) the process after."""
+def server_process(
+    data_dir: Path, env: dict | None = None, workers: int = 1, wrapper: tuple[str, ...] = (), start_seconds: int = 30
+):
+    """`intake serve` on a free port (run by `wrapper`, such as valgrind, if given); yields a Server;
+    stops (or reaps) the process after."""
     port = free_port()
     process = subprocess.Popen(
-        [*INTAKE, "--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", str(workers)],
+        [*wrapper, *INTAKE, "--data-dir", str(data_dir), "serve", "--port", str(port), "--workers", str(workers)],
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -70,7 +73,7 @@ def server_process(data_dir: Path, env: dict | None = None, workers: int = 1):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 httpx.get(base + "/", timeout=1)
