@@ -279,3 +279,17 @@ def test_a_session_in_use_stays_alive_past_its_first_idle_limit_and_an_ended_one
     ctx.now = real_now
     with Session(ctx.engine) as db:
         assert db.exec(select(WebSession)).all() == []
+
+
+def test_an_officer_session_in_use_stays_alive_past_its_first_idle_limit(ctx):
+    """The same for an officer's session, resumed on its own (no caller's database session): the move is kept."""
+    token = officer_token(ctx, "oig-1")
+    real_now, idle = ctx.now, ctx.settings.officer_idle_minutes
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=idle - 5)
+    officers.current(ctx, token)
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=idle + 15)  # past the first limit (at most idle + 10), not the moved one
+    assert officers.current(ctx, token).username == "oig-1"
+    ctx.now = lambda: real_now() + dt.timedelta(minutes=3 * idle)
+    with pytest.raises(AuthenticationFailed):
+        officers.current(ctx, token)
+    ctx.now = real_now
