@@ -28,6 +28,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def routes() -> list[BaseRoute]:
     return [
+        # The JSON API (intake/api/), first: the router tries routes in order, and the API's clients
+        # send the most requests (its paths share no prefix with the pages').
+        Mount("/api/v1", routes=api.routes, middleware=[Middleware(CrossSiteGuard)]),
         # The reporter's intake (intake/pages.py)
         Route("/", pages.home, methods=["GET"]),
         Route("/report", pages.report_form, methods=["GET"]),
@@ -69,8 +72,6 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/share", case.share, methods=["POST"]),
         Route("/officer/conflicts", conflicts.conflicts, methods=["GET"]),
         Route("/officer/conflicts/lift", conflicts.lift, methods=["POST"]),
-        # The JSON API (intake/api/)
-        Mount("/api/v1", routes=api.routes, middleware=[Middleware(CrossSiteGuard)]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
