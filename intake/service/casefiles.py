@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy
-from sqlalchemy import and_, bindparam, exists
+from sqlalchemy import and_, bindparam, exists, or_
 from sqlmodel import Session, col, select
 
 from crypto import CryptoError, open_record, seal_record, unwrap_case_key, unwrap_restriction_key
@@ -234,6 +234,9 @@ def _opening(for_update: bool) -> sqlalchemy.Select:
                 col(Recusal.officer_id) == bindparam("officer_id"),
                 col(Recusal.lifted_on).is_(None),
             ),
+            # A restricted case not wrapped to the officer gives no row, so it is not locked either:
+            # a member's probe never waits on a case they may not know of.
+            or_(col(Handling.restricted_key).is_(None), col(RestrictionWrap.officer_id).is_not(None)),
         )
     )
     # The handling only: the outer-joined wraps may be absent, and PostgreSQL locks no absent row.
@@ -250,7 +253,9 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
 
     One statement, because every case page and every action on a case starts here: the handling
     (locked with `for_update`), the case, the office's wrap of the case key and, for a restricted
-    case, its wrap to this officer; no row at all where a recusal stands.
+    case, its wrap to this officer; no row at all where a recusal stands. The wraps are read as the
+    statement starts, before any wait for the lock: an officer whose access another transaction was
+    granting at that moment is refused this once, never the other way round.
     """
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound(NO_SUCH_CASE)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import and_, bindparam, exists, func, or_
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_
 from sqlmodel import col
 
 from crypto import CryptoError, open_record, public_key_of, unwrap_case_key, unwrap_restriction_key
@@ -145,7 +145,7 @@ def _statements(name: str, order: str, searching: bool) -> tuple[Any, Any]:
     if name == "referred_in":
         count = count.join(Case, col(Case.id) == Handling.case_id)
         ids = ids.join(Case, col(Case.id) == Handling.case_id)
-    page_ids = ids.where(*conditions).order_by(*_order(order)).offset(bindparam("offset")).limit(bindparam("limit"))
+    page_ids = ids.where(*conditions).order_by(*_order(order)).offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer))
     # Then what the page shows, for those ids only, in one statement: of the case, not its account (the
     # inbox does not show it), and the wraps that open its answers. The ids go in as a subquery, not as
     # a list: fifty parameters make a statement too long for the driver to cache or prepare.

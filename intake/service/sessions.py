@@ -148,6 +148,7 @@ def end(ctx: Context, token: str | None) -> None:
         session_id = _unb64((token or "").split(".")[0])
     except ValueError:
         return
-    with reading(ctx.engine) as db:  # one statement, atomic alone: no transaction around it
+    # One statement: written at once on PostgreSQL (autocommit), in a transaction of its own on SQLite.
+    with reading(ctx.engine) as db:
         db.exec(ENDING, params={"digest": _digest(session_id)})
         db.commit()

@@ -5,6 +5,7 @@ database and their own password has no key that opens it, until a head shares it
 other office, restricted to its heads."""
 
 import datetime as dt
+import threading
 
 import pyotp
 import pytest
@@ -22,8 +23,9 @@ from crypto import (
     unwrap_restriction_key,
 )
 from intake.service import audit, casework, inbox, office_keys, officers, recusal, reporting, restriction, statistics
+from intake.service.casefiles import open_for_office
 from intake.service.errors import Conflict, NotFound
-from intake.store import Case, CaseKeyWrap, Handling, Identity, Officer, RestrictionWrap, office_holder
+from intake.store import Case, CaseKeyWrap, Handling, Identity, Officer, RestrictionWrap, office_holder, transaction
 from policies import validate_report
 
 from ..conftest import PASSWORDS
@@ -422,3 +424,27 @@ def test_the_case_page_offers_no_transfer_to_the_office_whose_head_the_report_is
     assert f'action="/officer/cases/{case_id}/referral"' not in page.text
     assert "This report is about the head of that office: it cannot be sent there." in page.text
     assert "This report is about the head of ECO" in page.text
+
+
+
+def test_a_member_probing_a_restricted_case_is_refused_at_once_while_the_head_works_on_it(ctx):
+    """A restricted case not wrapped to the member gives them no row, so nothing is locked for them:
+    their probe does not wait on the head's transaction, which would tell them the case exists."""
+    if ctx.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes one lock for the whole database: every writer waits there, whatever the case")
+    member = add(ctx, "eco-2", MEMBER_PASSWORD)
+    head = session(ctx, "eco-1")
+    case_id = file(ctx).cases[0].id
+    answered = threading.Event()
+
+    def probe() -> None:
+        with pytest.raises(NotFound):
+            casework.reply(ctx, member, case_id, "Is there such a case?")
+        answered.set()
+
+    with transaction(ctx.engine) as db:
+        open_for_office(db, head, case_id, for_update=True)
+        prober = threading.Thread(target=probe)
+        prober.start()
+        assert answered.wait(5)  # refused while the head's transaction still holds the case
+    prober.join(5)
