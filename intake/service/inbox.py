@@ -145,7 +145,12 @@ def _statements(name: str, order: str, searching: bool) -> tuple[Any, Any]:
     if name == "referred_in":
         count = count.join(Case, col(Case.id) == Handling.case_id)
         ids = ids.join(Case, col(Case.id) == Handling.case_id)
-    page_ids = ids.where(*conditions).order_by(*_order(order)).offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer))
+    page_ids = (
+        ids.where(*conditions)
+        .order_by(*_order(order))
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
     # Then what the page shows, for those ids only, in one statement: of the case, not its account (the
     # inbox does not show it), and the wraps that open its answers. The ids go in as a subquery, not as
     # a list: fifty parameters make a statement too long for the driver to cache or prepare.

@@ -426,7 +426,6 @@ def test_the_case_page_offers_no_transfer_to_the_office_whose_head_the_report_is
     assert "This report is about the head of ECO" in page.text
 
 
-
 def test_a_member_probing_a_restricted_case_is_refused_at_once_while_the_head_works_on_it(ctx):
     """A restricted case not wrapped to the member gives them no row, so nothing is locked for them:
     their probe does not wait on the head's transaction, which would tell them the case exists."""
