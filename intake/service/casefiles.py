@@ -194,17 +194,37 @@ def holder_key(db: Session, officer: Reader, handling: Handling) -> bytes | None
     if handling.restricted_key is None:
         return officer.office_key
     row = db.get(RestrictionWrap, (handling.case_id, handling.office, officer.officer_id))
-    return _restricted_key(officer, handling, row.wrap if row else None)
+    return holder_key_from(officer, handling, row.wrap if row else None)
 
 
-def _restricted_key(officer: Reader, handling: Handling, wrap: bytes | None) -> bytes | None:
-    """A restricted case's own key, from its wrap to this officer (None: no wrap, or not theirs)."""
-    if wrap is None:
+def holder_key_from(officer: Reader, handling: Handling, restricted_wrap: bytes | None) -> bytes | None:
+    """holder_key, with the restricted case's wrap to this officer already read (None: there is none)."""
+    if handling.restricted_key is None:
+        return officer.office_key
+    if restricted_wrap is None:
         return None
     try:
-        return unwrap_restriction_key(officer.officer_key, wrap, handling.case_id, handling.office)
+        return unwrap_restriction_key(officer.officer_key, restricted_wrap, handling.case_id, handling.office)
     except CryptoError:
         return None
+
+
+# What an officer may see of a case, as parts of the statements that show an office's cases
+# (open_for_office, the inbox); their parameters are officer_id and holder (office_holder).
+# No recusal of the officer's stands on the handling's case (see recused):
+NOT_RECUSED = ~exists().where(
+    col(Recusal.case_id) == Handling.case_id,
+    col(Recusal.officer_id) == bindparam("officer_id"),
+    col(Recusal.lifted_on).is_(None),
+)
+# The office's wrap of the case key (to join on):
+OFFICE_WRAP = and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == bindparam("holder"))
+# A restricted case's wrap to the officer (to join on, or to ask whether it exists):
+OWN_RESTRICTION_WRAP = and_(
+    col(RestrictionWrap.case_id) == Handling.case_id,
+    col(RestrictionWrap.office) == Handling.office,
+    col(RestrictionWrap.officer_id) == bindparam("officer_id"),
+)
 
 
 def _opening(for_update: bool) -> sqlalchemy.Select:
@@ -212,28 +232,12 @@ def _opening(for_update: bool) -> sqlalchemy.Select:
     statement = (
         sqlalchemy.select(Handling, Case, col(CaseKeyWrap.wrap), col(RestrictionWrap.wrap))
         .join(Case, col(Case.id) == Handling.case_id)
-        .join(
-            CaseKeyWrap,
-            and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == bindparam("holder")),
-            isouter=True,
-        )
-        .join(
-            RestrictionWrap,
-            and_(
-                col(RestrictionWrap.case_id) == Handling.case_id,
-                col(RestrictionWrap.office) == Handling.office,
-                col(RestrictionWrap.officer_id) == bindparam("officer_id"),
-            ),
-            isouter=True,
-        )
+        .join(CaseKeyWrap, OFFICE_WRAP, isouter=True)
+        .join(RestrictionWrap, OWN_RESTRICTION_WRAP, isouter=True)
         .where(
             col(Handling.case_id) == bindparam("case_id"),
             col(Handling.office) == bindparam("office"),
-            ~exists().where(
-                col(Recusal.case_id) == Handling.case_id,
-                col(Recusal.officer_id) == bindparam("officer_id"),
-                col(Recusal.lifted_on).is_(None),
-            ),
+            NOT_RECUSED,
             # A restricted case not wrapped to the officer gives no row, so it is not locked either:
             # a member's probe never waits on a case they may not know of.
             or_(col(Handling.restricted_key).is_(None), col(RestrictionWrap.officer_id).is_not(None)),
@@ -266,7 +270,7 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
     if found is None:
         raise NotFound(NO_SUCH_CASE)
     handling, case, wrap, restricted_wrap = found
-    key = officer.office_key if handling.restricted_key is None else _restricted_key(officer, handling, restricted_wrap)
+    key = holder_key_from(officer, handling, restricted_wrap)
     if key is None or wrap is None:
         raise NotFound(NO_SUCH_CASE)
     try:
@@ -275,15 +279,15 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
         raise NotFound(NO_SUCH_CASE) from None
 
 
-def handlings(db: Session, case_id: str) -> list[Handling]:
-    """The offices handling a case, in the order they received it."""
-    return list(db.exec(HANDLINGS, params={"case_id": case_id}).all())
-
-
 MESSAGES = select(Message).where(col(Message.case_id) == bindparam("case_id")).order_by(col(Message.number))
 HANDLINGS = (
     select(Handling).where(col(Handling.case_id) == bindparam("case_id")).order_by(col(Handling.opened_on), col(Handling.office))
 )
+
+
+def handlings(db: Session, case_id: str) -> list[Handling]:
+    """The offices handling a case, in the order they received it."""
+    return list(db.exec(HANDLINGS, params={"case_id": case_id}).all())
 
 
 def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[MessageView, ...], tuple[FileView, ...]]:

@@ -17,11 +17,12 @@ import sqlalchemy
 from sqlalchemy import Integer, and_, bindparam, exists, func, or_
 from sqlmodel import col
 
-from crypto import CryptoError, open_record, public_key_of, unwrap_case_key, unwrap_restriction_key
+from crypto import CryptoError, open_record, public_key_of, unwrap_case_key
 from policies import Office
 from policies.deadlines import LABELS
 
-from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, Recusal, RestrictionWrap, office_holder, reading
+from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, RestrictionWrap, office_holder, reading
+from .casefiles import NOT_RECUSED, OFFICE_WRAP, OWN_RESTRICTION_WRAP, holder_key_from
 from .context import Context
 from .officers import OfficerSession
 
@@ -68,21 +69,10 @@ def _filtered(name: str, searching: bool) -> list[Any]:
     closed = col(Handling.closed_on).is_not(None)
     conditions: list[Any] = [
         Handling.office == bindparam("office"),
-        # A case the officer recused themselves from is not theirs to see (casefiles.recused).
-        ~exists().where(
-            col(Recusal.case_id) == Handling.case_id,
-            col(Recusal.officer_id) == bindparam("officer_id"),
-            col(Recusal.lifted_on).is_(None),
-        ),
+        # A case the officer recused themselves from is not theirs to see.
+        NOT_RECUSED,
         # A restricted case exists only for the officers it is wrapped to (restriction.py).
-        or_(
-            col(Handling.restricted_key).is_(None),
-            exists().where(
-                col(RestrictionWrap.case_id) == Handling.case_id,
-                col(RestrictionWrap.office) == Handling.office,
-                col(RestrictionWrap.officer_id) == bindparam("officer_id"),
-            ),
-        ),
+        or_(col(Handling.restricted_key).is_(None), exists().where(OWN_RESTRICTION_WRAP)),
     ]
     if name == "open":
         conditions.append(or_(~closed, col(Handling.open_measures) > 0))
@@ -122,12 +112,13 @@ def _answers(
     officer: OfficerSession, office_public: bytes, handling: Handling, sealed: bytes, wrap: bytes, restricted_wrap: bytes | None
 ) -> dict[str, Any]:
     case_id = handling.case_id
+    holder = holder_key_from(officer, handling, restricted_wrap)
+    if holder is None:
+        return {}
+    # The office's public key, derived once a page: a scalar multiplication fewer per row.
+    public = office_public if handling.restricted_key is None else None
     try:
-        if handling.restricted_key is None:
-            key = unwrap_case_key(officer.office_key, wrap, case_id, recipient_public=office_public)
-        else:
-            holder = unwrap_restriction_key(officer.officer_key, restricted_wrap or b"", case_id, handling.office)
-            key = unwrap_case_key(holder, wrap, case_id)
+        key = unwrap_case_key(holder, wrap, case_id, recipient_public=public)
         answers: dict[str, Any] = json.loads(open_record(key, sealed, case_id, "answers", case_id))
         return answers
     except CryptoError:
@@ -171,20 +162,8 @@ def _statements(name: str, order: str, searching: bool) -> tuple[Any, Any]:
             isouter=True,
         )
         .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
-        .join(
-            CaseKeyWrap,
-            and_(col(CaseKeyWrap.case_id) == Handling.case_id, col(CaseKeyWrap.holder) == bindparam("holder")),
-            isouter=True,
-        )
-        .join(
-            RestrictionWrap,
-            and_(
-                col(RestrictionWrap.case_id) == Handling.case_id,
-                col(RestrictionWrap.office) == bindparam("office"),
-                col(RestrictionWrap.officer_id) == bindparam("officer_id"),
-            ),
-            isouter=True,
-        )
+        .join(CaseKeyWrap, OFFICE_WRAP, isouter=True)
+        .join(RestrictionWrap, OWN_RESTRICTION_WRAP, isouter=True)
         .where(col(Handling.case_id).in_(page_ids.correlate(None)), col(Handling.office) == bindparam("office"))
         .order_by(*_order(order))
     )
