@@ -2,15 +2,18 @@
 open a case room."""
 
 import re
+import threading
+from collections.abc import Callable
 
 import pyotp
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from intake.service import officers
+from intake.service.casefiles import Reader, open_for_office
 from intake.service.context import Context
 from intake.service.errors import AuthenticationFailed
-from intake.store import Officer
+from intake.store import Officer, transaction
 
 from .conftest import PASSWORDS
 
@@ -92,3 +95,23 @@ def caseroom_login(client: TestClient, passphrase: str) -> dict[str, str]:
     response = client.post("/api/v1/caseroom/session", json={"passphrase": passphrase})
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def while_case_is_held(
+    ctx: Context, holder: Reader, case_id: str, action: Callable[[], None], seconds: float
+) -> tuple[bool, bool]:
+    """Run `action` in a thread while `holder`'s transaction holds the case (open_for_office, for update):
+    whether it had finished after `seconds` with the case still held, and whether it finished once let go."""
+    done = threading.Event()
+
+    def run() -> None:
+        action()
+        done.set()
+
+    with transaction(ctx.engine) as db:
+        open_for_office(db, holder, case_id, for_update=True)
+        thread = threading.Thread(target=run)
+        thread.start()
+        while_held = done.wait(seconds)
+    thread.join(10)
+    return while_held, done.is_set()

@@ -4,20 +4,18 @@ deadlines and extensions, assignment, the inbox, the history, withdrawal."""
 
 import datetime as dt
 import json
-import threading
 
 import pytest
 from sqlmodel import Session, select
 
 from crypto import CryptoError, open_record, seal_record, unwrap_case_key, unwrap_handling_key
 from intake.service import audit, casework, inbox, officers, protection, referral, reporting
-from intake.service.casefiles import open_for_office
 from intake.service.casework import IllegalTransition
 from intake.service.errors import Conflict, NotFound
 from intake.store import Case, CaseAction, CaseKeyWrap, CaseRecord, Handling, ProtectiveMeasure, office_holder, transaction
 from policies import InvalidReport, load_policy, validate_report
 
-from ..helpers import officer_token, totp_code
+from ..helpers import officer_token, totp_code, while_case_is_held
 
 POLICY = load_policy()
 REASON, MESSAGE = "test: the reasons", "test: the message to the complainant"
@@ -689,16 +687,10 @@ def test_an_action_on_a_case_waits_for_another_officers_action_on_it_to_finish(c
     acting on one case at once act one after the other, each on what the other left."""
     _, case_id = file(ctx, "misconduct")
     first, second = officer(ctx, "oig-1"), officer(ctx, "oig-1")
-    replied = threading.Event()
 
     def reply() -> None:
         casework.reply(ctx, second, case_id, "Written while another officer held the case.")
-        replied.set()
 
-    with transaction(ctx.engine) as db:
-        open_for_office(db, first, case_id, for_update=True)
-        writer = threading.Thread(target=reply)
-        writer.start()
-        assert not replied.wait(1.0)  # held back while the first officer's transaction lasts
-    writer.join(10)
-    assert replied.is_set()
+    while_held, at_last = while_case_is_held(ctx, first, case_id, reply, 1.0)
+    assert not while_held  # held back while the first officer's transaction lasts
+    assert at_last

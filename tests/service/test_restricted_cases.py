@@ -5,7 +5,6 @@ database and their own password has no key that opens it, until a head shares it
 other office, restricted to its heads."""
 
 import datetime as dt
-import threading
 
 import pyotp
 import pytest
@@ -23,14 +22,13 @@ from crypto import (
     unwrap_restriction_key,
 )
 from intake.service import audit, casework, inbox, office_keys, officers, recusal, reporting, restriction, statistics
-from intake.service.casefiles import open_for_office
 from intake.service.errors import Conflict, NotFound
-from intake.store import Case, CaseKeyWrap, Handling, Identity, Officer, RestrictionWrap, office_holder, transaction
+from intake.store import Case, CaseKeyWrap, Handling, Identity, Officer, RestrictionWrap, office_holder
 from policies import validate_report
 
 from ..conftest import PASSWORDS
 from ..files import multipart, snapshot
-from ..helpers import api_login, app_context, caseroom_login, html_login, post_form
+from ..helpers import api_login, app_context, caseroom_login, html_login, post_form, while_case_is_held
 from .test_casework import Clock
 
 MEMBER_PASSWORD = "eco member password two"
@@ -434,16 +432,10 @@ def test_a_member_probing_a_restricted_case_is_refused_at_once_while_the_head_wo
     member = add(ctx, "eco-2", MEMBER_PASSWORD)
     head = session(ctx, "eco-1")
     case_id = file(ctx).cases[0].id
-    answered = threading.Event()
 
     def probe() -> None:
         with pytest.raises(NotFound):
             casework.reply(ctx, member, case_id, "Is there such a case?")
-        answered.set()
 
-    with transaction(ctx.engine) as db:
-        open_for_office(db, head, case_id, for_update=True)
-        prober = threading.Thread(target=probe)
-        prober.start()
-        assert answered.wait(5)  # refused while the head's transaction still holds the case
-    prober.join(5)
+    while_held, _ = while_case_is_held(ctx, head, case_id, probe, 5)
+    assert while_held  # refused while the head's transaction still holds the case
