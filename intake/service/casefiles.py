@@ -279,6 +279,7 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
         raise NotFound(NO_SUCH_CASE) from None
 
 
+# Built once (store.py: "Statements built once").
 MESSAGES = select(Message).where(col(Message.case_id) == bindparam("case_id")).order_by(col(Message.number))
 HANDLINGS = (
     select(Handling).where(col(Handling.case_id) == bindparam("case_id")).order_by(col(Handling.opened_on), col(Handling.office))

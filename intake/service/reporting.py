@@ -236,7 +236,8 @@ def _file_part(
     return case_id
 
 
-# A passphrase's cases: the wrap of each case key to the reporter, and of the identity they left, if any.
+# A passphrase's cases: the wrap of each case key to the reporter, and of the identity they left, if any
+# (built once, as the case room's below: store.py, "Statements built once").
 PASSPHRASE_CASES = (
     select(CaseKeyWrap.case_id, CaseKeyWrap.wrap, Identity.reporter_wrap)
     .join(Case, col(Case.id) == CaseKeyWrap.case_id)
