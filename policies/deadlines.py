@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .model import Policy
+from .model import REPORT, Policy
 from .text import N_
 from .vocabulary import Office
 
@@ -31,7 +31,8 @@ PENDING = ("open", "due", "overdue")
 
 @dataclass(frozen=True)
 class HandlingFacts:
-    """What the deadlines depend on; all dates at day precision."""
+    """What the deadlines depend on; all dates at day precision. `kind` picks the lifecycle whose
+    deadlines apply (a report's, the office's own; an advice request's, [advice])."""
 
     office: Office
     opened_on: dt.date
@@ -43,6 +44,7 @@ class HandlingFacts:
     last_feedback_on: dt.date | None = None
     extensions: Mapping[str, int] = field(default_factory=dict)
     reviews: tuple[dt.date, ...] = ()  # the review dates of the office's open protective measures
+    kind: str = REPORT
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,10 @@ def _deadline(
 
 
 def deadlines(policy: Policy, facts: HandlingFacts, today: dt.date) -> list[Deadline]:
-    """Every deadline the office keeps on this handling, met or not, in the order they fall due."""
+    """Every deadline the handling's lifecycle keeps, met or not, in the order they fall due: an
+    advice request only its first answer ([advice] deadlines), never a complaint's clock."""
     d = policy.deadlines
-    kept = policy.lifecycles[facts.office].deadlines
+    kept = policy.lifecycle(facts.office, facts.kind).deadlines
     extra = {name: facts.extensions.get(name, 0) for name in kept}
     ended = (facts.closed_on or today) if facts.closed else None
     out = []

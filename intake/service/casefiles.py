@@ -119,6 +119,7 @@ def facts(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = 
         last_feedback_on=handling.last_feedback_on,
         extensions=json.loads(handling.extensions or "{}"),
         reviews=review_dates,
+        kind=handling.kind,
     )
 
 
