@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from crypto import open_record
 from policies import Author, Consent, InvalidReport, Lifecycle, Office, clean_text
+from policies.answers import ReadAnswers, in_danger, protection_now, read_answers
 from policies.model import State
 from policies.text import N_, Text
 
@@ -105,6 +106,7 @@ class CaseDetail:
     received_on: str
     description: str
     answers: dict[str, object]
+    read: ReadAnswers  # the answers question by question, as the page shows them
     messages: tuple[MessageView, ...]
     files: tuple[FileView, ...]
     handling: HandlingView
@@ -128,6 +130,14 @@ class CaseDetail:
     @property
     def restricted(self) -> bool:
         return bool(self.holders)
+
+    @property
+    def in_danger(self) -> bool:
+        return in_danger(self.answers)
+
+    @property
+    def protection_now(self) -> bool:
+        return protection_now(self.answers)
 
     @property
     def status(self) -> str:
@@ -315,6 +325,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             received_on=case.received_on.isoformat(),
             description=open_record(opened.key, case.report, case.id, "report", case.id).decode("utf-8"),
             answers=answers,
+            read=read_answers(ctx.policy, answers),
             messages=messages,
             files=files,
             handling=next(v for v in views if v.office == officer.office),
