@@ -31,6 +31,9 @@ DEADLINE_KEYS = (
 DEADLINE_NAMES = ("acknowledgement", "first_response", "preliminary_assessment", "feedback")
 SOURCED = (*DEADLINE_NAMES, "measure_review")  # every deadline names where it comes from
 Table = dict[str, Any]  # a TOML table as tomllib reads it
+# What a closing message's template leaves for the officer to write, in double square brackets
+# ("for these reasons: [[write the reasons here]]"); a message still holding one is not sent.
+PLACEHOLDER = re.compile(r"\[\[[^\[\]]*\]\]")
 
 
 class PolicyError(ValueError):
@@ -77,7 +80,7 @@ class State:
     by_reporter: bool = False
     requires_determination: str = ""  # "", "found" or "not_found"
     requires_consent: str = ""  # "" or "refused"
-    message: str = ""  # the closing message's template, for states an officer closes with
+    message: str = ""  # the closing message's template, for states an officer closes with; [[...]]: the officer writes it
 
     @property
     def needs_decision(self) -> bool:
@@ -397,6 +400,8 @@ def _lifecycle(check: _Checker, data: Table, code: Office, name: str | None = No
             check.fail("a closed state an officer moves to needs the `message` the complainant is sent", state_header, n)
         if state.message and not state.closed:
             check.fail("only a closed state has a closing `message`", state_header, n, "message")
+        if "[[" in PLACEHOLDER.sub("", state.message) or "]]" in PLACEHOLDER.sub("", state.message):
+            check.fail("a part for the officer to write is one [[...]], without brackets inside", state_header, n, "message")
         states[state.id] = state
     if not states:
         check.fail("needs at least one state", state_header)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from crypto import open_record
 from policies import Author, Consent, InvalidReport, Lifecycle, Office, clean_text
 from policies.answers import ReadAnswers, in_danger, protection_now, read_answers
-from policies.model import State
+from policies.model import PLACEHOLDER, State
 from policies.text import N_, Text
 
 from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, reading, transaction
@@ -438,6 +438,8 @@ def transition(
             errors: dict[str, str] = {}
             reason_text = clean_text(reason, MAX_REASON_CHARS, "reason", errors, required=True)
             message_text = clean_text(message, MAX_CLOSING_MESSAGE_CHARS, "message", errors, required=True)
+            if PLACEHOLDER.search(message_text):
+                errors["message"] = N_("still has a part in double square brackets: write your own words in its place")
             if errors:
                 raise InvalidReport(errors)
             key = office_records.key_of(db, handling, opened.holder_key)

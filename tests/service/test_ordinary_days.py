@@ -7,13 +7,15 @@ import datetime as dt
 import pytest
 from sqlmodel import Session
 
+from intake import i18n
 from intake.service import casework, inbox, officers, reporting
 from intake.service.errors import Conflict
 from intake.store import Handling
-from policies import validate_report
+from policies import InvalidReport, load_policy, validate_report
+from policies.model import PLACEHOLDER
 
 from ..helpers import officer_token
-from .test_casework import Clock
+from .test_casework import Clock, file, paths_to, satisfy, walk
 
 
 @pytest.fixture
@@ -74,3 +76,51 @@ def test_an_advice_request_has_no_extendable_deadline(ctx, clock):
     _, case_id = ask_advice(ctx)
     with pytest.raises(Conflict):
         casework.extend(ctx, eco(ctx), case_id, "preliminary_assessment", 5, "busy")
+
+
+# --- A closing message is never sent with the template's part for the officer still in it ---
+
+PLACEHELD = [
+    (office, state.id)
+    for office in ("ECO", "OIG")
+    for state in load_policy().lifecycles[office].states.values()
+    if PLACEHOLDER.search(state.message)
+]
+
+
+def test_the_templates_that_need_the_officers_words_are_the_ones_expected():
+    assert set(PLACEHELD) == {
+        ("ECO", "closed_no_prima_facie"),
+        ("OIG", "closed_not_substantiated"),
+        ("OIG", "closed_at_intake"),
+        ("OIG", "referred_elsewhere"),
+    }
+
+
+@pytest.mark.parametrize("lang", i18n.CODES)
+@pytest.mark.parametrize("office, state_id", PLACEHELD)
+def test_every_translation_keeps_the_part_for_the_officer(lang, office, state_id):
+    template = load_policy().lifecycles[office].states[state_id].message
+    assert len(PLACEHOLDER.findall(i18n.gettext(lang, template))) == len(PLACEHOLDER.findall(template))
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("office, state_id", PLACEHELD)
+def test_the_prefilled_message_confirmed_as_it_stands_is_refused_and_changes_nothing(ctx, clock, lang, office, state_id):
+    who = officers.current(ctx, officer_token(ctx, "eco-1" if office == "ECO" else "oig-1"))
+    passphrase, case_id = file(ctx, "retaliation" if office == "ECO" else "misconduct")
+    walk(ctx, who, case_id, paths_to(ctx.policy.lifecycles[office], state_id)[:-1], passphrase)
+    state = ctx.policy.lifecycles[office].states[state_id]
+    satisfy(ctx, who, case_id, state, passphrase)
+    before = handling_of(ctx, case_id, office)
+    messages_before = len(casework.open_case(ctx, who, case_id).messages)
+    prefilled = i18n.gettext(lang, casework.decision_form(ctx, who, case_id, state_id).message_template)
+    with pytest.raises(InvalidReport) as refused:
+        casework.transition(ctx, who, case_id, state_id, reason="the reasons", message=prefilled)
+    assert "double square brackets" in refused.value.errors["message"]
+    after = handling_of(ctx, case_id, office)
+    assert (after.status, after.closed_on) == (before.status, before.closed_on)
+    assert len(casework.open_case(ctx, who, case_id).messages) == messages_before
+    written = PLACEHOLDER.sub("the office's own words", prefilled)
+    casework.transition(ctx, who, case_id, state_id, reason="the reasons", message=written)
+    assert handling_of(ctx, case_id, office).status == state_id
