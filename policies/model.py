@@ -76,9 +76,11 @@ class State:
     via: str = ""
     after_warning: bool = False
     concludes_assessment: bool = False
+    assesses: bool = False  # the preliminary assessment runs here: the prima facie determination is recorded here only
     acknowledges: bool = False
     by_reporter: bool = False
     requires_determination: str = ""  # "", "found" or "not_found"
+    excludes_determination: str = ""  # "" or "found": not reached once prima facie evidence is found
     requires_consent: str = ""  # "" or "refused"
     message: str = ""  # the closing message's template, for states an officer closes with; [[...]]: the officer writes it
 
@@ -132,6 +134,10 @@ class Lifecycle:
     def referral_state(self) -> str | None:
         """The office's main referral: the first of its referral states."""
         return next(iter(self.referral_states), None)
+
+    def assesses_in(self, current: str) -> bool:
+        """Whether the preliminary assessment runs in `current`: the only states where the determination is recorded."""
+        return self.determines_prima_facie and self.states[current].assesses
 
     def may_refer_from(self, current: str, state: str | None = None) -> bool:
         """Whether a referral (to `state`, or to any referral state) is allowed from `current`."""
@@ -380,9 +386,11 @@ def _lifecycle(check: _Checker, data: Table, code: Office, name: str | None = No
             via=check.text(item, "via", state_header, n, required=False),
             after_warning=bool(item.get("after_warning", False)),
             concludes_assessment=bool(item.get("concludes_assessment", False)),
+            assesses=bool(item.get("assesses", False)),
             acknowledges=bool(item.get("acknowledges", False)),
             by_reporter=bool(item.get("by_reporter", False)),
             requires_determination=check.text(item, "requires_determination", state_header, n, required=False),
+            excludes_determination=check.text(item, "excludes_determination", state_header, n, required=False),
             requires_consent=check.text(item, "requires_consent", state_header, n, required=False),
             message=check.text(item, "message", state_header, n, required=False),
         )
@@ -392,6 +400,8 @@ def _lifecycle(check: _Checker, data: Table, code: Office, name: str | None = No
             check.fail('`via` can only be "referral"', state_header, n, "via")
         if state.requires_determination not in ("", "found", "not_found"):
             check.fail('`requires_determination` is "found" or "not_found"', state_header, n, "requires_determination")
+        if state.excludes_determination not in ("", "found") or (state.excludes_determination and state.requires_determination):
+            check.fail('`excludes_determination` can only be "found", on a state that requires none', state_header, n)
         if state.requires_consent not in ("", "refused"):
             check.fail('`requires_consent` can only be "refused"', state_header, n, "requires_consent")
         if state.by_reporter and not state.closed:
@@ -436,8 +446,10 @@ def _lifecycle(check: _Checker, data: Table, code: Office, name: str | None = No
     if refers_to is not None and (refers_to not in OFFICE_CODES or refers_to == code):
         check.fail("`refers_to` must name the other office", header, key="refers_to")
     determines = bool(table.get("determines_prima_facie", False))
-    if not determines and any(s.requires_determination for s in states.values()):
+    if not determines and any(s.requires_determination or s.excludes_determination for s in states.values()):
         check.fail("states that require a determination need `determines_prima_facie = true`", header)
+    if determines != any(s.assesses and not s.closed for s in states.values()):
+        check.fail("an office that `determines_prima_facie` names the open state(s) where it `assesses`, and only then", header)
     reopen_to = check.text(table, "reopen_to", header)
     if reopen_to not in states or states[reopen_to].closed:
         check.fail("`reopen_to` must name an open state of this lifecycle", header, key="reopen_to")

@@ -1,7 +1,9 @@
 """Working a case: read it, reply, move it on, decide, reopen, determine, extend, assign,
 keep the protection file, ask consent, refer, take notes, step away on a conflict of interest."""
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,7 +19,8 @@ from intake.web.forms import read_form, read_small_form
 from intake.web.templating import context_of, notice_of, render, translate
 from intake.web.uploads import Upload
 from policies import InvalidReport
-from policies.text import N_
+from policies.form import CONTROL
+from policies.text import N_, Text
 
 from .login import officer_of, to_login
 
@@ -64,19 +67,75 @@ HISTORY = {
 }
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An action on the case page that the service refused: which form it came from, why (in the
+    officer's language), and every word typed in it, so the page shows that form again as the
+    officer left it, with the reason beside it. Nothing was changed."""
+
+    form: str = ""
+    message: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)
+    files_dropped: int = 0  # files chosen with a refused reply: not kept, to be chosen again
+    status_code: int = 409  # 409: not possible in the case's state; 400: something typed needs another look
+
+    def kept(self, form: str, name: str) -> str:
+        """What the officer typed in `name` of `form`, if that is the form refused."""
+        return self.fields.get(name, "") if form == self.form else ""
+
+
+NO_REFUSAL = Refusal()
+# What a refused field is called, where the service names it (InvalidReport).
+FIELDS = {"body": N_("The reply"), "reason": N_("The reason"), "message": N_("The message to the complainant")}
+# What each text of a refused form is called where the page shows it apart (its form is gone).
+KEPT_LABELS = {
+    "body": N_("Reply to the reporter"),
+    "note": N_("Note"),
+    "reason": N_("Reason"),
+    "reasons": N_("Reasons"),
+    "memo": N_("Memo"),
+    "message": N_("Message to the complainant"),
+    "recommended_to": N_("Recommended to"),
+}
+
+
+def _why(request: Request, error: Exception) -> str:
+    if isinstance(error, InvalidReport):
+        return "; ".join(
+            translate(request, Text(N_("{field}: {problem}"), field=Text(FIELDS.get(name, name)), problem=Text(problem)))
+            for name, problem in error.errors.items()
+        )
+    return translate(request, i18n.message_of(error))
+
+
+def _refused(request: Request, form_name: str, form: Upload, error: Exception) -> Refusal:
+    # Control characters (the refusal may name them) go back as the replacement character, as on the reporter's form.
+    typed = {name: CONTROL.sub("\ufffd", values[-1]) for name, values in form.fields.items() if name != "csrf" and values}
+    return Refusal(form_name, _why(request, error), typed, status_code=400 if isinstance(error, InvalidReport) else 409)
+
+
+async def _page(request: Request, officer: OfficerSession, case_id: str, refusal: Refusal = NO_REFUSAL) -> Response:
+    """The case page; after a refused action, with that form as the officer left it (400 or 409: nothing changed)."""
+    detail = await run_in_threadpool(casework.open_case, context_of(request), officer, case_id)
+    return render(
+        request,
+        "caseroom/officer/case.html",
+        status_code=refusal.status_code if refusal.form else 200,
+        officer=officer,
+        case=detail,
+        history_labels=HISTORY,
+        history_only_decisions=request.query_params.get("history") == "decisions",
+        notice=notice_of(request, NOTICES),
+        refusal=refusal,
+        kept_labels=KEPT_LABELS,
+    )
+
+
 async def case(request: Request) -> Response:
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    detail = await run_in_threadpool(casework.open_case, context_of(request), officer, request.path_params["case_id"])
-    return render(
-        request,
-        "caseroom/officer/case.html",
-        officer=officer,
-        case=detail,
-        history_labels=HISTORY,
-        notice=notice_of(request, NOTICES),
-    )
+    return await _page(request, officer, request.path_params["case_id"])
 
 
 async def reply(request: Request) -> Response:
@@ -88,9 +147,18 @@ async def reply(request: Request) -> Response:
     def check(form: Upload) -> str:
         return casework.check_reply(ctx, officer, case_id, form.get("body", ""), form.files_chosen > 0)
 
-    form = await read_form(request, check=check)
-    await run_in_threadpool(casework.reply, ctx, officer, case_id, form.get("body", ""), form.files)
-    return _back(case_id, "sent")
+    form = await read_form(request, check=check, keep_refusal=True)
+    refused = form.refused
+    if refused is None:
+        try:
+            await run_in_threadpool(casework.reply, ctx, officer, case_id, form.get("body", ""), form.files)
+            return _back(case_id, "sent")
+        except (Conflict, InvalidReport) as error:
+            refused = error
+    if isinstance(refused, (Conflict, InvalidReport)):
+        refusal = _refused(request, "reply", form, refused)
+        return await _page(request, officer, case_id, dataclasses.replace(refusal, files_dropped=form.files_chosen))
+    raise refused
 
 
 async def read_identity(request: Request) -> Response:
@@ -98,9 +166,12 @@ async def read_identity(request: Request) -> Response:
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    await read_small_form(request)
+    form = await read_small_form(request)
     case_id = request.path_params["case_id"]
-    text = await run_in_threadpool(casework.read_identity, context_of(request), officer, case_id)
+    try:
+        text = await run_in_threadpool(casework.read_identity, context_of(request), officer, case_id)
+    except Conflict as error:
+        return await _page(request, officer, case_id, _refused(request, "identity", form, error))
     return render(request, "caseroom/officer/identity.html", officer=officer, case_id=case_id, identity=text)
 
 
@@ -118,25 +189,36 @@ def _back(case_id: str, notice: str) -> Response:
     return RedirectResponse(f"/officer/cases/{case_id}?notice={notice}", status_code=303)
 
 
-async def _case_action(request: Request, action: Callable[..., object], notice: str, *fields: str) -> Response:
-    """Run one case action from a small form and go back to the case with a notice."""
+async def _act(
+    request: Request, form_name: str, action: Callable[..., object], notice: str, *fields: str, confirm: str | None = None
+) -> Response:
+    """Run one case action from a small form and go back to the case with a notice; a refusal (or a
+    missing tick: `confirm` names what it confirms) shows the case page again with the form as typed."""
     officer = await officer_of(request)
     if officer is None:
         return to_login()
     form = await read_small_form(request)
-    case_id = request.path_params["case_id"]
-    await run_in_threadpool(action, context_of(request), officer, case_id, *(form.get(f) or None for f in fields))
+    ctx, case_id = context_of(request), request.path_params["case_id"]
+    try:
+        if confirm is not None and form.get("confirm") != "yes":
+            raise Conflict(confirm)
+        await run_in_threadpool(action, ctx, officer, case_id, *(form.get(f) or None for f in fields))
+    except (Conflict, InvalidReport) as error:
+        return await _page(request, officer, case_id, _refused(request, form_name, form, error))
     return _back(case_id, notice)
 
 
 async def decide(request: Request) -> Response:
-    """The confirmation step of a decision: the reason and the prefilled message, nothing changed yet."""
+    """The confirmation step of a decision: the reason and the prefilled message, nothing changed yet.
+    A decision not possible now shows the case page, saying why."""
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    form = await run_in_threadpool(
-        casework.decision_form, context_of(request), officer, request.path_params["case_id"], request.query_params.get("to")
-    )
+    ctx, case_id = context_of(request), request.path_params["case_id"]
+    try:
+        form = await run_in_threadpool(casework.decision_form, ctx, officer, case_id, request.query_params.get("to"))
+    except Conflict as error:
+        return await _page(request, officer, case_id, Refusal("decision", _why(request, error)))
     return _decision_page(request, officer, form, {"reason": "", "message": i18n.gettext(form.language, form.message_template)})
 
 
@@ -159,8 +241,9 @@ def _decision_page(
 
 
 async def transition(request: Request) -> Response:
-    """A routine move, or a decision sent from its confirmation step; a decision missing its reason or
-    message comes back to that step with every word kept, and nothing changes."""
+    """A routine move, or a decision sent from its confirmation step. A decision missing its reason or
+    message comes back to that step with every word kept; a move or decision no longer possible shows
+    the case page, saying why, with what was typed. Nothing changes either way."""
     officer = await officer_of(request)
     if officer is None:
         return to_login()
@@ -179,16 +262,22 @@ async def transition(request: Request) -> Response:
             form.get("message") or None,
         )
     except InvalidReport as invalid:
-        decision = await run_in_threadpool(casework.decision_form, ctx, officer, case_id, target)
+        try:
+            decision = await run_in_threadpool(casework.decision_form, ctx, officer, case_id, target)
+        except Conflict as error:
+            return await _page(request, officer, case_id, _refused(request, "decision", form, error))
         return _decision_page(
             request, officer, decision, {"reason": form.get("reason"), "message": form.get("message")}, invalid.errors
         )
+    except Conflict as error:
+        decided = bool(form.get("reason") or form.get("message"))
+        return await _page(request, officer, case_id, _refused(request, "decision" if decided else "move", form, error))
     state = ctx.policy.lifecycles[officer.office].states.get(target or "")
     return _back(case_id, "decided" if state and state.needs_decision else "moved")
 
 
 async def reopen(request: Request) -> Response:
-    return await _case_action(request, casework.reopen, "reopened", "reason")
+    return await _act(request, "reopen", casework.reopen, "reopened", "reason")
 
 
 def _determine(ctx: Context, officer: OfficerSession, case_id: str, found: str | None, reasons: str | None) -> object:
@@ -196,7 +285,7 @@ def _determine(ctx: Context, officer: OfficerSession, case_id: str, found: str |
 
 
 async def determine(request: Request) -> Response:
-    return await _case_action(request, _determine, "determined", "prima_facie", "reasons")
+    return await _act(request, "determination", _determine, "determined", "prima_facie", "reasons")
 
 
 def _extend(
@@ -207,58 +296,59 @@ def _extend(
 
 
 async def extend(request: Request) -> Response:
-    return await _case_action(request, _extend, "extended", "deadline", "days", "reason")
+    return await _act(request, "extension", _extend, "extended", "deadline", "days", "reason")
 
 
 async def assign(request: Request) -> Response:
-    return await _case_action(request, casework.assign, "assigned", "username")
+    return await _act(request, "assignment", casework.assign, "assigned", "username")
 
 
 async def add_note(request: Request) -> Response:
-    return await _case_action(request, casework.add_note, "noted", "note")
+    return await _act(request, "note", casework.add_note, "noted", "note")
 
 
 async def request_consent(request: Request) -> Response:
-    return await _case_action(request, referral.request_consent, "consent")
+    return await _act(request, "consent", referral.request_consent, "consent")
 
 
 async def refer(request: Request) -> Response:
     """A referral or a transfer (the form's `state` says which, where the office has both)."""
+    ctx = context_of(request)
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    ctx, form = context_of(request), await read_small_form(request)
+    form = await read_small_form(request)
     lifecycle = ctx.policy.lifecycles[officer.office]
-    state = form.get("state") or lifecycle.referral_state
+    state = form.get("state") or lifecycle.referral_state or ""
     case_id = request.path_params["case_id"]
-    await run_in_threadpool(
-        referral.refer, ctx, officer, case_id, lifecycle.refers_to, form.get("reason") or None, form.get("memo") or None, state
-    )
+    try:
+        await run_in_threadpool(
+            referral.refer,
+            ctx,
+            officer,
+            case_id,
+            lifecycle.refers_to,
+            form.get("reason") or None,
+            form.get("memo") or None,
+            state,
+        )
+    except (Conflict, InvalidReport) as error:
+        return await _page(request, officer, case_id, _refused(request, f"referral-{state}", form, error))
     requires_determination = state in lifecycle.states and lifecycle.states[state].requires_determination
     return _back(case_id, "referred" if requires_determination else f"transferred_to_{lifecycle.refers_to}".lower())
 
 
 async def recommend_measure(request: Request) -> Response:
-    return await _case_action(request, protection.recommend, "recorded", "kind", "recommended_to", "note", "review_on")
+    return await _act(request, "measure", protection.recommend, "recorded", "kind", "recommended_to", "note", "review_on")
 
 
 async def update_measure(request: Request) -> Response:
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
-    form = await read_small_form(request)
-    case_id = request.path_params["case_id"]
-    await run_in_threadpool(
-        protection.update,
-        context_of(request),
-        officer,
-        case_id,
-        request.path_params["measure_id"],
-        form.get("status") or None,
-        form.get("review_on") or None,
-        form.get("note") or "",
-    )
-    return _back(case_id, "recorded")
+    measure_id = request.path_params["measure_id"]
+
+    def update(ctx: Context, officer: OfficerSession, case_id: str, status: str | None, review_on: str | None, note: str | None):
+        return protection.update(ctx, officer, case_id, measure_id, status, review_on, note or "")
+
+    return await _act(request, f"measure-{measure_id}", update, "recorded", "status", "review_on", "note")
 
 
 async def declare_conflict(request: Request) -> Response:
@@ -268,24 +358,20 @@ async def declare_conflict(request: Request) -> Response:
         return to_login()
     form = await read_small_form(request)
     case_id = request.path_params["case_id"]
-    if form.get("confirm") != "yes":
-        raise Conflict(N_("Tick the box to confirm that you step away from this case."))
-    await run_in_threadpool(recusal.declare, context_of(request), officer, case_id, form.get("note") or None)
+    try:
+        if form.get("confirm") != "yes":
+            raise Conflict(N_("Tick the box to confirm that you step away from this case."))
+        await run_in_threadpool(recusal.declare, context_of(request), officer, case_id, form.get("note") or None)
+    except (Conflict, InvalidReport) as error:
+        return await _page(request, officer, case_id, _refused(request, "recusal", form, error))
     return RedirectResponse("/officer/conflicts?notice=declared", status_code=303)
 
 
 async def share(request: Request) -> Response:
     """A head gives a named officer a restricted case: a tick confirms they checked the officer (no one-click sharing)."""
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
-    form = await read_small_form(request)
-    case_id = request.path_params["case_id"]
-    if form.get("confirm") != "yes":
-        raise Conflict(N_("Tick the box to confirm that this officer has no part in what the report is about."))
-    await run_in_threadpool(restriction.share, context_of(request), officer, case_id, form.get("username"))
-    return _back(case_id, "shared")
+    confirm = N_("Tick the box to confirm that this officer has no part in what the report is about.")
+    return await _act(request, "share", restriction.share, "shared", "username", confirm=confirm)
 
 
 async def warn(request: Request) -> Response:
-    return await _case_action(request, casework.warn_of_abandonment, "warned")
+    return await _act(request, "warning", casework.warn_of_abandonment, "warned")

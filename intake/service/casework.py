@@ -8,6 +8,7 @@ key, and a case opens only if its key is wrapped to that office. Referral and co
 in referral.py, the protection file in protection.py, the inbox in inbox.py.
 """
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
@@ -54,19 +55,18 @@ MAX_CLOSING_MESSAGE_CHARS = 20_000
 
 
 class IllegalTransition(Conflict):
-    """The move is not in the office's lifecycle from the current state."""
+    """The move is not in the lifecycle from the current state. Said in the lifecycle's own words
+    (its labels, translated where shown); `allowed` keeps the state ids for the API."""
 
-    def __init__(self, current: str, target: str, allowed: tuple[str, ...]) -> None:
-        names = ", ".join(allowed) or "-"
-        super().__init__(
-            Text(
-                N_("A case that is {current} cannot move to {target}. Allowed: {allowed}."),
-                current=current,
-                target=target,
-                allowed=names,
-            )
-        )
-        self.allowed = allowed
+    def __init__(self, lifecycle: Lifecycle, current: str, target: object) -> None:
+        self.allowed = lifecycle.allowed(current)
+        wanted = lifecycle.states.get(target) if isinstance(target, str) else None
+        now = Text(lifecycle.states[current].label)
+        if wanted is None:
+            super().__init__(Text(N_("The case is “{current}” now: that is not a step of this office's work."), current=now))
+        else:
+            message = N_("The case is “{current}” now: it cannot move to “{target}” from there.")
+            super().__init__(Text(message, current=now, target=Text(wanted.label)))
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class Move:
     label: str
     decision: bool
     via: str = ""
+    ready: bool = True  # a referral may be listed before its determination is recorded: not ready yet
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,33 @@ class HistoryEntry:
     office: str | None = None  # the office of the officer who acted
     to: str | None = None  # the state a status change moved to
     to_label: str | None = None  # that state in its lifecycle's words (an office's, or advice's)
+    times: int = 1  # an officer's openings of the case on one day are one entry
+
+    @property
+    def decision(self) -> bool:
+        """What changed the case or the complainant's protection, as opposed to reading and writing it."""
+        return self.action in DECISIONS
+
+
+# The audit log's actions on a case that a "decisions only" history keeps.
+DECISIONS = frozenset(
+    {
+        "status changed",
+        "reopened",
+        "prima facie determination",
+        "deadline extended",
+        "referred",
+        "consent requested",
+        "measure recommended",
+        "measure updated",
+        "abandonment warning",
+        "assigned",
+        "conflict declared",
+        "recusal lifted",
+        "restricted case shared",
+        "case purged",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +154,9 @@ class CaseDetail:
     # A restricted case (about someone in the office): who can open it, and whom a head may share it with.
     holders: tuple[restriction.Holder, ...] = ()
     shareable: tuple[str, ...] = ()
+    can_determine: bool = False  # the preliminary assessment runs: the determination can be recorded
+    can_ask_consent: bool = False  # the complainant's consent to a referral can be asked now
+    referral_blocked: str | None = None  # why no referral can be made, whatever the state
 
     @property
     def restricted(self) -> bool:
@@ -165,12 +196,14 @@ def lifecycle_of(ctx: Context, handling: Handling) -> Lifecycle:
     return ctx.policy.lifecycle(handling.office, handling.kind)
 
 
-def _unmet(ctx: Context, db: Session, handling: Handling, state: State) -> str | None:
-    """Why the handling cannot move to `state` now, or None if it can."""
+def unmet(ctx: Context, db: Session, handling: Handling, state: State) -> str | None:
+    """Why the handling cannot move to `state` now (a move, a decision or a referral), or None if it can."""
     if state.requires_determination == "found" and handling.determination != "found":
         return N_("Record the prima facie determination as found first.")
     if state.requires_determination == "not_found" and handling.determination != "not_found":
         return N_("Record the prima facie determination as not found first.")
+    if state.excludes_determination and handling.determination == state.excludes_determination:
+        return N_("Prima facie evidence of retaliation was found: refer the case for investigation instead.")
     if state.requires_consent == "refused" and handling.consent != Consent.REFUSED:
         return N_("This is for a complainant who has refused consent to the referral.")
     if state.after_warning and not _may_abandon(ctx, db, handling):
@@ -204,12 +237,40 @@ def _may_abandon(ctx: Context, db: Session, handling: Handling) -> bool:
 
 
 def _moves(ctx: Context, db: Session, lifecycle: Lifecycle, handling: Handling) -> tuple[Move, ...]:
+    """The moves the page offers now. A referral whose condition is not met yet (the determination) is
+    listed as not `ready`, so the page can say what it needs; one the determination rules out is not."""
     out = []
     for target in lifecycle.allowed(handling.status):
         state = lifecycle.states[target]
-        if state.via or _unmet(ctx, db, handling, state) is None:
-            out.append(Move(target, state.label, state.needs_decision, state.via))
+        refused = unmet(ctx, db, handling, state)
+        if refused is None or (state.via and state.requires_determination and not state.excludes_determination):
+            out.append(Move(target, state.label, state.needs_decision, state.via, ready=refused is None))
     return tuple(out)
+
+
+def may_ask_consent(lifecycle: Lifecycle, handling: Handling) -> bool:
+    """Whether the complainant's consent to a referral can be asked now (ECO Charter 4.8): while a referral
+    is possible, and not while a request is waiting or consent is given."""
+    return (
+        lifecycle.referral_needs_consent
+        and lifecycle.may_refer_from(handling.status)
+        and handling.consent not in (Consent.REQUESTED, Consent.GIVEN)
+    )
+
+
+def referral_blocked(ctx: Context, lifecycle: Lifecycle, answers: dict[str, object], rows: Sequence[Handling]) -> str | None:
+    """Why the handling cannot go to the office its lifecycle refers to, whatever its state: the report is
+    about that office's head, or that office holds the case already (an office that passed the case on,
+    and closed its handling that way, receives it again). `rows`: the case's handlings."""
+    target = lifecycle.refers_to
+    if target is None:
+        return None
+    if answers.get("about_head_of") == target:
+        return N_("This report is about the head of that office: it cannot be sent there.")
+    earlier = next((h for h in rows if h.office == target), None)
+    if earlier is not None and lifecycle_of(ctx, earlier).states[earlier.status].via != "referral":
+        return N_("The other office already holds this case.")
+    return None
 
 
 def _can_warn(lifecycle: Lifecycle, handling: Handling) -> bool:
@@ -272,10 +333,13 @@ def history(
     ctx: Context, db: Session, case_id: str, rows: list[Handling], people: tuple[Colleague, ...]
 ) -> tuple[HistoryEntry, ...]:
     """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC).
+    An officer's openings of the case on one day are one entry, with how many there were: each is in
+    the audit log, but a page that lists every reading buries the decisions.
     `rows`: the case's handlings; `people`: every officer (the caller has both)."""
     officers = {p.id: (p.username, p.office) for p in people}
     lifecycles = {h.office: lifecycle_of(ctx, h) for h in rows}
-    out = []
+    out: list[HistoryEntry] = []
+    last_opening: dict[tuple[str | None, str], int] = {}  # (officer, day) -> index in `out`
     for entry in db.exec(AUDITED, params={"case_id": case_id}).all():
         body = json.loads(entry.body)
         who = officers.get(body.get("officer") or "")
@@ -283,6 +347,12 @@ def history(
         username, office = who if who else (None, None)
         lifecycle = lifecycles.get(office) if office else None
         state = lifecycle.states.get(to) if lifecycle and to else None
+        if body["action"] == "case opened":
+            seen = last_opening.get((username, body["at"][:10]))
+            if seen is not None:
+                out[seen] = dataclasses.replace(out[seen], times=out[seen].times + 1)
+                continue
+            last_opening[(username, body["at"][:10])] = len(out)
         out.append(
             HistoryEntry(
                 body["at"],
@@ -346,6 +416,9 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             identity=identity.status(db, case.id) if case.office == officer.office else identity.NONE_LEFT,
             holders=holders,
             shareable=restriction.shareable(db, officer, case.id) if holders else (),
+            can_determine=lifecycle.assesses_in(handling.status),
+            can_ask_consent=may_ask_consent(lifecycle, handling),
+            referral_blocked=referral_blocked(ctx, lifecycle, answers, rows),
         )
 
 
@@ -426,13 +499,13 @@ def transition(
         lifecycle = lifecycle_of(ctx, handling)
         allowed = lifecycle.allowed(handling.status)
         if not isinstance(target, str) or target not in allowed:
-            raise IllegalTransition(handling.status, str(target)[:40], allowed)
+            raise IllegalTransition(lifecycle, handling.status, target)
         state = lifecycle.states[target]
         if state.via == "referral":
             raise Conflict(N_("This move is made only by a referral."))
-        unmet = _unmet(ctx, db, handling, state)
-        if unmet is not None:
-            raise Conflict(unmet)
+        refused = unmet(ctx, db, handling, state)
+        if refused is not None:
+            raise Conflict(refused)
         decision_record = None
         if state.needs_decision:
             errors: dict[str, str] = {}
@@ -509,6 +582,8 @@ def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: 
             raise Conflict(N_("The prima facie determination is the Ethics and Conduct Office's."))
         if lifecycle.is_closed(handling.status):
             raise Conflict(N_("The case is closed: reopen it first."))
+        if not lifecycle.assesses_in(handling.status):
+            raise Conflict(N_("The determination is recorded during the preliminary assessment: move the case to it first."))
         handling.determination = "found" if prima_facie else "not_found"
         handling.determined_on = ctx.today()
         handling.assessment_concluded_on = handling.assessment_concluded_on or ctx.today()
@@ -666,7 +741,7 @@ def decision_form(ctx: Context, officer: OfficerSession, case_id: str, target: o
         if not isinstance(target, str) or target not in {
             m.state for m in _moves(ctx, db, lifecycle, opened.handling) if m.decision
         }:
-            raise IllegalTransition(opened.handling.status, str(target)[:40], lifecycle.allowed(opened.handling.status))
+            raise IllegalTransition(lifecycle, opened.handling.status, target)
         answers = json.loads(open_record(opened.key, opened.case.answers, opened.case.id, "answers", opened.case.id))
     state = lifecycle.states[target]
     return DecisionForm(opened.case.id, target, state.label, state.reporter, state.message, str(answers.get("language") or "en"))

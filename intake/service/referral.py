@@ -28,7 +28,7 @@ from ..store import CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
 from . import audit, office_records, restriction
 from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, view_handling
-from .casework import IllegalTransition, lifecycle_of, move
+from .casework import IllegalTransition, lifecycle_of, may_ask_consent, move, referral_blocked, unmet
 from .context import Context
 from .errors import Conflict
 from .notices import TRANSFER_NOTICES, Notice
@@ -46,10 +46,10 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
         opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
-        if not lifecycle.referral_needs_consent or not lifecycle.may_refer_from(handling.status):
-            raise Conflict(N_("Consent to a referral is asked for during ECO's preliminary assessment."))
         if handling.consent in (Consent.REQUESTED, Consent.GIVEN):
             raise Conflict(Text(N_("Consent is already {state}."), state=handling.consent))
+        if not may_ask_consent(lifecycle, handling):
+            raise Conflict(N_("Consent to a referral is asked for during ECO's preliminary assessment."))
         handling.consent, handling.consent_on = Consent.REQUESTED, ctx.today()
         add_notice(db, ctx, opened.case.id, opened.key, Notice.CONSENT_REQUEST, officer.office, officer.officer_id)
         refresh(ctx, db, handling)
@@ -119,10 +119,11 @@ def refer(
         target = _target(lifecycle, to)
         referral_state = lifecycle.referral_state if state is None else state
         if not isinstance(referral_state, str) or not lifecycle.may_refer_from(handling.status, referral_state):
-            raise IllegalTransition(handling.status, str(referral_state)[:40], lifecycle.allowed(handling.status))
+            raise IllegalTransition(lifecycle, handling.status, referral_state)
         state = lifecycle.states[referral_state]
-        if state.requires_determination and handling.determination != state.requires_determination:
-            raise Conflict(N_("Record the prima facie determination as found first."))
+        refused = unmet(ctx, db, handling, state)
+        if refused is not None:
+            raise Conflict(refused)
         consented = handling.consent == Consent.GIVEN
         if lifecycle.referral_needs_consent and not consented and not reason_text:
             raise Conflict(
@@ -132,9 +133,10 @@ def refer(
                 )
             )
         answers = json.loads(open_record(opened.key, opened.case.answers, opened.case.id, "answers", opened.case.id))
-        if answers.get("about_head_of") == target:
-            raise Conflict(N_("This report is about the head of that office: it cannot be sent there."))
         earlier = db.get(Handling, (opened.case.id, target), with_for_update=True)
+        blocked = referral_blocked(ctx, lifecycle, answers, [earlier] if earlier else [])
+        if blocked is not None:
+            raise Conflict(blocked)
         if earlier is None:
             restricted = handling.restricted_key is not None
             theirs = _first_handling(ctx, db, opened.case.id, opened.key, target, restricted)
@@ -144,14 +146,12 @@ def refer(
             office_records.add(
                 ctx, db, theirs, their_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office
             )
-        elif ctx.policy.lifecycle(earlier.office, earlier.kind).states[earlier.status].via == "referral":
+        else:
             # The case comes back to an office that passed it on (OIG transferred it here): that office
             # receives it anew, and the memo is sealed for it under a key of its own. A handling closed
-            # otherwise (withdrawn, abandoned, decided) is that office's to reopen, not ours.
+            # otherwise (withdrawn, abandoned, decided) is that office's to reopen (referral_blocked).
             theirs = _received_again(ctx, earlier)
             office_records.add_for(ctx, db, theirs, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, officer.office)
-        else:
-            raise Conflict(N_("The other office already holds this case."))
         own_key = office_records.key_of(db, handling, opened.holder_key)
         office_records.add(ctx, db, handling, own_key, officer.officer_id, RecordKind.REFERRAL_MEMO, memo_text, target)
         reason_record = (

@@ -320,8 +320,9 @@ def test_oig_cannot_open_ecos_records_even_with_the_database(ctx, clock):
     _, case_id = file(ctx)
     eco, oig = officer(ctx, "eco-1"), officer(ctx, "oig-1")
     casework.add_note(ctx, eco, case_id, "ECO-ONLY-NOTE")
+    walk(ctx, eco, case_id, ["acknowledged", "preliminary_assessment"])
     casework.determine(ctx, eco, case_id, True, "ECO-ONLY-REASONS")
-    walk(ctx, eco, case_id, ["acknowledged", "preliminary_assessment", "referred_to_oig"])
+    walk(ctx, eco, case_id, ["referred_to_oig"])
     with Session(ctx.engine) as db:
         case_key = unwrap_case_key(oig.office_key, db.get(CaseKeyWrap, (case_id, office_holder("OIG"))).wrap, case_id)
         eco_handling = db.get(Handling, (case_id, "ECO"))

@@ -26,7 +26,11 @@ def test_a_harm_ticked_with_when_and_who_left_blank_opens_for_eco(client, ctx):
     sent = post_form(
         client,
         "/report",
-        {"concern": "retaliation", "description": "I lost my post after the audit.", "q.adverse_actions": "termination_non_extension"},
+        {
+            "concern": "retaliation",
+            "description": "I lost my post after the audit.",
+            "q.adverse_actions": "termination_non_extension",
+        },
     )
     assert "/report/sent" in str(sent.url)
     html_login(client, "eco-1")
@@ -42,7 +46,11 @@ def test_a_retaliation_complaint_about_ecos_head_opens_for_oig_with_its_harms_bl
         ctx.policy,
         ["retaliation"],
         "The head of ECO retaliated.",
-        {"adverse_actions": ["threats", "other"], "adverse_actions_details": {"other": {"who": "the head"}}, "office_concerned": "head"},
+        {
+            "adverse_actions": ["threats", "other"],
+            "adverse_actions_details": {"other": {"who": "the head"}},
+            "office_concerned": "head",
+        },
     )
     (case,) = reporting.file_report(ctx, report).cases
     assert case.office == "OIG"
