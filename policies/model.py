@@ -172,7 +172,10 @@ CHOICE_LISTS = (
 )
 # What the reporter says of the receiving office (a restricted case, or one about its head): fixed ids.
 OFFICE_CONCERNED = ("no", "someone", "head")
-REPORT, ADVICE = "report", "advice"  # the kinds of case: a report (complaint), or a request for advice
+# The kinds of case, each with its lifecycle: a report (complaint) follows its office's; a request for
+# advice, [advice]'s; a report about the head of an office, received by the other office, the procedure
+# it was meant for, run by the office that holds it ([about_the_head.<office whose head it is>]).
+REPORT, ADVICE, ABOUT_HEAD = "report", "advice", "about_head"
 
 
 @dataclass(frozen=True)
@@ -262,14 +265,21 @@ class Policy:
     statistics: Statistics
     # [restricted_cases]: where a report about the head of an office goes (the other office).
     about_head: dict[Office, Office]
+    # [about_the_head.<office>]: the lifecycle of a report about that office's head, by the office holding it.
+    head_lifecycles: dict[Office, Lifecycle]
 
     @property
     def small_cell_threshold(self) -> int:
         return self.statistics.threshold
 
     def lifecycle(self, office: str, kind: str = REPORT) -> Lifecycle:
-        """The lifecycle of an office's handling (its code as stored, or an Office) of a report, or of an advice request."""
-        return self.advice if kind == ADVICE else self.lifecycles[Office(office)]
+        """The lifecycle of an office's handling (its code as stored, or an Office) of a report, of an advice
+        request, or of a report about the other office's head."""
+        if kind == ADVICE:
+            return self.advice
+        if kind == ABOUT_HEAD:
+            return self.head_lifecycles[Office(office)]
+        return self.lifecycles[Office(office)]
 
     def questions_for(self, concern: Concern) -> tuple[Question, ...]:
         """The questions a report of this concern asks, in order."""
@@ -368,11 +378,14 @@ class _Checker:
         return tuple(out)
 
 
-def _lifecycle(check: _Checker, data: Table, code: Office, name: str | None = None) -> Lifecycle:
-    """The lifecycle of [lifecycles.<code>], or, with `name`, of the table [<name>] (the advice requests')."""
-    path = name or f"lifecycles.{code}"
+def _lifecycle(check: _Checker, data: Table, code: Office, path: str | None = None) -> Lifecycle:
+    """The lifecycle of [lifecycles.<code>], or of the table at `path` ("advice", "about_the_head.ECO"),
+    kept by the office `code`."""
+    path = path or f"lifecycles.{code}"
     header = f"[{path}]"
-    table = data.get(name) if name else data.get("lifecycles", {}).get(code)
+    table: Any = data
+    for part in path.split("."):
+        table = table.get(part) if isinstance(table, dict) else None
     if not isinstance(table, dict):
         check.fail("is missing", header)
     states: dict[str, State] = {}
@@ -596,6 +609,7 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         questions=_questions(check, data),
         lifecycles={code: _lifecycle(check, data, code) for code in OFFICE_CODES},
         advice=_lifecycle(check, data, Office(advice_office), "advice"),
+        head_lifecycles=_head_lifecycles(check, data),
         deadlines=deadlines,
         protective_measures=check.choices(data, "protective_measures"),
         onward_referrals=onward,
@@ -610,6 +624,17 @@ def _office_concerned(check: "_Checker", data: Table) -> tuple[Choice, ...]:
     if tuple(c.id for c in choices) != OFFICE_CONCERNED:
         check.fail(f"the ids are {', '.join(OFFICE_CONCERNED)}, in that order", "[[office_concerned_answers]]")
     return choices
+
+
+def _head_lifecycles(check: "_Checker", data: Table) -> dict[Office, Lifecycle]:
+    """[about_the_head.<office>] for each office, by the office that holds such a report ([restricted_cases])."""
+    out = {}
+    for about, holder in _about_head(check, data).items():
+        lifecycle = _lifecycle(check, data, holder, f"about_the_head.{about}")
+        if lifecycle.refers_to is not None:
+            check.fail("a report about an office's head is not referred on from here", f"[about_the_head.{about}]")
+        out[holder] = lifecycle
+    return out
 
 
 def _about_head(check: "_Checker", data: Table) -> dict[Office, Office]:

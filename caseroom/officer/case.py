@@ -272,8 +272,7 @@ async def transition(request: Request) -> Response:
     except Conflict as error:
         decided = bool(form.get("reason") or form.get("message"))
         return await _page(request, officer, case_id, _refused(request, "decision" if decided else "move", form, error))
-    state = ctx.policy.lifecycles[officer.office].states.get(target or "")
-    return _back(case_id, "decided" if state and state.needs_decision else "moved")
+    return _back(case_id, "decided" if form.get("message") else "moved")
 
 
 async def reopen(request: Request) -> Response:

@@ -51,6 +51,7 @@ from .officers import OfficerSession
 from .protection import MeasureView
 
 MAX_REASON_CHARS = 2000
+ABOUT_THE_HEAD = N_("This report is about the head of that office: it cannot be sent there.")
 MAX_CLOSING_MESSAGE_CHARS = 20_000
 
 
@@ -266,7 +267,7 @@ def referral_blocked(ctx: Context, lifecycle: Lifecycle, answers: dict[str, obje
     if target is None:
         return None
     if answers.get("about_head_of") == target:
-        return N_("This report is about the head of that office: it cannot be sent there.")
+        return ABOUT_THE_HEAD
     earlier = next((h for h in rows if h.office == target), None)
     if earlier is not None and lifecycle_of(ctx, earlier).states[earlier.status].via != "referral":
         return N_("The other office already holds this case.")

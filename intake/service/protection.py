@@ -100,8 +100,6 @@ def recommend(
     Allowed whatever the handling's state: protection is needed after a referral or a
     closure as much as before.
     """
-    if not ctx.policy.lifecycles[officer.office].records_protection:
-        raise Conflict(N_("Protective measures and onward referrals are recorded by the Ethics and Conduct Office."))
     kind = _kind_of(ctx, item)
     recipient = officer_text(recommended_to, "recommended_to", MAX_RECIPIENT_CHARS)
     note_text = officer_text(note, "note", MAX_NOTE_CHARS)
@@ -109,7 +107,13 @@ def recommend(
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer, case_id, for_update=True)
         if not ctx.policy.lifecycle(opened.handling.office, opened.handling.kind).records_protection:
-            raise Conflict(N_("This is a request for advice: protective measures are recorded on a complaint."))
+            # ECO's complaints, and a complaint about ECO's head wherever it is held: not OIG's own reports,
+            # nor requests for advice (ECO Annual Report 2022 s.2: ECO recommends temporary measures).
+            raise Conflict(
+                N_(
+                    "Protective measures and onward referrals are recorded on a complaint of retaliation, not on another report or a request for advice."
+                )
+            )
         measure_id = new_id("P")
         body = json.dumps({"kind": kind, "item": item, "recommended_to": recipient}).encode("utf-8")
         db.add(

@@ -28,7 +28,7 @@ from ..store import CaseKeyWrap, Handling, office_holder, transaction
 from ..store import Office as OfficeRow
 from . import audit, office_records, restriction
 from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, view_handling
-from .casework import IllegalTransition, lifecycle_of, may_ask_consent, move, referral_blocked, unmet
+from .casework import ABOUT_THE_HEAD, IllegalTransition, lifecycle_of, may_ask_consent, move, referral_blocked, unmet
 from .context import Context
 from .errors import Conflict
 from .notices import TRANSFER_NOTICES, Notice
@@ -116,6 +116,9 @@ def refer(
         opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
+        answers = json.loads(open_record(opened.key, opened.case.answers, opened.case.id, "answers", opened.case.id))
+        if answers.get("about_head_of") == to:  # whatever the lifecycle: never to the office whose head it is about
+            raise Conflict(ABOUT_THE_HEAD)
         target = _target(lifecycle, to)
         referral_state = lifecycle.referral_state if state is None else state
         if not isinstance(referral_state, str) or not lifecycle.may_refer_from(handling.status, referral_state):
@@ -132,7 +135,6 @@ def refer(
                     "or give a written reason to refer without it."
                 )
             )
-        answers = json.loads(open_record(opened.key, opened.case.answers, opened.case.id, "answers", opened.case.id))
         earlier = db.get(Handling, (opened.case.id, target), with_for_update=True)
         blocked = referral_blocked(ctx, lifecycle, answers, [earlier] if earlier else [])
         if blocked is not None:

@@ -27,7 +27,7 @@ from crypto import (
 from crypto.errors import CryptoError
 from policies import Author, Concern, Consent, InvalidReport, Office, ReportInput, SessionKind, route
 from policies.form import Part
-from policies.model import ADVICE, REPORT
+from policies.model import ABOUT_HEAD, ADVICE, REPORT
 from policies.text import N_
 
 from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, Identity, office_holder, reading, transaction
@@ -200,6 +200,8 @@ def _file_part(
     office = db.get(OfficeRow, code)
     if office is None:
         raise RuntimeError(f"office {code} is not set up: run `intake init`")
+    if about_head_of:  # the procedure it was meant for, run by the office that holds it ([about_the_head])
+        kind = ABOUT_HEAD
     case_id, case_key = new_id(code), new_key()
     # A report about the head of the routed office, received by the other office, says whose head.
     about = {"about_head_of": about_head_of} if about_head_of else {}

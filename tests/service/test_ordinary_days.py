@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from intake import i18n
-from intake.service import casework, inbox, officers, reporting
+from intake.service import casework, inbox, officers, protection, referral, reporting
 from intake.service.errors import Conflict
 from intake.store import Handling
 from policies import InvalidReport, load_policy, validate_report
@@ -86,6 +86,12 @@ PLACEHELD = [
     for state in load_policy().lifecycles[office].states.values()
     if PLACEHOLDER.search(state.message)
 ]
+HEAD_PLACEHELD = [
+    (office, state.id)
+    for office, lifecycle in load_policy().head_lifecycles.items()
+    for state in lifecycle.states.values()
+    if PLACEHOLDER.search(state.message)
+]
 
 
 def test_the_templates_that_need_the_officers_words_are_the_ones_expected():
@@ -98,9 +104,11 @@ def test_the_templates_that_need_the_officers_words_are_the_ones_expected():
 
 
 @pytest.mark.parametrize("lang", i18n.CODES)
-@pytest.mark.parametrize("office, state_id", PLACEHELD)
-def test_every_translation_keeps_the_part_for_the_officer(lang, office, state_id):
-    template = load_policy().lifecycles[office].states[state_id].message
+@pytest.mark.parametrize(
+    "office, state_id, kind", [(*p, "report") for p in PLACEHELD] + [(*p, "about_head") for p in HEAD_PLACEHELD]
+)
+def test_every_translation_keeps_the_part_for_the_officer(lang, office, state_id, kind):
+    template = load_policy().lifecycle(office, kind).states[state_id].message
     assert len(PLACEHOLDER.findall(i18n.gettext(lang, template))) == len(PLACEHOLDER.findall(template))
 
 
@@ -124,3 +132,59 @@ def test_the_prefilled_message_confirmed_as_it_stands_is_refused_and_changes_not
     written = PLACEHOLDER.sub("the office's own words", prefilled)
     casework.transition(ctx, who, case_id, state_id, reason="the reasons", message=written)
     assert handling_of(ctx, case_id, office).status == state_id
+
+
+# --- A report about an office's head keeps the procedure it was meant for, at the other office ---
+
+
+def about_head(ctx, concern, text="The head did it."):
+    report = validate_report(
+        ctx.policy,
+        [concern],
+        text,
+        {"office_concerned": "head", "safety_risk": "no"} if concern == "retaliation" else {"office_concerned": "head"},
+    )
+    filed = reporting.file_report(ctx, report)
+    return filed.passphrase, filed.cases[0]
+
+
+def test_a_retaliation_complaint_about_ecos_head_gets_ecos_procedure_at_oig(ctx, clock):
+    passphrase, case = about_head(ctx, "retaliation")
+    assert case.office == "OIG"
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    detail = casework.open_case(ctx, oig, case.id)
+    assert {d.name for d in detail.handling.deadlines} == {
+        "acknowledgement",
+        "first_response",
+        "preliminary_assessment",
+        "feedback",
+    }
+    (room,) = reporting.case_room(ctx, reporting.open_case_room(ctx, passphrase))
+    assert "the result of the preliminary assessment" in [what for _, what, _ in room.expectations()]
+    casework.transition(ctx, oig, case.id, "acknowledged")
+    casework.transition(ctx, oig, case.id, "preliminary_assessment")
+    assert casework.open_case(ctx, oig, case.id).can_determine
+    measure = protection.recommend(ctx, oig, case.id, "reporting_line_change", "the Director General", "")
+    assert measure
+    clock.advance(12)
+    casework.determine(ctx, oig, case.id, True, "timing and a witness")
+    view = casework.transition(ctx, oig, case.id, "investigation")
+    assessment = next(d for d in view.deadlines if d.name == "preliminary_assessment")
+    assert (assessment.state, view.status) == ("met", "investigation")
+    with pytest.raises(Conflict):  # never back to the office whose head it is about
+        referral.refer(ctx, oig, case.id, "ECO", "reason", "memo")
+
+
+def test_a_misconduct_report_about_oigs_head_gets_oigs_intake_at_eco(ctx, clock):
+    _, case = about_head(ctx, "misconduct")
+    assert case.office == "ECO"
+    detail = casework.open_case(ctx, eco(ctx), case.id)
+    assert {d.name for d in detail.handling.deadlines} == {"acknowledgement", "first_response", "feedback"}
+    assert not detail.can_determine and not detail.referral_blocked
+    assert [m.state for m in detail.moves] == ["acknowledged"]
+    with pytest.raises(Conflict):
+        protection.recommend(ctx, eco(ctx), case.id, "reporting_line_change", "someone", "")
+    casework.transition(ctx, eco(ctx), case.id, "acknowledged")
+    casework.transition(ctx, eco(ctx), case.id, "intake_assessment")
+    with pytest.raises(Conflict):
+        casework.determine(ctx, eco(ctx), case.id, True, "no such step here")
