@@ -34,6 +34,10 @@ from .officers import OfficerSession
 MAX_RECIPIENT_CHARS = 200
 MAX_NOTE_CHARS = 2000
 MEASURE_ID_PREFIX = "P-"
+NOT_A_COMPLAINT = N_(
+    "Protective measures and onward referrals are recorded on a complaint of retaliation, "
+    "not on another report or a request for advice."
+)
 
 
 class MeasureStatus(StrEnum):
@@ -109,11 +113,7 @@ def recommend(
         if not ctx.policy.lifecycle(opened.handling.office, opened.handling.kind).records_protection:
             # ECO's complaints, and a complaint about ECO's head wherever it is held: not OIG's own reports,
             # nor requests for advice (ECO Annual Report 2022 s.2: ECO recommends temporary measures).
-            raise Conflict(
-                N_(
-                    "Protective measures and onward referrals are recorded on a complaint of retaliation, not on another report or a request for advice."
-                )
-            )
+            raise Conflict(NOT_A_COMPLAINT)
         measure_id = new_id("P")
         body = json.dumps({"kind": kind, "item": item, "recommended_to": recipient}).encode("utf-8")
         db.add(
