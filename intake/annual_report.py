@@ -16,7 +16,7 @@ from policies.text import N_
 
 from . import i18n
 from .rendering import render_document
-from .service.statistics import AnnualReport, ReportTableFigures
+from .service.statistics import AnnualReport, ReportTableFigures, percent
 
 STYLESHEET = """@page { size: A4; margin: 18mm 16mm; }
 body { font-family: "Noto Sans", "DejaVu Sans", sans-serif; font-size: 10.5pt; color: #1b1b1b; }
@@ -88,7 +88,7 @@ def _chart(table: ReportTableFigures, report: AnnualReport, lang: str) -> str:
 
 
 def _share(row_count: int, total: int) -> str:
-    return f"{100 * row_count / total:.0f}%" if total else ""
+    return percent(row_count, total) if total else ""
 
 
 def _csv(table: ReportTableFigures, report: AnnualReport, lang: str, path: Path) -> None:
