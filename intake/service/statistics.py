@@ -51,7 +51,13 @@ The tables (policy.toml [[statistics.tables]]) count complaints of retaliation, 
 table advice requests: by region (not given and "prefer not to say" together), workplace,
 kind of act (several per complaint; none chosen counts as "other"), outcome (the closed
 state's group, or "still open"; the group of the not-retaliation state is no row), measure
-and onward referral (several per complaint).
+and onward referral (several per complaint). A restricted case the computing officer cannot
+open counts in a "restricted" row of the tables that need its sealed answers.
+
+In the publication draft, counts of 1 to threshold-1 are withheld (policies.disclosure); a
+summary count that is part of the complaints received is withheld also when the rest is such
+a count (`_part`); the referred line shows the outcome table's own cell; a share is withheld
+when it, its complement or its whole is such a count; days when fewer than threshold cases.
 """
 
 import datetime as dt
