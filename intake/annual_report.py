@@ -32,6 +32,7 @@ td.n { text-align: end; white-space: nowrap; font-variant-numeric: tabular-nums;
 img { width: 100%; height: auto; }
 .note, .source { font-size: 9pt; color: #444; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; } }
+@media screen and (max-width: 30rem) { body { padding: 0 0.25rem; } th, td { padding: 0.2rem 0.25rem; } }
 """
 SHARE = N_("Share of the total")
 WIDTH, LABEL_WIDTH, LINE, PAD = 720, 380, 16, 8

@@ -362,12 +362,12 @@ def _share(part: int, whole: int, threshold: int | None) -> str:
 
 def _part(part: int, whole: int, threshold: int | None) -> str:
     """A count that is part of a published whole: in the draft, withheld if it is small, or if what the
-    whole holds besides it is (the difference of the two published numbers would give that back)."""
+    whole holds besides it is and the whole is published (their difference would give that back)."""
     if threshold is None:
         return str(part)
     if small(part, threshold):
         return publish_total(part, threshold)
-    return WITHHELD if small(whole - part, threshold) else str(part)
+    return WITHHELD if small(whole - part, threshold) and not small(whole, threshold) else str(part)
 
 
 def _days(values: list[int], threshold: int | None, how) -> str:
