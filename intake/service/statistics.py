@@ -56,7 +56,8 @@ open counts in a "restricted" row of the tables that need its sealed answers.
 
 In the publication draft, counts of 1 to threshold-1 are withheld (policies.disclosure); a
 summary count that is part of the complaints received is withheld also when the rest is such
-a count (`_part`); the referred line shows the outcome table's own cell; a share is withheld
+a count (`_part`); the referred line shows the outcome table's own cell; a workplace count
+holding a withheld region count is withheld (`_withhold_linked`); a share is withheld
 when it, its complement or its whole is such a count; days when fewer than threshold cases.
 """
 
@@ -64,7 +65,7 @@ import datetime as dt
 import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
 
@@ -88,6 +89,7 @@ RESTRICTED = "restricted"  # a restricted case not wrapped to the officer who co
 HEADQUARTERS, FIELD = "headquarters", "field"
 IMPLEMENTED = {"implemented", "lifted"}  # a lifted measure was in place until it was lifted
 NO_CASES, WITHHELD = "no cases", SUPPRESSED
+LINKED = "linked"  # a workplace count withheld because it holds a region count the region table withholds
 
 
 def kept_in_time(due_on: dt.date, done_on: dt.date | None, closed_on: dt.date | None, today: dt.date) -> bool | None:
@@ -268,9 +270,7 @@ def _count_complaint(
     region = answers.get("region") or (NOT_GIVEN if key else RESTRICTED)
     region = NOT_GIVEN if region == DECLINED else region
     counts.by("region")[region] += 1
-    counts.by("workplace")[
-        HEADQUARTERS if region in policy.statistics.headquarters else region if region in (RESTRICTED, NOT_GIVEN) else FIELD
-    ] += 1
+    counts.by("workplace")[_workplace_of(policy, region)] += 1
     counts.by("outcome")[group_of.get(handling.status, OPEN) if eco.is_closed(handling.status) else OPEN] += 1
     recommended, implemented = _measures(db, case.id, key) if key else (set(), set())
     measures = policy.ids("protective_measures")
@@ -426,6 +426,35 @@ def _summary(ctx: Context, year: YearCounts, threshold: int | None) -> dict[str,
     }
 
 
+def _workplace_of(policy: Policy, region: str) -> str:
+    """The workplace row a region row counts in: the region table's rows, grouped."""
+    if region in policy.statistics.headquarters:
+        return HEADQUARTERS
+    return region if region in (RESTRICTED, NOT_GIVEN) else FIELD
+
+
+def _withhold_linked(policy: Policy, tables: tuple[ReportTableFigures, ...]) -> tuple[ReportTableFigures, ...]:
+    """The workplace table groups the region table's rows, so a workplace count that holds a region count
+    the region table withholds is withheld too: else that region's count is the workplace count less the
+    regions published beside it (regions hq 6, mena 7, wca 1 of 14: the region table hides wca and hq, and
+    a published "headquarters: 6" gives wca back). A workplace count left alone then gives back only the
+    sum of the withheld regions, which the region table's total already gives."""
+    regions = next((t for t in tables if t.spec.rows == "region"), None)
+    if regions is None:
+        return tables
+    hidden_now = {_workplace_of(policy, r.key) for r in regions.rows if not r.shown.isdigit()}
+    hidden_before = {_workplace_of(policy, r.key) for r in regions.rows if not r.previous_shown.isdigit()}
+
+    def linked(row: Row) -> Row:
+        if row.key in hidden_now and row.shown.isdigit():
+            row = replace(row, shown=SUPPRESSED, reason=LINKED)
+        if row.key in hidden_before and row.previous_shown.isdigit():
+            row = replace(row, previous_shown=SUPPRESSED, previous_reason=LINKED)
+        return row
+
+    return tuple(replace(t, rows=tuple(linked(r) for r in t.rows)) if t.spec.rows == "workplace" else t for t in tables)
+
+
 def _published_referred(policy: Policy, tables: tuple[ReportTableFigures, ...]) -> tuple[str, str] | None:
     """The draft's referred count as the outcome table shows it, if there is one: the table may withhold it
     to protect another cell, and the summary must not give it back."""
@@ -441,6 +470,8 @@ def _report(ctx: Context, now: YearCounts, before: YearCounts, publication: bool
     policy = ctx.policy
     threshold = policy.statistics.threshold if publication else None
     tables = tuple(_table(t, _row_labels(policy, t.rows), now, before, publication) for t in policy.statistics.tables)
+    if publication:
+        tables = _withhold_linked(policy, tables)
     this_year, last_year = _summary(ctx, now, threshold), _summary(ctx, before, threshold)
     summary = [Figure(k, label, value, last_year[k][1]) for k, (label, value) in this_year.items()]
     shown = _published_referred(policy, tables) if publication else None

@@ -371,3 +371,18 @@ def test_kept_in_time_judges_as_the_deadlines_do(ctx, name):
 def test_a_part_of_a_published_whole(part, whole, shown):
     """8 of 10 would say that 2 are not: withheld. 0 of a withheld whole ("<5") says nothing more."""
     assert statistics._part(part, whole, 5) == shown
+
+
+def test_a_region_withheld_cannot_be_worked_out_from_the_workplace_table(ctx, clock):
+    """hq 6, mena 7, wca 1 of 14: the region table hides wca and, to protect it, hq; a published
+    "headquarters: 6" would give wca back (14 - 7 - 6)."""
+    eco = officer(ctx, "eco-1")
+    for region, n in (("hq", 6), ("mena", 7), ("wca", 1)):
+        for _ in range(n):
+            complaint(ctx, region)
+    _, publication = figures(ctx, eco)
+    shown = {t.spec.rows: {r.key: r.shown for r in t.rows if r.count} for t in publication.tables}
+    assert shown["region"] == {"hq": "suppressed", "mena": "7", "wca": "suppressed"}
+    assert shown["workplace"] == {"headquarters": "suppressed", "field": "suppressed"}  # was 6 and 8
+    reasons = {(t.spec.rows, r.key): reason for t, r, reason in publication.withheld()}
+    assert reasons[("workplace", "headquarters")] == "linked"
