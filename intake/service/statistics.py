@@ -207,6 +207,7 @@ class AnnualReport:
 def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int, today: dt.date) -> YearCounts:
     policy = ctx.policy
     counts = YearCounts(year)
+    not_retaliation = not_retaliation_states(policy)
     rows = db.exec(
         select(Handling, Case)
         .join(Case, col(Case.id) == Handling.case_id)
@@ -226,7 +227,7 @@ def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int, t
             _count_advice(policy, counts, handling, answers.get("advice_topic") or (NOT_GIVEN if key else RESTRICTED), today)
         else:
             _count_timeliness(policy, counts, handling, today)
-            if handling.status in not_retaliation_states(policy):
+            if handling.status in not_retaliation:
                 counts.not_retaliation += 1
             else:
                 _count_complaint(db, policy, counts, handling, case, key, answers)
