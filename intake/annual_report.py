@@ -16,7 +16,7 @@ from policies.text import N_
 
 from . import i18n
 from .rendering import render_document
-from .service.statistics import AnnualReport, ReportTableFigures
+from .service.statistics import AnnualReport, ReportTableFigures, percent
 
 STYLESHEET = """@page { size: A4; margin: 18mm 16mm; }
 body { font-family: "Noto Sans", "DejaVu Sans", sans-serif; font-size: 10.5pt; color: #1b1b1b; }
@@ -32,6 +32,7 @@ td.n { text-align: end; white-space: nowrap; font-variant-numeric: tabular-nums;
 img { width: 100%; height: auto; }
 .note, .source { font-size: 9pt; color: #444; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; } }
+@media screen and (max-width: 30rem) { body { padding: 0 0.25rem; } th, td { padding: 0.2rem 0.25rem; } }
 """
 SHARE = N_("Share of the total")
 WIDTH, LABEL_WIDTH, LINE, PAD = 720, 380, 16, 8
@@ -88,7 +89,7 @@ def _chart(table: ReportTableFigures, report: AnnualReport, lang: str) -> str:
 
 
 def _share(row_count: int, total: int) -> str:
-    return f"{100 * row_count / total:.0f}%" if total else ""
+    return percent(row_count, total) if total else ""
 
 
 def _csv(table: ReportTableFigures, report: AnnualReport, lang: str, path: Path) -> None:

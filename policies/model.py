@@ -55,7 +55,7 @@ class Choice:
     label: str
     hint: str = ""
     kind: str = ""
-    short: str = ""  # a few words for officers' lists (the label is written for the reporter)
+    short: str = ""  # a few words for officers' lists and the annual report (the label is written for the reporter)
 
 
 @dataclass(frozen=True)
@@ -356,7 +356,8 @@ class _Checker:
             self.fail(f"`{key}` must be a whole number of at least {minimum}", header, key=key if key in table else None)
         return value
 
-    def choices(self, data: Table, key: str, with_kind: bool = False) -> tuple[Choice, ...]:
+    def choices(self, data: Table, key: str, with_kind: bool = False, with_short: bool = False) -> tuple[Choice, ...]:
+        """A choice list; `with_short`: each entry needs its `short`, the name a report prints for it."""
         header = f"[[{key}]]"
         items = data.get(key)
         if not isinstance(items, list) or not items:
@@ -369,7 +370,7 @@ class _Checker:
                 self.text(item, "label", header, n),
                 self.text(item, "hint", header, n, required=False),
                 self.text(item, "kind", header, n, required=with_kind),
-                self.text(item, "short", header, n, required=False),
+                self.text(item, "short", header, n, required=with_short),
             )
             if choice.id in seen:
                 self.fail(f"duplicate id {choice.id!r}", header, n, "id")
@@ -599,7 +600,8 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         routing=routing,
         misconduct_kinds=tuple(kinds),
         protected_activities=check.choices(data, "protected_activities"),
-        adverse_actions=check.choices(data, "adverse_actions"),
+        # The annual report names each in the third person, never in the complainant's words.
+        adverse_actions=check.choices(data, "adverse_actions", with_short=True),
         regions=check.choices(data, "regions"),
         safety_answers=check.choices(data, "safety_answers"),
         urgency=check.choices(data, "urgency"),

@@ -6,20 +6,73 @@ sealed answers and recorded measures, counts, and keeps nothing. One run gives t
 year and the year before it, exact (the internal report, for ECO only), and the
 publication draft, where each table of policy.toml's [statistics] withholds its small
 counts (policies.disclosure) and says which and why.
+
+What each figure counts
+-----------------------
+Every figure is what is known on `today`, the day the figures are computed (the report
+prints it): a case still open counts where it stands that day.
+
+*Reports* of a year are ECO's handlings of reports (not advice requests) opened in that
+year (`opened_on`; a case OIG transferred to ECO opens ECO's handling on the transfer, and a
+handling received again counts in the year of its latest opening). Two kinds:
+
+- *not retaliation*: the handling is in a state ECO reaches by a referral without a prima
+  facie determination (`not_retaliation_states`: `transferred_to_oig`, a report ECO found
+  to be about other misconduct and passed to OIG). Counted apart, in no complaint figure.
+- *complaints of retaliation*: every other report, withdrawn and restricted ones included.
+
+Summary lines (key: definition):
+
+- received: complaints of retaliation.
+- transferred_in: complaints whose case was filed with OIG (OIG passed it to ECO).
+- not_retaliation: reports found not to be retaliation.
+- referred: complaints in the outcome group holding ECO's referral state (`referred_to_oig`).
+- with_measures_recommended / with_measures_implemented: complaints with at least one
+  protective measure recorded / implemented or lifted (onward referrals are not measures).
+- assessment_days_mean / _median: over reports (both kinds) whose preliminary assessment is
+  concluded: days from opening to `assessment_concluded_on`. Unconcluded ones are not in
+  these two; concluded_within_30_days counts them.
+- concluded_within_30_days: share of reports, by `kept_in_time` with due = opened + the
+  policy's preliminary_assessment_days (30), done = assessment_concluded_on. The figure says
+  30 days, so an extension for exceptional circumstances (IN/282) does not move the due day:
+- concluded_late_with_extension: reports counted as not within 30 days whose preliminary
+  assessment was extended (the justified share of the late ones, shown beside them).
+- first_response_within_48_hours: share of reports, by `kept_in_time` with due = opened +
+  first_response_hours in whole days (48 hours: 2 days; only days are stored), done =
+  first_response_on (the first message an officer wrote).
+- advice_received: advice requests opened in the year.
+- advice_answered_by_next_day / advice_answered_within_two_days: share of advice requests,
+  by `kept_in_time` with due = opened + 1 / + 2 days, done = first_response_on.
+
+Timeliness covers both kinds of report: ECO's clock ran for each, and leaving out a report it
+took long to find was not retaliation would flatter the figure.
+
+The tables (policy.toml [[statistics.tables]]) count complaints of retaliation, the advice
+table advice requests: by region (not given and "prefer not to say" together), workplace,
+kind of act (several per complaint; none chosen counts as "other"), outcome (the closed
+state's group, or "still open"; the group of the not-retaliation state is no row), measure
+and onward referral (several per complaint). A restricted case the computing officer cannot
+open counts in a "restricted" row of the tables that need its sealed answers.
+
+In the publication draft, counts of 1 to threshold-1 are withheld (policies.disclosure); a
+summary count that is part of the complaints received is withheld also when the rest is such
+a count (`_part`); the referred line shows the outcome table's own cell; a workplace count
+holding a withheld region count is withheld (`_withhold_linked`); a share is withheld
+when it, its complement or its whole is such a count; days when fewer than threshold cases.
 """
 
 import datetime as dt
 import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
 
 from crypto import open_record, unwrap_case_key
 from policies import Office, Policy
-from policies.disclosure import publish_total, small, suppress
-from policies.model import ADVICE, ReportTable
+from policies.disclosure import SUPPRESSED, publish_total, small, suppress
+from policies.model import ADVICE, Choice, Lifecycle, ReportTable
 from policies.text import N_
 
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, reading, transaction
@@ -30,26 +83,75 @@ from .errors import Conflict
 from .officers import OfficerSession
 
 NOT_GIVEN = "not_given"
+DECLINED = "prefer_not_to_say"  # the region answer counted with the unanswered ones, as "Not given"
 OPEN = "open"
 RESTRICTED = "restricted"  # a restricted case not wrapped to the officer who computes the figures
 HEADQUARTERS, FIELD = "headquarters", "field"
 IMPLEMENTED = {"implemented", "lifted"}  # a lifted measure was in place until it was lifted
-NO_CASES, WITHHELD = "no cases", "suppressed"
+NO_CASES, WITHHELD = "no cases", SUPPRESSED
+LINKED = "linked"  # a workplace count withheld because it holds a region count the region table withholds
+
+
+def kept_in_time(due_on: dt.date, done_on: dt.date | None, closed_on: dt.date | None, today: dt.date) -> bool | None:
+    """Whether a time limit was kept, by the rule of policies.deadlines: True if done by `due_on`
+    ("met"); False if done after it ("met_late"), or not done and the handling still open after it
+    ("overdue") or closed after it ("missed"); None, counted neither way, if not done and the time
+    has not run out ("open", "due") or the handling closed in time ("moot": withdrawn, say).
+    `closed_on`: the day the handling closed, None while it is open."""
+    if done_on is not None:
+        return done_on <= due_on
+    ended = closed_on if closed_on is not None else today
+    return False if ended > due_on else None
+
+
+def not_retaliation_states(policy: Policy) -> frozenset[str]:
+    """ECO's states for a report found not to be retaliation: those reached by a referral that needs
+    no prima facie determination (a misrouted report passed to OIG), unlike the referral on evidence."""
+    eco = policy.lifecycles[Office.ECO]
+    return frozenset(s.id for s in eco.states.values() if s.via == "referral" and not s.requires_determination)
+
+
+def closed_on(lifecycle: Lifecycle, handling: Handling, today: dt.date) -> dt.date | None:
+    """The day the handling closed, None while it is open (a closed one without its day: today)."""
+    return (handling.closed_on or today) if lifecycle.is_closed(handling.status) else None
+
+
+@dataclass
+class Tally:
+    """How many kept a time limit and how many did not; those `kept_in_time` does not judge are left out."""
+
+    kept: int = 0
+    late: int = 0
+
+    def add(self, result: bool | None) -> None:
+        if result is True:
+            self.kept += 1
+        elif result is False:
+            self.late += 1
+
+    @property
+    def counted(self) -> int:
+        return self.kept + self.late
 
 
 @dataclass
 class YearCounts:
-    """One year's exact counts: what the internal report shows."""
+    """One year's exact counts: what the internal report shows (definitions: the module's docstring)."""
 
     year: int
-    received: int = 0
+    received: int = 0  # complaints of retaliation
     transferred_in: int = 0  # complaints OIG passed to ECO
+    not_retaliation: int = 0  # reports ECO found not to be retaliation and passed to OIG
     rows: dict[str, Counter[str]] = field(default_factory=dict)  # by REPORT_ROWS kind
     with_measures_recommended: int = 0
     with_measures_implemented: int = 0
-    assessment_days: list[int] = field(default_factory=list)
-    responded_in_time: int = 0
-    advice_days: list[int | None] = field(default_factory=list)  # days to the first answer, None if none
+    assessment_days: list[int] = field(default_factory=list)  # reports with a concluded assessment
+    assessed: Tally = field(default_factory=Tally)  # concluded within 30 days
+    late_with_extension: int = 0  # of assessed.late: extended for exceptional circumstances
+    answered: Tally = field(default_factory=Tally)  # first answer within 48 hours
+    advice_received: int = 0
+    advice_next_day: Tally = field(default_factory=Tally)
+    advice_two_days: Tally = field(default_factory=Tally)
 
     def by(self, kind: str) -> Counter[str]:
         return self.rows.setdefault(kind, Counter())
@@ -94,17 +196,18 @@ class AnnualReport:
     threshold: int  # the default threshold (each table's own is on its spec)
     summary: tuple[Figure, ...]
     tables: tuple[ReportTableFigures, ...]
+    computed_on: dt.date  # the day the figures were computed: what they say is what was known then
+    counts: tuple[YearCounts, YearCounts] | None = None  # the exact counts (this year, the year before); internal only
 
     def withheld(self) -> list[tuple[ReportTableFigures, Row, str]]:
         """What the draft withholds, and why: (table, row, reason), this year's figures."""
         return [(t, r, r.reason) for t in self.tables for r in t.rows if r.reason]
 
 
-def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int) -> YearCounts:
+def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int, today: dt.date) -> YearCounts:
     policy = ctx.policy
-    eco = policy.lifecycles[Office.ECO]
-    group_of = {state: g.id for g in policy.statistics.outcomes for state in g.states}
     counts = YearCounts(year)
+    not_retaliation = not_retaliation_states(policy)
     rows = db.exec(
         select(Handling, Case)
         .join(Case, col(Case.id) == Handling.case_id)
@@ -120,43 +223,63 @@ def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int) -
         # A restricted case this officer cannot open still counts, by what the handling says in clear.
         key = unwrap_case_key(holder, wrap.wrap, case.id) if holder else None
         answers = json.loads(open_record(key, case.answers, case.id, "answers", case.id)) if key else {}
-        unread = RESTRICTED if key is None else NOT_GIVEN
         if handling.kind == ADVICE:
-            counts.by("advice_topic")[answers.get("advice_topic") or unread] += 1
-            answered = handling.first_response_on
-            counts.advice_days.append((answered - handling.opened_on).days if answered else None)
-            continue
-        counts.received += 1
-        counts.transferred_in += case.office != Office.ECO
-        for act in answers.get("adverse_actions") or (["other"] if key else [RESTRICTED]):
-            counts.by("adverse_action")[act] += 1
-        region = answers.get("region") or unread
-        counts.by("region")[region] += 1
-        workplace = (
-            HEADQUARTERS
-            if region in policy.statistics.headquarters
-            else region
-            if region == RESTRICTED
-            else NOT_GIVEN
-            if region in (NOT_GIVEN, "prefer_not_to_say")
-            else FIELD
-        )
-        counts.by("workplace")[workplace] += 1
-        counts.by("outcome")[group_of.get(handling.status, OPEN) if eco.is_closed(handling.status) else OPEN] += 1
-        recommended, implemented = _measures(db, case.id, key) if key else (set(), set())
-        counts.by("measure_recommended").update(recommended & policy.ids("protective_measures"))
-        counts.by("measure_implemented").update(implemented & policy.ids("protective_measures"))
-        counts.by("onward_referral").update(recommended & policy.ids("onward_referrals"))
-        counts.with_measures_recommended += bool(recommended & policy.ids("protective_measures"))
-        counts.with_measures_implemented += bool(implemented & policy.ids("protective_measures"))
-        if handling.assessment_concluded_on:
-            counts.assessment_days.append((handling.assessment_concluded_on - handling.opened_on).days)
-        # Every complaint counts: one nobody answered was not answered within 48 hours.
-        # first_response_on is set only by a message an officer wrote (casework._responded).
-        if handling.first_response_on:
-            hours = (handling.first_response_on - handling.opened_on).days * 24
-            counts.responded_in_time += hours <= policy.deadlines.first_response_hours
+            _count_advice(policy, counts, handling, answers.get("advice_topic") or (NOT_GIVEN if key else RESTRICTED), today)
+        else:
+            _count_timeliness(policy, counts, handling, today)
+            if handling.status in not_retaliation:
+                counts.not_retaliation += 1
+            else:
+                _count_complaint(db, policy, counts, handling, case, key, answers)
     return counts
+
+
+def _count_advice(policy: Policy, counts: YearCounts, handling: Handling, topic: str, today: dt.date) -> None:
+    counts.advice_received += 1
+    counts.by("advice_topic")[topic] += 1
+    ended = closed_on(policy.advice, handling, today)
+    day = dt.timedelta(days=1)
+    counts.advice_next_day.add(kept_in_time(handling.opened_on + day, handling.first_response_on, ended, today))
+    counts.advice_two_days.add(kept_in_time(handling.opened_on + 2 * day, handling.first_response_on, ended, today))
+
+
+def _count_timeliness(policy: Policy, counts: YearCounts, handling: Handling, today: dt.date) -> None:
+    """The first answer and the preliminary assessment of a report, against the days the figures' labels
+    say (extensions move neither: they are counted beside the late ones)."""
+    deadlines = policy.deadlines
+    ended = closed_on(policy.lifecycles[Office.ECO], handling, today)
+    answer_due = handling.opened_on + dt.timedelta(days=-(-deadlines.first_response_hours // 24))
+    counts.answered.add(kept_in_time(answer_due, handling.first_response_on, ended, today))
+    assessment_due = handling.opened_on + dt.timedelta(days=deadlines.preliminary_assessment_days)
+    assessed = kept_in_time(assessment_due, handling.assessment_concluded_on, ended, today)
+    counts.assessed.add(assessed)
+    extended = json.loads(handling.extensions or "{}").get("preliminary_assessment", 0) > 0
+    counts.late_with_extension += assessed is False and extended
+    if handling.assessment_concluded_on:
+        counts.assessment_days.append((handling.assessment_concluded_on - handling.opened_on).days)
+
+
+def _count_complaint(
+    db: Session, policy: Policy, counts: YearCounts, handling: Handling, case: Case, key: bytes | None, answers: dict
+) -> None:
+    eco = policy.lifecycles[Office.ECO]
+    group_of = {state: g.id for g in policy.statistics.outcomes for state in g.states}
+    counts.received += 1
+    counts.transferred_in += case.office != Office.ECO
+    for act in answers.get("adverse_actions") or (["other"] if key else [RESTRICTED]):
+        counts.by("adverse_action")[act] += 1
+    region = answers.get("region") or (NOT_GIVEN if key else RESTRICTED)
+    region = NOT_GIVEN if region == DECLINED else region
+    counts.by("region")[region] += 1
+    counts.by("workplace")[_workplace_of(policy, region)] += 1
+    counts.by("outcome")[group_of.get(handling.status, OPEN) if eco.is_closed(handling.status) else OPEN] += 1
+    recommended, implemented = _measures(db, case.id, key) if key else (set(), set())
+    measures = policy.ids("protective_measures")
+    counts.by("measure_recommended").update(recommended & measures)
+    counts.by("measure_implemented").update(implemented & measures)
+    counts.by("onward_referral").update(recommended & policy.ids("onward_referrals"))
+    counts.with_measures_recommended += bool(recommended & measures)
+    counts.with_measures_implemented += bool(implemented & measures)
 
 
 def _measures(db: Session, case_id: str, key: bytes) -> tuple[set[str], set[str]]:
@@ -173,17 +296,24 @@ def _measures(db: Session, case_id: str, key: bytes) -> tuple[set[str], set[str]
     return recommended, implemented
 
 
+def _names(items: tuple[Choice, ...]) -> dict[str, str]:
+    """Row labels: each choice's `short`, written for a reader of the report (the label is the reporter's)."""
+    return {item.id: item.short or item.label for item in items}
+
+
 def _row_labels(policy: Policy, rows: str) -> dict[str, str]:
     not_given = {NOT_GIVEN: N_("Not given")}
+    not_retaliation = not_retaliation_states(policy)
     return {
-        "region": {r.id: r.label for r in policy.regions} | not_given,
+        "region": {k: v for k, v in _names(policy.regions).items() if k != DECLINED} | not_given,
         "workplace": {HEADQUARTERS: N_("Headquarters"), FIELD: N_("Missions and regional offices")} | not_given,
-        "adverse_action": {a.id: a.label for a in policy.adverse_actions},
-        "outcome": {g.id: g.label for g in policy.statistics.outcomes} | {OPEN: N_("Still open")},
-        "measure_recommended": {m.id: m.label for m in policy.protective_measures},
-        "measure_implemented": {m.id: m.label for m in policy.protective_measures},
-        "onward_referral": {m.id: m.label for m in policy.onward_referrals},
-        "advice_topic": {t.id: t.label for t in policy.advice_topics} | not_given,
+        "adverse_action": _names(policy.adverse_actions),
+        "outcome": {g.id: g.label for g in policy.statistics.outcomes if not set(g.states) <= not_retaliation}
+        | {OPEN: N_("Still open")},
+        "measure_recommended": _names(policy.protective_measures),
+        "measure_implemented": _names(policy.protective_measures),
+        "onward_referral": _names(policy.onward_referrals),
+        "advice_topic": _names(policy.advice_topics) | not_given,
     }[rows]
 
 
@@ -194,7 +324,7 @@ def _table(
     spec: ReportTable, labels: dict[str, str], now: YearCounts, before: YearCounts, publication: bool
 ) -> ReportTableFigures:
     advice = spec.rows == "advice_topic"
-    total, previous_total = (len(now.advice_days), len(before.advice_days)) if advice else (now.received, before.received)
+    total, previous_total = (now.advice_received, before.advice_received) if advice else (now.received, before.received)
     if now.by(spec.rows)[RESTRICTED] or before.by(spec.rows)[RESTRICTED]:
         labels = labels | {RESTRICTED: N_("Restricted cases not shared with the officer who made this report")}
     this_year = {k: now.by(spec.rows)[k] for k in labels}
@@ -212,13 +342,33 @@ def _table(
     return ReportTableFigures(spec, "advice requests" if advice else "complaints", partition, total, previous_total, rows)
 
 
+def percent(part: int, whole: int) -> str:
+    """`part` of `whole` in whole percent, never rounded to 100% while one is missing, nor to 0% while one is there."""
+    share = round(100 * part / whole)
+    if part < whole:
+        share = min(share, 99)
+    if part > 0:
+        share = max(share, 1)
+    return f"{share}%"
+
+
 def _share(part: int, whole: int, threshold: int | None) -> str:
     """A percentage; in the draft, withheld if it (with `whole`) would give back a small count."""
     if whole == 0:
         return NO_CASES
     if threshold is not None and (small(whole, threshold) or small(part, threshold) or small(whole - part, threshold)):
         return WITHHELD
-    return f"{100 * part / whole:.0f}%"
+    return percent(part, whole)
+
+
+def _part(part: int, whole: int, threshold: int | None) -> str:
+    """A count that is part of a published whole: in the draft, withheld if it is small, or if what the
+    whole holds besides it is and the whole is published (their difference would give that back)."""
+    if threshold is None:
+        return str(part)
+    if small(part, threshold):
+        return publish_total(part, threshold)
+    return WITHHELD if small(whole - part, threshold) and not small(whole, threshold) else str(part)
 
 
 def _days(values: list[int], threshold: int | None, how) -> str:
@@ -228,25 +378,33 @@ def _days(values: list[int], threshold: int | None, how) -> str:
 
 
 def _summary(ctx: Context, year: YearCounts, threshold: int | None) -> dict[str, tuple[str, str]]:
-    deadlines = ctx.policy.deadlines
     referred = next(g for g in ctx.policy.statistics.outcomes if ctx.policy.lifecycles[Office.ECO].referral_state in g.states)
 
     def count(value: int) -> str:
         return str(value) if threshold is None else publish_total(value, threshold)
 
-    within = sum(d <= deadlines.preliminary_assessment_days for d in year.assessment_days)
-    advice = year.advice_days
+    def share(tally: Tally) -> str:
+        return _share(tally.kept, tally.counted, threshold)
+
     return {
         "received": (N_("Complaints of retaliation received"), count(year.received)),
-        "transferred_in": (N_("Complaints transferred to ECO by OIG"), count(year.transferred_in)),
+        "transferred_in": (
+            N_("Complaints transferred to ECO by OIG"),
+            _part(year.transferred_in, year.received, threshold),
+        ),
+        "not_retaliation": (
+            N_("Reports to ECO found not to be retaliation, transferred to OIG"),
+            count(year.not_retaliation),
+        ),
+        # In the draft, replaced by the outcome table's own cell (_report): the two must withhold alike.
         "referred": (N_("Prima facie evidence found: referred to OIG"), count(year.by("outcome")[referred.id])),
         "with_measures_recommended": (
             N_("Complaints with temporary protective measures recommended"),
-            count(year.with_measures_recommended),
+            _part(year.with_measures_recommended, year.received, threshold),
         ),
         "with_measures_implemented": (
             N_("Complaints with temporary protective measures implemented"),
-            count(year.with_measures_implemented),
+            _part(year.with_measures_implemented, year.received, threshold),
         ),
         "assessment_days_mean": (
             N_("Days to conclude a preliminary assessment: average"),
@@ -256,43 +414,82 @@ def _summary(ctx: Context, year: YearCounts, threshold: int | None) -> dict[str,
             N_("Days to conclude a preliminary assessment: median"),
             _days(year.assessment_days, threshold, statistics.median),
         ),
-        "concluded_within_30_days": (
-            N_("Preliminary assessments concluded within 30 days"),
-            _share(within, len(year.assessment_days), threshold),
+        "concluded_within_30_days": (N_("Preliminary assessments concluded within 30 days"), share(year.assessed)),
+        "concluded_late_with_extension": (
+            N_("Preliminary assessments not concluded within 30 days, extended for exceptional circumstances"),
+            count(year.late_with_extension),
         ),
-        "first_response_within_48_hours": (
-            N_("Complaints answered within 48 hours"),
-            _share(year.responded_in_time, year.received, threshold),
-        ),
-        "advice_received": (N_("General enquiries and requests for advice"), count(len(advice))),
+        "first_response_within_48_hours": (N_("Complaints answered within 48 hours"), share(year.answered)),
+        "advice_received": (N_("General enquiries and requests for advice"), count(year.advice_received)),
         # Only days are stored, never times: "by the next day" is what 24 hours can honestly be.
-        "advice_answered_by_next_day": (
-            N_("Enquiries answered by the next day"),
-            _share(sum(d is not None and d <= 1 for d in advice), len(advice), threshold),
-        ),
-        "advice_answered_within_two_days": (
-            N_("Enquiries answered within two days"),
-            _share(sum(d is not None and d <= 2 for d in advice), len(advice), threshold),
-        ),
+        "advice_answered_by_next_day": (N_("Enquiries answered by the next day"), share(year.advice_next_day)),
+        "advice_answered_within_two_days": (N_("Enquiries answered within two days"), share(year.advice_two_days)),
     }
 
 
-def _report(ctx: Context, now: YearCounts, before: YearCounts, publication: bool) -> AnnualReport:
+def _workplace_of(policy: Policy, region: str) -> str:
+    """The workplace row a region row counts in: the region table's rows, grouped."""
+    if region in policy.statistics.headquarters:
+        return HEADQUARTERS
+    return region if region in (RESTRICTED, NOT_GIVEN) else FIELD
+
+
+def _withhold_linked(policy: Policy, tables: tuple[ReportTableFigures, ...]) -> tuple[ReportTableFigures, ...]:
+    """The workplace table groups the region table's rows, so a workplace count that holds a region count
+    the region table withholds is withheld too: else that region's count is the workplace count less the
+    regions published beside it (regions hq 6, mena 7, wca 1 of 14: the region table hides wca and hq, and
+    a published "headquarters: 6" gives wca back). A workplace count left alone then gives back only the
+    sum of the withheld regions, which the region table's total already gives."""
+    regions = next((t for t in tables if t.spec.rows == "region"), None)
+    if regions is None:
+        return tables
+    hidden_now = {_workplace_of(policy, r.key) for r in regions.rows if not r.shown.isdigit()}
+    hidden_before = {_workplace_of(policy, r.key) for r in regions.rows if not r.previous_shown.isdigit()}
+
+    def linked(row: Row) -> Row:
+        if row.key in hidden_now and row.shown.isdigit():
+            row = replace(row, shown=SUPPRESSED, reason=LINKED)
+        if row.key in hidden_before and row.previous_shown.isdigit():
+            row = replace(row, previous_shown=SUPPRESSED, previous_reason=LINKED)
+        return row
+
+    return tuple(replace(t, rows=tuple(linked(r) for r in t.rows)) if t.spec.rows == "workplace" else t for t in tables)
+
+
+def _published_referred(policy: Policy, tables: tuple[ReportTableFigures, ...]) -> tuple[str, str] | None:
+    """The draft's referred count as the outcome table shows it, if there is one: the table may withhold it
+    to protect another cell, and the summary must not give it back."""
+    referred = next(g.id for g in policy.statistics.outcomes if policy.lifecycles[Office.ECO].referral_state in g.states)
+    for table in tables:
+        for row in table.rows if table.spec.rows == "outcome" else ():
+            if row.key == referred:
+                return row.shown, row.previous_shown
+    return None
+
+
+def _report(ctx: Context, now: YearCounts, before: YearCounts, publication: bool, today: dt.date) -> AnnualReport:
     policy = ctx.policy
     threshold = policy.statistics.threshold if publication else None
-    this_year, last_year = _summary(ctx, now, threshold), _summary(ctx, before, threshold)
-    summary = tuple(Figure(k, label, value, last_year[k][1]) for k, (label, value) in this_year.items())
     tables = tuple(_table(t, _row_labels(policy, t.rows), now, before, publication) for t in policy.statistics.tables)
-    return AnnualReport(now.year, publication, policy.statistics.threshold, summary, tables)
+    if publication:
+        tables = _withhold_linked(policy, tables)
+    this_year, last_year = _summary(ctx, now, threshold), _summary(ctx, before, threshold)
+    summary = [Figure(k, label, value, last_year[k][1]) for k, (label, value) in this_year.items()]
+    shown = _published_referred(policy, tables) if publication else None
+    if shown:
+        summary = [Figure(f.key, f.label, *shown) if f.key == "referred" else f for f in summary]
+    exact = None if publication else (now, before)
+    return AnnualReport(now.year, publication, policy.statistics.threshold, tuple(summary), tables, today, exact)
 
 
 def eco_annual_report(ctx: Context, officer: OfficerSession, year: int) -> tuple[AnnualReport, AnnualReport]:
     """The internal report (exact counts) and the publication draft of `year`, each beside the
-    year before; audit-logged. Needs an unlocked ECO officer."""
+    year before, as known today; audit-logged. Needs an unlocked ECO officer."""
     if officer.office != Office.ECO:
         raise Conflict("The ECO annual report is computed by an ECO officer.")
+    today = ctx.today()
     with reading(ctx.engine) as db:
-        now, before = _count_year(ctx, officer, db, year), _count_year(ctx, officer, db, year - 1)
+        now, before = _count_year(ctx, officer, db, year, today), _count_year(ctx, officer, db, year - 1, today)
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "annual report computed", officer.officer_id, None, year=str(year))
-    return _report(ctx, now, before, publication=False), _report(ctx, now, before, publication=True)
+    return _report(ctx, now, before, False, today), _report(ctx, now, before, True, today)
