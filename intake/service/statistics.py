@@ -12,7 +12,8 @@ What each figure counts
 Every figure is what is known on `today`, the day the figures are computed (the report
 prints it): a case still open counts where it stands that day.
 
-*Reports* of a year are ECO's handlings of reports (not advice requests) opened in that
+*Reports* of a year are ECO's handlings of reports (not advice requests, nor a report about
+OIG's head, which ECO holds on OIG's intake procedure: [about_the_head.OIG]) opened in that
 year (`opened_on`; a case OIG transferred to ECO opens ECO's handling on the transfer, and a
 handling received again counts in the year of its latest opening). Two kinds:
 
@@ -72,7 +73,7 @@ from sqlmodel import Session, col, select
 from crypto import open_record, unwrap_case_key
 from policies import Office, Policy
 from policies.disclosure import SUPPRESSED, publish_total, small, suppress
-from policies.model import ADVICE, Choice, Lifecycle, ReportTable
+from policies.model import ABOUT_HEAD, ADVICE, Choice, Lifecycle, ReportTable
 from policies.text import N_
 
 from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, reading, transaction
@@ -216,6 +217,8 @@ def _count_year(ctx: Context, officer: OfficerSession, db: Session, year: int, t
         )
     ).all()
     for handling, case in rows:
+        if handling.kind == ABOUT_HEAD:  # misconduct about OIG's head, on OIG's intake at ECO: no complaint of ECO's
+            continue
         wrap = db.get(CaseKeyWrap, (case.id, office_holder(Office.ECO)))
         if wrap is None:  # not ECO's to read
             continue

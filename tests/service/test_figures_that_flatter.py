@@ -386,3 +386,13 @@ def test_a_region_withheld_cannot_be_worked_out_from_the_workplace_table(ctx, cl
     assert shown["workplace"] == {"headquarters": "suppressed", "field": "suppressed"}  # was 6 and 8
     reasons = {(t.spec.rows, r.key): reason for t, r, reason in publication.withheld()}
     assert reasons[("workplace", "headquarters")] == "linked"
+
+
+def test_a_misconduct_report_about_oigs_head_held_by_eco_is_no_complaint_of_retaliation(ctx):
+    eco = officer(ctx, "eco-1")
+    year = ctx.today().year
+    before = statistics.eco_annual_report(ctx, eco, year)[0]
+    report = validate_report(ctx.policy, ["misconduct"], "The head of OIG took bribes.", {"office_concerned": "head"})
+    assert reporting.file_report(ctx, report).cases[0].office == "ECO"
+    after = statistics.eco_annual_report(ctx, eco, year)[0]
+    assert after.counts == before.counts
