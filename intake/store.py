@@ -109,6 +109,8 @@ class Handling(SQLModel, table=True):
     first_response_on: dt.date | None = None
     last_feedback_on: dt.date | None = None
     assessment_concluded_on: dt.date | None = None
+    # The day a reopened preliminary assessment started again (its 30 days run from it); None: from opened_on.
+    assessment_started_on: dt.date | None = None
     closed_on: dt.date | None = None
     warned_on: dt.date | None = None
     consent: str | None = Field(default=None, max_length=10)  # requested, given, refused

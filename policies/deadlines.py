@@ -41,6 +41,7 @@ class HandlingFacts:
     acknowledged_on: dt.date | None = None
     first_response_on: dt.date | None = None
     assessment_concluded_on: dt.date | None = None
+    assessment_started_on: dt.date | None = None  # a reopened assessment's new start; None: opened_on
     last_feedback_on: dt.date | None = None
     extensions: Mapping[str, int] = field(default_factory=dict)
     reviews: tuple[dt.date, ...] = ()  # the review dates of the office's open protective measures
@@ -108,8 +109,9 @@ def deadlines(policy: Policy, facts: HandlingFacts, today: dt.date) -> list[Dead
         due = facts.opened_on + dt.timedelta(days=-(-d.first_response_hours // 24) + extra["first_response"])
         out.append(_deadline(policy, "first_response", due, facts.first_response_on, ended, today, extra["first_response"]))
     if "preliminary_assessment" in kept:
+        # IN/282: within 30 calendar days of receipt; a reopened assessment has 30 days of its own.
         days = d.preliminary_assessment_days + extra["preliminary_assessment"]
-        due = facts.opened_on + dt.timedelta(days=days)
+        due = (facts.assessment_started_on or facts.opened_on) + dt.timedelta(days=days)
         out.append(
             _deadline(
                 policy,

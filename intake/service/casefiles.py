@@ -116,6 +116,7 @@ def facts(ctx: Context, handling: Handling, review_dates: tuple[dt.date, ...] = 
         acknowledged_on=handling.acknowledged_on,
         first_response_on=handling.first_response_on,
         assessment_concluded_on=handling.assessment_concluded_on,
+        assessment_started_on=handling.assessment_started_on,
         last_feedback_on=handling.last_feedback_on,
         extensions=json.loads(handling.extensions or "{}"),
         reviews=review_dates,

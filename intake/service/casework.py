@@ -555,6 +555,8 @@ def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) 
         record = office_records.add(ctx, db, handling, key, officer.officer_id, RecordKind.REOPENING_REASON, reason_text)
         move(ctx, handling, lifecycle.reopen_to)
         handling.warned_on = None
+        if lifecycle.assesses_in(lifecycle.reopen_to):
+            _assess_again(ctx, handling)
         review_dates = refresh(ctx, db, handling)
         audit.record(
             ctx,
@@ -567,6 +569,17 @@ def reopen(ctx: Context, officer: OfficerSession, case_id: str, reason: object) 
         )
         db.flush()
         return view_handling(ctx, handling, review_dates)
+
+
+def _assess_again(ctx: Context, handling: Handling) -> None:
+    """A reopened preliminary assessment starts again today, with 30 days of its own (and their one
+    extension): its earlier conclusion and determination stay in the office's records and the history."""
+    handling.assessment_started_on = ctx.today()
+    handling.assessment_concluded_on = None
+    handling.determination = handling.determined_on = None
+    extensions = json.loads(handling.extensions or "{}")
+    extensions.pop("preliminary_assessment", None)
+    handling.extensions = json.dumps(extensions, sort_keys=True)
 
 
 def determine(ctx: Context, officer: OfficerSession, case_id: str, prima_facie: object, reasons: object) -> HandlingView:

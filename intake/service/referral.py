@@ -80,7 +80,7 @@ def _received_again(ctx: Context, handling: Handling) -> Handling:
     handling.status = ctx.policy.lifecycles[Office(handling.office)].initial
     handling.policy_version, handling.opened_on = ctx.policy.version, ctx.today()
     handling.acknowledged_on = handling.first_response_on = handling.last_feedback_on = None
-    handling.assessment_concluded_on = handling.closed_on = handling.warned_on = None
+    handling.assessment_concluded_on = handling.assessment_started_on = handling.closed_on = handling.warned_on = None
     handling.consent = handling.consent_on = handling.determination = handling.determined_on = None
     handling.extensions = "{}"
     handling.activity += 1

@@ -31,10 +31,11 @@ Summary lines (key: definition):
 - with_measures_recommended / with_measures_implemented: complaints with at least one
   protective measure recorded / implemented or lifted (onward referrals are not measures).
 - assessment_days_mean / _median: over reports (both kinds) whose preliminary assessment is
-  concluded: days from opening to `assessment_concluded_on`. Unconcluded ones are not in
+  concluded: days from opening (or, for an assessment reopened, from `assessment_started_on`) to
+  `assessment_concluded_on`. Unconcluded ones are not in
   these two; concluded_within_30_days counts them.
-- concluded_within_30_days: share of reports, by `kept_in_time` with due = opened + the
-  policy's preliminary_assessment_days (30), done = assessment_concluded_on. The figure says
+- concluded_within_30_days: share of reports, by `kept_in_time` with due = opened (or the
+  reopened assessment's start) + the policy's preliminary_assessment_days (30), done = assessment_concluded_on. The figure says
   30 days, so an extension for exceptional circumstances (IN/282) does not move the due day:
 - concluded_late_with_extension: reports counted as not within 30 days whose preliminary
   assessment was extended (the justified share of the late ones, shown beside them).
@@ -253,13 +254,15 @@ def _count_timeliness(policy: Policy, counts: YearCounts, handling: Handling, to
     ended = closed_on(policy.lifecycles[Office.ECO], handling, today)
     answer_due = handling.opened_on + dt.timedelta(days=-(-deadlines.first_response_hours // 24))
     counts.answered.add(kept_in_time(answer_due, handling.first_response_on, ended, today))
-    assessment_due = handling.opened_on + dt.timedelta(days=deadlines.preliminary_assessment_days)
+    # A reopened assessment counts from the day it started again (casework._assess_again), with 30 days of its own.
+    started = handling.assessment_started_on or handling.opened_on
+    assessment_due = started + dt.timedelta(days=deadlines.preliminary_assessment_days)
     assessed = kept_in_time(assessment_due, handling.assessment_concluded_on, ended, today)
     counts.assessed.add(assessed)
     extended = json.loads(handling.extensions or "{}").get("preliminary_assessment", 0) > 0
     counts.late_with_extension += assessed is False and extended
     if handling.assessment_concluded_on:
-        counts.assessment_days.append((handling.assessment_concluded_on - handling.opened_on).days)
+        counts.assessment_days.append((handling.assessment_concluded_on - started).days)
 
 
 def _count_complaint(

@@ -188,3 +188,26 @@ def test_a_misconduct_report_about_oigs_head_gets_oigs_intake_at_eco(ctx, clock)
     casework.transition(ctx, eco(ctx), case.id, "intake_assessment")
     with pytest.raises(Conflict):
         casework.determine(ctx, eco(ctx), case.id, True, "no such step here")
+
+
+# --- A reopened preliminary assessment runs a clock of its own ---
+
+
+def test_a_reopened_assessment_has_thirty_days_of_its_own(ctx, clock):
+    passphrase, case_id = file(ctx, "retaliation")
+    who = eco(ctx)
+    walk(ctx, who, case_id, ["acknowledged", "preliminary_assessment", "closed_no_prima_facie"], passphrase)
+    clock.advance(20)
+    casework.reopen(ctx, who, case_id, "New evidence: a second witness.")
+    view = casework.open_case(ctx, who, case_id).handling
+    assessment = next(d for d in view.deadlines if d.name == "preliminary_assessment")
+    assert view.status == "preliminary_assessment" and view.determination is None
+    assert (assessment.state, assessment.due_on) == ("open", ctx.today() + dt.timedelta(days=30))
+    (room,) = reporting.case_room(ctx, reporting.open_case_room(ctx, passphrase))
+    assert ("ECO", "the result of the preliminary assessment", assessment.due_on.isoformat()) in room.expectations()
+    assert handling_of(ctx, case_id).next_due == "preliminary_assessment"
+    clock.advance(31)
+    assert case_id in [r.id for r in inbox.inbox(ctx, who, "overdue").rows]
+    casework.determine(ctx, who, case_id, False, "The witness saw nothing.")
+    assessment = next(d for d in casework.open_case(ctx, who, case_id).handling.deadlines if d.name == "preliminary_assessment")
+    assert assessment.state == "met_late"
