@@ -202,7 +202,7 @@ def decide(
         if row is None:
             raise NotFound(NO_DECLARATION)
         if row.decision == Decision.LIFTED or (row.decision == Decision.UPHELD and chosen == Decision.UPHELD):
-            raise Conflict(N_("This declaration was already decided so."))
+            raise Conflict(N_("This declaration has already been decided that way."))
         decider = _decider(db, row, opened.handling)
         if decider == Decider.HEAD and not is_head(db, officer.officer_id, officer.office):
             raise Conflict(NOT_YOURS_TO_DECIDE)
