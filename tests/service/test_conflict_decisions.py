@@ -354,7 +354,9 @@ def test_a_head_named_later_receives_the_restricted_cases_but_those_withheld_dec
         name_head(ctx, "eco-3", "eco-2")
     with pytest.raises(AuthenticationFailed):
         officers.set_role(ctx, "eco-1", "not the password", code(ctx, "eco-1"), "eco-2", True)
-    rehearsal = officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", True, (withheld.cases[0].id,), True)
+    rehearsal = officers.set_role(
+        ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", True, (withheld.cases[0].id,), True
+    )
     assert rehearsal.shared == (shared.cases[0].id,)
     after = store(ctx)
     assert {k: v for k, v in after.items() if k != "officer"} == {k: v for k, v in before.items() if k != "officer"}
@@ -478,7 +480,13 @@ def test_the_pages_decide_both_ways_and_never_say_another_head_decides_where_the
         recorded = post_form(
             client,
             "/officer/conflicts/decision",
-            {"case_id": mine, "username": "eco-1", "decision": "lifted", "reason": "DG: no conflict.", "confirm": "director_general"},
+            {
+                "case_id": mine,
+                "username": "eco-1",
+                "decision": "lifted",
+                "reason": "DG: no conflict.",
+                "confirm": "director_general",
+            },
         )
         assert recorded.status_code == 200 and "the Director General's decision, recorded by" in recorded.text
     finally:
