@@ -20,7 +20,7 @@ class Notice(StrEnum):
     TRANSFER_TO_OIG = "transfer_to_oig"  # ECO passed a report that is not about retaliation to OIG
     ABANDONMENT_WARNING = "abandonment_warning"
     SHARED = "shared"  # a head let one more officer open a restricted case
-    NEW_READER = "new_reader"  # an officer who was the last to open a restricted case handed it on as they stepped away
+    NEW_READER = "new_reader"  # one more officer can read a restricted case, given it by an officer who is not a head
 
 
 TEMPLATES = {
