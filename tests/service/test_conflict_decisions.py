@@ -531,3 +531,39 @@ def test_the_case_page_asks_the_only_head_to_hand_a_restricted_case_on(client):
     refused = client.post(f"/api/v1/officer/cases/{other}/recusal", json={"note": "Again."}, headers=head)
     assert refused.status_code == 409 and refused.json()["allowed"] == ["eco-2"]
     assert_no_case_orphaned(ctx)
+
+
+def test_two_officers_stepping_away_at_once_do_not_leave_the_case_with_nobody(ctx):
+    """While another declaration on the case is in flight (it holds the office's officers and has written
+    its recusal, not yet committed), a second declaration waits for it, then sees it, and is refused:
+    without the lock each would count the other as still able to open the case, and both would step away."""
+    import threading
+
+    from intake.service.access import lock_office
+    from intake.store import transaction
+
+    if ctx.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes one lock for the whole database: every writer waits there, whatever the case")
+    add(ctx, "eco-2")
+    head, member = session(ctx, "eco-1"), session(ctx, "eco-2")
+    case_id = ordinary(ctx)
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            recusal.declare(ctx, member, case_id, "I know the respondent too.")
+            outcome.append("declared")
+        except Conflict as refused:
+            outcome.append(refused)
+
+    with transaction(ctx.engine) as db:  # the first declaration, by the head, half-way through
+        lock_office(db, "ECO")
+        db.add(Recusal(case_id=case_id, officer_id=head.officer_id, office="ECO", declared_on=ctx.today(), record_id="N-1"))
+        db.flush()
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(2)
+        assert thread.is_alive()  # waiting for the first to finish
+    thread.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict) and "last officer" in str(outcome[0])
+    assert_no_case_orphaned(ctx)
