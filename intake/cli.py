@@ -200,6 +200,7 @@ def cmd_officer_role(settings: Settings, args: argparse.Namespace) -> int:
     _print_cases("Restricted cases shared with them (the complainants are told in the case room)", change.shared)
     if not change.shared:
         print("No restricted case is shared with them.")
+    _print_cases("Shared although you declared a conflict on them, as nobody could open them", change.rescued)
     _print_cases("Withheld, as you said they are about them (audit-logged)", change.withheld)
     _print_cases("Not shared: they declared a conflict of interest on these", change.declared)
     _print_cases("Not shared: you declared a conflict of interest on these; another holder must share them", change.stepped_away)

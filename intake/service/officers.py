@@ -50,7 +50,7 @@ from ..store import (
 )
 from ..store import Office as OfficeRow
 from . import audit, notices, restriction, sessions
-from .access import lock_office, only_openers
+from .access import lock_office, only_openers, openers
 from .casefiles import recused
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, TooManyAttempts
@@ -170,6 +170,7 @@ class RoleChange:
     withheld: tuple[str, ...] = ()  # the deciding officer said they are about the new head
     declared: tuple[str, ...] = ()  # the new head declared a conflict of interest on them (and holds no new key)
     stepped_away: tuple[str, ...] = ()  # the deciding officer declared a conflict on them: not theirs to give
+    rescued: tuple[str, ...] = ()  # ... unless nobody could open them at all: given, so that someone can again
     not_held: tuple[str, ...] = ()  # the deciding officer holds no key to them: another holder must share them
 
 
@@ -196,7 +197,8 @@ def set_role(
     (the deciding officer says they are about the new head: checked against the office's
     restricted cases, so a mistyped id refuses everything rather than share the case it meant),
     the cases the new head declared a conflict on, and those the deciding officer stepped away
-    from. Each case given or withheld is in the audit chain; the complainant is told in the case
+    from (except a case nobody can open at all, which an earlier version let a sole head leave so:
+    the new head is its way back). Each case given or withheld is in the audit chain; the complainant is told in the case
     room, as for any sharing. `dry_run`: work out the same and change nothing (a key given cannot
     be taken back, so the CLI lets the deciding head see the list first).
     """
@@ -255,7 +257,8 @@ def _hand_over(
     unknown = sorted(withhold - {h.case_id for h in restricted})
     if unknown:
         raise Conflict(Text(NOT_RESTRICTED_HERE, cases=", ".join(unknown)))
-    sorted_out: dict[str, list[str]] = {k: [] for k in ("shared", "already", "withheld", "declared", "stepped_away", "not_held")}
+    outcomes = ("shared", "rescued", "already", "withheld", "declared", "stepped_away", "not_held")
+    sorted_out: dict[str, list[str]] = {k: [] for k in outcomes}
     notice = notices.Notice.SHARED if giver.head else notices.Notice.NEW_READER
     for handling in restricted:
         case_id = handling.case_id
@@ -266,12 +269,16 @@ def _hand_over(
         elif case_id in withhold:
             outcome = "withheld"
             audit.record(ctx, db, "restricted case withheld", giver.id, case_id, of=head.id)
-        elif recused(db, case_id, giver.id):
+        elif recused(db, case_id, giver.id) and openers(db, case_id, handling.office):
             outcome = "stepped_away"
         else:
             keys = _restricted_keys(db, handling, giver, giver_key)
             if keys is None:
                 outcome = "not_held"
+            elif recused(db, case_id, giver.id):
+                # Nobody can open it (left so before declarations were guarded): the new head is its way back.
+                restriction.give(ctx, db, handling, keys[0], keys[1], giver.id, head, notice, new_head="yes", orphaned="yes")
+                outcome = "rescued"
             else:
                 restriction.give(ctx, db, handling, keys[0], keys[1], giver.id, head, notice, new_head="yes")
                 outcome = "shared"

@@ -567,3 +567,26 @@ def test_two_officers_stepping_away_at_once_do_not_leave_the_case_with_nobody(ct
     thread.join(10)
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict) and "last officer" in str(outcome[0])
     assert_no_case_orphaned(ctx)
+
+
+def test_a_case_an_earlier_version_left_with_nobody_gets_someone_back_through_a_new_head(ctx):
+    """Before this fix the only head could step away from a restricted case and leave it with nobody
+    (issue 23). Naming a head gives them such a case even though the deciding head stepped away from
+    it (unless withheld); the new head can then open it and decide on the old declaration."""
+    add(ctx, "eco-2")
+    head = session(ctx, "eco-1")
+    case_id = restricted(ctx).cases[0].id
+    with Session(ctx.engine) as db:  # as the code before this fix allowed: the sole holder recused
+        db.add(Recusal(case_id=case_id, officer_id=head.officer_id, office="ECO", declared_on=ctx.today(), record_id="N-0"))
+        db.commit()
+    with pytest.raises(AssertionError):
+        assert_no_case_orphaned(ctx)
+    change = name_head(ctx, "eco-1", "eco-2")
+    assert (change.rescued, change.stepped_away) == ((case_id,), ())
+    new_head = session(ctx, "eco-2")
+    assert casework.open_case(ctx, new_head, case_id).restricted
+    (pending,) = recusal.declarations(ctx, new_head)
+    assert (pending.decider, pending.can_decide) == ("head", True)
+    entry = next(e for e in audit.entries(ctx.engine) if e["action"] == "restricted case shared")
+    assert (entry["new_head"], entry["orphaned"]) == ("yes", "yes")
+    assert_no_case_orphaned(ctx)
