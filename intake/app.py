@@ -71,7 +71,7 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/recusal", case.declare_conflict, methods=["POST"]),
         Route("/officer/cases/{case_id}/share", case.share, methods=["POST"]),
         Route("/officer/conflicts", conflicts.conflicts, methods=["GET"]),
-        Route("/officer/conflicts/lift", conflicts.lift, methods=["POST"]),
+        Route("/officer/conflicts/decision", conflicts.decide, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -184,9 +184,37 @@ def cmd_officer_role(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     password = _read_secret(f"Password of {args.by}: ", args.password_stdin)
     code = _read_secret("Authentication code: ", args.password_stdin)
-    _or_refused("changed", lambda: officers.set_role(ctx, args.by, password, code, args.username, head=args.role == "head"))
-    print(f"{args.username} is now {'a head' if args.role == 'head' else 'a member'} of the office.")
+    withhold = tuple(args.withhold or ())
+    change = _or_refused(
+        "changed",
+        lambda: officers.set_role(ctx, args.by, password, code, args.username, args.role == "head", withhold, args.dry_run),
+    )
+    if args.dry_run:
+        print("Dry run: nothing was changed. Without --dry-run:")
+    if not change.head:
+        print(f"{change.username} becomes a member of the office; the restricted cases wrapped to them stay theirs.")
+        return 0
+    if change.first_head:
+        print(f"The office has no head: {args.by}, a member, names the first (any member may, while an office has none).")
+    print(f"{change.username} {'becomes' if args.dry_run else 'is now'} a head of the office.")
+    _print_cases("Restricted cases shared with them (the complainants are told in the case room)", change.shared)
+    if not change.shared:
+        print("No restricted case is shared with them.")
+    _print_cases("Shared although you declared a conflict on them, as nobody could open them", change.rescued)
+    _print_cases("Withheld, as you said they are about them (audit-logged)", change.withheld)
+    _print_cases("Not shared: they declared a conflict of interest on these", change.declared)
+    _print_cases("Not shared: you declared a conflict of interest on these; another holder must share them", change.stepped_away)
+    _print_cases("Not shared: you hold no key to these; a head who holds them must share them", change.not_held)
+    _print_cases("They can open these already", change.already)
     return 0
+
+
+def _print_cases(title: str, cases: tuple[str, ...]) -> None:
+    """One group of case ids, one a line; a group with none is left out."""
+    if cases:
+        print(f"{title} ({len(cases)}):")
+        for case_id in cases:
+            print(f"    {case_id}")
 
 
 def cmd_office_rotate(settings: Settings, args: argparse.Namespace) -> int:
@@ -349,6 +377,14 @@ def parser() -> argparse.ArgumentParser:
     role.add_argument("--by", required=True, help="a head of the office (or, while it has none, any member)")
     role.add_argument("--username", required=True)
     role.add_argument("--role", required=True, choices=["head", "member"])
+    role.add_argument(
+        "--withhold",
+        action="append",
+        metavar="CASE-ID",
+        help="naming a head: a restricted case about them, not to be shared with them (repeat for each); "
+        "every other restricted case you hold is shared with the new head",
+    )
+    role.add_argument("--dry-run", action="store_true", help="list what would be shared and withheld; change nothing")
     role.add_argument("--password-stdin", action="store_true", help="read the password of --by, then the code, from stdin")
     role.set_defaults(run=cmd_officer_role)
     for name, run, helptext, sponsor in [

@@ -144,8 +144,15 @@ class RestrictionWrap(SQLModel, table=True):
 
 
 class Recusal(SQLModel, table=True):
-    """An officer's declared conflict of interest on a case (ECO Charter 4.5-4.6): while it stands
-    (not lifted), the case does not exist for them. The declaration's note is an office record."""
+    """An officer's declared conflict of interest on a case (ECO Charter 4.5-4.7): while it stands
+    (not lifted), the case does not exist for them. The declaration's note is an office record.
+
+    The decision on it (recusal.py): `decision` is None while it is pending, "upheld" (they stay
+    away) or "lifted" (they may work on the case again, and `lifted_on`/`lifted_by` say when and
+    by whom, as the statements that hide a case from a recused officer read). An upheld one can
+    still be lifted later; the row keeps the latest decision, the office records and the audit
+    log keep every one. `director_general`: the decision is the Director General's (Charter 4.7),
+    recorded by `decided_by`, an officer of the office who can open the case."""
 
     case_id: str = Field(foreign_key="case_file.id", primary_key=True, max_length=40)
     officer_id: str = Field(foreign_key="officer.id", primary_key=True, max_length=40)
@@ -154,6 +161,11 @@ class Recusal(SQLModel, table=True):
     record_id: str = Field(max_length=40)  # the sealed note (office_records, kind conflict_declaration)
     lifted_on: dt.date | None = None
     lifted_by: str | None = Field(default=None, foreign_key="officer.id", max_length=40)
+    decision: str | None = Field(default=None, max_length=10)  # None (pending), upheld, lifted
+    decided_on: dt.date | None = None
+    decided_by: str | None = Field(default=None, foreign_key="officer.id", max_length=40)
+    decision_record_id: str | None = Field(default=None, max_length=40)  # the sealed reason (office_records)
+    director_general: bool = False
 
 
 class CaseReading(SQLModel, table=True):

@@ -150,3 +150,60 @@ def test_a_database_of_the_previous_revision_with_data_still_decrypts_after_upgr
     assert detail.handling.acknowledged_on == "2026-01-07"
     assert {d.name: d.met_on for d in detail.handling.deadlines}["first_response"] == dt.date(2026, 1, 6)
     ctx.engine.dispose()
+
+
+def test_0011_keeps_each_lifted_recusal_as_a_lifted_decision_and_leaves_the_rest_pending(engine):
+    """Revision 0010 lifted a recusal with no reason and no decision column: 0011 makes it a "lifted"
+    decision by the same officer on the same day; a standing recusal stays pending. Down again and up."""
+    from sqlalchemy import select as sql_select
+
+    from intake.store import downgrade
+
+    migrate(engine, "0010")
+    tables = MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    keys = generate_keypair()
+    officer = {
+        "office": "ECO",
+        "public_key": keys.public,
+        "password_salt": b"",
+        "key_by_password": b"",
+        "key_by_recovery": b"",
+        "active": True,
+    }
+    case = {"office": "ECO", "report_id": "R-1", "lookup": b"", "policy_version": "2026.1", "received_on": dt.date(2026, 5, 1)}
+    with engine.begin() as db:
+        db.execute(insert(t["office"]).values(code="ECO", public_key=keys.public))
+        db.execute(insert(t["officer"]), [{"id": f"officer-{n}", "username": f"eco-{n}", **officer} for n in (1, 2, 3)])
+        db.execute(insert(t["case_file"]), [{"id": f"ECO-000000000{n}", "report": b"", "answers": b"", **case} for n in (1, 2)])
+        recusal = {"office": "ECO", "declared_on": dt.date(2026, 5, 2), "record_id": "N-1"}
+        db.execute(
+            insert(t["recusal"]),
+            [
+                {
+                    "case_id": "ECO-0000000001",
+                    "officer_id": "officer-2",
+                    "lifted_on": dt.date(2026, 5, 3),
+                    "lifted_by": "officer-1",
+                    **recusal,
+                },
+                {"case_id": "ECO-0000000002", "officer_id": "officer-3", "lifted_on": None, "lifted_by": None, **recusal},
+            ],
+        )
+
+    migrate(engine)
+
+    tables = MetaData()
+    tables.reflect(engine)
+    recusal_table = tables.tables["recusal"]
+    columns = ("case_id", "decision", "decided_on", "decided_by", "decision_record_id", "director_general")
+    with engine.connect() as db:
+        rows = db.execute(sql_select(*(recusal_table.c[c] for c in columns)).order_by(recusal_table.c.case_id)).all()
+    assert [tuple(row) for row in rows] == [
+        ("ECO-0000000001", "lifted", dt.date(2026, 5, 3), "officer-1", None, False),
+        ("ECO-0000000002", None, None, None, None, False),
+    ]
+    downgrade(engine, "0010")
+    migrate(engine)
+    assert schema_revision(engine)[0] == schema_revision(engine)[1]

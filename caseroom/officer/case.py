@@ -62,8 +62,10 @@ HISTORY = {
     "case purged": N_("purged the case"),
     "identity read": N_("read who the complainant is"),
     "conflict declared": N_("declared a conflict of interest and stepped away from the case"),
-    "recusal lifted": N_("lifted an officer's recusal (the head's decision)"),
+    "recusal lifted": N_("lifted an officer's recusal, with a reason"),
+    "conflict upheld": N_("upheld an officer's declared conflict of interest, with a reason"),
     "restricted case shared": N_("shared the restricted case with one more officer"),
+    "restricted case withheld": N_("withheld the restricted case from a newly named head"),
 }
 
 
@@ -351,19 +353,26 @@ async def update_measure(request: Request) -> Response:
 
 
 async def declare_conflict(request: Request) -> Response:
-    """Step away from a case: a note for the head, and a tick that says what it means (no one-click recusal)."""
+    """Step away from a case: a note for whoever decides, and a tick that says what it means (no one-click
+    recusal). The last officer who can open a restricted case is shown a second step: name the officer
+    it is handed on to, and tick again (recusal.HandOnNeeded); nothing changes until then."""
     officer = await officer_of(request)
     if officer is None:
         return to_login()
     form = await read_small_form(request)
     case_id = request.path_params["case_id"]
+    note, hand_to = form.get("note") or None, form.get("hand_to") or None
     try:
         if form.get("confirm") != "yes":
             raise Conflict(N_("Tick the box to confirm that you step away from this case."))
-        await run_in_threadpool(recusal.declare, context_of(request), officer, case_id, form.get("note") or None)
+        await run_in_threadpool(recusal.declare, context_of(request), officer, case_id, note, hand_to)
+    except recusal.HandOnNeeded as needed:
+        return render(
+            request, "caseroom/officer/hand_on.html", officer=officer, case_id=case_id, note=note or "", allowed=needed.allowed
+        )
     except (Conflict, InvalidReport) as error:
         return await _page(request, officer, case_id, _refused(request, "recusal", form, error))
-    return RedirectResponse("/officer/conflicts?notice=declared", status_code=303)
+    return RedirectResponse(f"/officer/conflicts?notice={'handed_on' if hand_to else 'declared'}", status_code=303)
 
 
 async def share(request: Request) -> Response:

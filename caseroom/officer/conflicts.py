@@ -1,4 +1,4 @@
-"""Conflicts of interest: the head's list of the office's declarations, and their decision to lift one."""
+"""Conflicts of interest: the declarations an officer may see, and the decision on one (upheld or lifted, with a reason)."""
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,34 +13,46 @@ from policies.text import N_
 from .login import officer_of, to_login
 
 NOTICES = {
-    "declared": N_("You stepped away from the case: it is no longer in your inbox. The head of your office sees your note."),
+    "declared": N_("You stepped away from the case: it is no longer in your inbox. Whoever decides on it sees your note."),
+    "handed_on": N_(
+        "You stepped away from the case and handed it on: the officer you named can open it, and the complainant was told."
+    ),
+    "upheld": N_("The declaration is upheld: the officer stays away from the case."),
     "lifted": N_("The recusal is lifted: the officer can work on the case again."),
 }
-
-
-def _declarations(ctx, officer):
-    """The list for a head; None for anyone else (the page then says who decides)."""
-    try:
-        return recusal.declarations(ctx, officer)
-    except Conflict:
-        return None
+# The tick a decision needs: "yes" where a head decides, "director_general" where the one recording it says it
+# is the Director General's decision (ECO Charter 4.7).
+TICKS = {"yes": False, "director_general": True}
 
 
 async def conflicts(request: Request) -> Response:
     officer = await officer_of(request)
     if officer is None:
         return to_login()
-    found = await run_in_threadpool(_declarations, context_of(request), officer)
+    found = await run_in_threadpool(recusal.declarations, context_of(request), officer)
     notice = notice_of(request, NOTICES)
     return render(request, "caseroom/officer/conflicts.html", officer=officer, declarations=found, notice=notice)
 
 
-async def lift(request: Request) -> Response:
+async def decide(request: Request) -> Response:
+    """A decision on a declaration: the choice, a reason, and the tick that says whose decision it is."""
     officer = await officer_of(request)
     if officer is None:
         return to_login()
     form = await read_small_form(request)
-    if form.get("confirm") != "yes":
-        raise Conflict(N_("Tick the box to confirm your decision."))
-    await run_in_threadpool(recusal.lift, context_of(request), officer, form.get("case_id"), form.get("username"))
-    return RedirectResponse("/officer/conflicts?notice=lifted", status_code=303)
+    tick = form.get("confirm") or ""
+    if tick not in TICKS:
+        raise Conflict(N_("Tick the box to confirm the decision."))
+    decision = form.get("decision")
+    await run_in_threadpool(
+        recusal.decide,
+        context_of(request),
+        officer,
+        form.get("case_id"),
+        form.get("username"),
+        decision,
+        form.get("reason") or None,
+        TICKS[tick],
+    )
+    done = "upheld" if decision == "upheld" else "lifted"  # decide() accepted no other
+    return RedirectResponse(f"/officer/conflicts?notice={done}", status_code=303)

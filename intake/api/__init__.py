@@ -49,7 +49,7 @@ routes = [
     Route("/officer/cases/{case_id}/abandonment-warning", officer.officer_warning, methods=["POST"]),
     Route("/officer/cases/{case_id}/identity-reading", officer.officer_identity, methods=["POST"]),
     Route("/officer/cases/{case_id}/recusal", officer.officer_recusal, methods=["POST"]),
-    Route("/officer/cases/{case_id}/recusal/lift", officer.officer_recusal_lift, methods=["POST"]),
+    Route("/officer/cases/{case_id}/recusal/decision", officer.officer_recusal_decision, methods=["POST"]),
     Route("/officer/cases/{case_id}/share", officer.officer_share, methods=["POST"]),
     Route("/officer/conflicts", officer.officer_conflicts, methods=["GET"]),
 ]

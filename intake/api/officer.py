@@ -296,19 +296,31 @@ async def officer_warning(request: Request) -> Response:
 
 
 async def officer_recusal(request: Request) -> Response:
-    """Declare a conflict of interest on a case and step away from it."""
+    """Declare a conflict of interest on a case and step away from it; the last officer who can open a
+    restricted case names one to hand it on to ("hand_to"; a 409 without it lists them as "allowed")."""
     officer = await _officer(request)
     data = await read_json(request)
-    await run_in_threadpool(recusal.declare, context_of(request), officer, request.path_params["case_id"], data.get("note"))
-    return JSONResponse({"recused": True}, status_code=201)
+    await run_in_threadpool(
+        recusal.declare, context_of(request), officer, request.path_params["case_id"], data.get("note"), data.get("hand_to")
+    )
+    return JSONResponse({"recused": True, "handed_to": data.get("hand_to")}, status_code=201)
 
 
-async def officer_recusal_lift(request: Request) -> Response:
-    """The head lifts an officer's recusal."""
+async def officer_recusal_decision(request: Request) -> Response:
+    """The decision on an officer's declared conflict: upheld or lifted, with a reason."""
     officer = await _officer(request)
     data = await read_json(request)
-    await run_in_threadpool(recusal.lift, context_of(request), officer, request.path_params["case_id"], data.get("username"))
-    return JSONResponse({"lifted": True})
+    await run_in_threadpool(
+        recusal.decide,
+        context_of(request),
+        officer,
+        request.path_params["case_id"],
+        data.get("username"),
+        data.get("decision"),
+        data.get("reason"),
+        data.get("director_general", False),
+    )
+    return JSONResponse({"decision": data.get("decision")})
 
 
 async def officer_share(request: Request) -> Response:
@@ -320,7 +332,7 @@ async def officer_share(request: Request) -> Response:
 
 
 async def officer_conflicts(request: Request) -> Response:
-    """The office's declarations of conflicts of interest: for the head only."""
+    """The declarations of conflicts of interest the officer may see (a head: the office's), each pending or decided."""
     officer = await _officer(request)
     found = await run_in_threadpool(recusal.declarations, context_of(request), officer)
     return JSONResponse(
@@ -330,8 +342,15 @@ async def officer_conflicts(request: Request) -> Response:
                     "case": d.case_id,
                     "username": d.username,
                     "declared_on": d.declared_on,
-                    "lifted_on": d.lifted_on,
                     "note": d.note,
+                    "decision": d.decision,
+                    "decided_on": d.decided_on,
+                    "decided_by": d.decided_by,
+                    "director_general": d.director_general,
+                    "reason": d.reason,
+                    "lifted_on": d.lifted_on,
+                    "decider": d.decider,
+                    "can_decide": d.can_decide,
                 }
                 for d in found
             ]

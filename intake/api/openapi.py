@@ -59,6 +59,25 @@ BINARY = {
     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }
 TEXT = {"type": "string"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+DECLARATION = {
+    "type": "object",
+    "properties": {
+        "case": TEXT,
+        "username": TEXT,
+        "declared_on": {"type": "string", "format": "date"},
+        "note": {**NULLABLE_TEXT, "description": "null where the caller cannot open the case"},
+        "decision": {"enum": ["upheld", "lifted", None], "description": "null while pending"},
+        "decided_on": NULLABLE_TEXT,
+        "decided_by": {**NULLABLE_TEXT, "description": "who decided, or recorded the Director General's decision"},
+        "director_general": {"type": "boolean", "description": "the decision is the Director General's (ECO Charter 4.7)"},
+        "reason": {**NULLABLE_TEXT, "description": "the decision's reason; null where the caller cannot open the case"},
+        "lifted_on": NULLABLE_TEXT,
+        "decider": {"enum": ["head", "director_general"], "description": "who decides it"},
+        "can_decide": {"type": "boolean", "description": "the caller may record a decision on it now"},
+    },
+}
+DECLARATIONS = {"type": "array", "items": DECLARATION}
 CLIENT_HEADER = {
     "name": "X-Intake-Client",
     "in": "header",
@@ -544,19 +563,47 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
         "/api/v1/officer/cases/{case_id}/recusal": {
             "parameters": CASE_ID,
             "post": _op(
-                "Declare a conflict of interest and step away from the case (ECO Charter 4.5-4.6); only the head lifts it",
-                {"201": _ok("Recused", {"type": "object", "properties": {"recused": {"type": "boolean"}}})},
-                {"type": "object", "required": ["note"], "properties": {"note": {"type": "string", "maxLength": 2000}}},
+                "Declare a conflict of interest and step away from the case (ECO Charter 4.5-4.7). The last officer "
+                "of the office who can open the case cannot leave it with nobody: for a restricted case they name an "
+                "officer to hand it on to (hand_to; without it the 409 lists them as allowed), otherwise it is refused",
+                {
+                    "201": _ok(
+                        "Recused",
+                        {
+                            "type": "object",
+                            "properties": {"recused": {"type": "boolean"}, "handed_to": {"type": ["string", "null"]}},
+                        },
+                    )
+                },
+                {
+                    "type": "object",
+                    "required": ["note"],
+                    "properties": {
+                        "note": {"type": "string", "maxLength": 2000},
+                        "hand_to": {"type": "string", "maxLength": 64, "description": "the officer who takes the case"},
+                    },
+                },
                 secure=True,
                 errors=("400", "401", "404", "409", "413", "415"),
             ),
         },
-        "/api/v1/officer/cases/{case_id}/recusal/lift": {
+        "/api/v1/officer/cases/{case_id}/recusal/decision": {
             "parameters": CASE_ID,
             "post": _op(
-                "The head of the office lifts an officer's recusal",
-                {"200": _ok("Lifted", {"type": "object", "properties": {"lifted": {"type": "boolean"}}})},
-                {"type": "object", "required": ["username"], "properties": {"username": TEXT}},
+                "The decision on an officer's declared conflict, with a reason: upheld (they stay away) or lifted "
+                "(they may work on the case again). A head of the office who can open the case decides; where there "
+                "is none, an officer who can open it records the Director General's decision (director_general: true)",
+                {"200": _ok("Recorded", {"type": "object", "properties": {"decision": {"enum": ["upheld", "lifted"]}}})},
+                {
+                    "type": "object",
+                    "required": ["username", "decision", "reason"],
+                    "properties": {
+                        "username": TEXT,
+                        "decision": {"enum": ["upheld", "lifted"]},
+                        "reason": {"type": "string", "maxLength": 2000},
+                        "director_general": {"type": "boolean", "default": False},
+                    },
+                },
                 secure=True,
                 errors=("400", "401", "404", "409", "413", "415"),
             ),
@@ -568,10 +615,11 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
         ),
         "/api/v1/officer/conflicts": {
             "get": _op(
-                "The office's declarations of conflicts of interest (the head only)",
-                {"200": _ok("The declarations", {"type": "object", "properties": {"declarations": {"type": "array"}}})},
+                "The declarations of conflicts of interest the officer may see: a head sees the office's; anyone sees "
+                "their own and those they may record the Director General's decision on",
+                {"200": _ok("The declarations", {"type": "object", "properties": {"declarations": DECLARATIONS}})},
                 secure=True,
-                errors=("401", "409"),
+                errors=("401",),
             ),
         },
         "/api/v1/officer/cases/{case_id}/abandonment-warning": {

@@ -20,6 +20,7 @@ class Notice(StrEnum):
     TRANSFER_TO_OIG = "transfer_to_oig"  # ECO passed a report that is not about retaliation to OIG
     ABANDONMENT_WARNING = "abandonment_warning"
     SHARED = "shared"  # a head let one more officer open a restricted case
+    NEW_READER = "new_reader"  # one more officer can read a restricted case, given it by an officer who is not a head
 
 
 TEMPLATES = {
@@ -52,6 +53,10 @@ TEMPLATES = {
     Notice.SHARED: N_(
         "The head of the office has given one more of its officers access to your report. Because your report is "
         "about someone in the office, only the officers the head chooses can read it."
+    ),
+    Notice.NEW_READER: N_(
+        "One more officer of the office can now read your report. Because your report is about someone in the "
+        "office, only the officers chosen for it can read it."
     ),
 }
 UNKNOWN = N_("A notice from the service that this version cannot show.")

@@ -34,6 +34,8 @@ class RecordKind(StrEnum):
     REFERRAL_MEMO = "referral_memo"
     REFERRAL_REASON = "referral_reason"  # why a case was referred without the complainant's consent
     CONFLICT_DECLARATION = "conflict_declaration"  # an officer's declared conflict of interest (recusal.py)
+    CONFLICT_DECISION = "conflict_decision"  # a head's decision on it, about "upheld" or "lifted", with the reason
+    DIRECTOR_GENERAL_DECISION = "director_general_decision"  # the Director General's (ECO Charter 4.7), recorded
     MEASURE_NOTE = "measure_note"
 
 

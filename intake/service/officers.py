@@ -29,19 +29,34 @@ from crypto import (
     parse_recovery_key,
     seal,
     unlock_officer_key,
+    unwrap_case_key,
     unwrap_office_key,
+    unwrap_restriction_key,
     wrap_office_key,
 )
 from policies import Office, SessionKind
-from policies.text import N_
+from policies.text import N_, Text
 
-from ..store import LoginAttempts, Officer, RestrictionWrap, insert_if_absent, reading, transaction
+from ..store import (
+    CaseKeyWrap,
+    Handling,
+    LoginAttempts,
+    Officer,
+    RestrictionWrap,
+    insert_if_absent,
+    office_holder,
+    reading,
+    transaction,
+)
 from ..store import Office as OfficeRow
-from . import audit, sessions
+from . import audit, notices, restriction, sessions
+from .access import lock_office, only_openers, openers
+from .casefiles import recused
 from .context import Context
 from .errors import AuthenticationFailed, Conflict, TooManyAttempts
 
 LOGIN_FAILED = N_("The username, password or authentication code is not right.")
+NOT_RESTRICTED_HERE = N_("Not a restricted case of your office, so nothing was changed: {cases}")
 MIN_PASSWORD_CHARS = 12
 TOTP_STEP_SECONDS = 30
 FREE_FAILURES = 3
@@ -141,16 +156,74 @@ def found_office(ctx: Context, code: str, username: str, password: str) -> Enrol
     return enrolment
 
 
-def set_role(ctx: Context, by_username: str, by_password: str, by_code: str, username: str, head: bool) -> None:
+@dataclass(frozen=True)
+class RoleChange:
+    """What `set_role` did. Naming a head also gives them the office's restricted cases that the
+    deciding officer holds (DESIGN.md: a head named later receives the wraps of cases not about
+    them from a head who holds them); each case the new head did not receive is listed with why."""
+
+    username: str
+    head: bool
+    first_head: bool = False  # the office had no head: a member named the first
+    shared: tuple[str, ...] = ()  # wrapped to the new head now
+    already: tuple[str, ...] = ()  # the new head could open them before
+    withheld: tuple[str, ...] = ()  # the deciding officer said they are about the new head
+    declared: tuple[str, ...] = ()  # the new head declared a conflict of interest on them (and holds no new key)
+    stepped_away: tuple[str, ...] = ()  # the deciding officer declared a conflict on them: not theirs to give
+    rescued: tuple[str, ...] = ()  # ... unless nobody could open them at all: given, so that someone can again
+    not_held: tuple[str, ...] = ()  # the deciding officer holds no key to them: another holder must share them
+
+
+def set_role(
+    ctx: Context,
+    by_username: str,
+    by_password: str,
+    by_code: str,
+    username: str,
+    head: bool,
+    withhold: tuple[str, ...] = (),
+    dry_run: bool = False,
+) -> RoleChange:
     """Make an officer the head of their office, or a member again (ECO Charter 4.6: the head
     receives the office's declarations of conflicts of interest).
 
     Decided by a head of the same office; an office that has no head yet takes its first from
-    any of its members. An office always keeps at least one head.
+    any of its members. An office always keeps at least one head. A head made a member keeps
+    the restricted cases wrapped to them (a key given cannot be taken back), so no case loses
+    the officers who can open it.
+
+    Naming a head, the deciding officer (whose private key the password unlocks here) wraps to
+    the new head each restricted case of the office they hold, except the cases in `withhold`
+    (the deciding officer says they are about the new head: checked against the office's
+    restricted cases, so a mistyped id refuses everything rather than share the case it meant),
+    the cases the new head declared a conflict on, and those the deciding officer stepped away
+    from (except a case nobody can open at all, which an earlier version let a sole head leave so:
+    the new head is its way back). Each case given or withheld is in the audit chain; the complainant is told in the case
+    room, as for any sharing. `dry_run`: work out the same and change nothing (a key given cannot
+    be taken back, so the CLI lets the deciding head see the list first).
     """
-    by = authenticate(ctx, by_username, by_password, by_code).officer
+    if withhold and not head:
+        raise Conflict(N_("Cases are withheld only from an officer being named head."))
+    unlocked = authenticate(ctx, by_username, by_password, by_code)
+    try:
+        return _set_role(ctx, unlocked, username, head, frozenset(withhold), dry_run)
+    except _Rehearsed as rehearsal:
+        return rehearsal.change
+
+
+class _Rehearsed(Exception):
+    """Raised out of a dry run's transaction, so that everything it did is rolled back."""
+
+    def __init__(self, change: RoleChange) -> None:
+        super().__init__()
+        self.change = change
+
+
+def _set_role(ctx: Context, unlocked: Unlocked, username: str, head: bool, withhold: frozenset[str], dry_run: bool) -> RoleChange:
+    by = unlocked.officer
     with transaction(ctx.engine) as db:
-        members = db.exec(select(Officer).where(Officer.office == by.office, col(Officer.active)).with_for_update()).all()
+        lock_office(db, by.office)
+        members = db.exec(select(Officer).where(Officer.office == by.office, col(Officer.active))).all()
         heads = {m.id for m in members if m.head}
         if heads and by.id not in heads:
             raise Conflict(N_("Only a head of the office can change who heads it."))
@@ -162,6 +235,69 @@ def set_role(ctx: Context, by_username: str, by_password: str, by_code: str, use
         target.head = head
         db.add(target)
         audit.record(ctx, db, "role changed", by.id, of=target.id, head="yes" if head else "no")
+        if head:
+            giver = next(m for m in members if m.id == by.id)
+            change = _hand_over(ctx, db, giver, unlocked.private_key, target, withhold, first_head=not heads)
+        else:
+            change = RoleChange(target.username, False)
+        if dry_run:
+            raise _Rehearsed(change)
+        return change
+
+
+def _hand_over(
+    ctx: Context, db: Session, giver: Officer, giver_key: bytes, head: Officer, withhold: frozenset[str], first_head: bool
+) -> RoleChange:
+    """Give a newly named head the office's restricted cases the giver holds (see set_role)."""
+    restricted = db.exec(
+        select(Handling)
+        .where(Handling.office == giver.office, col(Handling.restricted_key).is_not(None))
+        .order_by(col(Handling.case_id))
+    ).all()
+    unknown = sorted(withhold - {h.case_id for h in restricted})
+    if unknown:
+        raise Conflict(Text(NOT_RESTRICTED_HERE, cases=", ".join(unknown)))
+    outcomes = ("shared", "rescued", "already", "withheld", "declared", "stepped_away", "not_held")
+    sorted_out: dict[str, list[str]] = {k: [] for k in outcomes}
+    notice = notices.Notice.SHARED if giver.head else notices.Notice.NEW_READER
+    for handling in restricted:
+        case_id = handling.case_id
+        if recused(db, case_id, head.id):
+            outcome = "declared"
+        elif restriction.holds(db, case_id, handling.office, head.id):
+            outcome = "already"
+        elif case_id in withhold:
+            outcome = "withheld"
+            audit.record(ctx, db, "restricted case withheld", giver.id, case_id, of=head.id)
+        elif recused(db, case_id, giver.id) and openers(db, case_id, handling.office):
+            outcome = "stepped_away"
+        else:
+            keys = _restricted_keys(db, handling, giver, giver_key)
+            if keys is None:
+                outcome = "not_held"
+            elif recused(db, case_id, giver.id):
+                # Nobody can open it (left so before declarations were guarded): the new head is its way back.
+                restriction.give(ctx, db, handling, keys[0], keys[1], giver.id, head, notice, new_head="yes", orphaned="yes")
+                outcome = "rescued"
+            else:
+                restriction.give(ctx, db, handling, keys[0], keys[1], giver.id, head, notice, new_head="yes")
+                outcome = "shared"
+        sorted_out[outcome].append(case_id)
+    return RoleChange(head.username, True, first_head, **{k: tuple(v) for k, v in sorted_out.items()})
+
+
+def _restricted_keys(db: Session, handling: Handling, holder: Officer, holder_key: bytes) -> tuple[bytes, bytes] | None:
+    """(case key, restricted private key) of a restricted handling, opened with a holder's own private
+    key; None where it was never wrapped to them."""
+    given = db.get(RestrictionWrap, (handling.case_id, handling.office, holder.id))
+    wrap = db.get(CaseKeyWrap, (handling.case_id, office_holder(handling.office)))
+    if given is None or wrap is None:
+        return None
+    try:
+        private = unwrap_restriction_key(holder_key, given.wrap, handling.case_id, handling.office)
+        return unwrap_case_key(private, wrap.wrap, handling.case_id), private
+    except CryptoError:
+        return None
 
 
 def _heads(db: Session, office: str) -> int:
@@ -416,23 +552,27 @@ def set_up_totp(ctx: Context, username: str, password: str) -> str:
 def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_code: str, username: str) -> None:
     """A member of the same office disables an officer: no office-key wrap, no sessions, no logins.
 
-    The office key itself is not rotated: what the officer could read before, they may
+    Refused while some case would be left with nobody who can open it (access.py): the officer is
+    the only active, non-recused officer who can open it, or holds the only wrap of a restricted
+    case. The office key itself is not rotated: what the officer could read before, they may
     have kept (SECURITY.md).
     """
     sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
     with transaction(ctx.engine) as db:
-        # The whole office is locked, as set_role does: two heads disabling each other at once
-        # must not leave it without one.
-        members = db.exec(select(Officer).where(Officer.office == sponsor.officer.office).with_for_update()).all()
+        # The whole office is locked (access.lock_office): two heads disabling each other at once must
+        # not leave it without one, nor a case without anyone who can open it.
+        lock_office(db, sponsor.officer.office)
+        members = db.exec(select(Officer).where(Officer.office == sponsor.officer.office)).all()
         officer = next((m for m in members if m.username == username), None)
         if officer is None or officer.id == sponsor.officer.id:
             raise Conflict("Only another member of the same office can disable an officer.")
         if officer.head and _heads(db, officer.office) == 1:
             raise Conflict("This is the office's only head: make another officer head first (`intake officer role`).")
-        orphans = _only_holder_of(db, officer.id)
+        orphans = sorted(set(_only_holder_of(db, officer.id)) | set(only_openers(db, officer.id)))
         if orphans:
             raise Conflict(
-                "Only this officer can open these restricted cases; a head must share them with another officer first: "
+                "Only this officer can open these cases, which would be left with nobody: first a head shares the "
+                "restricted ones with another officer, a recusal on them is lifted, or another officer is enrolled: "
                 + ", ".join(orphans)
             )
         officer.active, officer.office_key_wrap = False, None

@@ -23,11 +23,10 @@ from policies.text import N_
 
 from ..store import Handling, Officer, RestrictionWrap, transaction
 from . import audit, notices
-from .casefiles import CASE_ID, add_notice, open_for_office, recused
+from .access import is_head, lock_office
+from .casefiles import CASE_ID, Reader, add_notice, open_for_office, recused
 from .context import Context
 from .errors import Conflict, NotFound
-from .officers import OfficerSession
-from .recusal import is_head
 
 NOT_HEAD = N_("Only the head of the office shares a restricted case.")
 NOT_RESTRICTED = N_("This case is not restricted: every officer of the office can open it.")
@@ -100,50 +99,77 @@ def holds(db: Session, case_id: str, office: str, officer_id: str) -> bool:
     return db.get(RestrictionWrap, (case_id, office, officer_id)) is not None
 
 
-def shareable(db: Session, head: OfficerSession, case_id: str) -> tuple[str, ...]:
+def shareable(db: Session, head: Reader, case_id: str) -> tuple[str, ...]:
     """The usernames a head may share the restricted case with: active officers of the office who
     cannot open it yet and have not declared a conflict on it. Empty for anyone but a head."""
-    if not is_head(db, head):
+    if not is_head(db, head.officer_id, head.office):
         return ()
-    officers = db.exec(
-        select(Officer).where(Officer.office == head.office, col(Officer.active)).order_by(col(Officer.username))
-    ).all()
-    return tuple(o.username for o in officers if not holds(db, case_id, head.office, o.id) and not recused(db, case_id, o.id))
+    return candidates(db, case_id, head.office)
 
 
-def share(ctx: Context, head: OfficerSession, case_id: object, username: object) -> None:
+def candidates(db: Session, case_id: str, office: str) -> tuple[str, ...]:
+    """Active officers of the office who could be given the restricted case: not holding it, not recused."""
+    officers = db.exec(select(Officer).where(Officer.office == office, col(Officer.active)).order_by(col(Officer.username))).all()
+    return tuple(o.username for o in officers if not holds(db, case_id, office, o.id) and not recused(db, case_id, o.id))
+
+
+def share(ctx: Context, head: Reader, case_id: object, username: object) -> None:
     """A head gives a named officer of the office the restricted case's key (one more wrap), audit-logged;
     the complainant is told in the case room that one more officer can read it."""
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound(N_("There is no such case in your office."))
+    with transaction(ctx.engine) as db:
+        if not is_head(db, head.officer_id, head.office):
+            raise Conflict(NOT_HEAD)
+        lock_office(db, head.office)
+        opened = open_for_office(db, head, case_id, for_update=True)
+        if opened.handling.restricted_key is None:
+            raise Conflict(NOT_RESTRICTED)
+        officer = recipient(db, opened.handling, username)
+        give(ctx, db, opened.handling, opened.key, opened.holder_key, head.officer_id, officer, notices.Notice.SHARED)
+
+
+def recipient(db: Session, handling: Handling, username: object) -> Officer:
+    """The officer named to receive a restricted case: active, of the handling's office, not holding
+    it yet, not recused from it; else Conflict saying which. The caller holds access.lock_office:
+    an officer being disabled at this moment must not end up holding a wrap."""
     if not isinstance(username, str) or not 0 < len(username) <= 64:
         raise Conflict(NO_SUCH_OFFICER)
-    with transaction(ctx.engine) as db:
-        if not is_head(db, head):
-            raise Conflict(NOT_HEAD)
-        opened = open_for_office(db, head, case_id, for_update=True)
-        handling = opened.handling
-        if handling.restricted_key is None:
-            raise Conflict(NOT_RESTRICTED)
-        # Locked: an officer being disabled at this moment must not end up holding a wrap.
-        officer = db.exec(select(Officer).where(Officer.username == username).with_for_update()).first()
-        if officer is None or not officer.active or officer.office != head.office:
-            raise Conflict(NO_SUCH_OFFICER)
-        if holds(db, case_id, handling.office, officer.id):
-            raise Conflict(N_("This officer can already open the case."))
-        if recused(db, case_id, officer.id):
-            raise Conflict(N_("This officer has declared a conflict of interest on the case."))
-        db.add(
-            RestrictionWrap(
-                case_id=case_id,
-                office=handling.office,
-                officer_id=officer.id,
-                wrap=wrap_restriction_key(opened.holder_key, officer.public_key, case_id, handling.office),
-                shared_by=head.officer_id,
-                shared_on=ctx.today(),
-            )
+    officer = db.exec(select(Officer).where(Officer.username == username)).first()
+    if officer is None or not officer.active or officer.office != handling.office:
+        raise Conflict(NO_SUCH_OFFICER)
+    if holds(db, handling.case_id, handling.office, officer.id):
+        raise Conflict(N_("This officer can already open the case."))
+    if recused(db, handling.case_id, officer.id):
+        raise Conflict(N_("This officer has declared a conflict of interest on the case."))
+    return officer
+
+
+def give(
+    ctx: Context,
+    db: Session,
+    handling: Handling,
+    case_key: bytes,
+    restricted_private: bytes,
+    giver_id: str,
+    officer: Officer,
+    notice: notices.Notice,
+    **audited: str,
+) -> None:
+    """Wrap the restricted case's private key to one more officer, in the caller's transaction: the
+    complainant is told in the case room (`notice`), the office sees news on the case, the audit
+    chain names the giver and the officer (`audited` adds why)."""
+    db.add(
+        RestrictionWrap(
+            case_id=handling.case_id,
+            office=handling.office,
+            officer_id=officer.id,
+            wrap=wrap_restriction_key(restricted_private, officer.public_key, handling.case_id, handling.office),
+            shared_by=giver_id,
+            shared_on=ctx.today(),
         )
-        add_notice(db, ctx, case_id, opened.key, notices.Notice.SHARED, head.office, head.officer_id)
-        handling.activity += 1
-        db.add(handling)
-        audit.record(ctx, db, "restricted case shared", head.officer_id, case_id, shared_with=officer.id)
+    )
+    add_notice(db, ctx, handling.case_id, case_key, notice, handling.office, giver_id)
+    handling.activity += 1
+    db.add(handling)
+    audit.record(ctx, db, "restricted case shared", giver_id, handling.case_id, shared_with=officer.id, **audited)

@@ -14,11 +14,15 @@ from .journeys import SEND, choose_concern, file_report, log_in, new_page, open_
 pytestmark = pytest.mark.browser
 
 
-def test_an_officer_steps_away_from_a_case_and_it_is_gone_for_them(browser, instance, shots):
+def test_an_officer_steps_away_from_a_case_and_it_is_gone_for_them(browser, instance, shots, tmp_path):
+    """The only head of ECO steps away from a case: it is gone for them, the page says the Director
+    General decides (ECO Charter 4.7), and a member who can open the case records that decision,
+    marked as the Director General's, with a reason, after a tick."""
     base, credentials = instance
     eco_login = next(o for o in credentials["officers"] if o["office"] == "ECO")
     _, (case_id,) = file_report(browser, base, "My contract was not renewed after I testified.", concern="retaliation")
     context, eco = log_in(browser, base, eco_login)
+    member = add_member(tmp_path, eco_login, "eco-member")  # the head's next code: this one was just used
     eco.goto(f"/officer/cases/{case_id}")
     eco.get_by_text("I have a personal stake in this case: step away from it").click()
     eco.set_viewport_size({"width": 1280, "height": 900})
@@ -26,7 +30,7 @@ def test_an_officer_steps_away_from_a_case_and_it_is_gone_for_them(browser, inst
     shots(eco, "01-case-conflict-1280-en")
     eco.set_viewport_size({"width": 320, "height": 800})
     shots(eco, "02-case-conflict-320-en")
-    eco.get_by_label("What the conflict is, for the head of your office (required; encrypted)").fill(
+    eco.get_by_label("What the conflict is, for whoever decides on it (required; encrypted)").fill(
         "The respondent is my former manager."
     )
     # Without the tick the browser does not send the form: nothing changes on one click.
@@ -36,9 +40,10 @@ def test_an_officer_steps_away_from_a_case_and_it_is_gone_for_them(browser, inst
     eco.get_by_role("button", name="Declare the conflict").click()
     eco.wait_for_url(re.compile(r".*/officer/conflicts\?notice=declared$"))
     assert "You stepped away from the case" in eco.locator("p.notice").inner_text()
-    # The founding officer heads ECO: their own conflict is listed, its note and its lifting for another head.
-    assert case_id in eco.locator("ul.records").inner_text()
-    assert eco.locator("form[action='/officer/conflicts/lift']").count() == 0
+    # The only head's own conflict: for the Director General, never "another head".
+    listed = eco.locator("ul.records").inner_text()
+    assert case_id in listed and "Director General" in listed and "another head" not in listed.lower()
+    assert eco.locator("form[action='/officer/conflicts/decision']").count() == 0
     shots(eco, "03-conflicts-320-en")
     eco.set_viewport_size({"width": 1280, "height": 900})
     shots(eco, "04-conflicts-1280-en")
@@ -50,6 +55,89 @@ def test_an_officer_steps_away_from_a_case_and_it_is_gone_for_them(browser, inst
     shots(eco, "05-conflicts-1280-ar")
     eco.set_viewport_size({"width": 320, "height": 800})
     shots(eco, "06-conflicts-320-ar")
+    context.close()
+
+    context, page = log_in(browser, base, member)
+    page.goto("/officer/conflicts")
+    assert "The respondent is my former manager." in page.content()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shots(page, "07-member-records-1280-en")
+    page.get_by_label("Uphold: the officer stays away from the case, and it cannot be assigned to them").check()
+    page.get_by_label("Reason for the decision (required; kept with the office's own records)").fill(
+        "The Director General wrote on 2 June: the head stays away from this case."
+    )
+    page.get_by_role("button", name="Record the decision").click()
+    assert "/officer/conflicts/decision" not in page.url  # not without the tick
+    page.get_by_label(
+        "This is the Director General's decision, which they communicated to the office; I record it as theirs (ECO Charter 4.7)"
+    ).check()
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url(re.compile(r".*/officer/conflicts\?notice=upheld$"))
+    assert "the Director General's decision, recorded by eco-member" in page.locator("ul.records").inner_text()
+    shots(page, "08-recorded-1280-en")
+    page.goto("/officer/conflicts?lang=ar")
+    page.set_viewport_size({"width": 320, "height": 800})
+    shots(page, "09-recorded-320-ar")
+    page.goto(f"/officer/cases/{case_id}?lang=en")
+    assert "The Director General's decision on a declared conflict of interest, recorded" in page.content()
+    context.close()
+
+
+def test_the_only_head_hands_a_restricted_case_on_before_stepping_away(browser, instance, shots, tmp_path):
+    """A report about someone in ECO opens for its only head; stepping away, the head is asked, in a
+    second step, to name who takes it (a select with no default, and a tick); that officer then opens it."""
+    base, credentials = instance
+    head_login = next(o for o in credentials["officers"] if o["office"] == "ECO")
+    context, page = new_page(browser, base)
+    choose_concern(page, "retaliation")
+    page.locator("#description-text").fill("An ECO officer's husband ended my contract after I spoke to OIG.")
+    page.locator('input[name="q.office_concerned"][value="someone"]').check()
+    page.locator(SEND).click()
+    passphrase = passphrase_on(page)
+    (case_id,) = [c.strip() for c in page.locator("ul.filed strong").all_inner_texts()]
+    context.close()
+    context, head = log_in(browser, base, head_login)
+    member = add_member(tmp_path, head_login, "eco-member")
+    head.goto(f"/officer/cases/{case_id}")
+    head.get_by_text("I have a personal stake in this case: step away from it").click()
+    head.get_by_label("What the conflict is, for whoever decides on it (required; encrypted)").fill(
+        "The respondent is my husband."
+    )
+    head.get_by_label("I step away from this case").check()
+    head.get_by_role("button", name="Declare the conflict").click()
+    assert head.get_by_role("heading", name="Hand the case on before you step away").is_visible()
+    head.set_viewport_size({"width": 1280, "height": 900})
+    shots(head, "01-hand-on-1280-en")
+    head.set_viewport_size({"width": 320, "height": 800})
+    shots(head, "02-hand-on-320-en")
+    head.get_by_role("button", name="Hand it on and step away").click()  # no officer chosen, no tick: not sent
+    assert head.get_by_role("heading", name="Hand the case on before you step away").is_visible()
+    # The same two steps in Arabic (by the fields' ids), then the officer chosen and the tick.
+    head.goto(f"/officer/cases/{case_id}?lang=ar")
+    assert head.locator("html").get_attribute("dir") == "rtl"
+    head.locator("#conflict-title").scroll_into_view_if_needed()
+    head.locator("#conflict-title ~ details summary").click()
+    shots(head, "03-case-conflict-320-ar")
+    head.locator("#conflict-note").fill("The respondent is my husband.")
+    head.locator("#conflict-confirm").check()
+    head.locator("form[action$='/recusal'] button[type=submit]").click()
+    head.locator("#hand-to").wait_for()
+    shots(head, "04-hand-on-320-ar")
+    head.set_viewport_size({"width": 1280, "height": 900})
+    shots(head, "05-hand-on-1280-ar")
+    head.locator("#hand-to").select_option("eco-member")
+    head.locator("#hand-on-confirm").check()
+    head.locator("form[action$='/recusal'] button[type=submit]").click()
+    head.wait_for_url(re.compile(r".*/officer/conflicts\?notice=handed_on$"))
+    shots(head, "06-handed-on-1280-ar")
+    assert head.goto(f"/officer/cases/{case_id}").status == 404
+    context.close()
+    context, page = log_in(browser, base, member)
+    page.goto(f"/officer/cases/{case_id}")
+    assert "An ECO officer's husband" in page.content()
+    context.close()
+    context, room = open_case_room(browser, base, passphrase)
+    assert room.get_by_text("has given one more of its officers access to your report").first.is_visible()
     context.close()
 
 

@@ -81,26 +81,26 @@ def test_a_recused_officer_no_longer_sees_opens_or_writes_in_the_case(ctx):
     assert detail.assignee is None  # stepping away unassigns
     with pytest.raises(Conflict):
         casework.assign(ctx, head, case_id, "eco-2")  # and the case cannot be given back to them
-    with pytest.raises(Conflict):
-        recusal.declarations(ctx, eco2)  # a member does not see the office's declarations
+    # The member sees their own declaration, pending, without its note (they stepped away from the case).
+    assert [(d.case_id, d.decision, d.note) for d in recusal.declarations(ctx, eco2)] == [(case_id, None, None)]
     (declared,) = recusal.declarations(ctx, head)
     assert (declared.case_id, declared.username, declared.note) == (case_id, "eco-2", "The respondent is my brother-in-law.")
     with pytest.raises(Conflict):
-        recusal.lift(ctx, eco2, case_id, "eco-2")  # only the head decides
+        recusal.decide(ctx, eco2, case_id, "eco-2", "lifted", "Mine.")  # only the head decides
     for case, username in [(case_id, {}), (case_id, ["eco-2"]), ({}, "eco-2"), ("x" * 40, "eco-2"), (case_id, "e" * 65)]:
         with pytest.raises(NotFound):  # hostile JSON is a clear 404, never a 500 (found by schemathesis)
-            recusal.lift(ctx, head, case, username)
-    recusal.lift(ctx, head, case_id, "eco-2")
+            recusal.decide(ctx, head, case, username, "lifted", "A reason.")
+    recusal.decide(ctx, head, case_id, "eco-2", "lifted", "The tie is too distant to matter.")
     assert casework.open_case(ctx, eco2, case_id).id == case_id
     actions = [
         (e["action"], e.get("case")) for e in audit.entries(ctx.engine) if e["action"] in ("conflict declared", "recusal lifted")
     ]
     assert actions == [("conflict declared", case_id), ("recusal lifted", case_id)]
-    with pytest.raises(NotFound):
-        recusal.lift(ctx, head, case_id, "eco-2")  # lifted already
+    with pytest.raises(Conflict):
+        recusal.decide(ctx, head, case_id, "eco-2", "lifted", "Again.")  # lifted already
     recusal.declare(ctx, head, other, "I am the respondent's manager.")
     with pytest.raises(Conflict):
-        recusal.lift(ctx, head, other, "eco-1")  # a head's own conflict is for another head (Charter 4.7)
+        recusal.decide(ctx, head, other, "eco-1", "lifted", "Mine.")  # a head's own conflict is not theirs (Charter 4.7)
 
 
 def test_recusal_through_the_api_and_the_pages(client):
@@ -124,16 +124,18 @@ def test_recusal_through_the_api_and_the_pages(client):
     body, form = multipart({"body": "A form, sent while recused."}, [("form.bin", b"FORM-CONTENT")])
     assert client.post(reply, content=body, headers={**form, **api}).status_code == 404
     assert snapshot(ctx) == before
-    assert client.get("/api/v1/officer/conflicts", headers=api).status_code == 409
+    mine = client.get("/api/v1/officer/conflicts", headers=api).json()["declarations"]
+    assert [(d["case"], d["decision"], d["note"]) for d in mine] == [(case_id, None, None)]  # their own, pending
     head = api_login(client, "eco-1")
     listed = client.get("/api/v1/officer/conflicts", headers=head).json()["declarations"]
     assert [(d["case"], d["username"], d["note"]) for d in listed] == [(case_id, "eco-2", "I know the respondent.")]
     html_login(client, "eco-1")
     page = client.get("/officer/conflicts")
     assert page.status_code == 200 and "I know the respondent." in page.text
-    refused = post_form(client, "/officer/conflicts/lift", {"case_id": case_id, "username": "eco-2"})
+    decision = {"case_id": case_id, "username": "eco-2", "decision": "lifted", "reason": "Not close enough."}
+    refused = post_form(client, "/officer/conflicts/decision", decision)
     assert refused.status_code == 409  # no tick, no decision
-    done = post_form(client, "/officer/conflicts/lift", {"case_id": case_id, "username": "eco-2", "confirm": "yes"})
+    done = post_form(client, "/officer/conflicts/decision", {**decision, "confirm": "yes"})
     assert done.status_code in (200, 303)
     assert client.get(f"/api/v1/officer/cases/{case_id}", headers=api).status_code == 200
     assert client.post(reply, json={"body": "Back on the case."}, headers=api).status_code == 201

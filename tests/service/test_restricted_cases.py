@@ -384,8 +384,9 @@ def test_a_memo_sealed_for_a_returned_case_survives_the_office_key_rotation(ctx)
 def test_no_restricted_case_is_left_without_a_holder_and_serve_wants_a_head(ctx):
     add(ctx, "eco-2", MEMBER_PASSWORD)
     case_id = file(ctx).cases[0].id
-    officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", head=True)
-    with pytest.raises(Conflict, match=case_id):  # eco-1 alone holds it: disabling them would lose it
+    # Withheld from the new head (a case about them), so eco-1 alone holds it: disabling them would lose it.
+    officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", True, (case_id,))
+    with pytest.raises(Conflict, match=case_id):
         officers.disable(ctx, "eco-2", MEMBER_PASSWORD, code(ctx, "eco-2"), "eco-1")
     restriction.share(ctx, session(ctx, "eco-1"), case_id, "eco-2")
     officers.disable(ctx, "eco-2", MEMBER_PASSWORD, code(ctx, "eco-2"), "eco-1")
