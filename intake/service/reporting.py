@@ -340,9 +340,9 @@ def _receipt_cases(ctx: Context, filed: FiledReport, report: ReportInput | None)
     """Each filed case as the passphrase page names it. A report about the head of the office it would go to
     went to the other office's head(s) (restriction.receiving_office); it says whose head. The cases come in
     the order file_report files them: a case per part and routed office."""
-    parts: list[Part | None] = [None] * len(filed.cases)
-    if report is not None:
-        parts = [p for p in report.parts for _ in route(ctx.policy, frozenset({p.concern}))]
+    parts: list[Part | None] = [p for p in report.parts for _ in route(ctx.policy, frozenset({p.concern}))] if report else []
+    if len(parts) != len(filed.cases):  # never lose the passphrase page over what it says of who reads the case
+        parts = [None] * len(filed.cases)
     out = []
     with reading(ctx.engine) as db:
         for case, part in zip(filed.cases, parts, strict=True):
