@@ -1,4 +1,12 @@
-"""The reporter's case room pages: open it with the passphrase, read, write, answer, leave."""
+"""The reporter's case room pages: open it with the passphrase, read, write, answer, leave.
+
+A message is sent once. Its form carries a one-time token, and the back button, which fetches
+the room again with a fresh token, finds an empty box (autocomplete="off": the browser does
+not restore what was typed, which also keeps "Leave quickly" then Back from showing it). A
+browser that restores it anyway sends the very words of the reporter's latest message: the
+service refuses those (409) unless the reporter ticks that they mean it, and the words stay in
+the box (reporting.reporter_writes).
+"""
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -65,7 +73,11 @@ async def case_room(request: Request) -> Response:
     return await _room(request, {}, NOTICES.get(request.query_params.get("notice", "")))
 
 
-async def _room(request: Request, drafts: dict[str, str], notice: str | None) -> Response:
+async def _room(
+    request: Request, drafts: dict[str, str], notice: str | None, status_code: int = 200, ask_again: str | None = None
+) -> Response:
+    """The room; `drafts` go back in their cases' boxes; `ask_again`: the case whose message repeats the
+    reporter's latest, where a tick sends it all the same."""
     try:
         cases = await run_in_threadpool(reporting.case_room, context_of(request), request.session.get(SESSION_KEY))
     except AuthenticationFailed:
@@ -73,8 +85,10 @@ async def _room(request: Request, drafts: dict[str, str], notice: str | None) ->
     return render(
         request,
         "caseroom/reporter/room.html",
+        status_code=status_code,
         cases=cases,
         drafts=drafts,
+        ask_again=ask_again,
         sending=sendings.new_token,
         notice=notice and translate(request, notice),
     )
@@ -101,12 +115,15 @@ async def write(request: Request) -> Response:
         return RedirectResponse("/caseroom?notice=already_sent", status_code=303)
     if form.refused is not None:
         raise form.refused
+    body, again = form.get("body", ""), form.get("again") == "yes"
     try:
-        await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, form.get("body", ""), form.files, _sending(form))
+        await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, body, form.files, _sending(form), again)
     except AuthenticationFailed:
-        return _login_keeping(request, case_id, form.get("body", ""))
+        return _login_keeping(request, case_id, body)
     except sendings.AlreadyReceived:  # a resend that raced the first
         return RedirectResponse("/caseroom?notice=already_sent", status_code=303)
+    except sendings.SameAsLast as same:  # most likely the last message, restored by the back button
+        return await _room(request, {case_id: _shown(body)}, i18n.message_of(same), status_code=409, ask_again=case_id)
     return RedirectResponse("/caseroom?notice=sent", status_code=303)
 
 

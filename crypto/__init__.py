@@ -24,7 +24,7 @@ from .kdf import (
     derive_reporter_secrets,
     lookup_digest,
 )
-from .passphrase import generate_passphrase, normalize_passphrase, passphrase_entropy_bits
+from .passphrase import generate_passphrase, normalize_passphrase, passphrase_entropy_bits, read_passphrase
 from .records import new_key, open_record, open_sealed, seal, seal_record
 from .stream import StreamOpener, StreamSealer, decrypt_stream, encrypt_stream, stored_size
 from .wrapping import (
@@ -83,6 +83,7 @@ __all__ = [
     "parse_recovery_key",
     "passphrase_entropy_bits",
     "public_key_of",
+    "read_passphrase",
     "seal",
     "seal_record",
     "sign_checkpoint",

@@ -10,6 +10,12 @@ with a redirect (post/redirect/get) to the page that shows the passphrase, once.
 passphrase waits for that page sealed server-side under a key only the reporter's cookie
 holds; it is never in a URL, and the page deletes it as it shows it, so a reload shows it no
 more and a resent form files nothing twice.
+
+The back button fetches the form again (no-store) with a fresh token. The form asks the
+browser not to restore what was typed (autocomplete="off": after "Leave quickly", Back must
+not bring the report back either), says that a report was sent from this browser and where
+its answers are, and the same report sent again from this browser session without a file is
+refused as already received (sendings.refuse_resent); a different report is filed.
 """
 
 import dataclasses
@@ -82,6 +88,7 @@ def report_from_form(request: Request, form: Upload) -> ReportInput:
     else:
         one = part_from_form(ctx.policy, Concern(concern), form)
         report = validate_report(ctx.policy, [concern], one["description"], one["answers"])
+    sendings.refuse_resent(sendings.report_digest(ctx, report), request.session.get(cookies.SENT), form.files_chosen > 0)
     return reporting.check_report(ctx, report, sendings.valid(form.get("sending")))
 
 
@@ -135,6 +142,7 @@ def _form_page(
         files_dropped=form.files_chosen if form.refused else 0,
         notice=notice and translate(request, notice),
         busy=busy and translate(request, i18n.message_of(busy)),
+        sent_before=bool(sendings.filed_before(request.session.get(cookies.SENT))),
     )
 
 
@@ -174,8 +182,11 @@ async def submit_report(request: Request) -> Response:
         )
     except sendings.AlreadyReceived:  # a resend that raced the first one
         return render(request, "intake/already_received.html", status_code=409)
+    request.session[cookies.SENT] = sendings.remember(
+        sendings.report_digest(ctx, form.checked), request.session.get(cookies.SENT)
+    )
     danger = any(part.answers.get("safety_risk") in ("yes", "not_sure") for part in form.checked.parts)
-    receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, form.files, danger)
+    receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, form.files, danger, form.checked)
     request.session[cookies.RECEIPT] = receipt
     return RedirectResponse(SENT_PAGE, status_code=303)
 

@@ -78,6 +78,13 @@ DECLARATION = {
     },
 }
 DECLARATIONS = {"type": "array", "items": DECLARATION}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Random, one for each report or message, kept across retries: the same key files nothing twice (409).",
+    "schema": {"type": "string", "minLength": 16, "maxLength": 200},
+}
 CLIENT_HEADER = {
     "name": "X-Intake-Client",
     "in": "header",
@@ -330,14 +337,7 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                     errors=("400", "409", "413", "415", "422", "503"),
                 ),
                 # A retry with the same key files nothing and gets 409: the passphrase is never kept to be shown again.
-                "parameters": [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "minLength": 16, "maxLength": 200},
-                    }
-                ],
+                "parameters": [IDEMPOTENCY_KEY],
             }
         },
         "/api/v1/caseroom/session": {
@@ -347,7 +347,14 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                 {
                     "type": "object",
                     "required": ["passphrase"],
-                    "properties": {"passphrase": {"type": "string", "maxLength": 500}},
+                    "properties": {
+                        "passphrase": {
+                            "type": "string",
+                            "maxLength": 500,
+                            "description": "The words, in any case, separated by spaces, hyphens, dots, commas or line "
+                            "breaks; a wrong or missing letter never opens a case room",
+                        }
+                    },
                 },
                 errors=("400", "401", "413", "415", "503"),
             ),
@@ -360,13 +367,21 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
         },
         "/api/v1/caseroom/cases/{case_id}/messages": {
             "parameters": CASE_ID,
-            "post": _op(
-                "Write to the office",
-                {"201": _ok("Sent", _ref("Created"))},
-                _ref("MessageIn"),
-                secure=True,
-                errors=("400", "401", "404", "413", "415", "422", "503"),
-            ),
+            "post": {
+                **_op(
+                    "Write to the office",
+                    {"201": _ok("Sent", _ref("Created"))},
+                    _ref("MessageIn"),
+                    secure=True,
+                    errors=("400", "401", "404", "409", "413", "415", "422", "503"),
+                ),
+                "description": "With an Idempotency-Key, the same key sends nothing twice (409): a retry after a lost "
+                "answer is safe. The API tells a repeat by its key only: the same text under a new key, or with no key, "
+                "is a new message (a reminder, say). The case room's HTML form, whose browser may restore a sent "
+                "message under a fresh one-time token, also refuses the same text as the reporter's latest message on "
+                "the case with no file, unless the reporter confirms it.",
+                "parameters": [IDEMPOTENCY_KEY],
+            },
         },
         "/api/v1/caseroom/cases/{case_id}/consent": {
             "parameters": CASE_ID,

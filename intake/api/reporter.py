@@ -143,7 +143,10 @@ async def caseroom_write(request: Request) -> Response:
         return reporting.check_message(ctx, case_id, data.get("body"), has_files, key)
 
     data, upload = await read_message(request, check)
-    message_id = await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, data.get("body"), upload.files, key)
+    # The client's Idempotency-Key tells a retry: the same words under a new key are a new message.
+    message_id = await run_in_threadpool(
+        reporting.reporter_writes, ctx, token, case_id, data.get("body"), upload.files, key, again=True
+    )
     return JSONResponse({"id": message_id, "files": pending_json(upload.files)}, status_code=201)
 
 

@@ -23,12 +23,18 @@ class Notice(StrEnum):
     NEW_READER = "new_reader"  # one more officer can read a restricted case, given it by an officer who is not a head
 
 
+# The consent request says OIG would not receive who the complainant is: true by construction. The identity
+# they left is sealed under a key of its own, wrapped to the reporter and, with their consent, to the office the
+# case was routed to (identity.py); a referral wraps the case key alone (referral.py), and
+# casework.read_identity opens it only for the office the case was filed with.
 TEMPLATES = {
     Notice.CONSENT_REQUEST: N_(
         "The Ethics and Conduct Office would like to share your complaint with the Office of the Inspector General, "
         "so that it can be investigated. It would share your complaint, the files you sent and the messages in this "
         "case room; never the Ethics and Conduct Office's own notes. It shares your information only with your "
-        "consent, or, exceptionally, with a written reason that its records keep. If you say no, your complaint "
+        "consent, or, exceptionally, with a written reason that its records keep. The Office of the Inspector "
+        "General would not receive who you are, unless you wrote it in the complaint or the messages: an identity "
+        "left sealed with the complaint is not part of what is shared. If you say no, your complaint "
         "stays with the Ethics and Conduct Office, which keeps working to protect you. Please answer below; you can "
         "change your answer until the complaint is shared."
     ),

@@ -19,6 +19,8 @@ from crypto import (
     generate_passphrase,
     lookup_digest,
     new_key,
+    open_record,
+    read_passphrase,
     seal_record,
     unwrap_case_key,
     unwrap_identity_key,
@@ -30,7 +32,7 @@ from policies.form import Part
 from policies.model import ABOUT_HEAD, ADVICE, REPORT
 from policies.text import N_
 
-from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, Identity, office_holder, reading, transaction
+from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, Identity, Message, office_holder, reading, transaction
 from ..store import Office as OfficeRow
 from . import attachments, budgets, identity, office_records, protection, restriction, retention, sendings, sessions
 from .attachments import FileView, PendingFile
@@ -251,12 +253,15 @@ PASSPHRASE_CASES = (
 def open_case_room(ctx: Context, passphrase: object) -> str:
     """A reporter session holding the case keys of this passphrase's cases.
 
+    The words are read as typed, whatever separates them (hyphens, dots, commas, line breaks:
+    crypto.read_passphrase), for the HTML form and the API alike; a wrong letter stays wrong.
     A wrong passphrase and a passphrase that never existed get the same answer after
     the same Argon2 work, so the answer tells a guesser nothing.
     """
     if not isinstance(passphrase, str) or len(passphrase) > 500:
         raise AuthenticationFailed(WRONG_PASSPHRASE)
-    reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
+    words = read_passphrase(passphrase)
+    reporter = ctx.gate.run(derive_reporter_secrets, words, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
     keys, identities = {}, {}
     with transaction(ctx.engine) as db:
@@ -312,19 +317,53 @@ def share_identity(ctx: Context, token: str | None, case_id: str, agree: object)
         return not identity.unshare(db, case_id)
 
 
-def keep_receipt(ctx: Context, filed: FiledReport, files: Sequence[PendingFile], danger: bool = False) -> str:
+def keep_receipt(
+    ctx: Context, filed: FiledReport, files: Sequence[PendingFile], danger: bool = False, report: ReportInput | None = None
+) -> str:
     """Hold a new passphrase, sealed under a key only the returned token carries, for the one page that shows it
-    (`danger`: the reporter said they may be in danger now, so that page puts the safety contact first)."""
+    (`danger`: the reporter said they may be in danger now, so that page puts the safety contact first).
+
+    With it, what that page promises: each case's kind, who can read it (`report`: what the reporter said of
+    the receiving office), and what comes next from its office, by date, as the case room will say it
+    (HandlingView.expectations: the deadlines the policy gives the handling)."""
     return sessions.start(
         ctx,
         SessionKind.RECEIPT,
         {
             "passphrase": filed.passphrase,
-            "cases": [{"id": c.id, "office": c.office} for c in filed.cases],
+            "cases": _receipt_cases(ctx, filed, report),
             "files": [{"name": f.name, "cleaned": f.cleaned} for f in files],
             "danger": danger,
         },
     )
+
+
+def _receipt_cases(ctx: Context, filed: FiledReport, report: ReportInput | None) -> list[dict[str, object]]:
+    """Each filed case as the passphrase page names it. A report about the head of the office it would go to
+    went to the other office's head(s) (restriction.receiving_office); it says whose head. The cases come in
+    the order file_report files them: a case per part and routed office."""
+    parts: list[Part | None] = [p for p in report.parts for _ in route(ctx.policy, frozenset({p.concern}))] if report else []
+    if len(parts) != len(filed.cases):  # never lose the passphrase page over what it says of who reads the case
+        parts = [None] * len(filed.cases)
+    out = []
+    with reading(ctx.engine) as db:
+        for case, part in zip(filed.cases, parts, strict=True):
+            row = db.get(Case, case.id)
+            views = [view_handling(ctx, h) for h in handlings(db, case.id)]
+            expected = sorted(((v.office, what, when) for v in views for what, when in v.expectations()), key=lambda e: e[2])
+            concerned = restriction.concerned(part) if part else "no"
+            head_of = next((o for o, to in ctx.policy.about_head.items() if to == case.office), None)
+            out.append(
+                {
+                    "id": case.id,
+                    "office": case.office,
+                    "kind": row.kind if row else REPORT,
+                    "restricted": concerned != "no",
+                    "about_head_of": head_of if concerned == "head" else None,
+                    "next": [list(item) for item in expected],  # (office, what, by when), as the case room lists them
+                }
+            )
+    return out
 
 
 def take_receipt(ctx: Context, token: str | None) -> dict[str, object] | None:
@@ -396,16 +435,50 @@ def case_room(ctx: Context, token: str | None) -> tuple[CaseRoomCase, ...]:
 
 
 def reporter_writes(
-    ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile] = (), sending: str | None = None
+    ctx: Context,
+    token: str | None,
+    case_id: str,
+    body: object,
+    files: Sequence[PendingFile] = (),
+    sending: str | None = None,
+    again: bool = False,
 ) -> str:
     """A reporter's message (and files) to the offices handling `case_id`; owns the files. `sending` is the
-    form's one-time token (or the API's Idempotency-Key): the same message is never sent twice."""
+    form's one-time token (or the API's Idempotency-Key): the same message is never sent twice.
+
+    A browser's back button fetches the case room again with a fresh token, and may restore the message
+    just sent into its box: a token cannot tell that from a new message. So a message with the very words
+    of the reporter's latest message on this case, and no file, is refused (sendings.SameAsLast, 409) unless
+    `again` says the reporter means it. A new message is never refused: other words, a file, or a repeat of
+    anything but the latest is sent, and the refusal keeps the words and asks once. The API passes
+    `again=True`: its client keeps one Idempotency-Key across retries, so the key tells a repeat there.
+    """
     with attachments.held(ctx, files):
-        return _reporter_writes(ctx, token, case_id, body, files, sending)
+        return _reporter_writes(ctx, token, case_id, body, files, sending, again)
+
+
+# The reporter's latest message on a case (built once: store.py, "Statements built once").
+LATEST_FROM_REPORTER = (
+    select(Message)
+    .where(col(Message.case_id) == bindparam("case_id"), col(Message.author) == Author.REPORTER)
+    .order_by(col(Message.number).desc())
+    .limit(1)
+)
+
+
+def _same_as_last(db: Session, case_id: str, case_key: bytes, text: str) -> bool:
+    latest = db.exec(LATEST_FROM_REPORTER, params={"case_id": case_id}).first()
+    return latest is not None and open_record(case_key, latest.body, case_id, "message", latest.id).decode("utf-8") == text
 
 
 def _reporter_writes(
-    ctx: Context, token: str | None, case_id: str, body: object, files: Sequence[PendingFile], sending: str | None
+    ctx: Context,
+    token: str | None,
+    case_id: str,
+    body: object,
+    files: Sequence[PendingFile],
+    sending: str | None,
+    again: bool,
 ) -> str:
     keys = _case_keys(ctx, token)
     if case_id not in keys:
@@ -415,6 +488,8 @@ def _reporter_writes(
         if db.get(Case, case_id) is None:
             raise NotFound(NOT_IN_ROOM)
         sendings.record(ctx, db, sending, sendings.ALREADY_SENT)
+        if not files and not again and _same_as_last(db, case_id, keys[case_id], text):
+            raise sendings.SameAsLast(sendings.SAME_AS_LAST)
         budgets.spend(ctx, db, budgets.messages(ctx, case_id))
         message_id = add_message(db, ctx, case_id, keys[case_id], Author.REPORTER, text, files=files)
         _arrived(db, case_id)

@@ -4,15 +4,28 @@ Every form that files something carries a one-time token (the API: an `Idempoten
 header). The token's digest is kept, at day precision, in the same transaction as what it
 filed: the same form sent again (a reload of the passphrase page over Tor, a double click,
 a client's retry) files nothing and gets "already received". Nothing here says who sent it.
+
+A token cannot tell the back button from a new report: the form pages are sent with
+`Cache-Control: no-store`, so Back fetches the form again with a fresh token, and a browser
+that restores what was typed (the forms ask it not to, with autocomplete="off") would send
+the same words under it. So the browser session also keeps a keyed digest of each report it
+filed (`report_digest`, in the session cookie, gone when the browser closes): the same report
+from the same browser session, without a file (a browser never restores a chosen file), is
+"already received" too. A different report, from a second tab or later, is filed. Messages
+have their own rule in reporting.reporter_writes (the case key is in the session there, so the
+text itself can be compared).
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
+import json
 import secrets
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete
 
+from policies import ReportInput
 from policies.text import N_
 
 from ..store import Sending, reading
@@ -22,14 +35,24 @@ from .errors import Conflict
 KEEP_DAYS = 7
 MIN_KEY_CHARS = 16
 MAX_KEY_CHARS = 200
+KEEP_REPORTS = 8  # the reports a browser session remembers it filed (a few tabs' worth)
 
 
 class AlreadyReceived(Conflict):
     """What this sending carried was filed already; nothing more was."""
 
 
+class SameAsLast(Conflict):
+    """A message with the very words of the reporter's latest message on the case, and no file: most likely
+    the last one again, restored by the browser. Sent only when the reporter says they mean it."""
+
+
 ALREADY_REPORTED = N_("This report was already received. Nothing new was filed, and no new passphrase was made.")
 ALREADY_SENT = N_("This message was already sent. It was not sent again.")
+SAME_AS_LAST = N_(
+    "You already sent this message: it is the last one you wrote here. It was not sent again. If you do mean to "
+    "send the same words again, tick the box under it and press Send."
+)
 
 
 def new_token() -> str:
@@ -69,3 +92,27 @@ def record(ctx: Context, db: Session, token: str | None, already: str) -> None:
         db.flush()
     except IntegrityError:  # a parallel resend got there first
         raise AlreadyReceived(already) from None
+
+
+def report_digest(ctx: Context, report: ReportInput) -> str:
+    """What a report says (its concerns, accounts, answers and identity), as a digest keyed with the instance's
+    lookup key: the session cookie can hold it without telling whoever holds the browser what was reported,
+    nor letting them test a guess."""
+    said = json.dumps(dataclasses.asdict(report), sort_keys=True, default=sorted, ensure_ascii=False).encode("utf-8")
+    return hashlib.blake2b(said, key=ctx.instance.lookup_key, digest_size=16, person=b"intake-resent").hexdigest()
+
+
+def filed_before(sent: object) -> list[str]:
+    """The digests a session cookie holds of the reports its browser filed (anything else: none)."""
+    return [d for d in sent if isinstance(d, str)][-KEEP_REPORTS:] if isinstance(sent, list) else []
+
+
+def refuse_resent(digest: str, sent: object, has_files: bool) -> None:
+    """Refuse a report this browser session filed already, sent again without a file (the back button)."""
+    if not has_files and digest in filed_before(sent):
+        raise AlreadyReceived(ALREADY_REPORTED)
+
+
+def remember(digest: str, sent: object) -> list[str]:
+    """The session's digests with this report's, the oldest forgotten past KEEP_REPORTS."""
+    return [*(d for d in filed_before(sent) if d != digest), digest][-KEEP_REPORTS:]

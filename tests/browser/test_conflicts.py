@@ -223,7 +223,9 @@ def test_a_restricted_report_opens_for_the_head_who_shares_it_and_the_reporter_i
     member_context.close()
     context, room = open_case_room(browser, base, passphrase)
     assert room.get_by_text("has given one more of its officers access to your report").first.is_visible()
-    assert room.get_by_text("only the head of that office, and the officers the head chooses, can read it").is_visible()
+    assert room.get_by_text(
+        "Only the head of each office that holds it, and the officers the head chooses, can read it"
+    ).is_visible()
     shots(room, "04-reporter-told-1280-en")
     room.goto("/caseroom?lang=ar")
     room.set_viewport_size({"width": 320, "height": 800})
