@@ -37,7 +37,7 @@ security: $(VENV)/.installed
 # Re-extract every translatable string and merge it into the catalogs.
 messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -o intake/locale/messages.pot --sort-by-file --no-wrap .
-	$(VENV)/bin/pybabel update -i intake/locale/messages.pot -d intake/locale -D messages --no-wrap
+	$(VENV)/bin/pybabel update -i intake/locale/messages.pot -d intake/locale -D messages --no-wrap --ignore-obsolete
 
 # mat2 removes hidden metadata from evidence files; Debian packages it. Installed when
 # missing and we are root (as in CI); otherwise its tests are skipped with a note.
