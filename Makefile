@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
 
-.PHONY: run test test-fast check security messages system-deps bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions soak vectors clean
+.PHONY: run test test-fast check security messages system-deps explore bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions soak vectors clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ system-deps:
 	@command -v mat2 >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mat2 >/dev/null) ; } || \
 		echo "note: mat2 is not installed (apt-get install mat2); metadata removal is off and its tests are skipped"
+
+# The model-based test of case work, run long: MINUTES=30 by default; prints the shortest failing sequence.
+MINUTES ?= 30
+explore: $(VENV)/.installed
+	$(PY) loadtests/explore.py --minutes $(MINUTES)
 
 bench-crypto: $(VENV)/.installed
 	$(PY) loadtests/bench_crypto.py
