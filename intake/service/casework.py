@@ -24,7 +24,7 @@ from policies.model import PLACEHOLDER, State
 from policies.text import N_, Text
 
 from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, reading, transaction
-from . import attachments, audit, identity, office_records, protection, restriction
+from . import attachments, audit, identity, office_records, protection, recusal, restriction
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -158,6 +158,7 @@ class CaseDetail:
     can_determine: bool = False  # the preliminary assessment runs: the determination can be recorded
     can_ask_consent: bool = False  # the complainant's consent to a referral can be asked now
     referral_blocked: str | None = None  # why no referral can be made, whatever the state
+    step_away_blocked: str | None = None  # why this officer cannot declare a conflict on the case now
 
     @property
     def restricted(self) -> bool:
@@ -420,6 +421,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             can_determine=lifecycle.assesses_in(handling.status),
             can_ask_consent=may_ask_consent(lifecycle, handling),
             referral_blocked=referral_blocked(ctx, lifecycle, answers, rows),
+            step_away_blocked=recusal.why_not_step_away(db, officer, opened),
         )
 
 

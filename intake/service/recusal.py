@@ -121,6 +121,17 @@ class Declaration:
         return self.decided_on if self.decision == Decision.LIFTED else None
 
 
+def why_not_step_away(db: Session, officer: OfficerSession, opened: OpenCase) -> str | None:
+    """Why the officer cannot declare a conflict on the case now, or None: the last officer who can open
+    it steps away only by handing a restricted case on, and an ordinary case (every officer of the office
+    holds its key) not at all, until another officer is enrolled or a recusal lifted."""
+    if not only_openers(db, officer.officer_id, opened.case.id):
+        return None
+    if opened.handling.restricted_key is None or not restriction.candidates(db, opened.case.id, officer.office):
+        return LAST_OFFICER
+    return None
+
+
 def declare(ctx: Context, officer: OfficerSession, case_id: str, note: object, hand_to: object = None) -> None:
     """Declare a conflict of interest on a case and step away from it (whoever decides sees it on the
     conflicts page). `hand_to`: the officer the last one who can open a restricted case hands it on to."""
@@ -129,14 +140,12 @@ def declare(ctx: Context, officer: OfficerSession, case_id: str, note: object, h
         # An officer disabled or stepping away from this case at this moment is seen here: the case keeps someone.
         lock_office(db, officer.office)
         opened = open_for_office(db, officer, case_id, for_update=True)
+        blocked = why_not_step_away(db, officer, opened)
+        if blocked is not None:
+            raise Conflict(blocked)
         last = bool(only_openers(db, officer.officer_id, opened.case.id))
-        if last and opened.handling.restricted_key is None:
-            raise Conflict(LAST_OFFICER)
         if last and hand_to is None:
-            allowed = restriction.candidates(db, opened.case.id, officer.office)
-            if not allowed:
-                raise Conflict(LAST_OFFICER)
-            raise HandOnNeeded(allowed)
+            raise HandOnNeeded(restriction.candidates(db, opened.case.id, officer.office))
         if hand_to is not None and not last:
             raise Conflict(NO_HAND_ON_NEEDED)
         key = office_records.key_of(db, opened.handling, opened.holder_key)

@@ -167,3 +167,11 @@ def test_the_history_gathers_openings_and_shows_decisions_only_on_request(client
     decisions = client.get(f"/officer/cases/{case_id}?history=decisions").text
     only = re.search(r'<ol class="history".*?</ol>', decisions, re.S).group(0)
     assert "opened the case" not in only and "moved the case to: Acknowledged" in only
+
+
+def test_the_last_officer_who_can_open_a_case_is_not_offered_to_step_away_from_it(client):
+    case_id = eco_case(client)
+    html_login(client, "eco-1")  # the only officer of ECO
+    page = client.get(f"/officer/cases/{case_id}").text
+    assert "recusal" not in forms_on(page)
+    assert "You are the last officer of your office who can open this case" in page
