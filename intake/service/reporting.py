@@ -235,7 +235,11 @@ def _file_part(
     db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, holder_public, case_id)))
     db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter_public, case_id)))
     if part.identity:
-        identity.escrow(ctx, db, case_id, part.identity, reporter_public, holder_public if part.identity_shared else None)
+        # The form's consent names the office a retaliation complaint goes to (ECO): one about that office's
+        # head goes to the other office instead, which the complainant has not agreed to; they are asked in
+        # the case room, which names the office that holds it (ECO Charter 4.8).
+        shared = part.identity_shared and about_head_of is None
+        identity.escrow(ctx, db, case_id, part.identity, reporter_public, holder_public if shared else None)
     attachments.attach(db, case_id, case_key, None, files)
     return case_id
 

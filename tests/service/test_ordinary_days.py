@@ -211,3 +211,17 @@ def test_a_reopened_assessment_has_thirty_days_of_its_own(ctx, clock):
     casework.determine(ctx, who, case_id, False, "The witness saw nothing.")
     assessment = next(d for d in casework.open_case(ctx, who, case_id).handling.deadlines if d.name == "preliminary_assessment")
     assert assessment.state == "met_late"
+
+
+def test_consent_on_the_form_to_ecos_knowing_is_not_taken_for_oig_on_a_complaint_about_ecos_head(ctx, clock):
+    answers = {"office_concerned": "head", "identity_consent": "yes", "identity": "Amina, on the staff list"}
+    filed = reporting.file_report(ctx, validate_report(ctx.policy, ["retaliation"], "The head of ECO did it.", answers))
+    (case,) = filed.cases
+    assert case.office == "OIG"
+    oig = officers.current(ctx, officer_token(ctx, "oig-1"))
+    assert not casework.open_case(ctx, oig, case.id).identity.shared
+    with pytest.raises(Conflict):
+        casework.read_identity(ctx, oig, case.id)
+    token = reporting.open_case_room(ctx, filed.passphrase)
+    assert reporting.share_identity(ctx, token, case.id, True)  # asked again in the room, which names OIG
+    assert casework.read_identity(ctx, oig, case.id) == "Amina, on the staff list"
