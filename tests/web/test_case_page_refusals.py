@@ -175,3 +175,16 @@ def test_the_last_officer_who_can_open_a_case_is_not_offered_to_step_away_from_i
     page = client.get(f"/officer/cases/{case_id}").text
     assert "recusal" not in forms_on(page)
     assert "You are the last officer of your office who can open this case" in page
+
+
+def test_the_extension_form_allows_only_the_days_left_of_the_one_extension(client):
+    case_id = eco_case(client, "acknowledged", "preliminary_assessment")
+    eco = api_login(client, "eco-1")
+    extend = {"deadline": "preliminary_assessment", "days": 20, "reason": "A witness is on mission."}
+    assert client.post(f"/api/v1/officer/cases/{case_id}/extension", json=extend, headers=eco).status_code == 200
+    html_login(client, "eco-1")
+    page = client.get(f"/officer/cases/{case_id}").text
+    form = re.search(r'action="/officer/cases/[^"]+/extension".*?</form>', page, re.S).group(0)
+    assert 'max="10"' in form and "at most 10" in form
+    assert client.post(f"/api/v1/officer/cases/{case_id}/extension", json={**extend, "days": 10}, headers=eco).status_code == 200
+    assert "/extension" not in client.get(f"/officer/cases/{case_id}").text  # nothing left to extend
