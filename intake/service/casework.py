@@ -23,7 +23,7 @@ from policies.answers import ReadAnswers, in_danger, protection_now, read_answer
 from policies.model import PLACEHOLDER, State
 from policies.text import N_, Text
 
-from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, reading, transaction
+from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, Recusal, reading, transaction
 from . import attachments, audit, identity, office_records, protection, recusal, restriction
 from .attachments import FileView, PendingFile
 from .casefiles import (
@@ -408,9 +408,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             can_warn=_can_warn(lifecycle, handling),
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
             assignee=assignee,
-            colleagues=tuple(h.username for h in holders)
-            if holders
-            else tuple(p.username for p in people if p.office == officer.office and p.active),
+            colleagues=_assignable(db, case.id, officer, holders, people),
             history=history(ctx, db, case.id, rows, people),
             language=str(answers.get("language") or "en"),
             linked=_linked(ctx, db, case, officer),
@@ -423,6 +421,24 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             referral_blocked=referral_blocked(ctx, lifecycle, answers, rows),
             step_away_blocked=recusal.why_not_step_away(db, officer, opened),
         )
+
+
+# Those who stepped away from a case: it is not assigned to them (built once: store.py, "Statements built once").
+STEPPED_AWAY = select(Recusal.officer_id).where(col(Recusal.case_id) == bindparam("case_id"), col(Recusal.lifted_on).is_(None))
+
+
+def _assignable(
+    db: Session, case_id: str, officer: OfficerSession, holders: tuple[restriction.Holder, ...], people: tuple[Colleague, ...]
+) -> tuple[str, ...]:
+    """Who the case may be assigned to (what `assign` accepts): an active officer of the office who has not
+    stepped away from it and, for a restricted case, holds it."""
+    away = set(db.exec(STEPPED_AWAY, params={"case_id": case_id}).all())
+    holding = {h.username for h in holders}
+    return tuple(
+        p.username
+        for p in people
+        if p.office == officer.office and p.active and p.id not in away and (not holders or p.username in holding)
+    )
 
 
 def _linked(ctx: Context, db: Session, case: Case, officer: OfficerSession) -> tuple[LinkedCase, ...]:

@@ -595,3 +595,15 @@ def test_a_case_an_earlier_version_left_with_nobody_gets_someone_back_through_a_
     entry = next(e for e in audit.entries(ctx.engine) if e["action"] == "restricted case shared")
     assert (entry["new_head"], entry["orphaned"]) == ("yes", "yes")
     assert_no_case_orphaned(ctx)
+
+
+def test_a_case_is_not_offered_for_assignment_to_an_officer_who_stepped_away_from_it(ctx):
+    add(ctx, "eco-2")
+    case_id = reporting.file_report(ctx, validate_report(ctx.policy, ["retaliation"], "x", {})).cases[0].id
+    head, member = session(ctx, "eco-1"), session(ctx, "eco-2")
+    assert "eco-2" in casework.open_case(ctx, head, case_id).colleagues
+    recusal.declare(ctx, member, case_id, "My sister is the manager.")
+    offered = casework.open_case(ctx, head, case_id).colleagues
+    assert "eco-2" not in offered and "eco-1" in offered
+    with pytest.raises(Conflict):
+        casework.assign(ctx, head, case_id, "eco-2")
