@@ -159,6 +159,7 @@ class CaseDetail:
     can_ask_consent: bool = False  # the complainant's consent to a referral can be asked now
     referral_blocked: str | None = None  # why no referral can be made, whatever the state
     step_away_blocked: str | None = None  # why this officer cannot declare a conflict on the case now
+    today: str = ""  # the earliest review date a form may offer (ISO)
 
     @property
     def restricted(self) -> bool:
@@ -420,6 +421,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             can_ask_consent=may_ask_consent(lifecycle, handling),
             referral_blocked=referral_blocked(ctx, lifecycle, answers, rows),
             step_away_blocked=recusal.why_not_step_away(db, officer, opened),
+            today=ctx.today().isoformat(),
         )
 
 

@@ -3,6 +3,7 @@ complaint with its optional answers left blank, a closing message still holding 
 placeholder, a step the page offers that the service then refuses, a reopened assessment."""
 
 import datetime as dt
+import re
 
 import pytest
 from sqlmodel import Session
@@ -225,3 +226,19 @@ def test_consent_on_the_form_to_ecos_knowing_is_not_taken_for_oig_on_a_complaint
     token = reporting.open_case_room(ctx, filed.passphrase)
     assert reporting.share_identity(ctx, token, case.id, True)  # asked again in the room, which names OIG
     assert casework.read_identity(ctx, oig, case.id) == "Amina, on the staff list"
+
+
+def test_a_measure_whose_review_is_overdue_can_be_saved_from_its_form(client, ctx):
+    from ..helpers import html_login, post_form
+
+    ctx.now = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    _, case_id = file(ctx, "retaliation")
+    who = eco(ctx)
+    measure = protection.recommend(ctx, who, case_id, "flexible_working", "the Chief of Mission", "", "2026-03-10")
+    ctx.now.advance(20)  # the review date has passed
+    html_login(client, "eco-1")
+    page = client.get(f"/officer/cases/{case_id}").text
+    form = re.search(rf'action="/officer/cases/{case_id}/measures/{measure}".*?</form>', page, re.S).group(0)
+    assert 'value="2026-03-10"' not in form and 'min="2026-03-22"' in form
+    saved = post_form(client, f"/officer/cases/{case_id}/measures/{measure}", {"status": "implemented", "review_on": ""})
+    assert saved.status_code == 200 and "Recorded." in saved.text
