@@ -97,7 +97,8 @@ class HistoryEntry:
         return self.action in DECISIONS
 
 
-# The audit log's actions on a case that a "decisions only" history keeps.
+# The audit log's actions on a case that a "decisions only" history keeps: what changed the case, its
+# protection or who may read it (reading the complainant's identity ends their right to take consent back).
 DECISIONS = frozenset(
     {
         "status changed",
@@ -112,7 +113,10 @@ DECISIONS = frozenset(
         "assigned",
         "conflict declared",
         "recusal lifted",
+        "conflict upheld",
         "restricted case shared",
+        "restricted case withheld",
+        "identity read",
         "case purged",
     }
 )
