@@ -43,7 +43,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from intake.app import create_app
-from intake.service import office_keys, officers, reporting, sendings, statistics
+from intake.service import office_keys, officers, reporting, sendings, sessions, statistics
 from intake.service.casefiles import open_for_office, view_handling
 from intake.service.errors import Conflict, NotFound
 from intake.store import (
@@ -60,7 +60,7 @@ from intake.store import (
     RestrictionWrap,
     reading,
 )
-from policies import validate_report
+from policies import SessionKind, validate_report
 from policies.model import ABOUT_HEAD, ADVICE, PLACEHOLDER, REPORT, Lifecycle
 
 from ..conftest import PASSWORDS, database_url, make_instance
@@ -238,6 +238,11 @@ class Filed:
     cases: list[tuple[str, str]]  # (case id, office it was filed with)
     sending: str
     identity: bool
+    room: str = ""  # the reporter's case-room session, kept as their browser keeps it
+    room_opened: dt.datetime | None = None
+
+    def __repr__(self) -> str:  # what a failing sequence prints: the cases, not the passphrase and tokens
+        return f"Filed({self.cases})"
 
 
 class CaseWork(RuleBasedStateMachine):
@@ -307,7 +312,12 @@ class CaseWork(RuleBasedStateMachine):
         return client
 
     def reporter(self, filed: Filed) -> str:
-        return reporting.open_case_room(self.ctx, filed.passphrase)
+        """The reporter's case-room session: opened again only once it has lapsed, as a browser keeps it
+        (each opening spends the passphrase's budget of openings, which guards against guessing)."""
+        idle = dt.timedelta(minutes=sessions.idle_minutes(self.ctx, SessionKind.REPORTER) - 1)
+        if filed.room_opened is None or self.clock.now - filed.room_opened > idle:
+            filed.room, filed.room_opened = reporting.open_case_room(self.ctx, filed.passphrase), self.clock.now
+        return filed.room
 
     # --- the store, for "nothing changed" ---
 
