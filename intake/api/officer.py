@@ -101,7 +101,7 @@ def _inbox_row(r: inbox.InboxRow) -> dict[str, Any]:
         "assignee": r.assignee,
         "next_deadline": {"name": r.next_deadline, "due_on": r.next_due} if r.next_deadline else None,
         "concerns": list(r.concerns),
-        "reported_concerns": list(r.reported_concerns or r.concerns),
+        "reported_concerns": list(r.reported_concerns),
         "transferred_by": r.transferred_by,
         "region": r.region,
         "may_be_in_danger": r.danger,

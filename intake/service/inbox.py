@@ -92,7 +92,7 @@ class InboxRow:
     open_measures: int
     closed: bool
     restricted: bool = False  # about someone in the office: only the officers it is wrapped to see it
-    reported_concerns: tuple[str, ...] = ()  # what the reporter chose, where it differs from `concerns`
+    reported_concerns: tuple[str, ...] = ()  # what the reporter chose (for a part of a report of both: that part's)
     transferred_by: Office | None = None  # the office that passed the case on as not its own
     transfer_label: str | None = None  # and its state: why (ECO: "Not retaliation: transferred to OIG")
     danger: bool = False  # the reporter, or someone close, may be in danger now
@@ -423,7 +423,7 @@ def _row(policy: Policy, opened: _Opened, when: _Today) -> InboxRow:
         open_measures=handling.open_measures,
         closed=closed,
         restricted=handling.restricted_key is not None,
-        reported_concerns=reported if reported != opened.concerns else (),
+        reported_concerns=reported,
         transferred_by=Office(routed_to) if opened.transfer else None,
         transfer_label=opened.transfer.label if opened.transfer else None,
         danger=_danger(answers),
