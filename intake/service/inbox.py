@@ -274,7 +274,8 @@ def _statements(shape: _Shape) -> _Statements:
     # fifty parameters make a statement too long for the driver to cache or prepare.
     # Every row of the shape (to narrow by the answers) comes the same way, all the ids at once.
     page, every = (
-        _rows().where(col(Handling.case_id).in_(chosen.correlate(None)), col(Handling.office) == bindparam("office"))
+        _rows()
+        .where(col(Handling.case_id).in_(chosen.correlate(None)), col(Handling.office) == bindparam("office"))
         .order_by(*_order(shape.order))
         for chosen in (page_ids, every_id)
     )

@@ -17,7 +17,7 @@ def rows(page: str) -> list[str]:
 
 
 def row_of(page: str, case_id: str) -> str:
-    (found,) = [r for r in rows(page) if f"/officer/cases/{case_id}\"" in r]
+    (found,) = [r for r in rows(page) if f'/officer/cases/{case_id}"' in r]
     return found
 
 
@@ -45,13 +45,13 @@ def test_a_row_says_in_words_when_the_reporter_may_be_in_danger_and_the_form_fil
     assert '<strong class="tag danger">Protection needed now</strong>' in row_of(page, now)
     assert "tag danger" not in row_of(page, calm)
     narrowed = client.get("/officer?safety=urgent").text
-    assert {in_danger, now} == {c for c in (in_danger, now, calm) if f"/officer/cases/{c}\"" in narrowed}
+    assert {in_danger, now} == {c for c in (in_danger, now, calm) if f'/officer/cases/{c}"' in narrowed}
     assert '<option value="urgent" selected>' in narrowed and "2 cases" in narrowed
     # The filter links and the form keep the choice: a GET form, no script.
     assert 'href="/officer?filter=mine&amp;sort=urgency&amp;safety=urgent"' in narrowed
     assert re.search(r'<form method="get" action="/officer" class="inbox-search"', narrowed)
     combined = client.get("/officer?safety=danger&region=mena&state=received&concern=retaliation").text
-    assert [c for c in (in_danger, now, calm) if f"/officer/cases/{c}\"" in combined] == [in_danger]
+    assert [c for c in (in_danger, now, calm) if f'/officer/cases/{c}"' in combined] == [in_danger]
     for name, value in (("concern", "retaliation"), ("region", "mena"), ("state", "received"), ("safety", "danger")):
         assert f'<option value="{value}" selected>' in combined, name
 
