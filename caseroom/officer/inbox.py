@@ -31,6 +31,11 @@ SAFETY = (
     ("danger", N_("May be in danger now")),
     ("protection_now", N_("Protection needed now")),
 )
+# What a case another office transferred as not its own is, said by the office that passed it on.
+TRANSFERRED = {
+    "ECO": N_("Transferred by ECO: not retaliation"),
+    "OIG": N_("Transferred by OIG: retaliation, or a matter within ECO's mandate"),
+}
 # The inbox's choices besides the filter, as the form sends them (service.inbox takes them by these names).
 NARROWING = ("concern", "region", "state", "safety")
 
@@ -59,6 +64,7 @@ async def inbox(request: Request) -> Response:
         filters=FILTERS,
         sorts=SORTS,
         safety=SAFETY,
+        transferred=TRANSFERRED,
         concerns=service.allowed(context_of(request).policy, officer.office)["concern"],
         states=service.states(context_of(request).policy, officer.office),
     )

@@ -74,7 +74,7 @@ def test_the_parts_of_a_report_of_both_name_each_other_on_the_page(client):
     assert concern.startswith("Misconduct and retaliation")
     assert "The reporter chose" not in concern  # this part's account is misconduct; the line below says why
     assert "The same report's other part" in concern and f'<bdi class="case-id">{parts["ECO"]}</bdi>' in concern
-    assert "ECO, Received" in concern
+    assert "<br>ECO, Received</span>" in concern
     assert f'href="/officer/cases/{parts["ECO"]}"' not in at_oig  # not OIG's to open: no link to a 404
 
 
@@ -115,7 +115,7 @@ def test_a_case_eco_transferred_as_not_retaliation_does_not_read_as_retaliation_
     html_login(client, "oig-1")
     concern = cell(row_of(client.get("/officer").text, case_id), "Concern")
     assert concern.startswith("Misconduct<br>")
-    assert "ECO, Not retaliation: transferred to OIG" in concern and "The reporter chose: Retaliation" in concern
+    assert "Transferred by ECO: not retaliation" in concern and "The reporter chose: Retaliation" in concern
     (listed,) = client.get("/api/v1/officer/cases", headers=api_login(client, "oig-1")).json()["cases"]
     assert (listed["concerns"], listed["reported_concerns"], listed["transferred_by"]) == (["misconduct"], ["retaliation"], "ECO")
 
