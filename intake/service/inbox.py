@@ -100,10 +100,6 @@ class InboxRow:
     other_part: OtherPart | None = None  # a report of both: its other case, where the officer may know of it
     needs_officer: bool = False  # closed with measures still open and nobody assigned: the protection file has no owner
 
-    @property
-    def urgent(self) -> bool:
-        return self.danger or self.protection_now
-
 
 @dataclass(frozen=True)
 class InboxPage:

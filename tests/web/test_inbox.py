@@ -17,7 +17,7 @@ def rows(page: str) -> list[str]:
 
 
 def row_of(page: str, case_id: str) -> str:
-    (found,) = [r for r in rows(page) if f'/officer/cases/{case_id}"' in r]
+    (found,) = [r for r in rows(page) if f'<td class="case-id"><a href="/officer/cases/{case_id}"' in r]
     return found
 
 
@@ -193,3 +193,23 @@ def test_the_openapi_document_lists_the_inbox_choices(client):
     assert "422" in operation["responses"]
     row = document["components"]["schemas"]["Inbox"]["properties"]["cases"]["items"]["properties"]
     assert {"may_be_in_danger", "protection_now", "other_part", "needs_officer", "transferred_by"} <= set(row)
+
+
+def test_an_other_part_the_same_office_holds_is_a_link(client):
+    """A retaliation part about ECO's head goes to OIG, restricted to OIG's head, beside the misconduct part."""
+    parts = client.post(
+        "/api/v1/reports",
+        json={
+            "concerns": ["both"],
+            "parts": {
+                "retaliation": {"description": "ECO's head ended my contract", "answers": {"office_concerned": "head"}},
+                "misconduct": {"description": "what I saw", "answers": {}},
+            },
+        },
+    ).json()["cases"]
+    assert [c["office"] for c in parts] == ["OIG", "OIG"]
+    first, second = (c["id"] for c in parts)
+    html_login(client, "oig-1")
+    page = client.get("/officer").text
+    assert f'<a href="/officer/cases/{second}"><bdi class="case-id">{second}</bdi></a>' in cell(row_of(page, first), "Concern")
+    assert f'<a href="/officer/cases/{first}"><bdi class="case-id">{first}</bdi></a>' in cell(row_of(page, second), "Concern")
