@@ -280,7 +280,6 @@ def _statements(shape: _Shape) -> _Statements:
 
 def _rows() -> sqlalchemy.Select:
     same_report, its_handling, known = OTHER_PART
-    other_part = sqlalchemy.join(OTHER_CASE, OTHER_HANDLING, its_handling)
     return (
         sqlalchemy.select(
             Handling,
@@ -306,7 +305,10 @@ def _rows() -> sqlalchemy.Select:
         .join(Officer, col(Officer.id) == Handling.assignee, isouter=True)
         .join(CaseKeyWrap, OFFICE_WRAP, isouter=True)
         .join(RestrictionWrap, OWN_RESTRICTION_WRAP, isouter=True)
-        .join(other_part, and_(same_report, known), isouter=True)
+        # The other part's case, then its handling only where the officer may know of it: no handling, no
+        # other part (two joins, not a join of the two, which SQLite would build whole for every page).
+        .join(OTHER_CASE, same_report, isouter=True)
+        .join(OTHER_HANDLING, and_(its_handling, known), isouter=True)
         .join(
             ORIGIN,
             and_(col(ORIGIN.case_id) == Handling.case_id, col(ORIGIN.office) == Case.office, col(Case.office) != Handling.office),
@@ -387,7 +389,7 @@ def _open(policy: Policy, officer: OfficerSession, office_public: bytes, found: 
     reported = tuple(str(c) for c in answers.get("concerns") or ())
     transfer = _transfer(policy, routed_to, handling.office, *origin)
     other_part = None
-    if other_id is not None:
+    if other_status is not None:
         label = policy.lifecycle(other_office, other_kind).states[other_status].label
         other_part = OtherPart(other_id, Office(other_office), other_status, label)
     handled_here = _handled_by(policy, handling.office)
