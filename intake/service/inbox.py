@@ -267,18 +267,16 @@ def _statements(shape: _Shape) -> _Statements:
     # Then what the page shows, for those ids only, in one statement: of the case, not its account (the
     # inbox does not show it), the wraps that open its answers, the other part of a report of both and
     # the handling of the office that passed the case on. The ids go in as a subquery, not as a list:
-    # fifty parameters make a statement too long for the driver to cache or prepare.
-    # Every row of the shape (to narrow by the answers) comes the same way, all the ids at once.
-    page, every = (
-        _rows()
-        .where(col(Handling.case_id).in_(chosen.correlate(None)), col(Handling.office) == bindparam("office"))
-        .order_by(*_order(shape.order))
-        for chosen in (page_ids, every_id)
-    )
+    # fifty parameters make a statement too long for the driver to cache or prepare. Every row of the
+    # shape (to narrow by the answers) comes the same way, all the ids at once.
+    page, every = (_rows(chosen.subquery("chosen")).order_by(*_order(shape.order)) for chosen in (page_ids, every_id))
     return _Statements(count.where(*conditions), page, every)
 
 
-def _rows() -> sqlalchemy.Select:
+def _rows(chosen: sqlalchemy.Subquery) -> sqlalchemy.Select:
+    """What the inbox shows of the `chosen` cases. The statement starts from them, so that a database
+    that misjudges how few they are (PostgreSQL before its statistics are gathered) still looks up the
+    rest of each by its key, rather than joining every case of the office and keeping fifty."""
     same_report, its_handling, known = OTHER_PART
     return (
         sqlalchemy.select(
@@ -296,6 +294,8 @@ def _rows() -> sqlalchemy.Select:
             col(ORIGIN.status),
             col(ORIGIN.kind),
         )
+        .select_from(chosen)
+        .join(Handling, and_(col(Handling.case_id) == chosen.c.case_id, col(Handling.office) == bindparam("office")))
         .join(Case, col(Case.id) == Handling.case_id)
         .join(
             CaseReading,
