@@ -1,4 +1,4 @@
-"""The office's inbox: its cases, filtered, searched, sorted and paged."""
+"""The office's inbox: its cases, filtered, narrowed, searched, sorted and paged (a GET form, no script)."""
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,6 +26,18 @@ SORTS = (
     ("oldest", N_("Oldest first")),
     ("case", N_("By case id")),
 )
+SAFETY = (
+    ("urgent", N_("In danger or protection needed now")),
+    ("danger", N_("May be in danger now")),
+    ("protection_now", N_("Protection needed now")),
+)
+# What a case another office transferred as not its own is, said by the office that passed it on.
+TRANSFERRED = {
+    "ECO": N_("Transferred by ECO: not retaliation"),
+    "OIG": N_("Transferred by OIG: retaliation, or a matter within ECO's mandate"),
+}
+# The inbox's choices besides the filter, as the form sends them (service.inbox takes them by these names).
+NARROWING = ("concern", "region", "state", "safety")
 
 
 async def inbox(request: Request) -> Response:
@@ -42,5 +54,17 @@ async def inbox(request: Request) -> Response:
         params.get("q") or "",
         params.get("sort") or "urgency",
         int(number) if number.isdigit() and len(number) < 7 else 1,
+        **{name: params.get(name) or "" for name in NARROWING},
     )
-    return render(request, "caseroom/officer/inbox.html", officer=officer, page=page, filters=FILTERS, sorts=SORTS)
+    return render(
+        request,
+        "caseroom/officer/inbox.html",
+        officer=officer,
+        page=page,
+        filters=FILTERS,
+        sorts=SORTS,
+        safety=SAFETY,
+        transferred=TRANSFERRED,
+        concerns=service.allowed(context_of(request).policy, officer.office)["concern"],
+        states=service.states(context_of(request).policy, officer.office),
+    )

@@ -7,12 +7,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from policies.text import N_
+from policies.text import N_, Text
 
 from ..service import casework, inbox, officers, protection, recusal, referral, restriction
 from ..service.errors import Conflict
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
+from ..web.errors import error_response
 from ..web.templating import context_of
 from .requests import bearer, read_json, read_message
 from .shapes import file_json, handling_json, measure_json, message_json, pending_json
@@ -39,47 +40,80 @@ def _page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and len(value) < 7 else 1
 
 
+# The inbox's choices that take one of a list of values (inbox.allowed); an unknown one is refused, never
+# quietly replaced: a tool that asked for the cases of one region must not be handed every case.
+INBOX_CHOICES = ("filter", "sort", "concern", "region", "state", "safety")
+
+
 async def officer_cases(request: Request) -> Response:
     officer = await _officer(request)
     params = request.query_params
+    ctx = context_of(request)
+    chosen = {name: params.get(name) or "" for name in INBOX_CHOICES}
+    refused = inbox.unknown(ctx.policy, officer.office, **chosen)
+    if refused:
+        return await error_response(
+            request,
+            422,
+            N_('The inbox does not take some of these values: "fields" says which values each choice takes.'),
+            fields={name: Text(N_("must be one of: {values}"), values=", ".join(values)) for name, values in refused.items()},
+        )
     page = await run_in_threadpool(
         inbox.inbox,
-        context_of(request),
+        ctx,
         officer,
-        params.get("filter") or "open",
+        chosen["filter"] or "open",
         params.get("q") or "",
-        params.get("sort") or "urgency",
+        chosen["sort"] or "urgency",
         _page_number(params.get("page")),
+        concern=chosen["concern"],
+        region=chosen["region"],
+        state=chosen["state"],
+        safety=chosen["safety"],
     )
     return JSONResponse(
         {
-            "cases": [
-                {
-                    "id": r.id,
-                    "office": r.office,
-                    "status": r.status,
-                    "received_on": r.received_on,
-                    "unread": r.unread,
-                    "flag": r.flag,
-                    "next_due": r.next_due,
-                    "assignee": r.assignee,
-                    "next_deadline": {"name": r.next_deadline, "due_on": r.next_due} if r.next_deadline else None,
-                    "concerns": list(r.concerns),
-                    "region": r.region,
-                    "referred_in": r.referred_in,
-                    "open_measures": r.open_measures,
-                    "closed": r.closed,
-                    "restricted": r.restricted,
-                }
-                for r in page.rows
-            ],
+            "cases": [_inbox_row(r) for r in page.rows],
             "page": page.page,
             "pages": page.pages,
             "total": page.total,
             "filter": page.filter,
             "sort": page.sort,
+            "q": page.query,
+            "concern": page.concern or None,
+            "region": page.region or None,
+            "state": page.state or None,
+            "safety": page.safety or None,
         }
     )
+
+
+def _inbox_row(r: inbox.InboxRow) -> dict[str, Any]:
+    other = r.other_part
+    return {
+        "id": r.id,
+        "office": r.office,
+        "status": r.status,
+        "received_on": r.received_on,
+        "unread": r.unread,
+        "flag": r.flag,
+        "next_due": r.next_due,
+        "assignee": r.assignee,
+        "next_deadline": {"name": r.next_deadline, "due_on": r.next_due} if r.next_deadline else None,
+        "concerns": list(r.concerns),
+        "reported_concerns": list(r.reported_concerns),
+        "transferred_by": r.transferred_by,
+        "region": r.region,
+        "may_be_in_danger": r.danger,
+        "protection_now": r.protection_now,
+        # The other case of a report of both: where it stands, never what it holds.
+        "other_part": {"id": other.id, "office": other.office, "status": other.status} if other else None,
+        "referred_in": r.referred_in,
+        "open_measures": r.open_measures,
+        "needs_officer": r.needs_officer,
+        "closed": r.closed,
+        "restricted": r.restricted,
+    }
 
 
 async def officer_case(request: Request) -> Response:

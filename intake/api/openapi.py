@@ -3,12 +3,15 @@ handlers in api.py accept and return (outside checkers test the service against 
 
 from typing import Any
 
-from policies import Concern, Policy
+from policies import Concern, Office, Policy
 from policies.form import MAX_ACTION_TEXT_CHARS, MAX_DESCRIPTION_CHARS
 from policies.model import Question
 
+from ..service.inbox import CONCERNS as INBOX_CONCERNS
 from ..service.inbox import FILTERS as INBOX_FILTERS
+from ..service.inbox import SAFETY as INBOX_SAFETY
 from ..service.inbox import SORTS as INBOX_SORTS
+from ..service.inbox import states as inbox_states
 
 
 def _ref(name: str) -> dict:
@@ -262,33 +265,7 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                 }
             },
         },
-        "Inbox": {
-            "type": "object",
-            "required": ["cases", "page", "pages"],
-            "properties": {
-                "page": {"type": "integer"},
-                "pages": {"type": "integer"},
-                "cases": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["id", "office", "status", "received_on", "unread"],
-                        "properties": {
-                            "id": TEXT,
-                            "office": TEXT,
-                            "status": TEXT,
-                            "received_on": {"type": "string", "format": "date"},
-                            "unread": {"type": "boolean"},
-                            "assignee": {"type": ["string", "null"]},
-                            "next_deadline": {
-                                "type": ["object", "null"],
-                                "properties": {"name": TEXT, "due_on": {"type": "string", "format": "date"}},
-                            },
-                        },
-                    },
-                },
-            },
-        },
+        "Inbox": _inbox(policy),
         "Case": {
             "type": "object",
             "required": ["id", "office", "status", "received_on", "description", "answers", "messages"],
@@ -437,17 +414,12 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
         "/api/v1/officer/cases": {
             "get": {
                 **_op(
-                    "The office's cases: one page, filtered, searched by case id, sorted",
+                    "The office's cases: one page, filtered, narrowed, searched by case id, sorted",
                     {"200": _ok("The inbox", _ref("Inbox"))},
                     secure=True,
-                    errors=("401",),
+                    errors=("401", "422"),
                 ),
-                "parameters": [
-                    {"name": "filter", "in": "query", "required": False, "schema": {"enum": list(INBOX_FILTERS)}},
-                    {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40}},
-                    {"name": "sort", "in": "query", "required": False, "schema": {"enum": list(INBOX_SORTS)}},
-                    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-                ],
+                "parameters": _inbox_parameters(policy),
             }
         },
         "/api/v1/officer/cases/{case_id}": {
@@ -659,4 +631,96 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
         "info": {"title": "Confidential reporting intake API", "version": "1"},
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _inbox_parameters(policy: Policy) -> list[dict[str, Any]]:
+    """The inbox's query: a value it does not take is refused (422, "fields" naming the values each takes)."""
+
+    def choice(name: str, values: list[str], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description, "schema": {"enum": values}}
+
+    offices = [Office(code) for code in policy.lifecycles]
+    states = sorted({value for office in offices for value, _, _ in inbox_states(policy, office)})
+    return [
+        choice("filter", list(INBOX_FILTERS), "Which cases, by the clear facts of their handling (default: open)"),
+        {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40}},
+        choice("sort", list(INBOX_SORTS), "Order (default: urgency, the next deadline first)"),
+        choice("concern", list(INBOX_CONCERNS), "The report's concern, as the office reads it (advice: ECO only)"),
+        choice("region", [r.id for r in policy.regions], "The region the reporter gave"),
+        choice(
+            "state",
+            states,
+            "The handling's state, of the office's own lifecycle; advice:<state> for an advice request's (ECO)",
+        ),
+        choice(
+            "safety",
+            list(INBOX_SAFETY),
+            "danger: the reporter or someone close may be in danger now; protection_now: protection asked for "
+            "at once; urgent: either",
+        ),
+        {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+    ]
+
+
+def _inbox(policy: Policy) -> dict[str, Any]:
+    nullable_text = {"type": ["string", "null"]}
+    return {
+        "type": "object",
+        "required": ["cases", "page", "pages", "total"],
+        "properties": {
+            "page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "total": {"type": "integer"},
+            "filter": {"enum": list(INBOX_FILTERS)},
+            "sort": {"enum": list(INBOX_SORTS)},
+            "q": TEXT,
+            "concern": nullable_text,
+            "region": nullable_text,
+            "state": nullable_text,
+            "safety": nullable_text,
+            "cases": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "office", "status", "received_on", "unread"],
+                    "properties": {
+                        "id": TEXT,
+                        "office": TEXT,
+                        "status": TEXT,
+                        "received_on": {"type": "string", "format": "date"},
+                        "unread": {"type": "boolean"},
+                        "assignee": nullable_text,
+                        "next_deadline": {
+                            "type": ["object", "null"],
+                            "properties": {"name": TEXT, "due_on": {"type": "string", "format": "date"}},
+                        },
+                        "concerns": {
+                            "description": "What the case is for this office: both for a part of a report of both, the "
+                            "receiving office's concern for a case another office transferred as not its own",
+                            "type": "array",
+                            "items": {"enum": list(INBOX_CONCERNS)},
+                        },
+                        "reported_concerns": {"type": "array", "items": {"enum": list(INBOX_CONCERNS)}},
+                        "transferred_by": {"enum": [*(str(o) for o in Office), None]},
+                        "region": nullable_text,
+                        "may_be_in_danger": {"type": "boolean"},
+                        "protection_now": {"type": "boolean"},
+                        "other_part": {
+                            "description": "The other case of a report of both, where the officer may know of it",
+                            "type": ["object", "null"],
+                            "properties": {"id": TEXT, "office": TEXT, "status": TEXT},
+                        },
+                        "referred_in": {"type": "boolean"},
+                        "open_measures": {"type": "integer"},
+                        "needs_officer": {
+                            "description": "Closed with protective measures still open and nobody assigned",
+                            "type": "boolean",
+                        },
+                        "closed": {"type": "boolean"},
+                        "restricted": {"type": "boolean"},
+                    },
+                },
+            },
+        },
     }

@@ -87,6 +87,17 @@ def _received_again(ctx: Context, handling: Handling) -> Handling:
     return handling
 
 
+def _keep_protection_file(ctx: Context, db: Session, officer: OfficerSession, handling: Handling) -> None:
+    """A case passed on with protective measures still open stays the office's protection file: the
+    temporary measures it recommended (ECO Annual Report 2022 s.2) stay open, with their review dates,
+    until the office lifts them. If nobody is assigned, the officer who passed it on keeps it,
+    audit-logged as an assignment (as casework.assign records one)."""
+    if handling.closed_on is None or not handling.open_measures or handling.assignee is not None:
+        return
+    handling.assignee = officer.officer_id
+    audit.record(ctx, db, "assigned", officer.officer_id, handling.case_id, to=officer.officer_id)
+
+
 def _target(lifecycle: Lifecycle, to: object) -> Office:
     if lifecycle.refers_to is None or to != lifecycle.refers_to:
         raise Conflict(N_("This office does not refer cases to that office."))
@@ -178,5 +189,6 @@ def refer(
             consent=handling.consent if consented else (handling.consent or "not asked"),
             reason_record=reason_record,
         )
+        _keep_protection_file(ctx, db, officer, handling)
         db.flush()
         return view_handling(ctx, handling, review_dates)
