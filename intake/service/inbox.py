@@ -41,6 +41,7 @@ from sqlmodel import col
 
 from crypto import CryptoError, open_record, public_key_of, unwrap_case_key
 from policies import Concern, Office, Policy
+from policies.answers import in_danger, protection_now
 from policies.deadlines import LABELS
 from policies.model import ADVICE, REPORT, State
 
@@ -55,10 +56,6 @@ CONCERNS = tuple(str(c) for c in Concern)  # the report's concern: retaliation, 
 # The safety signals of a retaliation complaint: "urgent" is either of the other two.
 SAFETY = ("urgent", "danger", "protection_now")
 ADVICE_STATE = "advice:"  # the state filter's prefix for a state of the advice lifecycle
-# safety_risk, "Are you, or is anyone close to you, in danger now?": yes, or not sure. Either goes to
-# the Office of Staff Security at once (ECO Annual Report 2022 s.2); the case page says so too.
-DANGER_ANSWERS = frozenset({"yes", "not_sure"})
-PROTECTION_NOW = "now"  # protection_by, "How soon do you need it?": "Now: I need protection at once"
 PAGE_SIZE = 50
 MAX_QUERY_CHARS = 40
 
@@ -356,14 +353,6 @@ class _Today:
     soon: dt.date
 
 
-def _danger(answers: dict[str, Any]) -> bool:
-    return answers.get("safety_risk") in DANGER_ANSWERS
-
-
-def _protection_now(answers: dict[str, Any]) -> bool:
-    return answers.get("protection_by") == PROTECTION_NOW
-
-
 @dataclass(frozen=True)
 class _Opened:
     """One row of the statement, its answers opened, and what the case is for the office reading it."""
@@ -380,7 +369,7 @@ class _Opened:
 
     @property
     def urgent(self) -> bool:
-        return _danger(self.answers) or _protection_now(self.answers)
+        return in_danger(self.answers) or protection_now(self.answers)
 
 
 def _open(policy: Policy, officer: OfficerSession, office_public: bytes, found: Any) -> _Opened:
@@ -425,8 +414,8 @@ def _row(policy: Policy, opened: _Opened, when: _Today) -> InboxRow:
         reported_concerns=reported,
         transferred_by=Office(routed_to) if opened.transfer else None,
         transfer_label=opened.transfer.label if opened.transfer else None,
-        danger=_danger(answers),
-        protection_now=_protection_now(answers),
+        danger=in_danger(answers),
+        protection_now=protection_now(answers),
         other_part=opened.other_part,
         needs_officer=closed and handling.open_measures > 0 and assignee is None,
     )
@@ -450,8 +439,8 @@ class _Narrowing:
         safe = {
             "": True,
             "urgent": opened.urgent,
-            "danger": _danger(answers),
-            "protection_now": _protection_now(answers),
+            "danger": in_danger(answers),
+            "protection_now": protection_now(answers),
         }[self.safety]
         return (
             safe
