@@ -745,7 +745,8 @@ class CaseWork(RuleBasedStateMachine):
                     assert first.status_code == 200, first.text[:300]
                     assert client.get(f"/officer/cases/{case_id}?lang=ar").status_code == 200
                     for lang in LANGS:
-                        assert client.get(f"/officer?filter=all&lang={lang}").status_code == 200
+                        for view in ("filter=all", "filter=unassigned&safety=urgent", "filter=open&concern=both&sort=oldest"):
+                            assert client.get(f"/officer?{view}&lang={lang}").status_code == 200
                     break
 
 
