@@ -461,18 +461,26 @@ class CaseWork(RuleBasedStateMachine):
                 return list(dict.fromkeys(found))
             page += 1
 
-    @precondition(lambda self: self.filed)
-    @rule(data=st.data())
-    @counted
-    def officer_takes_an_offered_step(self, data):
+    def a_case_page(self, data):
+        """An active officer, a case their inbox lists, and its page as their browser shows it; None if they have none."""
         username = data.draw(st.sampled_from([o.username for o in self.active()]))
         cases = self.visible(username)
         if not cases:
-            return
+            return None
         case_id = data.draw(st.sampled_from(cases))
         client = self.browser(username)
         page = client.get(f"/officer/cases/{case_id}")
         assert page.status_code == 200, page.text[:300]
+        return username, case_id, client, page
+
+    @precondition(lambda self: self.filed)
+    @rule(data=st.data())
+    @counted
+    def officer_takes_an_offered_step(self, data):
+        opened = self.a_case_page(data)
+        if opened is None:
+            return
+        username, case_id, client, page = opened
         forms = PageForms(page.text)
         offered = [f for f in forms.forms if "/officer/cases/" in f.action and f.name not in ("identity",)]
         choice = data.draw(st.integers(0, len(offered) + len(forms.decisions) - 1)) if offered or forms.decisions else None
@@ -563,13 +571,11 @@ class CaseWork(RuleBasedStateMachine):
     @counted
     def officer_tries_a_step_not_offered(self, data):
         """A step the page does not offer, sent anyway (a stale page, a forged form): refused, nothing changed."""
-        username = data.draw(st.sampled_from([o.username for o in self.active()]))
-        cases = self.visible(username)
-        if not cases:
+        opened = self.a_case_page(data)
+        if opened is None:
             return
-        case_id = data.draw(st.sampled_from(cases))
-        client = self.browser(username)
-        page = client.get(f"/officer/cases/{case_id}").text
+        username, case_id, client, shown = opened
+        page = shown.text
         forms = PageForms(page)
         office = self.active_office(username)
         with reading(self.ctx.engine) as db:
@@ -604,7 +610,7 @@ class CaseWork(RuleBasedStateMachine):
         name, fields = data.draw(st.sampled_from(attempts))
         fields = {**fields, "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1)}
         before = self.snapshot()
-        response = self.browser(username).post(f"/officer/cases/{case_id}/{name}", data=fields, follow_redirects=False)
+        response = client.post(f"/officer/cases/{case_id}/{name}", data=fields, follow_redirects=False)
         assert response.status_code in (400, 404, 409), (name, fields, response.status_code, handling.status)
         assert self.snapshot() == before, (name, fields, "changed the store while refusing")
 

@@ -9,7 +9,6 @@ random sequences): every handling can be opened by an active officer of its offi
 
 import datetime as dt
 
-import pyotp
 import pytest
 from sqlmodel import Session, SQLModel, select
 
@@ -21,6 +20,7 @@ from policies import validate_report
 from ..conftest import PASSWORDS
 from ..helpers import api_login, app_context, html_login, post_form
 from .test_casework import Clock
+from .test_restricted_cases import clock, code  # noqa: F401 (clock: an autouse fixture, shared)
 
 SECOND, THIRD = "eco member password two", "eco member password three"
 OFFICER_PASSWORDS = {**PASSWORDS, "eco-2": SECOND, "eco-3": THIRD}
@@ -29,18 +29,6 @@ VOLATILE = {"web_session", "login_attempts", "budget", "sending"}
 # What showing a case page records (its opening, in the audit chain; the reading): a refused form shows
 # the case page again, with what was typed.
 VIEWED = frozenset({"case_reading", "audit_entry", "audit_head", "audit_checkpoint"})
-
-
-@pytest.fixture(autouse=True)
-def clock(ctx):
-    ctx.now = Clock(dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC))
-    return ctx.now
-
-
-def code(ctx, username: str) -> str:
-    """The next code of an officer's authenticator (no code is accepted twice)."""
-    ctx.now.now += dt.timedelta(seconds=31)
-    return pyotp.TOTP(ctx.test_enrolments[username].totp_secret).at(ctx.now())
 
 
 def later(ctx) -> None:
