@@ -4,10 +4,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from intake import i18n
 from intake.service import recusal
 from intake.service.errors import Conflict
+from intake.service.officers import OfficerSession
 from intake.web.forms import read_small_form
-from intake.web.templating import context_of, notice_of, render
+from intake.web.templating import context_of, notice_of, render, translate
 from policies.text import N_
 
 from .login import officer_of, to_login
@@ -29,9 +31,21 @@ async def conflicts(request: Request) -> Response:
     officer = await officer_of(request)
     if officer is None:
         return to_login()
+    return await _page(request, officer)
+
+
+async def _page(request: Request, officer: OfficerSession, refused: dict[str, str] | None = None) -> Response:
+    """The declarations; after a refused decision, with that form as the officer left it and why (409: nothing changed)."""
     found = await run_in_threadpool(recusal.declarations, context_of(request), officer)
-    notice = notice_of(request, NOTICES)
-    return render(request, "caseroom/officer/conflicts.html", officer=officer, declarations=found, notice=notice)
+    return render(
+        request,
+        "caseroom/officer/conflicts.html",
+        status_code=409 if refused else 200,
+        officer=officer,
+        declarations=found,
+        notice=notice_of(request, NOTICES),
+        refused=refused or {},
+    )
 
 
 async def decide(request: Request) -> Response:
@@ -41,18 +55,22 @@ async def decide(request: Request) -> Response:
         return to_login()
     form = await read_small_form(request)
     tick = form.get("confirm") or ""
-    if tick not in TICKS:
-        raise Conflict(N_("Tick the box to confirm the decision."))
     decision = form.get("decision")
-    await run_in_threadpool(
-        recusal.decide,
-        context_of(request),
-        officer,
-        form.get("case_id"),
-        form.get("username"),
-        decision,
-        form.get("reason") or None,
-        TICKS[tick],
-    )
+    try:
+        if tick not in TICKS:
+            raise Conflict(N_("Tick the box to confirm the decision."))
+        await run_in_threadpool(
+            recusal.decide,
+            context_of(request),
+            officer,
+            form.get("case_id"),
+            form.get("username"),
+            decision,
+            form.get("reason") or None,
+            TICKS[tick],
+        )
+    except Conflict as error:
+        kept = {name: form.get(name) for name in ("case_id", "username", "decision", "reason")}
+        return await _page(request, officer, {**kept, "message": translate(request, i18n.message_of(error))})
     done = "upheld" if decision == "upheld" else "lifted"  # decide() accepted no other
     return RedirectResponse(f"/officer/conflicts?notice={done}", status_code=303)

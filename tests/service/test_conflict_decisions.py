@@ -8,6 +8,7 @@ Invariant checked after the steps (the lead's model-based test checks it after e
 random sequences): every handling can be opened by an active officer of its office."""
 
 import datetime as dt
+import re
 
 import pytest
 from sqlmodel import Session, SQLModel, select
@@ -446,7 +447,10 @@ def test_the_pages_decide_both_ways_and_never_say_another_head_decides_where_the
         assert "&lt;b&gt;My brother&lt;/b&gt;" in page and "<b>My brother" not in page
         decision = {"case_id": case_id, "username": "eco-2", "decision": "upheld", "reason": "<i>Close family</i>"}
         before = store(ctx)
-        assert post_form(client, "/officer/conflicts/decision", decision).status_code == 409  # no tick
+        refused = post_form(client, "/officer/conflicts/decision", decision)  # no tick
+        assert refused.status_code == 409 and "Tick the box to confirm the decision." in refused.text
+        kept = re.search(r'<form method="post" action="/officer/conflicts/decision">.*?</form>', refused.text, re.S).group(0)
+        assert "&lt;i&gt;Close family&lt;/i&gt;</textarea>" in kept and 'value="upheld" id="uphold-1" required checked' in kept
         assert post_form(client, "/officer/conflicts/decision", {**decision, "confirm": "director_general"}).status_code == 409
         assert post_form(client, "/officer/conflicts/decision", {**decision, "reason": "", "confirm": "yes"}).status_code == 409
         assert store(ctx) == before
