@@ -15,7 +15,7 @@ from intake.service.context import Context
 from intake.service.errors import Conflict
 from intake.service.officers import OfficerSession
 from intake.web.downloads import download
-from intake.web.forms import read_form, read_small_form
+from intake.web.forms import read_form, read_small_form, whole_number
 from intake.web.templating import context_of, notice_of, render, translate
 from intake.web.uploads import Upload
 from policies import InvalidReport
@@ -292,8 +292,7 @@ async def determine(request: Request) -> Response:
 def _extend(
     ctx: Context, officer: OfficerSession, case_id: str, deadline: str | None, days: str | None, reason: str | None
 ) -> object:
-    number = int(days) if days and days.isdigit() and len(days) < 5 else None
-    return casework.extend(ctx, officer, case_id, deadline, number, reason)
+    return casework.extend(ctx, officer, case_id, deadline, whole_number(days, 4), reason)
 
 
 async def extend(request: Request) -> Response:

@@ -5,6 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from intake.service import inbox as service
+from intake.web.forms import whole_number
 from intake.web.templating import context_of, render
 from policies.text import N_
 
@@ -45,7 +46,6 @@ async def inbox(request: Request) -> Response:
     if officer is None:
         return to_login()
     params = request.query_params
-    number = params.get("page") or "1"
     page = await run_in_threadpool(
         service.inbox,
         context_of(request),
@@ -53,7 +53,7 @@ async def inbox(request: Request) -> Response:
         params.get("filter") or "open",
         params.get("q") or "",
         params.get("sort") or "urgency",
-        int(number) if number.isdigit() and len(number) < 7 else 1,
+        whole_number(params.get("page"), 6) or 1,
         **{name: params.get(name) or "" for name in NARROWING},
     )
     return render(

@@ -14,6 +14,7 @@ from ..service.errors import Conflict
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.errors import error_response
+from ..web.forms import whole_number
 from ..web.templating import context_of
 from .requests import bearer, read_json, read_message
 from .shapes import file_json, handling_json, measure_json, message_json, pending_json
@@ -37,7 +38,7 @@ async def officer_logout(request: Request) -> Response:
 
 
 def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 7 else 1
+    return whole_number(value, 6) or 1
 
 
 # The inbox's choices that take one of a list of values (inbox.allowed); an unknown one is refused, never

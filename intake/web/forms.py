@@ -19,6 +19,15 @@ from .uploads import Check, Upload, is_multipart, read_upload, run_check
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 100
+ASCII_DIGITS = frozenset("0123456789")
+
+
+def whole_number(value: str | None, max_digits: int) -> int | None:
+    """A whole number typed in a form or a query ("12"), or None. Only ASCII digits: str.isdigit() is also
+    true of "²" or "١", which int() then refuses, and a refusal of ours is a 4xx, never a 500."""
+    if not value or len(value) > max_digits or not set(value) <= ASCII_DIGITS:
+        return None
+    return int(value)
 
 
 async def read_capped_body(request: Request, limit: int = DEFAULT_BODY_LIMIT) -> bytes:

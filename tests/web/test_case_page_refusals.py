@@ -188,3 +188,16 @@ def test_the_extension_form_allows_only_the_days_left_of_the_one_extension(clien
     assert 'max="10"' in form and "at most 10" in form
     assert client.post(f"/api/v1/officer/cases/{case_id}/extension", json={**extend, "days": 10}, headers=eco).status_code == 200
     assert "/extension" not in client.get(f"/officer/cases/{case_id}").text  # nothing left to extend
+
+
+def test_a_unicode_digit_in_a_number_field_is_refused_never_a_500(client):
+    case_id = eco_case(client, "acknowledged", "preliminary_assessment")
+    html_login(client, "eco-1")
+    for days in ("²", "١٠", "5\x00"):
+        refused = post_form(
+            client, f"/officer/cases/{case_id}/extension", {"deadline": "preliminary_assessment", "days": days, "reason": "r"}
+        )
+        assert refused.status_code == 409, (days, refused.status_code)
+    for page in ("²", "١", "0x1"):
+        assert client.get(f"/officer?page={page}").status_code == 200
+        assert client.get(f"/api/v1/officer/cases?page={page}", headers=api_login(client, "eco-1")).status_code == 200
