@@ -12,8 +12,8 @@ pytestmark = pytest.mark.slow
 
 TestCaseWork = CaseWork.TestCase
 TestCaseWork.settings = settings(
-    max_examples=int(os.environ.get("INTAKE_MODEL_EXAMPLES", "12")),
-    stateful_step_count=int(os.environ.get("INTAKE_MODEL_STEPS", "25")),
+    max_examples=int(os.environ.get("INTAKE_MODEL_EXAMPLES", "20")),
+    stateful_step_count=int(os.environ.get("INTAKE_MODEL_STEPS", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     print_blob=True,
