@@ -135,6 +135,10 @@ class Form:
     id: str
     fields: list[Field] = dataclasses.field(default_factory=list)
 
+    def value(self, name: str) -> str:
+        """The value of a field the form carries as it is (a hidden field)."""
+        return next((f.value for f in self.fields if f.name == name), "")
+
     @property
     def name(self) -> str:
         """What the form does: the last part of its action (transitions, determination, referral...)."""
@@ -450,15 +454,20 @@ class CaseWork(RuleBasedStateMachine):
 
     # --- officers, through the pages ---
 
+    def filed_order(self, case_id: str) -> int:
+        """Where a case stands in the order it was filed: case ids are random, and a sequence Hypothesis
+        replays must choose the same case again (the inbox's order ties on them)."""
+        return next(n for n, (known, _) in enumerate(self.facts) if known == case_id)
+
     def visible(self, username: str) -> list[str]:
-        """The cases an officer's inbox lists (every filter, every page)."""
+        """The cases an officer's inbox lists (every filter, every page), in the order they were filed."""
         client = self.browser(username)
         found, page = [], 1
         while True:
             html = client.get(f"/officer?filter=all&page={page}").text
             found += re.findall(r'href="/officer/cases/([A-Z]{3}-[0-9A-F]{10})"', html)
             if f"page={page + 1}" not in html:
-                return list(dict.fromkeys(found))
+                return sorted(dict.fromkeys(found), key=self.filed_order)
             page += 1
 
     def a_case_page(self, data):
@@ -624,7 +633,10 @@ class CaseWork(RuleBasedStateMachine):
         client = self.browser(username)
         page = client.get("/officer/conflicts")
         assert page.status_code == 200, page.text[:300]
-        forms = [f for f in PageForms(page.text).forms if f.name == "decision"]
+        forms = sorted(
+            (f for f in PageForms(page.text).forms if f.name == "decision"),
+            key=lambda f: (self.filed_order(f.value("case_id")), f.value("username")),
+        )
         if not forms:
             return
         form = data.draw(st.sampled_from(forms))
