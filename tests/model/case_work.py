@@ -27,6 +27,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import random
 import re
 import shutil
@@ -34,6 +35,7 @@ import tempfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from unittest import mock
 
 from hypothesis import event
 from hypothesis import strategies as st
@@ -252,6 +254,11 @@ class Filed:
 class CaseWork(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        # Ids are random (secrets.token_hex), and pages order cases and measures that tie on them: a sequence
+        # Hypothesis replays to shrink a failure must see the same pages, so ids come from a counter here.
+        counter = itertools.count(1)
+        self.ids = mock.patch("secrets.token_hex", lambda n=32: f"{next(counter):0{2 * n}x}")
+        self.ids.start()
         self.dir = Path(tempfile.mkdtemp(prefix="case-work-model-"))
         self.ctx = make_instance(self.dir / "data", database_url(self.dir))
         self.clock = Clock(START)
@@ -274,6 +281,7 @@ class CaseWork(RuleBasedStateMachine):
             browser.close()
         self.ctx.engine.dispose()
         shutil.rmtree(self.dir, ignore_errors=True)
+        self.ids.stop()
 
     # --- people ---
 
