@@ -274,6 +274,7 @@ class CaseWork(RuleBasedStateMachine):
         self.rnd = random.Random(0)
         self.touched: set[str] = set()
         self.said = 0
+        self.trace: list[tuple] = []  # the officers' steps taken, for a failure's message
         self.declared = 0  # conflicts declared: the conflicts page has something to decide
 
     def teardown(self) -> None:
@@ -487,8 +488,24 @@ class CaseWork(RuleBasedStateMachine):
         case_id = data.draw(st.sampled_from(cases))
         client = self.browser(username)
         page = client.get(f"/officer/cases/{case_id}")
-        assert page.status_code == 200, page.text[:300]
+        assert page.status_code == 200, (username, case_id, page.status_code, self.rows_of(case_id), self.trace[-6:])
         return username, case_id, client, page
+
+    def rows_of(self, case_id: str) -> dict[str, list]:
+        """What the store says of who can open a case: for a failure's message."""
+        with Session(self.ctx.engine) as db:
+            return {
+                "handlings": [
+                    (h.office, h.kind, h.status, h.restricted_key is not None)
+                    for h in db.exec(select(Handling).where(Handling.case_id == case_id))
+                ],
+                "recusals": [(r.officer_id, r.lifted_on) for r in db.exec(select(Recusal).where(Recusal.case_id == case_id))],
+                "wraps": [(w.holder,) for w in db.exec(select(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id))],
+                "restriction_wraps": [
+                    (w.office, w.officer_id) for w in db.exec(select(RestrictionWrap).where(RestrictionWrap.case_id == case_id))
+                ],
+                "officers": [(o.username, o.id, o.office, o.head) for o in self.active()],
+            }
 
     @precondition(lambda self: self.filed)
     @rule(data=st.data())
@@ -549,6 +566,7 @@ class CaseWork(RuleBasedStateMachine):
 
     def interpret(self, office: str, case_id: str, action: str, fields: dict[str, str]) -> None:
         """What the step did, in the model's terms: the dates the procedure counts."""
+        self.trace.append((office, case_id, action, {k: v for k, v in fields.items() if k != "csrf"}))
         facts = self.facts[(case_id, office)]
         lifecycle = self.lifecycle(facts)
         today = self.today()
