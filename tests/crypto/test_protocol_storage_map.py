@@ -43,3 +43,23 @@ def test_a_new_binary_column_would_be_caught():
     extra = Table("case_file_extra", MetaData(), Column("secret", LargeBinary))
     names = {f"{extra.name}.{c.name}" for c in extra.columns if isinstance(c.type, LargeBinary)}
     assert names - named_in_the_map() == {"case_file_extra.secret"}
+
+
+CLEAR_COLUMNS = PROTOCOL[PROTOCOL.index("### 11.5 Clear columns") : PROTOCOL.index("## 12. Record kinds")]
+
+
+def named_as_clear() -> set[str]:
+    """`table`: `column`, ... rows of section 11.5."""
+    named = set()
+    for table, cells in re.findall(r"^\| `([a-z_]+)` \| (.*) \|$", CLEAR_COLUMNS, flags=re.MULTILINE):
+        named |= {f"{table}.{column}" for column in re.findall(r"`([a-z_]+)`", cells)}
+    return named
+
+
+def test_every_column_of_the_schema_is_in_the_storage_map():
+    """#24 (page and code): `attachment.stored_size` and several clear columns were in no table of
+    PROTOCOL.md; a stranger could not tell whether they held anything of a case."""
+    missing = sorted(set(schema_columns()) - named_in_the_map() - named_as_clear())
+    assert not missing, f"PROTOCOL.md sections 11.3 and 11.5 do not name {missing}"
+    stale = sorted(named_as_clear() - set(schema_columns()))
+    assert not stale, f"PROTOCOL.md section 11.5 names columns the schema does not have: {stale}"

@@ -113,6 +113,17 @@ def test_reporter_derivation(vector):
     assert lookup_digest(secrets.lookup, bytes.fromhex(vector["lookup_key"])).hex() == vector["lookup_digest"]
 
 
+@pytest.mark.parametrize("vector", load("kdf")["reporter"])
+def test_the_kdf_vectors_passphrases_are_ones_the_service_could_give(vector):
+    """#24 (page and code): kdf.json's passphrases had 7 words; section 1 gives every reporter 8
+    words of the list, and a vector of a passphrase no one is ever given fixes nothing."""
+    from crypto.passphrase import PASSPHRASE_WORDS, wordlist
+
+    words = vector["passphrase"].split(" ")
+    assert len(words) == PASSPHRASE_WORDS == 8
+    assert set(words) <= set(wordlist())
+
+
 @pytest.mark.parametrize("vector", load("kdf")["password"])
 def test_password_key(vector):
     key = derive_password_key(vector["password"], bytes.fromhex(vector["salt"]), Argon2Params(**vector["params"]))

@@ -9,12 +9,15 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from crypto import Argon2Params, derive_backup_key, open_sealed
 from intake.service import backup, budgets, officers, sendings, sessions
 from intake.service.errors import AuthenticationFailed
-from intake.store import WebSession, transaction
+from intake.store import Sending, WebSession, transaction
 from policies.vocabulary import SessionKind
+
+from ..helpers import app_context, officer_token
 
 VECTORS = Path(__file__).parents[1] / "vectors"
 
@@ -41,6 +44,16 @@ def test_a_session_stored_as_the_protocol_says_is_resumed_by_its_token(ctx, vect
         sessions.resume(ctx, f"{session_id}.{key[::-1]}", kind)
 
 
+def test_an_officer_session_holds_what_the_protocol_and_its_vector_say(ctx):
+    """#24 (page and code): sessions.json's officer payload lacked `officer_key`, which every officer
+    session holds (section 10.3): the vector and the service now hold the same fields."""
+    vector = next(v for v in load("sessions")["vectors"] if v["kind"] == "officer")
+    payload = sessions.resume(ctx, officer_token(ctx, "eco-1"), SessionKind.OFFICER)
+    assert set(payload) == set(vector["payload"]) == {"officer_id", "username", "office", "office_key", "officer_key"}
+    officer = officers.current(ctx, officer_token(ctx, "eco-1"))
+    assert payload["officer_key"] == officer.officer_key.hex()
+
+
 def test_tokens_the_service_makes_have_the_protocols_form(ctx):
     token = sessions.start(ctx, SessionKind.REPORTER, {"cases": {}, "identities": {}})
     session_id, key = token.split(".")
@@ -58,6 +71,19 @@ def test_stored_digests():
         assert officers.decoy_salt(lookup_key, vector["username"]).hex() == vector["decoy_salt"]
     for vector in data["sending"]:
         assert sendings._digest(vector["token"]).hex() == vector["digest"]
+
+
+@pytest.mark.parametrize("vector", load("digests")["idempotency"], ids=lambda v: v["idempotency_key"][:8])
+def test_an_api_idempotency_key_is_stored_as_the_protocol_says(client, vector):
+    """#24 (page and code): an API Idempotency-Key is stored as BLAKE2b(utf8("api:" + key)); the page
+    and digests.json said utf8(key). A report filed with the vector's key leaves the vector's digest."""
+    headers = {"Idempotency-Key": vector["idempotency_key"]}
+    report = {"concerns": ["misconduct"], "description": "Fuel is sold on the side.", "answers": {}}
+    assert client.post("/api/v1/reports", json=report, headers=headers).status_code == 201
+    with Session(app_context(client).engine) as db:
+        stored = {row.digest.hex() for row in db.exec(select(Sending)).all()}
+    assert vector["digest"] in stored
+    assert sendings._digest(vector["token"]).hex() == vector["digest"]
 
 
 def test_backup_header_key_and_archive_member():

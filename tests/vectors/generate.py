@@ -99,7 +99,11 @@ def kdf_vectors() -> dict:
     params = {"time_cost": 2, "memory_kib": 1024, "parallelism": 1}
     salt = b("instance-salt", 16)
     reporter = []
-    for phrase in ["abacus zoom t-shirt yo-yo felt-tip drop-down able", "grandly dried apple animation smasher dash closable"]:
+    # Eight words of the list, as every generated passphrase has (section 1).
+    for phrase in [
+        "abacus zoom t-shirt yo-yo felt-tip drop-down able unclog",
+        "grandly dried apple animation smasher dash closable pastel",
+    ]:
         master = argon2id(phrase.encode(), salt, params["time_cost"], params["memory_kib"], 1)
         public, private = crypto_box_seed_keypair(kdf_subkey(master, b"intake-reporter"))
         lookup = kdf_subkey(master, b"intake-lookup")
@@ -302,6 +306,7 @@ def session_vectors() -> dict:
             "username": "eco-1",
             "office": "ECO",
             "office_key": b("office-private", 32).hex(),
+            "officer_key": b("officer-private", 32).hex(),
         },
         "receipt": {
             "passphrase": "abacus zoom t-shirt yo-yo felt-tip drop-down able apple",
@@ -366,7 +371,17 @@ def digest_vectors() -> dict:
                 "token": token,
                 "digest": hashlib.blake2b(token.encode("utf-8"), digest_size=32, person=b"intake-sending").hexdigest(),
             }
-            for token in ["kLwq3vJt1g0a9nZxY2u5Rm7cB4dE6fH8", "an idempotency key of a client 1"]
+            for token in ["kLwq3vJt1g0a9nZxY2u5Rm7cB4dE6fH8", "api:an idempotency key of a client 1"]
+        ],
+        # An API client's Idempotency-Key is stored as the token "api:" + key (section 9), so that it
+        # never meets a form's token.
+        "idempotency": [
+            {
+                "idempotency_key": key,
+                "token": "api:" + key,
+                "digest": hashlib.blake2b(f"api:{key}".encode(), digest_size=32, person=b"intake-sending").hexdigest(),
+            }
+            for key in ["an idempotency key of a client 1", "0f6c4d2e-3b1a-4c5d-9e8f-7a6b5c4d3e2f"]
         ],
     }
 
