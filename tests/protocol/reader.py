@@ -172,6 +172,16 @@ def open_sealed(key: bytes, blob: bytes, *context: str) -> bytes:
         raise FormatError(f"bad padding in sealed value {context!r}") from None
 
 
+def sending_digest(token: str) -> bytes:
+    """Section 9: a form's `sending` token as sent."""
+    return blake2b(token.encode("utf-8"), 32, person=b"intake-sending")
+
+
+def api_sending_digest(idempotency_key: str) -> bytes:
+    """Section 9: an API Idempotency-Key is stored as the token "api:" + key."""
+    return sending_digest("api:" + idempotency_key)
+
+
 def wrap_digest(*context: str) -> bytes:
     return blake2b(enc(*context), 32, person=b"intake-wrap-v1")
 
@@ -489,6 +499,39 @@ def _octal(field: bytes) -> int:
     return int(text, 8)
 
 
+# Section 8's table of a member's header: (offset, width, what the bytes are).
+USTAR_FIXED = [
+    (100, 8, b"0000600\0"),
+    (108, 8, b"0000000\0"),
+    (116, 8, b"0000000\0"),
+    (136, 12, b"00000000000\0"),
+    (156, 1, b"0"),
+    (157, 100, bytes(100)),
+    (257, 6, b"ustar\0"),
+    (263, 2, b"00"),
+    (265, 32, bytes(32)),
+    (297, 32, bytes(32)),
+    (329, 8, bytes(8)),
+    (337, 8, bytes(8)),
+    (345, 155, bytes(155)),
+    (500, 12, bytes(12)),
+]
+
+
+def check_ustar_header(block: bytes, name: str) -> None:
+    """Section 8's header table, byte for byte: the fixed fields, the name NUL-padded, the size as
+    11 octal digits and a NUL."""
+    for offset, width, expected in USTAR_FIXED:
+        if block[offset : offset + width] != expected:
+            raise FormatError(f"ustar: bytes {offset}..{offset + width} of {name!r} are not {expected!r}")
+    raw_name = block[0:100]
+    if raw_name != raw_name.rstrip(b"\0") + bytes(100 - len(raw_name.rstrip(b"\0"))) or not raw_name[0]:
+        raise FormatError(f"ustar: name field of {name!r} is not a name padded with NUL")
+    size = block[124:136]
+    if not (all(c in b"01234567" for c in size[:11]) and size[11:] == b"\0"):
+        raise FormatError(f"ustar: size field of {name!r} is not 11 octal digits and a NUL")
+
+
 def read_ustar(archive: bytes) -> list[tuple[str, bytes]]:
     """Section 8: parses and checks a POSIX.1-1988 ustar archive as intake writes it."""
     if len(archive) % 10240:
@@ -522,6 +565,7 @@ def read_ustar(archive: bytes) -> list[tuple[str, bytes]]:
             raise FormatError(f"ustar: type is not '0' in {name_of!r}")
         if any(block[265:297]) or any(block[297:329]):
             raise FormatError(f"ustar: user or group name not empty in {name_of!r}")
+        check_ustar_header(block, name_of)
         prefix = block[345:500].rstrip(b"\0").decode("utf-8")
         name = f"{prefix}/{name_of}" if prefix else name_of
         size = _octal(block[124:136])
@@ -535,6 +579,19 @@ def read_ustar(archive: bytes) -> list[tuple[str, bytes]]:
         pos += padded
         members.append((name, data))
     return members
+
+
+def page_json(obj: Any) -> bytes:
+    """The notation's `json(obj)`: `", "` and `": "`, keys in the writer's order, ASCII escapes."""
+    return json.dumps(obj, separators=(", ", ": "), ensure_ascii=True).encode("ascii")
+
+
+def check_byte_exact(raw: bytes, what: str) -> Any:
+    """Parse a member the page fixes byte for byte and check it is the page's serialisation."""
+    obj = json.loads(raw)
+    if page_json(obj) != raw:
+        raise FormatError(f"{what} is not the json() of the notation, byte for byte")
+    return obj
 
 
 def decode_jsonl_value(value: Any) -> Any:
@@ -557,18 +614,21 @@ def read_backup_archive(archive: bytes) -> dict:
     if blob_names != sorted(blob_names) or len(set(blob_names)) != len(blob_names):
         raise FormatError("backup blobs are not sorted by id")
     data = dict(members)
-    manifest = json.loads(data["manifest.json"])
+    manifest = check_byte_exact(data["manifest.json"], "manifest.json")
     if manifest.get("format") != 1:
         raise FormatError("backup manifest format is not 1")
     instance = json.loads(data["instance.json"])
     tables: dict[str, list[dict]] = {}
     order: list[str] = []
+    column_order: dict[str, list[str]] = {}
     manifest_tables = list(manifest.get("tables", []))
     raw = data["database.jsonl"]
     if raw and not raw.endswith(b"\n"):
         raise FormatError("database.jsonl does not end with a newline")
     for number, line in enumerate(raw.split(b"\n")[:-1] if raw else [], 1):
-        obj = json.loads(line)
+        obj = check_byte_exact(line, f"database.jsonl line {number}")
+        if list(obj) != ["table", "row"]:
+            raise FormatError(f"database.jsonl line {number}: keys are not table, row")
         table = obj["table"]
         if table not in manifest_tables:
             raise FormatError(f"database.jsonl line {number}: table {table!r} not in the manifest")
@@ -576,6 +636,9 @@ def read_backup_archive(archive: bytes) -> dict:
             if table in order or (order and manifest_tables.index(table) < manifest_tables.index(order[-1])):
                 raise FormatError(f"database.jsonl line {number}: table {table!r} out of the manifest's order")
             order.append(table)
+        columns = column_order.setdefault(table, list(obj["row"]))
+        if list(obj["row"]) != columns:
+            raise FormatError(f"database.jsonl line {number}: columns of {table!r} not in the table's one order")
         tables.setdefault(table, []).append({k: decode_jsonl_value(v) for k, v in obj["row"].items()})
     blobs = {n[len("blobs/") :]: data[n] for n in blob_names}
     return {"manifest": manifest, "members": names, "instance": instance, "tables": tables, "blobs": blobs}
@@ -1045,6 +1108,7 @@ def _test_kdf() -> None:
     for v in data["reporter"]:
         p = v["params"]
         _check(normalise_passphrase(v["passphrase"]) == v["passphrase"], "kdf passphrases are canonical")
+        _check(len(v["passphrase"].split(" ")) == 8, "kdf passphrases have eight words (section 1)")
         master = argon2id(
             v["passphrase"].encode(), bytes.fromhex(v["instance_salt"]), p["time_cost"], p["memory_kib"], p["parallelism"]
         )
@@ -1207,6 +1271,14 @@ def _test_audit() -> None:
     _check(bad(ents, hd, [cps[0], dict(cps[1], signature=bytes(64))]) == 100, "bad checkpoint 100 named")
 
 
+# Section 10.3's table.
+SESSION_PAYLOAD_KEYS = {
+    "reporter": ["cases", "identities"],
+    "officer": ["officer_id", "username", "office", "office_key", "officer_key"],
+    "receipt": ["passphrase", "cases", "files", "danger"],
+}
+
+
 def _test_sessions() -> None:
     data = _load("sessions")
     for v in data["vectors"]:
@@ -1219,6 +1291,8 @@ def _test_sessions() -> None:
         _check(digest.hex() == v["id_digest"], "session digest")
         pt = open_sealed(key, bytes.fromhex(v["sealed_payload"]), "session", v["kind"], digest.hex())
         _check(pt.hex() == v["plaintext"] and json.loads(pt) == v["payload"], f"{v['kind']} payload")
+        _check(pt == page_json(v["payload"]), f"{v['kind']} payload is utf8(json(payload)) of the notation")
+        _check(list(v["payload"]) == SESSION_PAYLOAD_KEYS[v["kind"]], f"{v['kind']} payload has section 10.3's fields")
         _check(
             seal(key, pt, "session", v["kind"], digest.hex(), nonce=bytes.fromhex(v["nonce"])).hex() == v["sealed_payload"],
             "re-seal",
@@ -1253,7 +1327,9 @@ def _test_digests() -> None:
             blake2b(v["username"].encode(), 16, key=lk, person=b"intake-decoy").hex() == v["decoy_salt"], f"decoy {v['username']}"
         )
     for v in data["sending"]:
-        _check(blake2b(v["token"].encode(), 32, person=b"intake-sending").hex() == v["digest"], "sending digest")
+        _check(sending_digest(v["token"]).hex() == v["digest"], "sending digest")
+    for v in data["idempotency"]:
+        _check(api_sending_digest(v["idempotency_key"]).hex() == v["digest"], "an API Idempotency-Key's digest")
 
 
 def _test_backup() -> None:
@@ -1271,8 +1347,10 @@ def _test_backup() -> None:
     _check(members == [("manifest.json", data["manifest"].encode())], "first ustar member")
     _check(json.loads(data["manifest"])["format"] == 1, "manifest format")
     _check(json.dumps(json.loads(data["manifest"])) == data["manifest"], "manifest uses Python's default separators")
+    check_byte_exact(data["manifest"].encode(), "the vector's manifest")
     for v in data["jsonl"]:
         _check(v["line"].endswith("\n"), "jsonl line ends with a newline")
+        check_byte_exact(v["line"][:-1].encode(), "the vector's jsonl line")
         obj = json.loads(v["line"])
         _check(obj["table"] == v["table"], "jsonl table")
         row = {k: decode_jsonl_value(x) for k, x in obj["row"].items()}

@@ -220,3 +220,50 @@ def test_the_reader_reproduces_every_vector():
     done = subprocess.run([sys.executable, str(READER), "selftest"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all vector files pass" in done.stdout + done.stderr
+
+
+def load_reader():
+    """reader.py as a module, for its functions (it still imports nothing of ours)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("protocol_reader", READER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_reader_finds_an_api_idempotency_key_where_section_9_says(client):
+    """#24 (page and code), section 9: an API Idempotency-Key is stored as the digest of "api:" + key;
+    a reader following the page's former `utf8(token)` found no row."""
+    from intake.store import Sending
+
+    reader = load_reader()
+    key = "a client's key for this one report"
+    report = {"concerns": ["misconduct"], "description": "Fuel is sold on the side.", "answers": {}}
+    assert client.post("/api/v1/reports", json=report, headers={"Idempotency-Key": key}).status_code == 201
+    with Session(app_context(client).engine) as db:
+        stored = {bytes(row.digest) for row in db.exec(select(Sending)).all()}
+    assert reader.api_sending_digest(key) in stored
+    assert reader.sending_digest(key) not in stored
+
+
+def test_the_reader_holds_a_backup_to_the_pages_bytes(filed, tmp_path):
+    """#24 (page and code), section 8: the ustar header fields (device numbers all NUL) and the json()
+    of manifest.json and database.jsonl (", " and ": ", ASCII escapes, one column order per table)
+    were learnable only from backup.json; the reader now checks every member of a real backup
+    against the page, and refuses what the page's former "compact" rule would have written."""
+    reader = load_reader()
+    out = tmp_path / "instance.backup"
+    backup.write_backup(filed["ctx"], out, BACKUP_PASSPHRASE)
+    data = out.read_bytes()
+    archive = reader.decrypt_backup(data, BACKUP_PASSPHRASE)
+    opened = reader.read_backup_archive(archive)
+    assert opened["tables"]["case_file"] and opened["members"][:3] == ["manifest.json", "instance.json", "database.jsonl"]
+    line = json.dumps({"table": "sending", "row": {"seen_on": None}}, separators=(",", ":")).encode()
+    with pytest.raises(reader.FormatError):
+        reader.check_byte_exact(line, "a compact line")
+    header = bytearray(archive[:512])
+    header[329:337] = b"0000000\0"
+    with pytest.raises(reader.FormatError):
+        reader.check_ustar_header(bytes(header), "manifest.json")
