@@ -797,6 +797,10 @@ class Opener:
             if cid is None:
                 raise FormatError(f"attachment {col(a, 'id')} names no case")
             self.attachments.setdefault(cid, []).append(a)
+        # Section 6: a blob belongs to exactly one attachment row; no blob or file key is shared.
+        blob_ids = [col(a, "blob_id") for a in source.rows("attachment")]
+        if len(set(blob_ids)) != len(blob_ids):
+            raise FormatError("a blob is named by two attachment rows (section 6 says never)")
         # GUESS (11.3): the identity table's case column is `case_id` (or its id is the case id).
         self.identities = {col(r, "case_id", "id"): r for r in source.rows("identity")}
         self.handling = {(col(r, "case_id"), col(r, "office", "office_code")): r for r in source.rows("case_handling")}
@@ -832,6 +836,9 @@ class Opener:
             if stored is None:
                 print(f"warning: blob {blob_id} of {aid} is missing", file=sys.stderr)
             else:
+                # Section 11.5: `attachment.stored_size` is the blob file's size.
+                if col(a, "stored_size", default=None) not in (None, len(stored)):
+                    raise FormatError(f"{aid}: stored_size {col(a, 'stored_size')} is not the blob's {len(stored)} bytes")
                 content = open_stream(file_key, stored)
                 sha = hashlib.sha256(content).hexdigest()
                 if meta.get("size") is not None and meta["size"] != len(content):
@@ -879,7 +886,11 @@ class Opener:
                     # Section 13 step 5: a record with its own key_wrap opens with the record key.
                     own = col(r, "key_wrap", default=None)
                     key = handling_key if own is None else open_wrap(office_sk, own, "record-key", case_id, office, rid)
-                    records.append({"id": rid, **json.loads(record(key, col(r, "body"), case_id, "office-record", rid))})
+                    body = json.loads(record(key, col(r, "body"), case_id, "office-record", rid))
+                    # Section 12: a referral memo, either copy, is about the other office.
+                    if body.get("kind") == "referral_memo" and body.get("about") not in set(OFFICES) - {office}:
+                        raise FormatError(f"referral memo {rid} of {office} is not about the other office")
+                    records.append({"id": rid, **body})
             out["office_records"] = records
         identity = None
         ident = self.identities.get(case_id)
@@ -1426,12 +1437,15 @@ def _synthetic_instance(tmp: Path) -> dict:
         subkey(master, "intake-lookup"), 32, key=bytes.fromhex(instance["lookup_key"]), person=b"intake-lookupdig"
     )
     content = os.urandom(70000)
-    fkey = os.urandom(32)
-    blob_id = os.urandom(16).hex()
-    (tmp / "blobs" / blob_id[:2]).mkdir()
-    (tmp / "blobs" / blob_id[:2] / blob_id).write_bytes(push_stream(fkey, content))
+    blob_ids = []
     for cid, office in (("ECO-00000000AA", "ECO"), ("OIG-00000000BB", "OIG")):
         ck = os.urandom(32)
+        # Section 6: each case's file has its own blob and file key.
+        fkey = os.urandom(32)
+        blob_id = os.urandom(16).hex()
+        blob_ids.append(blob_id)
+        (tmp / "blobs" / blob_id[:2]).mkdir(exist_ok=True)
+        (tmp / "blobs" / blob_id[:2] / blob_id).write_bytes(push_stream(fkey, content))
         ins(
             "case_file",
             {
@@ -1553,7 +1567,7 @@ def _synthetic_instance(tmp: Path) -> dict:
         ("manifest.json", json.dumps({"format": 1, "revision": "0007", "tables": tables}).encode()),
         ("instance.json", (tmp / "instance.json").read_bytes()),
         ("database.jsonl", "".join(lines).encode()),
-        (f"blobs/{blob_id}", (tmp / "blobs" / blob_id[:2] / blob_id).read_bytes()),
+        *[(f"blobs/{b}", (tmp / "blobs" / b[:2] / b).read_bytes()) for b in sorted(blob_ids)],
     ]
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w|", format=tarfile.USTAR_FORMAT) as tar:

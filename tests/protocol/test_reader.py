@@ -267,3 +267,41 @@ def test_the_reader_holds_a_backup_to_the_pages_bytes(filed, tmp_path):
     header[329:337] = b"0000000\0"
     with pytest.raises(reader.FormatError):
         reader.check_ustar_header(bytes(header), "manifest.json")
+
+
+def test_a_report_of_both_opens_from_the_page_with_each_file_in_its_own_case_only(client, tmp_path):
+    """#24 (page and code), section 6: the page said the two cases of a report of both share a blob
+    and its file key; each part has its own files. The reader (which now refuses a blob named by two
+    attachment rows, and a stored_size that is not the blob's) finds each file in its part's case."""
+    parts = {"retaliation": {"description": "my post was abolished"}, "misconduct": {"description": "fuel is sold"}}
+    body, headers = multipart(
+        {"report": json.dumps({"concerns": ["both"], "parts": parts})},
+        [("files.retaliation", "letter.bin", b"the termination letter"), ("files.misconduct", "fuel.bin", b"fuel invoices")],
+    )
+    response = client.post("/api/v1/reports", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    ctx = app_context(client)
+    for username, name, content in (("eco-1", "letter.bin", b"the termination letter"), ("oig-1", "fuel.bin", b"fuel invoices")):
+        done = open_as_officer(ctx, username, reader_url(tmp_path))
+        assert done.returncode == 0, done.stderr
+        (case,) = json.loads(done.stdout)["cases"]
+        assert [(f["name"], f["sha256"]) for f in case["files"]] == [(name, hashlib.sha256(content).hexdigest())]
+
+
+def test_unanswered_questions_read_as_section_12_says(client, tmp_path):
+    """#24 (page and code), section 12: an unanswered text question is "" (the page said null), a
+    single choice null, a multiple choice or action list []; every question the concern asks is there."""
+    from policies.vocabulary import Concern
+
+    report = {"concerns": ["retaliation"], "description": "My post was abolished.", "answers": {}}
+    assert client.post("/api/v1/reports", json=report).status_code == 201
+    ctx = app_context(client)
+    done = open_as_officer(ctx, "eco-1", reader_url(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (case,) = json.loads(done.stdout)["cases"]
+    answers = case["answers"]
+    questions = [q for q in ctx.policy.questions_for(Concern.RETALIATION) if q.type != "identity"]
+    assert questions
+    unanswered = {"single": None, "multiple": [], "actions": []}
+    for question in questions:
+        assert answers[question.id] == unanswered.get(question.type, ""), question.id
