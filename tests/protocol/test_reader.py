@@ -305,3 +305,23 @@ def test_unanswered_questions_read_as_section_12_says(client, tmp_path):
     unanswered = {"single": None, "multiple": [], "actions": []}
     for question in questions:
         assert answers[question.id] == unanswered.get(question.type, ""), question.id
+
+
+def test_the_pages_ustar_table_is_what_the_reader_checks():
+    """#24 (page and code), section 8: the header's field widths and NUL fields are on the page, and
+    they are the ones the reader holds every backup to (on main the page had no such table)."""
+    import re
+
+    page = (Path(__file__).parents[2] / "crypto" / "PROTOCOL.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| (\d+) \| [a-z ()]+ \| (.+) \|$", page, flags=re.MULTILINE)
+    table = {int(offset): (int(width), value) for offset, width, value in rows}
+    assert sum(width for width, _ in table.values()) == 512 and sorted(table) == sorted(
+        {0, 124, 148} | {offset for offset, _, _ in load_reader().USTAR_FIXED}
+    )
+    for offset, width, expected in load_reader().USTAR_FIXED:
+        assert table[offset][0] == width
+        said = table[offset][1]
+        if expected == bytes(width):
+            assert said.startswith("all NUL"), (offset, said)
+        else:
+            assert said.replace("`", "").replace(" NUL", "\0").replace(" ", "").encode() == expected, (offset, said)
