@@ -325,3 +325,21 @@ def test_the_pages_ustar_table_is_what_the_reader_checks():
             assert said.startswith("all NUL"), (offset, said)
         else:
             assert said.replace("`", "").replace(" NUL", "\0").replace(" ", "").encode() == expected, (offset, said)
+
+
+def test_after_a_key_rotation_everything_opens_from_the_page_alone(filed):
+    """Section 14: after `intake office rotate`, the officers' new wraps of the new office key open
+    every case, file, office record and identity of the office, read from the page alone."""
+    from intake.service import office_keys
+
+    ctx = filed["ctx"]
+    before = json.loads(open_as_officer(ctx, "eco-1", filed["url"]).stdout)
+    ctx.now = Clock(ctx.now() + dt.timedelta(minutes=2))  # the officer's next authenticator code
+    office_keys.rotate(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"))
+    done = open_as_officer(ctx, "eco-1", filed["url"])
+    assert done.returncode == 0, done.stderr
+    after = json.loads(done.stdout)
+    assert [{k: c[k] for k in ("id", "report", "files", "office_records", "identity")} for c in after["cases"]] == [
+        {k: c[k] for k in ("id", "report", "files", "office_records", "identity")} for c in before["cases"]
+    ]
+    assert after["audit"]["verified"] is True
