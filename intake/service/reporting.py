@@ -150,6 +150,11 @@ def _file_report(
 ) -> FiledReport:
     if len(report.parts) > 1 and any(f.part is None for f in files):
         raise InvalidReport({"files": N_("say which account each file belongs to")})
+    # A file sent for an account the report does not have would be attached to no case: refused, never
+    # dropped while the answer lists it (#24 item 3).
+    concerns = {part.concern for part in report.parts}
+    if any(f.part is not None and f.part not in concerns for f in files):
+        raise InvalidReport({"files": N_("a file was sent for an account this report does not give")})
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
