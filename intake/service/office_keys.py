@@ -34,6 +34,7 @@ from crypto import (
 from ..store import Case, CaseKeyWrap, CaseRecord, Handling, Identity, Officer, WebSession, office_holder, transaction
 from ..store import Office as OfficeRow
 from . import audit
+from .access import lock_office
 from .context import Context
 from .officers import authenticate
 
@@ -51,11 +52,18 @@ def rotate(ctx: Context, username: str, password: str, code: str) -> Rotated:
     """An active officer of the office (all factors) rotates its key; returns what was re-wrapped."""
     unlocked = authenticate(ctx, username, password, code)
     office = unlocked.officer.office
-    old_private = unwrap_office_key(unlocked.private_key, unlocked.officer.office_key_wrap or b"", office)
     new = generate_keypair()
     with transaction(ctx.engine) as db:
-        row = db.get(OfficeRow, office, with_for_update=True)
+        lock_office(db, office)  # its officers' rows first, as whatever changes who can open a case (store.py, LOCK ORDER)
+        # The lock every wrap to the office key is made under (store.office_public_key holds it FOR
+        # SHARE): a wrap in progress is committed before this goes on, and none is made until it ends.
+        # NO KEY UPDATE: rows that merely refer to the office (a new case) need not wait.
+        row = db.get(OfficeRow, office, with_for_update={"key_share": True}, populate_existing=True)
         assert row is not None
+        # The officer's wrap of the office key as it is now, under the lock: a rotation committed while
+        # this one waited has replaced the key the login found.
+        me = db.get(Officer, unlocked.officer.id, populate_existing=True)
+        old_private = unwrap_office_key(unlocked.private_key, (me.office_key_wrap if me else None) or b"", office)
         cases = _rewrap_cases(db, office, old_private, new.public)
         handlings = _rewrap_handlings(db, office, old_private, new.public)
         identities = _rewrap_identities(db, office, old_private, new.public)
@@ -79,7 +87,7 @@ def _rewrap_cases(db: Session, office: str, old: bytes, new_public: bytes) -> in
         select(CaseKeyWrap)
         .join(Handling, and_(col(Handling.case_id) == CaseKeyWrap.case_id, col(Handling.office) == office))
         .where(CaseKeyWrap.holder == office_holder(office), col(Handling.restricted_key).is_(None))
-        .with_for_update()
+        .with_for_update(of=[CaseKeyWrap, Handling])
     ).all()
     for wrap in wraps:
         wrap.wrap = wrap_case_key(unwrap_case_key(old, wrap.wrap, wrap.case_id), new_public, wrap.case_id)
@@ -106,7 +114,7 @@ def _rewrap_records(db: Session, office: str, old: bytes, new_public: bytes) -> 
         select(CaseRecord)
         .join(Handling, and_(col(Handling.case_id) == CaseRecord.case_id, col(Handling.office) == CaseRecord.office))
         .where(CaseRecord.office == office, col(CaseRecord.key_wrap).is_not(None), col(Handling.restricted_key).is_(None))
-        .with_for_update()
+        .with_for_update(of=CaseRecord)
     ).all()
     for row in rows:
         key = unwrap_record_key(old, row.key_wrap or b"", row.case_id, office, row.id)
@@ -121,7 +129,7 @@ def _rewrap_identities(db: Session, office: str, old: bytes, new_public: bytes) 
         .join(Case, col(Case.id) == Identity.case_id)
         .join(Handling, and_(col(Handling.case_id) == Case.id, col(Handling.office) == Case.office))
         .where(Case.office == office, col(Identity.office_wrap).is_not(None), col(Handling.restricted_key).is_(None))
-        .with_for_update()
+        .with_for_update(of=Identity)  # never the case row: a reporter's act holds it before the office's (LOCK ORDER)
     ).all()
     for identity in rows:
         key = unwrap_identity_key(old, identity.office_wrap or b"", identity.case_id)
