@@ -3,11 +3,19 @@
 Disabling an officer removes their wrap of the office key, but what that key opened it
 still opens: someone who kept the officer's private key (or a database copy and their
 password) can read every case of the office, past and future. Rotation makes a new office
-keypair and, in one transaction, re-wraps under it every key the old one held: each case
-key of the office, each of its handling keys, each identity shared with it, each record sealed
-for it under a key of its own (a memo that came with a returned case); then wraps the
-new office key for the officers still active, and ends every session of the office (they
-hold the old key). The old private key then opens nothing the database holds.
+keypair and, in one transaction, re-wraps under it the keys the old one held: each case key
+of the office, each identity shared with it, each record sealed for it under a key of its own
+(a memo that came with a returned case); gives each handling of the office a fresh handling
+key, sealing its records again under it; then wraps the new office key for the officers
+still active, and ends every session of the office (they hold the old key). The old private
+key then opens nothing the database holds, and nothing the office writes later under its
+handling keys.
+
+What it cannot change: a case key. It is wrapped to the reporter too, by a sealed box to a key
+derived from their passphrase, which the server does not hold; a new case key could not be
+wrapped to them, and they would lose their case room. So what is sealed under a case key after
+the rotation (messages both ways, notices, files, protective measures) opens, for an existing
+case, with the case key an old copy gives (SECURITY.md, "a leaver keeps what they copied").
 
 Restricted cases are not held by the office key (restriction.py): their wraps are left as they are.
 """
@@ -19,6 +27,9 @@ from sqlmodel import Session, col, select
 
 from crypto import (
     generate_keypair,
+    new_key,
+    open_record,
+    seal_record,
     unwrap_case_key,
     unwrap_handling_key,
     unwrap_identity_key,
@@ -65,7 +76,7 @@ def rotate(ctx: Context, username: str, password: str, code: str) -> Rotated:
         me = db.get(Officer, unlocked.officer.id, populate_existing=True)
         old_private = unwrap_office_key(unlocked.private_key, (me.office_key_wrap if me else None) or b"", office)
         cases = _rewrap_cases(db, office, old_private, new.public)
-        handlings = _rewrap_handlings(db, office, old_private, new.public)
+        handlings = _rekey_handlings(db, office, old_private, new.public)
         identities = _rewrap_identities(db, office, old_private, new.public)
         _rewrap_records(db, office, old_private, new.public)
         members = db.exec(select(Officer).where(Officer.office == office, col(Officer.active).is_(True))).all()
@@ -95,15 +106,34 @@ def _rewrap_cases(db: Session, office: str, old: bytes, new_public: bytes) -> in
     return len(wraps)
 
 
-def _rewrap_handlings(db: Session, office: str, old: bytes, new_public: bytes) -> int:
+def _rekey_handlings(db: Session, office: str, old: bytes, new_public: bytes) -> int:
+    """Each handling of the office gets a fresh handling key, wrapped to the new office key, and every
+    record sealed under the old one is sealed again under it.
+
+    Re-wrapping the same handling key would leave a leaver who kept the old office key (or a database
+    copy and their password) able to read every note, reason and memo the office writes on the case
+    later (#24 item 5). Under a fresh key, what is written after the rotation opens only with the new
+    office key; what they could read before, they could read before. Records with a key of their own
+    (a memo with a returned case) keep it: _rewrap_records wraps it to the new office key.
+    """
     rows = db.exec(
         select(Handling)
         .where(Handling.office == office, col(Handling.key_wrap).is_not(None), col(Handling.restricted_key).is_(None))
         .with_for_update()
     ).all()
     for handling in rows:
-        key = unwrap_handling_key(old, handling.key_wrap or b"", handling.case_id, office)
-        handling.key_wrap = wrap_handling_key(key, new_public, handling.case_id, office)
+        old_key = unwrap_handling_key(old, handling.key_wrap or b"", handling.case_id, office)
+        fresh = new_key()
+        records = db.exec(
+            select(CaseRecord)
+            .where(CaseRecord.case_id == handling.case_id, CaseRecord.office == office, col(CaseRecord.key_wrap).is_(None))
+            .with_for_update()
+        ).all()
+        for record in records:
+            body = open_record(old_key, record.body, record.case_id, "office-record", record.id)
+            record.body = seal_record(fresh, body, record.case_id, "office-record", record.id)
+            db.add(record)
+        handling.key_wrap = wrap_handling_key(fresh, new_public, handling.case_id, office)
         db.add(handling)
     return len(rows)
 
