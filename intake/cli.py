@@ -225,9 +225,11 @@ def cmd_office_rotate(settings: Settings, args: argparse.Namespace) -> int:
     code = _read_secret(f"Authentication code of {args.username}: ", args.password_stdin)
     done = _or_refused("rotated", lambda: office_keys.rotate(ctx, args.username, password, code))
     print(
-        f"The {done.office} office key is new: {done.cases} case keys, {done.handlings} handling keys and "
-        f"{done.identities} identities re-wrapped; wrapped for {done.officers} active officers, whose sessions ended. "
-        "Restricted cases are held by keys of their own and were left as they are."
+        f"The {done.office} office key is new: {done.cases} case keys and {done.identities} identities re-wrapped, "
+        f"{done.handlings} handling keys new (their records sealed again); wrapped for {done.officers} active officers, "
+        "whose sessions ended. Restricted cases are held by keys of their own and were left as they are. "
+        "Case keys cannot change without the reporter: what is written later under an existing case's key "
+        "opens with an old copy (SECURITY.md)."
     )
     return 0
 

@@ -519,3 +519,27 @@ def insert_if_absent(db: Session, row: SQLModel) -> bool:
     keys = [column.name for column in table.primary_key.columns]
     statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
     return db.connection().execute(statement.returning(*table.primary_key.columns)).first() is not None
+
+
+# LOCK ORDER. Transactions that take more than one of these take them in this order, so that none waits
+# in a ring (PostgreSQL would end one with a deadlock error): an office's officer rows
+# (service/access.lock_office), a case row (service/casefiles.lock_case), an office row
+# (office_public_key; `intake office rotate` holds it FOR NO KEY UPDATE), the case's handlings. Rotation
+# locks the rows it re-wraps after the office row and never a case row.
+
+
+def office_public_key(db: Session, office: str) -> bytes:
+    """The office's public key, read under a lock that `intake office rotate` also takes.
+
+    Every wrap to an office key is made with the key read here, in the transaction that stores
+    the wrap: the office row is held FOR SHARE, so a rotation (FOR NO KEY UPDATE of the same
+    row, service/office_keys.py) waits until the wrap is committed and then re-wraps it, or has
+    committed already and this reads its new key. Read unlocked, a wrap made while a rotation ran
+    went to the old key, which rotation never saw: the case showed in the inbox and opened for
+    nobody but the holder of the old key (#24 item 2). SQLite's write lock (BEGIN IMMEDIATE)
+    already serialises the two.
+    """
+    row = db.get(Office, office, with_for_update={"read": True}, populate_existing=True)
+    if row is None:
+        raise RuntimeError(f"office {office} is not set up: run `intake init`")
+    return row.public_key

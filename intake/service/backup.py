@@ -141,14 +141,13 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
                 json.dumps({"format": 1, "revision": revision, "tables": [t.name for t in tables]}).encode(),
             )
             add_member(archive, "instance.json", ctx.settings.instance_path.read_bytes())
-            rows = io.BytesIO()
-            with ctx.engine.connect() as connection:
-                for table in tables:
-                    for row in connection.execute(select(table)).mappings():
-                        rows.write(jsonl_line(table.name, row))
-                        counts["rows"] += 1
+            rows, named = _snapshot_rows(ctx, tables)
+            counts["rows"] = rows.getvalue().count(b"\n")
             add_member(archive, "database.jsonl", rows.getvalue())
-            for path in sorted(p for p in ctx.blobs.root.rglob("*") if p.is_file() and p.parent.name != "partial"):
+            # The blobs the snapshot's rows name: one stored after the snapshot belongs to a row the backup
+            # does not hold, and would only be an orphan in the restored instance.
+            stored = (p for p in ctx.blobs.root.rglob("*") if p.is_file() and p.parent.name != "partial")
+            for path in sorted(p for p in stored if p.name in named):
                 info = tarfile.TarInfo(f"blobs/{path.name}")  # owner, mode and times of nobody's: fixed
                 info.size, info.mode, info.mtime = path.stat().st_size, 0o600, FIXED_TIME
                 with open(path, "rb") as blob:
@@ -156,6 +155,29 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
                 counts["blobs"] += 1
         writer.finish()
     return counts
+
+
+def _snapshot_rows(ctx: Context, tables) -> tuple[io.BytesIO, set[str]]:
+    """database.jsonl, every table read in ONE snapshot, and the blob ids its attachments name.
+
+    At READ COMMITTED (the engine's level) each statement sees what was committed when it started,
+    so tables read one after another under load disagree: a handling of a case filed between two
+    reads, with no case, and a restore that fails on the foreign key (#24 item 1). PostgreSQL reads
+    them in one REPEATABLE READ READ ONLY transaction, as pg_dump does, which blocks no writer;
+    SQLite's transaction (BEGIN IMMEDIATE, store.make_engine) is already one snapshot.
+    """
+    rows, named = io.BytesIO(), set()
+    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    with ctx.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(**options)
+        with connection.begin():
+            for table in tables:
+                for row in connection.execute(select(table)).mappings():
+                    rows.write(jsonl_line(table.name, row))
+                    if table.name == "attachment":
+                        named.add(row["blob_id"])
+    return rows, named
 
 
 def restore_backup(settings: Settings, source: Path, passphrase: str) -> dict:

@@ -22,7 +22,17 @@ from policies import MAX_MESSAGE_CHARS, Author, Consent, InvalidReport, Office, 
 from policies.deadlines import Deadline, HandlingFacts, deadlines, next_pending
 from policies.text import N_, Text
 
-from ..store import Case, CaseKeyWrap, Handling, Message, ProtectiveMeasure, Recusal, RestrictionWrap, office_holder
+from ..store import (
+    Case,
+    CaseKeyWrap,
+    Handling,
+    Message,
+    ProtectiveMeasure,
+    Recusal,
+    RestrictionWrap,
+    office_holder,
+    office_public_key,
+)
 from . import attachments, notices
 from .attachments import FileView, PendingFile
 from .context import Context
@@ -265,6 +275,11 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
     """
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
         raise NotFound(NO_SUCH_CASE)
+    if for_update:
+        # The office row before the handling, as `intake office rotate` takes them (LOCK ORDER in
+        # store.py): an action that wraps a key to the office (a first handling key) would otherwise
+        # hold the handling the rotation waits for, while waiting for the office row it holds.
+        office_public_key(db, officer.office)
     found = db.execute(
         OPENING[for_update],
         {"case_id": case_id, "office": officer.office, "holder": office_holder(officer.office), "officer_id": officer.officer_id},
@@ -288,9 +303,28 @@ HANDLINGS = (
 )
 
 
-def handlings(db: Session, case_id: str) -> list[Handling]:
-    """The offices handling a case, in the order they received it."""
-    return list(db.exec(HANDLINGS, params={"case_id": case_id}).all())
+# Locked, and read as they are once the lock is had (a row another transaction changed meanwhile is read anew).
+HANDLINGS_FOR_UPDATE = HANDLINGS.with_for_update().execution_options(populate_existing=True)
+
+
+def handlings(db: Session, case_id: str, for_update: bool = False) -> list[Handling]:
+    """The offices handling a case, in the order they received it (`for_update`: locked, for a change
+    the reporter makes to all of them; the caller holds the case first, lock_case)."""
+    return list(db.exec(HANDLINGS_FOR_UPDATE if for_update else HANDLINGS, params={"case_id": case_id}).all())
+
+
+def lock_case(db: Session, case_id: str) -> Case | None:
+    """The case row, held until the transaction ends (FOR NO KEY UPDATE: rows that refer to the case, a
+    message, a file, may still be added meanwhile).
+
+    What changes the set of a case's handlings or all of them at once takes it first: a referral (which
+    adds a handling), a withdrawal, an answer to a request for consent, anything new from the complainant.
+    Each then reads the handlings after the other committed, the one a referral added included: a
+    withdrawal racing a referral once closed ECO's handling over `referred_to_oig` and left OIG's open
+    (#24 item 4). Lock order: store.py, LOCK ORDER."""
+    if not CASE_ID.fullmatch(case_id):
+        return None
+    return db.get(Case, case_id, with_for_update={"key_share": True}, populate_existing=True)
 
 
 def read_messages(db: Session, case_id: str, case_key: bytes) -> tuple[tuple[MessageView, ...], tuple[FileView, ...]]:

@@ -19,8 +19,7 @@ from sqlmodel import Session, col, select
 from crypto import new_key, open_record, seal_record, unwrap_handling_key, unwrap_record_key, wrap_handling_key, wrap_record_key
 from policies import Office
 
-from ..store import CaseRecord, Handling, Officer
-from ..store import Office as OfficeRow
+from ..store import CaseRecord, Handling, Officer, office_public_key
 from .casefiles import new_id
 from .context import Context
 
@@ -61,13 +60,11 @@ def key_of(db: Session, handling: Handling, holder_key: bytes) -> bytes:
 
 
 def holder_public(db: Session, handling: Handling) -> bytes:
-    """The public key what the office holds of this case is sealed to: the office's, or a restricted case's own."""
+    """The public key what the office holds of this case is sealed to: the office's (read under the
+    rotation lock, store.office_public_key), or a restricted case's own."""
     if handling.restricted_key is not None:
         return handling.restricted_key
-    office = db.get(OfficeRow, handling.office)
-    if office is None:
-        raise RuntimeError(f"office {handling.office} is not set up: run `intake init`")
-    return office.public_key
+    return office_public_key(db, handling.office)
 
 
 def wrap_for(db: Session, handling: Handling, key: bytes) -> None:

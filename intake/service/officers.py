@@ -45,6 +45,7 @@ from ..store import (
     RestrictionWrap,
     insert_if_absent,
     office_holder,
+    office_public_key,
     reading,
     transaction,
 )
@@ -492,6 +493,13 @@ def add_officer(
     with transaction(ctx.engine) as db:
         if db.exec(select(Officer).where(Officer.username == username)).first():
             raise ValueError(f"the username {username!r} is taken")
+        # The office key as it is now, under the lock rotation takes (store.office_public_key): a rotation
+        # committed since the sponsor logged in has replaced the key their login unwrapped (#24 item 2).
+        office_public_key(db, sponsor.officer.office)
+        sponsor_row = db.get(Officer, sponsor.officer.id, populate_existing=True)
+        wrap = sponsor_row.office_key_wrap if sponsor_row else None
+        current = unwrap_office_key(sponsor.private_key, wrap or b"", officer.office)
+        officer.office_key_wrap = wrap_office_key(current, officer.public_key, officer.office)
         db.add(officer)
         db.flush()
         audit.record(ctx, db, "officer added", sponsor.officer.id, new_officer=officer.id, office=sponsor.officer.office)

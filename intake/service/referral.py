@@ -24,10 +24,9 @@ from crypto import new_key, open_record, wrap_case_key
 from policies import Consent, Lifecycle, Office
 from policies.text import N_, Text
 
-from ..store import CaseKeyWrap, Handling, office_holder, transaction
-from ..store import Office as OfficeRow
+from ..store import CaseKeyWrap, Handling, office_holder, office_public_key, transaction
 from . import audit, office_records, restriction
-from .casefiles import HandlingView, add_notice, officer_text, open_for_office, refresh, view_handling
+from .casefiles import HandlingView, add_notice, lock_case, officer_text, open_for_office, refresh, view_handling
 from .casework import ABOUT_THE_HEAD, IllegalTransition, lifecycle_of, may_ask_consent, move, referral_blocked, unmet
 from .context import Context
 from .errors import Conflict
@@ -59,9 +58,6 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
 def _first_handling(ctx: Context, db: Session, case_id: str, case_key: bytes, target: Office, restricted: bool) -> Handling:
     """The receiving office's first handling of the case, and its wrap of the case key. A restricted
     case stays restricted: at the receiving office it is wrapped to that office's heads, not to its key."""
-    receiving = db.get(OfficeRow, target)
-    if receiving is None:
-        raise RuntimeError(f"office {target} is not set up: run `intake init`")
     handling = Handling(
         case_id=case_id,
         office=target,
@@ -69,7 +65,8 @@ def _first_handling(ctx: Context, db: Session, case_id: str, case_key: bytes, ta
         policy_version=ctx.policy.version,
         opened_on=ctx.today(),
     )
-    holder_public = restriction.restrict(ctx, db, handling) if restricted else receiving.public_key
+    # The receiving office's key, under the lock rotation takes (store.office_public_key, #24 item 2).
+    holder_public = restriction.restrict(ctx, db, handling) if restricted else office_public_key(db, target)
     db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(target), wrap=wrap_case_key(case_key, holder_public, case_id)))
     return handling
 
@@ -124,6 +121,10 @@ def refer(
     reason_text = officer_text(reason, "reason", MAX_REASON_CHARS)
     memo_text = officer_text(memo, "memo", MAX_MEMO_CHARS, required=True)
     with transaction(ctx.engine) as db:
+        # The case first (store.py, LOCK ORDER): a withdrawal or an answer to the request for consent racing
+        # this referral waits for it and then sees the handling it adds, or goes first (#24 item 4).
+        if isinstance(case_id, str):
+            lock_case(db, case_id)
         opened = open_for_office(db, officer, case_id, for_update=True)
         handling = opened.handling
         lifecycle = lifecycle_of(ctx, handling)
@@ -146,6 +147,7 @@ def refer(
                     "or give a written reason to refer without it."
                 )
             )
+        office_public_key(db, target)  # the receiving office's row before its handling (store.py, LOCK ORDER)
         earlier = db.get(Handling, (opened.case.id, target), with_for_update=True)
         blocked = referral_blocked(ctx, lifecycle, answers, [earlier] if earlier else [])
         if blocked is not None:

@@ -32,8 +32,18 @@ from policies.form import Part
 from policies.model import ABOUT_HEAD, ADVICE, REPORT
 from policies.text import N_
 
-from ..store import REPORTER_HOLDER, Case, CaseKeyWrap, Handling, Identity, Message, office_holder, reading, transaction
-from ..store import Office as OfficeRow
+from ..store import (
+    REPORTER_HOLDER,
+    Case,
+    CaseKeyWrap,
+    Handling,
+    Identity,
+    Message,
+    office_holder,
+    office_public_key,
+    reading,
+    transaction,
+)
 from . import attachments, budgets, identity, office_records, protection, restriction, retention, sendings, sessions
 from .attachments import FileView, PendingFile
 from .casefiles import (
@@ -42,6 +52,7 @@ from .casefiles import (
     add_message,
     clean_message,
     handlings,
+    lock_case,
     new_id,
     read_messages,
     refresh,
@@ -150,6 +161,11 @@ def _file_report(
 ) -> FiledReport:
     if len(report.parts) > 1 and any(f.part is None for f in files):
         raise InvalidReport({"files": N_("say which account each file belongs to")})
+    # A file sent for an account the report does not have would be attached to no case: refused, never
+    # dropped while the answer lists it (#24 item 3).
+    concerns = {part.concern for part in report.parts}
+    if any(f.part is not None and f.part not in concerns for f in files):
+        raise InvalidReport({"files": N_("a file was sent for an account this report does not give")})
     passphrase = generate_passphrase()
     reporter = ctx.gate.run(derive_reporter_secrets, passphrase, ctx.instance.instance_salt, ctx.instance.argon2)
     lookup = lookup_digest(reporter.lookup, ctx.instance.lookup_key)
@@ -199,9 +215,7 @@ def _file_part(
     A part about someone in the receiving office is restricted (restriction.py): what the
     office key would open is sealed to the case's own keypair, wrapped to the office's heads.
     """
-    office = db.get(OfficeRow, code)
-    if office is None:
-        raise RuntimeError(f"office {code} is not set up: run `intake init`")
+    office_public = office_public_key(db, code)  # under the lock rotation takes (#24 item 2)
     if about_head_of:  # the procedure it was meant for, run by the office that holds it ([about_the_head])
         kind = ABOUT_HEAD
     case_id, case_key = new_id(code), new_key()
@@ -231,7 +245,7 @@ def _file_part(
         opened_on=ctx.today(),
     )
     refresh(ctx, db, handling, new=True)
-    holder_public = restriction.restrict(ctx, db, handling) if restriction.concerned(part) != "no" else office.public_key
+    holder_public = restriction.restrict(ctx, db, handling) if restriction.concerned(part) != "no" else office_public
     db.add(CaseKeyWrap(case_id=case_id, holder=office_holder(code), wrap=wrap_case_key(case_key, holder_public, case_id)))
     db.add(CaseKeyWrap(case_id=case_id, holder=REPORTER_HOLDER, wrap=wrap_case_key(case_key, reporter_public, case_id)))
     if part.identity:
@@ -310,7 +324,7 @@ def share_identity(ctx: Context, token: str | None, case_id: str, agree: object)
     if not isinstance(agree, bool):
         raise Conflict(N_("Please answer with yes or no."))
     with transaction(ctx.engine) as db:
-        case = db.get(Case, case_id)
+        case = lock_case(db, case_id)  # lock order (store.py): the case, then the office (the wrap), then handlings
         handling = db.get(Handling, (case_id, case.office)) if case else None
         if handling is None:
             raise NotFound(NOT_IN_ROOM)
@@ -489,7 +503,7 @@ def _reporter_writes(
         raise NotFound(NOT_IN_ROOM)
     text = clean_message(body, bool(files))
     with transaction(ctx.engine) as db:
-        if db.get(Case, case_id) is None:
+        if lock_case(db, case_id) is None:  # _arrived counts it for every handling, one a referral adds included
             raise NotFound(NOT_IN_ROOM)
         sendings.record(ctx, db, sending, sendings.ALREADY_SENT)
         if not files and not again and _same_as_last(db, case_id, keys[case_id], text):
@@ -500,9 +514,12 @@ def _reporter_writes(
     return message_id
 
 
-def _arrived(db: Session, case_id: str) -> None:
-    """Something new from the complainant: unread for every officer of every office handling the case."""
-    for handling in handlings(db, case_id):
+def _arrived(db: Session, case_id: str, rows: Sequence[Handling] | None = None) -> None:
+    """Something new from the complainant: unread for every officer of every office handling the case.
+
+    The caller holds the case (lock_case); the handlings are locked here, so that no count is lost to
+    an officer's change of the same row (`rows`: the caller's, locked already)."""
+    for handling in handlings(db, case_id, for_update=True) if rows is None else rows:
         handling.activity += 1
         db.add(handling)
 
@@ -515,18 +532,16 @@ def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object)
     if not isinstance(agree, bool):
         raise Conflict(N_("Please answer the request with yes or no."))
     with transaction(ctx.engine) as db:
-        asked = [
-            h
-            for h in handlings(db, case_id)
-            if h.consent is not None and not ctx.policy.lifecycle(h.office, h.kind).is_closed(h.status)
-        ]
+        lock_case(db, case_id)  # an answer racing the referral it allows: one of them goes first (#24 item 4)
+        rows = handlings(db, case_id, for_update=True)
+        asked = [h for h in rows if h.consent is not None and not ctx.policy.lifecycle(h.office, h.kind).is_closed(h.status)]
         if not asked:
             raise Conflict(N_("No one has asked for your consent on this case."))
         handling = asked[0]
         handling.consent = Consent.GIVEN if agree else Consent.REFUSED
         handling.consent_on = ctx.today()
         db.add(handling)
-        _arrived(db, case_id)
+        _arrived(db, case_id, rows)
     # Not audit-logged: the audit log times entries to the second, and reporters' acts
     # are kept at day precision. The referral's entry records the consent it relied on.
     return handling.consent
@@ -544,7 +559,11 @@ def withdraw(ctx: Context, token: str | None, case_id: str, reason: object = Non
         raise NotFound(NOT_IN_ROOM)
     text = clean_message(reason, has_files=True)  # the reason may be empty
     with transaction(ctx.engine) as db:
-        open_ones = [h for h in handlings(db, case_id) if not ctx.policy.lifecycle(h.office, h.kind).is_closed(h.status)]
+        # The case, then its handlings, locked: a referral committed meanwhile is seen whole, the handling it
+        # closed and the one it opened; one made after waits for this (#24 item 4).
+        lock_case(db, case_id)
+        rows = handlings(db, case_id, for_update=True)
+        open_ones = [h for h in rows if not ctx.policy.lifecycle(h.office, h.kind).is_closed(h.status)]
         if not open_ones:
             raise Conflict(N_("This case is already closed."))
         if text:
@@ -555,7 +574,7 @@ def withdraw(ctx: Context, token: str | None, case_id: str, reason: object = Non
                 raise Conflict(N_("This case cannot be withdrawn here; write to the office instead."))
             handling.status, handling.closed_on = target, ctx.today()
             refresh(ctx, db, handling)
-        _arrived(db, case_id)
+        _arrived(db, case_id, rows)
         return tuple(h.office for h in open_ones)
 
 

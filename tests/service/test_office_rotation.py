@@ -1,5 +1,6 @@
 """`intake office rotate`: after an officer leaves, what they kept (their password and a copy of
-the database from before) opens no case of the office, old or new; the officers who stay open all."""
+the database from before) opens no key the database now holds and no case filed after; the officers who stay open all
+(what it still opens of existing cases: test_rotation_rekeys.py)."""
 
 import datetime as dt
 
