@@ -54,7 +54,7 @@ def test_the_longest_accounts_still_fit(client, ctx):
     assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 201
 
 
-async def _post_counting_reads(app, path: str, cookie: str, body: bytes, content_type: str) -> tuple[int, int]:
+async def _post_counting_reads(app, path: str, cookie: str, body: bytes, content_type: str, extra: tuple = ()) -> tuple[int, int]:
     """POST through the whole ASGI app; the answer's status and how many body pieces the app asked for."""
     pieces = [body[i : i + 65536] for i in range(0, len(body), 65536)]
     asked, status = 0, 0
@@ -87,6 +87,7 @@ async def _post_counting_reads(app, path: str, cookie: str, body: bytes, content
             (b"content-type", content_type.encode()),
             (b"content-length", str(len(body) + 1).encode()),
             *([(b"cookie", cookie.encode())] if cookie else []),
+            *extra,
         ],
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 80),
@@ -127,3 +128,19 @@ def test_a_reporter_whose_session_ended_keeps_their_words(client, ctx):
     response = post_form(client, f"/caseroom/cases/{case_id}/messages", {"body": "my words, kept"})
     assert response.status_code == 401
     assert "my words, kept" in response.text
+
+
+def test_an_api_message_without_a_session_reads_nothing(ctx):
+    """#24 item 11: the API's case-room message route checked the session first only for uploads; a JSON
+    body was read whole (up to 1 MiB) for anyone. Now neither is read without a case-room session."""
+    app = create_app(ctx)
+    with TestClient(app, base_url="http://127.0.0.1") as api:
+        case_id = file_via_api(api, ["misconduct"], "a case")["cases"][0]["id"]
+    body = json.dumps({"body": "x" * 900_000}).encode()
+    before = lasting(ctx)
+    for bearer in ((), ((b"authorization", b"Bearer not-a-session"),)):
+        path = f"/api/v1/caseroom/cases/{case_id}/messages"
+        status, asked = anyio.run(_post_counting_reads, app, path, "", body, "application/json", bearer)
+        assert 400 <= status < 500
+        assert asked == 0, f"{asked} pieces of a stranger's body were read"
+    assert lasting(ctx) == before
