@@ -4,8 +4,10 @@ request leaves the store exactly as it was. On SQLite, and on PostgreSQL with TE
 
 The fields are not listed by hand: each HTML form is read off the pages that show it (as a browser
 would), each API body and query off the OpenAPI document, and the query parameters the pages read
-off the source (`query_params.get("...")`). `test_every_route_has_its_fields` fails if a route of
-the app has none of these, so a new route or form is fuzzed without anyone remembering to.
+off the source (`query_params.get("...")`). Only the forms a page shows in another state of the case
+than the fixture's come from a table (test_hostile_input's, and NOT_SHOWN_NOW below).
+`test_every_route_has_its_fields` fails if a route of the app has none of these, so a new route or
+form is fuzzed without anyone remembering to.
 """
 
 import json
@@ -31,7 +33,7 @@ from .lasting import lasting
 from .test_hostile_input import API_ROUTES, HTML_ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
-# A refused login still counts the attempt, and a refused passphrase an opening: that is what they are for.
+# A refused officer login still counts the attempt against the username: that is what it is for.
 COUNTED_BY_REFUSALS = {"/officer/login": {"login_attempts"}, "/api/v1/officer/session": {"login_attempts"}}
 # Routes that read no field of the request (a Bearer token or the cookie only): nothing to send them.
 NO_FIELDS = {("DELETE", "/api/v1/caseroom/session"), ("DELETE", "/api/v1/officer/session"), ("GET", "/api/v1/openapi.json")}
