@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from intake import i18n
 from intake.service import reporting, sendings
 from intake.service.errors import AuthenticationFailed
-from intake.web import cookies
+from intake.web import cookies, csrf
 from intake.web.bad_request import BadRequest
 from intake.web.downloads import download
 from intake.web.forms import read_form, read_small_form
@@ -96,6 +96,16 @@ async def _room(
 
 async def write(request: Request) -> Response:
     ctx, token, case_id = context_of(request), request.session.get(SESSION_KEY), request.path_params["case_id"]
+    if not token:
+        # No case room session at all, so nothing of the body is read: a stranger's post costs no memory.
+        # (A session that ended still has its token: its words are read, within the text limit, and kept.)
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            raise BadRequest(csrf.EXPIRED, status_code=403)  # another site's forged post: the plain refusal
+        return _login_page(
+            request,
+            401,
+            notice=translate(request, N_("Your case room is not open, so nothing was sent. Type your passphrase to open it.")),
+        )
     try:
         # A stranger's upload is refused before a byte of it is read.
         await run_in_threadpool(reporting.check_access, ctx, token, case_id)

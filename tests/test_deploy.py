@@ -101,6 +101,13 @@ def test_nginx_config_passes_nginx_t(tmp_path):
     for location in ("= /report", "= /api/v1/reports"):
         block = site.split(f"location {location} {{", 1)[1].split("}", 1)[0]
         assert "limit_req zone=intake_filing" in block
+    # #24 item 11: every other posting route is limited per address too, and so are requests in flight.
+    for block in re.findall(r"location ([^{]+)\{([^}]*)\}", site):
+        assert "limit_req zone=intake_" in block[1], f"location {block[0]} posts without limit_req"
+    assert re.search(r"limit_req_zone \$intake_filing_client zone=intake_posting:\S+ rate=\d+r/m;", site)
+    assert re.search(r"limit_conn_zone \$binary_remote_addr zone=intake_conn:\S+;", site)
+    server = site.split("listen 443", 1)[1]
+    assert re.search(r"\n    limit_conn intake_conn \d+;", server) and "limit_conn_status 429;" in server
     limits = [int(m) for m in re.findall(r"client_max_body_size (\d+)m;", site)]
     settings = Settings(data_dir=tmp_path, database_url="sqlite://")
     assert min(limits) * 2**20 >= DEFAULT_BODY_LIMIT
@@ -164,7 +171,8 @@ def test_container_runs_as_non_root_on_a_read_only_root():
 
 def test_nginx_limits_filing_per_address_and_never_reading(tmp_path):
     """The bound on one client spending everyone's budget, measured through nginx for real:
-    11 reports (a burst of 10, then one a minute), then 429; reading the form is never limited."""
+    11 reports (a burst of 10, then one a minute), then 429; reading the form is never limited. The
+    other posting routes share a zone of their own (#24 item 11): a burst of 60, then 429."""
     nginx = tool("nginx")
     data = tmp_path / "var"
     init_demo(data, {"INTAKE_DATABASE_URL": ""})
@@ -190,6 +198,12 @@ def test_nginx_limits_filing_per_address_and_never_reading(tmp_path):
                 assert codes == [201] * 11 + [429] * 3, codes
                 assert client.post("/report", data={"concern": "misconduct"}).status_code == 429  # the same zone
                 assert all(client.get("/report?concern=misconduct").status_code == 200 for _ in range(20))
+                # #24 item 11: the other posting routes, in their own zone: a burst of 60, then 429.
+                login = {"passphrase": "not a passphrase"}
+                codes = [client.post("/api/v1/caseroom/session", json=login).status_code for _ in range(64)]
+                assert 429 not in codes[:60] and codes[-1] == 429, codes
+                assert client.post("/caseroom/cases/ECO-0000000000/messages", data={"body": "x"}).status_code == 429
+                assert client.get("/caseroom/login").status_code == 200
         finally:
             proxy.terminate()
             proxy.wait(timeout=10)

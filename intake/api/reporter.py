@@ -16,7 +16,6 @@ from ..service import reporting, sendings
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
-from ..web.uploads import is_multipart
 from .requests import bearer, read_json, read_json_and_files, read_message
 from .shapes import file_json, handling_json, measure_json, message_json, pending_json
 
@@ -134,8 +133,8 @@ async def caseroom(request: Request) -> Response:
 
 async def caseroom_write(request: Request) -> Response:
     ctx, token, case_id = context_of(request), bearer(request), request.path_params["case_id"]
-    if is_multipart(request):  # a stranger's upload is refused before a byte of it is read
-        await run_in_threadpool(reporting.check_access, ctx, token, case_id)
+    # A stranger's message, JSON or upload, is refused before a byte of it is read.
+    await run_in_threadpool(reporting.check_access, ctx, token, case_id)
 
     key = idempotency_key(request)
 

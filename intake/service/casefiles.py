@@ -49,6 +49,13 @@ OPEN_MEASURE = ("recommended", "implemented")
 
 # What new_id makes: never let anything else near a database query.
 CASE_ID = re.compile(r"[A-Z]{3}-[0-9A-F]{10}")
+MEASURE_ID = re.compile(r"P-[0-9A-F]{10}")
+
+
+def plausible_username(value: object) -> bool:
+    """Could this name an officer? Only then may it reach a query: PostgreSQL refuses a NUL in any
+    text it is sent (a 500, not an answer), and no username holds a NUL, a lone surrogate or 65 characters."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable()
 
 
 def new_id(prefix: str) -> str:

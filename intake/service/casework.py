@@ -36,6 +36,7 @@ from .casefiles import (
     handlings,
     officer_text,
     open_for_office,
+    plausible_username,
     read_messages,
     recused,
     refresh,
@@ -676,7 +677,7 @@ def extend(ctx: Context, officer: OfficerSession, case_id: str, deadline: object
 
 def assign(ctx: Context, officer: OfficerSession, case_id: str, username: object) -> str | None:
     """Assign the case to an officer of the office (or to no one, with None); returns the assignee's username."""
-    if username is not None and (not isinstance(username, str) or len(username) > 64):
+    if username is not None and username != "" and not plausible_username(username):
         raise Conflict(N_("Name an officer of your office by username, or nobody."))
     with transaction(ctx.engine) as db:
         opened = open_for_office(db, officer, case_id, for_update=True)

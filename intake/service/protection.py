@@ -25,7 +25,7 @@ from policies.text import N_
 
 from ..store import ProtectiveMeasure, transaction
 from . import audit, office_records
-from .casefiles import OPEN_MEASURE, OpenCase, new_id, officer_text, open_for_office, refresh
+from .casefiles import MEASURE_ID, OPEN_MEASURE, OpenCase, new_id, officer_text, open_for_office, refresh
 from .context import Context
 from .errors import Conflict, NotFound
 from .office_records import OfficeRecord, RecordKind
@@ -147,6 +147,8 @@ def update(
     note: object = "",
 ) -> MeasureStatus:
     """Move a measure on (implemented, declined, lifted), set its next review, add a note."""
+    if not isinstance(measure_id, str) or not MEASURE_ID.fullmatch(measure_id):
+        raise NotFound(N_("There is no such measure on this case."))
     if not isinstance(status, str) or status not in set(MeasureStatus):
         raise Conflict(N_("The status must be recommended, implemented, declined or lifted."))
     new_status = MeasureStatus(str(status))

@@ -42,7 +42,7 @@ from policies.text import N_
 from ..store import Handling, Officer, Recusal, reading, transaction
 from . import audit, notices, office_records, restriction
 from .access import is_head, lock_office, only_openers, openers
-from .casefiles import CASE_ID, OpenCase, holder_key, officer_text, open_for_office, recused
+from .casefiles import CASE_ID, OpenCase, holder_key, officer_text, open_for_office, plausible_username, recused
 from .context import Context
 from .errors import Conflict, NotFound
 from .office_records import RecordKind
@@ -190,7 +190,7 @@ def decide(
     """Record the decision on an officer's declared conflict: upheld or lifted, with a reason sealed with
     the office's records. `director_general`: the one recording it says it is the Director General's
     decision (required where the Director General decides, refused elsewhere)."""
-    if not (isinstance(case_id, str) and CASE_ID.fullmatch(case_id) and isinstance(username, str) and len(username) <= 64):
+    if not (isinstance(case_id, str) and CASE_ID.fullmatch(case_id) and plausible_username(username)):
         raise NotFound(NO_DECLARATION)
     if not isinstance(decision, str) or decision not in (Decision.UPHELD, Decision.LIFTED):
         raise Conflict(N_("Choose whether the declaration is upheld or lifted."))

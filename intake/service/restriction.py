@@ -24,7 +24,7 @@ from policies.text import N_
 from ..store import Handling, Officer, RestrictionWrap, transaction
 from . import audit, notices
 from .access import is_head, lock_office
-from .casefiles import CASE_ID, Reader, add_notice, open_for_office, recused
+from .casefiles import CASE_ID, Reader, add_notice, open_for_office, plausible_username, recused
 from .context import Context
 from .errors import Conflict, NotFound
 
@@ -133,7 +133,7 @@ def recipient(db: Session, handling: Handling, username: object) -> Officer:
     """The officer named to receive a restricted case: active, of the handling's office, not holding
     it yet, not recused from it; else Conflict saying which. The caller holds access.lock_office:
     an officer being disabled at this moment must not end up holding a wrap."""
-    if not isinstance(username, str) or not 0 < len(username) <= 64:
+    if not plausible_username(username):
         raise Conflict(NO_SUCH_OFFICER)
     officer = db.exec(select(Officer).where(Officer.username == username)).first()
     if officer is None or not officer.active or officer.office != handling.office:

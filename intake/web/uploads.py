@@ -32,12 +32,17 @@ from policies.text import N_, Text
 from ..service.attachments import FileSink, PendingFile, UploadBudget, discard
 from ..service.context import Context
 from .bad_request import BadRequest
+from .limits import DEFAULT_BODY_LIMIT
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 1024 * 1024
+# All the text of one upload together, its part headers included: what a form without files may send
+# (limits.DEFAULT_BODY_LIMIT). The text is held in memory until the body ends, so without this bound 50
+# fields of 1 MiB made a stranger's request hold 50 MiB, and a dozen slow ones most of a small server.
+MAX_TEXT_BYTES = DEFAULT_BODY_LIMIT
 FILE_FIELD = "files"
 # A report of both retaliation and misconduct sends each account's files apart: "files.retaliation", "files.misconduct".
 PART_FILE_FIELDS = {"files.retaliation": "retaliation", "files.misconduct": "misconduct"}
@@ -99,6 +104,7 @@ class _Receiver:
         self.text: bytearray | None = None
         self.sink: FileSink | None = None
         self.fields = 0
+        self.text_bytes = 0  # text fields and part headers so far, against MAX_TEXT_BYTES
         self.ended = False
 
     def _check_once(self) -> None:
@@ -118,7 +124,20 @@ class _Receiver:
             "on_end": self.on_end,
         }
 
+    def _hold(self, size: int) -> None:
+        """Count text about to be held in memory; refuse the upload once all of it passes MAX_TEXT_BYTES."""
+        self.text_bytes += size
+        if self.text_bytes > MAX_TEXT_BYTES:
+            raise BadRequest(
+                Text(
+                    N_("The text of this form is too long: all its fields together may hold {size} KiB."),
+                    size=f"{MAX_TEXT_BYTES // 1024:,}",
+                ),
+                status_code=413,
+            )
+
     def _grow(self, attribute: str, data: bytes) -> None:
+        self._hold(len(data))
         value = getattr(self, attribute) + data
         if len(value) > 8192:
             raise BadRequest(N_("A part header of the upload is too long."))
@@ -159,6 +178,7 @@ class _Receiver:
         if self.sink is not None:
             self.sink.write(data[start:end])
         elif self.text is not None:
+            self._hold(end - start)
             self.text += data[start:end]
             if len(self.text) > MAX_FIELD_BYTES:
                 raise BadRequest(N_("A form field is too long."), status_code=413)
