@@ -11,7 +11,9 @@ from .audit import (
     chain_digest,
     checkpoint_is_valid,
     generate_signing_key,
+    head_is_valid,
     sign_checkpoint,
+    sign_head,
     verify_chain,
 )
 from .errors import AuditChainError, CryptoError, DecryptionError, FormatError, StreamError
@@ -74,6 +76,7 @@ __all__ = [
     "generate_passphrase",
     "generate_recovery_key",
     "generate_signing_key",
+    "head_is_valid",
     "lock_officer_key",
     "lookup_digest",
     "new_key",
@@ -87,6 +90,7 @@ __all__ = [
     "seal",
     "seal_record",
     "sign_checkpoint",
+    "sign_head",
     "stored_size",
     "unlock_officer_key",
     "unwrap_case_key",

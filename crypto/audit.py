@@ -5,7 +5,9 @@ canonical bytes, so editing, inserting or deleting an entry changes every digest
 after it. Deleting entries from the end leaves a shorter but consistent chain; the
 signed checkpoints catch that: every so often the head digest and its sequence
 number are signed with the instance's Ed25519 key, and a verifier checks that the
-chain still reaches every checkpoint with the digest that was signed.
+chain still reaches every checkpoint with the digest that was signed. The head (the last
+entry) is signed under a label of its own: a checkpoint's signature is never a valid head,
+so cutting the entries after a checkpoint and copying it into the head row is caught.
 """
 
 import hmac
@@ -22,6 +24,7 @@ from .errors import AuditChainError
 
 GENESIS = bytes(32)
 CHECKPOINT_LABEL = b"intake-audit-checkpoint-v1"
+HEAD_LABEL = b"intake-audit-head-v1"
 
 
 @dataclass(frozen=True)
@@ -51,15 +54,38 @@ def checkpoint_message(sequence: int, digest: bytes) -> bytes:
     return CHECKPOINT_LABEL + struct.pack(">Q", sequence) + digest
 
 
+def head_message(sequence: int, digest: bytes) -> bytes:
+    """What the head signs: the same fields as a checkpoint under the head's own label.
+
+    The two labels differ in length, so the two messages do too and no message is both: a
+    checkpoint's signature copied into the head row does not verify there.
+    """
+    return HEAD_LABEL + struct.pack(">Q", sequence) + digest
+
+
 def sign_checkpoint(signing_seed: bytes, sequence: int, digest: bytes) -> bytes:
-    """A 64-byte Ed25519 signature over the chain head at `sequence`."""
+    """A 64-byte Ed25519 signature over the chain at the checkpoint `sequence`."""
     return SigningKey(signing_seed).sign(checkpoint_message(sequence, digest)).signature
 
 
 def checkpoint_is_valid(verify_key: bytes, sequence: int, digest: bytes, signature: bytes) -> bool:
-    """Whether `signature` is the instance key's signature of this head."""
+    """Whether `signature` is the instance key's signature of this checkpoint."""
+    return _signed(verify_key, checkpoint_message(sequence, digest), signature)
+
+
+def sign_head(signing_seed: bytes, sequence: int, digest: bytes) -> bytes:
+    """A 64-byte Ed25519 signature over the chain's head (its last entry) at `sequence`."""
+    return SigningKey(signing_seed).sign(head_message(sequence, digest)).signature
+
+
+def head_is_valid(verify_key: bytes, sequence: int, digest: bytes, signature: bytes) -> bool:
+    """Whether `signature` is the instance key's signature of this head (never a checkpoint's)."""
+    return _signed(verify_key, head_message(sequence, digest), signature)
+
+
+def _signed(verify_key: bytes, message: bytes, signature: bytes) -> bool:
     try:
-        VerifyKey(verify_key).verify(checkpoint_message(sequence, digest), signature)
+        VerifyKey(verify_key).verify(message, signature)
     except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
         return False
     return True

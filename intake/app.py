@@ -19,6 +19,7 @@ from .api.cross_site import CrossSiteGuard
 from .service import retention
 from .service.context import Context
 from .settings import Settings
+from .web.cookies import CrossSiteVisits
 from .web.errors import HANDLERS
 from .web.headers import SecurityHeadersMiddleware
 from .web.limits import BodyLimitMiddleware
@@ -94,6 +95,8 @@ def create_app(ctx: Context) -> SecurityHeadersMiddleware:
                 upload_limit=ctx.settings.max_report_bytes + 2 * 1024 * 1024,
                 idle_seconds=ctx.settings.upload_idle_seconds,
             ),
+            # Outside the session: a response to another site's request never sets the cookie (web/cookies.py).
+            Middleware(CrossSiteVisits),
             Middleware(
                 SessionMiddleware,
                 secret_key=ctx.instance.cookie_secret,

@@ -326,7 +326,9 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
     code = _read_secret("Authentication code: ", args.password_stdin)
-    officer = _or_refused("unlocked", lambda: officers.current(ctx, officers.log_in(ctx, args.username, password, code)))
+    officer = _or_refused(
+        "unlocked", lambda: officers.current(ctx, officers.log_in(ctx, args.username, password, code, at_the_server=True))
+    )
     try:
         internal, publication = statistics.eco_annual_report(ctx, officer, args.year)
     except Conflict as refused:

@@ -32,9 +32,11 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await read_small_form(request)
+    ctx = context_of(request)
+    device = request.cookies.get(cookies.device_cookie(ctx.settings.secure_cookies))
     try:
         token = await run_in_threadpool(
-            officers.log_in, context_of(request), form.get("username", ""), form.get("password", ""), form.get("code", "")
+            officers.log_in, ctx, form.get("username", ""), form.get("password", ""), form.get("code", ""), device
         )
     except AuthenticationFailed as failed:
         return render(
@@ -55,11 +57,14 @@ async def login(request: Request) -> Response:
         )
     cookies.restart(request)
     request.session[SESSION_KEY] = token
-    return RedirectResponse("/officer", status_code=303)
+    response = RedirectResponse("/officer", status_code=303)
+    cookies.remember_device(response, officers.device_token(ctx, form.get("username", "")), ctx.settings.secure_cookies)
+    return response
 
 
 async def logout(request: Request) -> Response:
     await read_small_form(request)
     await run_in_threadpool(officers.log_out, context_of(request), request.session.get(SESSION_KEY))
-    request.session.clear()
-    return RedirectResponse("/officer/login", status_code=303, headers={"Clear-Site-Data": '"cache", "cookies", "storage"'})
+    request.session.clear()  # the session cookie goes with it (Starlette deletes an emptied session's cookie)
+    # Not "cookies": the device cookie stays, so this browser's next login is not held up by another's guesses.
+    return RedirectResponse("/officer/login", status_code=303, headers={"Clear-Site-Data": '"cache", "storage"'})

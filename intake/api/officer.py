@@ -22,10 +22,11 @@ from .shapes import file_json, handling_json, measure_json, message_json, pendin
 
 async def officer_login(request: Request) -> Response:
     data = await read_json(request)
+    ctx = context_of(request)
     token = await run_in_threadpool(
-        officers.log_in, context_of(request), data.get("username"), data.get("password"), data.get("totp")
+        officers.log_in, ctx, data.get("username"), data.get("password"), data.get("totp"), data.get("device")
     )
-    return JSONResponse({"token": token}, status_code=201)
+    return JSONResponse({"token": token, "device": officers.device_token(ctx, data["username"])}, status_code=201)
 
 
 async def _officer(request: Request) -> officers.OfficerSession:

@@ -223,6 +223,9 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
             "properties": {"error": TEXT, "fields": {"type": "object", "additionalProperties": TEXT}},
         },
         "Token": {"type": "object", "required": ["token"], "properties": {"token": TEXT}},
+        # `device`: keep it and send it with the next login; failures from it are counted apart from
+        # everyone else's guesses at the username (officers.authenticate).
+        "OfficerToken": {"type": "object", "required": ["token", "device"], "properties": {"token": TEXT, "device": TEXT}},
         "Created": {"type": "object", "required": ["id"], "properties": {"id": TEXT}},
         "Message": message,
         "MessageIn": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 20000}}},
@@ -401,11 +404,11 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
         "/api/v1/officer/session": {
             "post": _op(
                 "Officer login",
-                {"201": _ok("A session token", _ref("Token"))},
+                {"201": _ok("A session token, and this client's device token", _ref("OfficerToken"))},
                 {
                     "type": "object",
                     "required": ["username", "password", "totp"],
-                    "properties": {"username": TEXT, "password": TEXT, "totp": TEXT},
+                    "properties": {"username": TEXT, "password": TEXT, "totp": TEXT, "device": TEXT},
                 },
                 errors=("400", "401", "413", "415", "429", "503"),
             ),

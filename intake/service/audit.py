@@ -9,7 +9,17 @@ import json
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from crypto import GENESIS, AuditChainError, AuditLink, chain_digest, checkpoint_is_valid, sign_checkpoint, verify_chain
+from crypto import (
+    GENESIS,
+    AuditChainError,
+    AuditLink,
+    chain_digest,
+    checkpoint_is_valid,
+    head_is_valid,
+    sign_checkpoint,
+    verify_chain,
+)
+from crypto import sign_head as head_signature
 
 from ..settings import Instance
 from ..store import AuditCheckpoint, AuditEntry, AuditHead, reading
@@ -21,22 +31,35 @@ CHECKPOINT_EVERY = 50
 def ensure_head(session: Session, instance: Instance) -> None:
     """The single head row that appenders lock, signed; made once, at init."""
     if session.get(AuditHead, 1) is None:
-        signature = sign_checkpoint(instance.audit_signing_seed, 0, GENESIS)
+        signature = head_signature(instance.audit_signing_seed, 0, GENESIS)
         session.add(AuditHead(id=1, sequence=0, digest=GENESIS, signature=signature))
 
 
 def sign_head(engine: Engine, instance: Instance) -> bool:
-    """Sign a head an earlier version left unsigned (run by `intake migrate`), once the chain verifies."""
+    """Sign a head an earlier version left unsigned, or signed as a checkpoint (before #24 item 6),
+    under the head's own label; run by `intake migrate`, once the chain verifies.
+
+    A head signed in the old form is re-signed only if that old signature verifies: a head row
+    someone changed stays broken for `intake audit verify` to name. The old form is what let a
+    checkpoint pass for the head; a chain cut back to a checkpoint before this upgrade is
+    re-signed as it stands (the signing key cannot tell), and only `--expect` catches it.
+    """
     with reading(engine) as session:
         head = session.get(AuditHead, 1)
-        if head is None or head.signature is not None:
+        if head is None:
             return False
+        if head.signature is not None:
+            verify_key = instance.audit_verify_key
+            if head_is_valid(verify_key, head.sequence, head.digest, head.signature) or not checkpoint_is_valid(
+                verify_key, head.sequence, head.digest, head.signature
+            ):
+                return False
     last, digest = _verify_entries(engine, instance)
     with Session(engine) as session, session.begin():
         head = session.get(AuditHead, 1, with_for_update=True)
         if head is None or (head.sequence, head.digest) != (last, digest):
             raise AuditChainError(last + 1, "the chain does not reach its head")
-        head.signature = sign_checkpoint(instance.audit_signing_seed, last, digest)
+        head.signature = head_signature(instance.audit_signing_seed, last, digest)
         session.add(head)
     return True
 
@@ -70,7 +93,7 @@ def record(
             AuditCheckpoint(sequence=sequence, signature=sign_checkpoint(ctx.instance.audit_signing_seed, sequence, digest))
         )
     head.sequence, head.digest = sequence, digest
-    head.signature = sign_checkpoint(ctx.instance.audit_signing_seed, sequence, digest)
+    head.signature = head_signature(ctx.instance.audit_signing_seed, sequence, digest)
     session.add(head)
     return sequence
 
@@ -108,7 +131,9 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
         raise AuditChainError(1, "the chain has no head row")
     if head.signature is None:
         raise AuditChainError(last + 1, "the head is not signed: run `intake migrate`")
-    if not checkpoint_is_valid(instance.audit_verify_key, head.sequence, head.digest, head.signature):
+    if checkpoint_is_valid(instance.audit_verify_key, head.sequence, head.digest, head.signature):
+        raise AuditChainError(head.sequence, "the head is signed as a checkpoint (the old form): run `intake migrate`")
+    if not head_is_valid(instance.audit_verify_key, head.sequence, head.digest, head.signature):
         raise AuditChainError(head.sequence, "the head's signature does not match: the head row was changed")
     if (head.sequence, head.digest) != (last, digest):
         raise AuditChainError(last + 1, f"missing: the signed head records {head.sequence} entries")
@@ -118,10 +143,31 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
 def _verify_entries(engine: Engine, instance: Instance) -> tuple[int, bytes]:
     with reading(engine) as session:
         checkpoints = {c.sequence: c.signature for c in session.exec(select(AuditCheckpoint))}
-        links = (
-            AuditLink(e.sequence, e.body, e.digest) for e in session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))
-        )
-        return verify_chain(links, instance.audit_verify_key, checkpoints, checkpoint_every=CHECKPOINT_EVERY)
+        rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))
+        return verify_chain((_link(e) for e in rows), instance.audit_verify_key, checkpoints, checkpoint_every=CHECKPOINT_EVERY)
+
+
+def _link(entry: AuditEntry) -> AuditLink:
+    """The entry as the chain sees it, once its row agrees with its body; else AuditChainError naming it.
+
+    Whatever the database hands back is checked before use: SQLite keeps a value of any storage
+    type in any column, so a body or digest someone rewrote as TEXT must be named, not end verify
+    in a traceback. The row's `case_id` (outside the digest, for the case page's query) must be
+    the body's "case", and its sequence the body's "seq": moving an entry to another case, or
+    renumbering it, is an edit like any other.
+    """
+    body, digest = entry.body, entry.digest
+    if not isinstance(body, bytes) or not isinstance(digest, bytes) or len(digest) != 32:
+        raise AuditChainError(entry.sequence, "its body or digest is not stored as bytes: the row was changed")
+    try:
+        fields = json.loads(body)
+    except ValueError:
+        raise AuditChainError(entry.sequence, "its body is not an entry: edited") from None
+    if not isinstance(fields, dict) or fields.get("seq") != entry.sequence:
+        raise AuditChainError(entry.sequence, "its body's sequence number is not its own: edited")
+    if fields.get("case") != entry.case_id:
+        raise AuditChainError(entry.sequence, "its case is not the case its body names: moved to another case")
+    return AuditLink(entry.sequence, body, digest)
 
 
 def entries(engine: Engine) -> list[dict]:

@@ -350,6 +350,8 @@ def history(
     last_opening: dict[tuple[str | None, str], int] = {}  # (officer, day) -> index in `out`
     for entry in db.exec(AUDITED, params={"case_id": case_id}).all():
         body = json.loads(entry.body)
+        if body.get("case") != case_id:  # a row moved to this case: its body, in the chain, names another
+            continue
         who = officers.get(body.get("officer") or "")
         to = body.get("to") if body["action"] in ("status changed", "reopened") else None
         username, office = who if who else (None, None)

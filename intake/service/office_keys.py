@@ -61,7 +61,7 @@ class Rotated:
 
 def rotate(ctx: Context, username: str, password: str, code: str) -> Rotated:
     """An active officer of the office (all factors) rotates its key; returns what was re-wrapped."""
-    unlocked = authenticate(ctx, username, password, code)
+    unlocked = authenticate(ctx, username, password, code, at_the_server=True)  # only the CLI rotates
     office = unlocked.officer.office
     new = generate_keypair()
     with transaction(ctx.engine) as db:

@@ -8,6 +8,7 @@ private key), and a TOTP code never used before. Attempts are counted per userna
 or not, never per address, and each one past the third doubles the wait before the next.
 """
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -62,6 +63,10 @@ MIN_PASSWORD_CHARS = 12
 TOTP_STEP_SECONDS = 30
 FREE_FAILURES = 3
 MAX_LOCK_SECONDS = 15 * 60
+# Failures from devices that never logged in as this officer share one counter, whose lock is this
+# long and never grows: nobody else's guesses can lock the officer out for longer, and a guesser
+# gets about one evaluation per lock (96 a day for each username), against password and code.
+UNKNOWN_DEVICE_LOCK_SECONDS = 15 * 60
 ISSUER = "intake"
 
 
@@ -205,7 +210,7 @@ def set_role(
     """
     if withhold and not head:
         raise Conflict(N_("Cases are withheld only from an officer being named head."))
-    unlocked = authenticate(ctx, by_username, by_password, by_code)
+    unlocked = authenticate(ctx, by_username, by_password, by_code, at_the_server=True)  # the CLI's
     try:
         return _set_role(ctx, unlocked, username, head, frozenset(withhold), dry_run)
     except _Rehearsed as rehearsal:
@@ -364,52 +369,134 @@ def decoy_salt(lookup_key: bytes, username: str) -> bytes:
     return hashlib.blake2b(username.encode("utf-8"), key=lookup_key, digest_size=16, person=b"intake-decoy").digest()
 
 
-def _attempts_key(ctx: Context, username: str) -> str:
-    return login_key(ctx.instance.lookup_key, username)
+def device_token(ctx: Context, username: str) -> str:
+    """A token for the browser or client an officer just logged in from (OWASP's device cookie).
 
-
-def _count_attempt(ctx: Context, username: str) -> None:
-    """Count this attempt before it is evaluated, or refuse it while the username is locked.
-
-    Counted per username, known or not (a keyed hash, so nothing typed is stored), inside the
-    Argon2 slot: concurrent guesses queue for the slot and each sees the count the ones before
-    it left, so a burst gets no more evaluations than a sequence. Past FREE_FAILURES, each
-    attempt locks the username for twice as long as the last (success clears it all).
+    `<nonce>.<tag>` (base64url): a random nonce and a keyed digest binding it to the username, so
+    nothing is stored for it, it says nothing of whose it is, and it counts only for that username.
     """
-    now, key = ctx.now(), _attempts_key(ctx, username)
+    nonce = secrets.token_bytes(16)
+    return f"{_b64(nonce)}.{_b64(device_tag(ctx.instance.lookup_key, username, nonce))}"
+
+
+def device_tag(lookup_key: bytes, username: str, nonce: bytes) -> bytes:
+    """What binds a device token's nonce to the username (PROTOCOL.md section 9)."""
+    message = len(nonce).to_bytes(1, "big") + nonce + username.encode("utf-8")
+    return hashlib.blake2b(message, key=lookup_key, digest_size=16, person=b"intake-device").digest()
+
+
+def device_key(lookup_key: bytes, nonce: bytes) -> str:
+    """The row that counts a known device's failed logins (PROTOCOL.md section 9)."""
+    return hashlib.blake2b(nonce, key=lookup_key, digest_size=24, person=b"intake-device-n").hexdigest()
+
+
+def _known_device(ctx: Context, username: str, device: object) -> bytes | None:
+    """The nonce of `device` if it is a token this instance gave a login as `username`, else None."""
+    if not isinstance(device, str) or len(device) > 64 or device.count(".") != 1:
+        return None
+    try:
+        nonce, tag = (base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in device.split("."))
+    except ValueError:
+        return None
+    if len(nonce) != 16 or not hmac.compare_digest(tag, device_tag(ctx.instance.lookup_key, username, nonce)):
+        return None
+    return nonce
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+@dataclass(frozen=True)
+class Counter:
+    """The failures an attempt counts under: its device's own, or those of every unknown device."""
+
+    key: str
+    doubling: bool  # a known device's own lock grows; the shared one never does
+
+
+def _counter(ctx: Context, username: str, device: object) -> Counter:
+    nonce = _known_device(ctx, username, device)
+    if nonce is None:
+        return Counter(login_key(ctx.instance.lookup_key, username), doubling=False)
+    return Counter(device_key(ctx.instance.lookup_key, nonce), doubling=True)
+
+
+def _count_attempt(ctx: Context, counter: Counter) -> None:
+    """Count this attempt before it is evaluated, or refuse it while its counter is locked.
+
+    Counted inside the Argon2 slot: concurrent guesses queue for the slot and each sees the count
+    the ones before it left, so a burst gets no more evaluations than a sequence. A device that
+    once logged in as this officer has a counter of its own (nobody else's guesses reach it):
+    past FREE_FAILURES, each of its failures locks it for twice as long as the last, up to
+    MAX_LOCK_SECONDS. Every other device shares the username's counter (a keyed hash, known
+    username or not, so nothing typed is stored): past FREE_FAILURES it locks for
+    UNKNOWN_DEVICE_LOCK_SECONDS, never longer; an attempt refused during that lock still counts
+    (it is no free probe, and keeps the failures remembered) but never lengthens it, so the next
+    failure after it locks again at once. Success clears its counter.
+    """
+    now = ctx.now()
+    forget_after = now + dt.timedelta(seconds=2 * max(MAX_LOCK_SECONDS, UNKNOWN_DEVICE_LOCK_SECONDS))
+    wait: int | None = None
     with transaction(ctx.engine) as db:
         db.exec(delete(LoginAttempts).where(col(LoginAttempts.forget_after) < now))
-        forget_after = now + dt.timedelta(seconds=MAX_LOCK_SECONDS)
-        insert_if_absent(db, LoginAttempts(key=key, failures=0, forget_after=forget_after))
-        row = db.get(LoginAttempts, key, with_for_update=True, populate_existing=True)
+        insert_if_absent(db, LoginAttempts(key=counter.key, failures=0, forget_after=forget_after))
+        row = db.get(LoginAttempts, counter.key, with_for_update=True, populate_existing=True)
         if row is None:  # a concurrent success cleared it between the two statements
-            row = LoginAttempts(key=key, failures=0, forget_after=forget_after)
+            row = LoginAttempts(key=counter.key, failures=0, forget_after=forget_after)
         locked_until = _aware(row.locked_until)
-        if locked_until is not None and locked_until > now:
-            raise TooManyAttempts(max(1, int((locked_until - now).total_seconds() + 0.999)))
-        row.failures += 1
-        beyond = row.failures - FREE_FAILURES
-        if beyond >= 0:
-            row.locked_until = now + dt.timedelta(seconds=min(MAX_LOCK_SECONDS, 2**beyond))
         row.forget_after = forget_after
+        if locked_until is not None and locked_until > now:
+            wait = max(1, int((locked_until - now).total_seconds() + 0.999))
+            if not counter.doubling:  # a device's own lock grows with its evaluated failures only
+                row.failures += 1
+        else:
+            row.failures += 1
+            beyond = row.failures - FREE_FAILURES
+            if beyond >= 0:
+                seconds = min(MAX_LOCK_SECONDS, 2**beyond) if counter.doubling else UNKNOWN_DEVICE_LOCK_SECONDS
+                row.locked_until = now + dt.timedelta(seconds=seconds)
         db.add(row)
+    if wait is not None:  # raised once the count is committed
+        raise TooManyAttempts(wait)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _succeeded(db: Session, ctx: Context, username: str) -> None:
-    db.exec(delete(LoginAttempts).where(col(LoginAttempts.key) == _attempts_key(ctx, username)))
+def credential(officer: Officer) -> str:
+    """A digest of the officer's locks as they stand: it changes whenever the password or recovery
+    key does (each is a fresh salt or key and a fresh lock), and is kept in every session started.
+
+    A session is only as good as the credential it was started with: `current()` compares it with
+    the row on every request, so a login that read the row before a password change committed (its
+    Argon2 call ran meanwhile) keeps no session, however the race falls (#24 item 8).
+    """
+    locks = officer.password_salt + officer.key_by_password + officer.key_by_recovery
+    return hashlib.blake2b(locks, digest_size=16, person=b"intake-locks").hexdigest()
 
 
-def authenticate(ctx: Context, username: object, password: object, code: object, recovery: str | None = None) -> Unlocked:
+def authenticate(
+    ctx: Context,
+    username: object,
+    password: object,
+    code: object,
+    recovery: str | None = None,
+    device: object = None,
+    at_the_server: bool = False,
+) -> Unlocked:
     """Check every factor and return the unlocked officer; one message for every failure.
 
     Whatever is wrong (an unknown username, the password, the code), an attempt costs the
     same: one Argon2 call, which derives the key that unlocks the officer's private key; the
     unlocking is the password check. With `recovery` (a recovery key's text) instead of the
-    password, the recovery lock is used.
+    password, the recovery lock is used. `device`: the token an earlier login from this browser
+    or client was given (`device_token`), which counts failures apart from everyone else's.
+    `at_the_server`: the `intake` command, run on the server by someone who can read
+    instance.json and the database anyway: it is never refused for failures over the web (the
+    colleagues who would disable an insider must not be locked out by that insider's guesses),
+    and its own are not counted there.
     """
     if (
         not (isinstance(username, str) and isinstance(password, str) and isinstance(code, str))
@@ -419,8 +506,10 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         or not username.isprintable()
     ):
         raise AuthenticationFailed(LOGIN_FAILED)
+    counter = None if at_the_server else _counter(ctx, username, device)
     with ctx.gate.slot():
-        _count_attempt(ctx, username)
+        if counter is not None:
+            _count_attempt(ctx, counter)
         with reading(ctx.engine) as db:
             officer = db.exec(select(Officer).where(Officer.username == username)).first()
         usable = officer is not None and officer.active and officer.office_key_wrap is not None
@@ -451,16 +540,22 @@ def authenticate(ctx: Context, username: object, password: object, code: object,
         fresh = _row_for_update(db, officer.id)
         if fresh.last_totp_step is not None and step <= fresh.last_totp_step:  # a parallel login used it first
             raise AuthenticationFailed(LOGIN_FAILED)
+        if credential(fresh) != credential(officer) or not fresh.active:  # changed or disabled during Argon2
+            raise AuthenticationFailed(LOGIN_FAILED)
         fresh.last_totp_step = step
         db.add(fresh)
-        _succeeded(db, ctx, username)
+        if counter is not None:
+            db.exec(delete(LoginAttempts).where(col(LoginAttempts.key) == counter.key))
     return Unlocked(fresh, private, totp_secret)
 
 
-def log_in(ctx: Context, username: object, password: object, code: object) -> str:
-    """An officer session token, after the password and a fresh TOTP code."""
-    unlocked = authenticate(ctx, username, password, code)
-    officer = unlocked.officer
+def log_in(
+    ctx: Context, username: object, password: object, code: object, device: object = None, at_the_server: bool = False
+) -> str:
+    """An officer session token, after the password and a fresh TOTP code (`authenticate` says what
+    `device` and `at_the_server` are)."""
+    unlocked = authenticate(ctx, username, password, code, device=device, at_the_server=at_the_server)
+    officer = unlocked.officer  # the row as it stood when its lock was opened: its credential is the one proven
     try:
         office_key = unwrap_office_key(unlocked.private_key, officer.office_key_wrap or b"", officer.office)
     except CryptoError:
@@ -474,6 +569,7 @@ def log_in(ctx: Context, username: object, password: object, code: object) -> st
             "office": officer.office,
             "office_key": office_key.hex(),
             "officer_key": unlocked.private_key.hex(),
+            "credential": credential(officer),
         },
         subject=officer.id,
     )
@@ -487,7 +583,7 @@ def add_officer(
 ) -> Enrolment:
     """The key ceremony: a member of the office unlocks the office key and wraps it for a new officer."""
     _check_new_password(password)
-    sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
+    sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code, at_the_server=True)  # the CLI's
     office_private = unwrap_office_key(sponsor.private_key, sponsor.officer.office_key_wrap or b"", sponsor.officer.office)
     officer, enrolment = _new_officer(ctx, username, Office(sponsor.officer.office), password, office_private)
     with transaction(ctx.engine) as db:
@@ -509,7 +605,7 @@ def add_officer(
 def change_password(ctx: Context, username: str, password: str, code: str, new_password: str) -> None:
     """Re-lock the private key and TOTP secret under a new password; other sessions end."""
     _check_new_password(new_password)
-    unlocked = authenticate(ctx, username, password, code)
+    unlocked = authenticate(ctx, username, password, code, at_the_server=True)  # only the CLI changes a password
     _relock(ctx, unlocked, new_password, "password changed")
 
 
@@ -519,7 +615,7 @@ def recover(ctx: Context, username: str, recovery_key: str, code: str, new_passw
     The recovery key is used up: a new one is returned, to be shown once.
     """
     _check_new_password(new_password)
-    unlocked = authenticate(ctx, username, "", code, recovery=recovery_key)
+    unlocked = authenticate(ctx, username, "", code, recovery=recovery_key, at_the_server=True)  # the CLI's
     recovery = _relock(ctx, unlocked, new_password, "recovered with the recovery key", new_recovery=True)
     assert recovery is not None
     return recovery
@@ -565,7 +661,7 @@ def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_
     case. The office key itself is not rotated: what the officer could read before, they may
     have kept (SECURITY.md).
     """
-    sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code)
+    sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code, at_the_server=True)  # the CLI's
     with transaction(ctx.engine) as db:
         # The whole office is locked (access.lock_office): two heads disabling each other at once must
         # not leave it without one, nor a case without anyone who can open it.
@@ -592,8 +688,19 @@ def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_
 
 
 def current(ctx: Context, token: str | None) -> OfficerSession:
-    payload = sessions.resume(ctx, token, SessionKind.OFFICER)
-    if "officer_key" not in payload:  # a session started before restricted cases existed
+    """The officer of a live session whose credential is still the officer's own.
+
+    Ending the sessions when a password changes (`sessions.end_all`) is not enough: a login that
+    raced the change can start its session after that. So every request also compares the
+    credential the session was started with against the row (one primary-key read), and an
+    officer disabled meanwhile is refused too.
+    """
+    with reading(ctx.engine) as db:
+        payload = sessions.resume(ctx, token, SessionKind.OFFICER, db)
+        if "officer_key" not in payload or "credential" not in payload:  # started by an earlier version
+            raise AuthenticationFailed(sessions.NOT_LOGGED_IN)
+        row = db.get(Officer, payload["officer_id"])
+    if row is None or not row.active or not hmac.compare_digest(credential(row), payload["credential"]):
         raise AuthenticationFailed(sessions.NOT_LOGGED_IN)
     return OfficerSession(
         payload["officer_id"],

@@ -13,10 +13,12 @@ from crypto import (
     decrypt_stream,
     derive_password_key,
     derive_reporter_secrets,
+    head_is_valid,
     lookup_digest,
     normalize_passphrase,
     open_sealed,
     sign_checkpoint,
+    sign_head,
     unwrap_handling_key,
     unwrap_record_key,
     unwrap_restriction_key,
@@ -181,8 +183,24 @@ def test_audit_bodies_are_the_services_canonical_json():
 def test_the_empty_chains_head_signature():
     data = load("audit")
     head = data["empty_head"]
-    signature = sign_checkpoint(bytes.fromhex(data["signing_seed"]), 0, bytes(32))
+    signature = sign_head(bytes.fromhex(data["signing_seed"]), 0, bytes(32))
     assert signature.hex() == head["signature"]
+    assert bytes.fromhex(head["message"]).startswith(b"intake-audit-head-v1")
+
+
+def test_the_head_is_signed_under_its_own_label_and_a_checkpoint_is_never_a_head():
+    """#24 item 6: the head and a checkpoint at the same (sequence, digest) sign different messages,
+    so neither signature verifies as the other."""
+    data = load("audit")
+    seed, verify_key = bytes.fromhex(data["signing_seed"]), bytes.fromhex(data["verify_key"])
+    head, cp = data["head"], data["checkpoint"]
+    assert (head["sequence"], head["digest"]) == (cp["sequence"], cp["digest"])
+    sequence, digest = head["sequence"], bytes.fromhex(head["digest"])
+    assert sign_head(seed, sequence, digest).hex() == head["signature"]
+    assert bytes.fromhex(head["message"]) == b"intake-audit-head-v1" + sequence.to_bytes(8, "big") + digest
+    assert head_is_valid(verify_key, sequence, digest, bytes.fromhex(head["signature"]))
+    assert not head_is_valid(verify_key, sequence, digest, bytes.fromhex(cp["signature"]))
+    assert not checkpoint_is_valid(verify_key, sequence, digest, bytes.fromhex(head["signature"]))
 
 
 def test_the_restriction_vector_opens_with_the_named_function_and_only_in_its_context():

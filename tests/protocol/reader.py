@@ -322,6 +322,11 @@ def sign_message(sequence: int, digest: bytes) -> bytes:
     return b"intake-audit-checkpoint-v1" + struct.pack(">Q", sequence) + digest
 
 
+def head_message(sequence: int, digest: bytes) -> bytes:
+    # Section 7: the head is signed under its own label, never a checkpoint's.
+    return b"intake-audit-head-v1" + struct.pack(">Q", sequence) + digest
+
+
 def verify_signature(verify_key: bytes, message: bytes, signature: bytes) -> bool:
     signature = as_bytes(signature)
     if len(signature) != 64:
@@ -440,7 +445,7 @@ def verify_audit(entries: list[dict], checkpoints: list[dict], heads: list[dict]
         head = next((h for h in heads if h.get("id") == 1), heads[0])
     head_seq = int(col(head, "sequence", "seq"))
     head_digest = digest_value(col(head, "digest"))
-    if not verify_signature(verify_key, sign_message(head_seq, head_digest), col(head, "signature")):
+    if not verify_signature(verify_key, head_message(head_seq, head_digest), col(head, "signature")):
         raise AuditChainError(head_seq, "head signature does not verify")
     if head_seq > count:
         raise AuditChainError(count + 1, "chain shorter than its signed head")
@@ -1232,13 +1237,13 @@ def _test_audit() -> None:
         _check(digest.hex() == e["digest"], f"chain digest {e['sequence']}")
         rows.append({"sequence": e["sequence"], "body": body.decode(), "digest": digest, "case_id": e["fields"]["case"]})
         previous = digest
-    for name in ("checkpoint", "empty_head"):
+    for name, message in (("checkpoint", sign_message), ("head", head_message), ("empty_head", head_message)):
         c = data[name]
-        msg = sign_message(c["sequence"], bytes.fromhex(c["digest"]))
+        msg = message(c["sequence"], bytes.fromhex(c["digest"]))
         _check(msg.hex() == c["message"], f"{name} message")
         _check(verify_signature(vk, msg, bytes.fromhex(c["signature"])), f"{name} signature verifies")
         _check(crypto_sign(msg, sk)[:64].hex() == c["signature"], f"{name} signature is deterministic Ed25519")
-    c = data["checkpoint"]
+    c = data["head"]
     head = [{"id": 1, "sequence": 3, "digest": bytes.fromhex(c["digest"]), "signature": bytes.fromhex(c["signature"])}]
     res = verify_audit(rows, [], head, vk)
     _check(res == {"entries": 3, "head": f"3:{c['digest']}", "verified": True}, "verify the vector chain")
@@ -1259,6 +1264,8 @@ def _test_audit() -> None:
     _check(bad([rows[0], rows[2]], head) == 2, "gap named")
     _check(bad(rows[:2], head) == 3, "chain shorter than head")
     _check(bad(rows, [dict(head[0], signature=bytes(64))]) == 3, "bad head signature")
+    checkpoint_as_head = bytes.fromhex(data["checkpoint"]["signature"])
+    _check(bad(rows, [dict(head[0], signature=checkpoint_as_head)]) == 3, "a checkpoint's signature is no head")
 
     # a longer chain with checkpoints at 50 and 100
     def build(n: int):
@@ -1273,7 +1280,7 @@ def _test_audit() -> None:
             out.append({"sequence": i, "body": body, "digest": prev})
             if i % 50 == 0:
                 cps.append({"sequence": i, "signature": crypto_sign(sign_message(i, prev), sk)[:64]})
-        hd = [{"id": 1, "sequence": n, "digest": prev, "signature": crypto_sign(sign_message(n, prev), sk)[:64]}]
+        hd = [{"id": 1, "sequence": n, "digest": prev, "signature": crypto_sign(head_message(n, prev), sk)[:64]}]
         return out, cps, hd
 
     ents, cps, hd = build(120)
@@ -1341,6 +1348,12 @@ def _test_digests() -> None:
         _check(sending_digest(v["token"]).hex() == v["digest"], "sending digest")
     for v in data["idempotency"]:
         _check(api_sending_digest(v["idempotency_key"]).hex() == v["digest"], "an API Idempotency-Key's digest")
+    for v in data.get("device", []):  # section 9: an officer's device token and its key
+        nonce = bytes.fromhex(v["nonce"])
+        tag = blake2b(bytes([len(nonce)]) + nonce + v["username"].encode(), 16, key=lk, person=b"intake-device")
+        token = ".".join(base64.urlsafe_b64encode(part).decode().rstrip("=") for part in (nonce, tag))
+        _check(token == v["token"], f"device token {v['username']}")
+        _check(blake2b(nonce, 24, key=lk, person=b"intake-device-n").hex() == v["key"], f"device key {v['username']}")
 
 
 def _test_backup() -> None:
@@ -1551,7 +1564,7 @@ def _synthetic_instance(tmp: Path) -> dict:
         prev = blake2b(prev + body.encode(), 32, person=b"intake-audit-v1")
         ins("audit_entry", {"sequence": i, "body": body, "digest": prev, "case_id": None})
     ins("audit_checkpoint", {"sequence": 50, "signature": crypto_sign(sign_message(50, prev), sign_sk)[:64]})
-    ins("audit_head", {"id": 1, "sequence": 50, "digest": prev, "signature": crypto_sign(sign_message(50, prev), sign_sk)[:64]})
+    ins("audit_head", {"id": 1, "sequence": 50, "digest": prev, "signature": crypto_sign(head_message(50, prev), sign_sk)[:64]})
     db.commit()
     # The backup of this instance (section 8), with cheap parameters.
     tables = list(schema)

@@ -88,3 +88,73 @@ def test_a_malformed_expected_head_is_a_clear_error(chain):
     for malformed in ("12", "x:y", "12:" + "0" * 63, "12:" + "g" * 64):
         with pytest.raises(ValueError, match="SEQ:64 hex digits"):
             audit.verify(chain.engine, chain.instance, malformed)
+
+
+def test_the_end_cut_back_to_a_checkpoint_and_the_head_set_to_it_is_caught(chain):
+    """#24 item 6: the head and the checkpoints signed the same message, so deleting the entries after
+    the last checkpoint and copying that checkpoint into the head row passed verify."""
+    with transaction(chain.engine) as db:
+        db.exec(delete(AuditEntry).where(col(AuditEntry.sequence) > 100))
+        checkpoint = db.get(AuditCheckpoint, 100)
+        head = db.get(AuditHead, 1)
+        head.sequence, head.digest, head.signature = 100, db.get(AuditEntry, 100).digest, checkpoint.signature
+        db.add(head)
+    with pytest.raises(AuditChainError) as broken:
+        audit.verify(chain.engine, chain.instance)
+    assert broken.value.index == 100
+
+
+def test_migrate_re_signs_a_head_signed_in_the_old_form_and_nothing_else(chain):
+    """#24 item 6: an instance made before the head had its own label keeps working after `intake
+    migrate` (which re-signs an old-form head once the chain verifies); a head row someone changed
+    is not re-signed."""
+    from crypto import sign_checkpoint
+
+    with transaction(chain.engine) as db:
+        head = db.get(AuditHead, 1)
+        head.signature = sign_checkpoint(chain.instance.audit_signing_seed, head.sequence, head.digest)
+        db.add(head)
+    with pytest.raises(AuditChainError, match="old form"):
+        audit.verify(chain.engine, chain.instance)
+    assert audit.sign_head(chain.engine, chain.instance) and not audit.sign_head(chain.engine, chain.instance)
+    assert audit.verify(chain.engine, chain.instance)[0] == 120
+    with transaction(chain.engine) as db:
+        head = db.get(AuditHead, 1)
+        head.signature = bytes(64)
+        db.add(head)
+    assert not audit.sign_head(chain.engine, chain.instance)
+    with pytest.raises(AuditChainError, match="signature does not match"):
+        audit.verify(chain.engine, chain.instance)
+
+
+def test_an_entry_moved_to_another_case_is_named_and_leaves_that_case_page_alone(chain):
+    """#24 item 7: `audit_entry.case_id` sat outside the chain: moving a case's entries to another case
+    passed verify and rewrote the case page's history. The row's case is now checked against its body."""
+    from intake.service import casework
+
+    with transaction(chain.engine) as db:
+        moved = audit.record(chain, db, "case opened", None, "ECO-AAAAAAAAAA")
+        audit.record(chain, db, "case opened", None, "ECO-BBBBBBBBBB")
+    with transaction(chain.engine) as db:
+        entry = db.get(AuditEntry, moved)
+        entry.case_id = "ECO-BBBBBBBBBB"
+        db.add(entry)
+    with pytest.raises(AuditChainError) as broken:
+        audit.verify(chain.engine, chain.instance)
+    assert broken.value.index == moved and "another case" in broken.value.reason
+    with Session(chain.engine) as db:
+        assert len(casework.history(chain, db, "ECO-BBBBBBBBBB", [], ())) == 1
+
+
+def test_a_body_stored_as_text_is_named_not_a_traceback(chain):
+    """#24 item 7: SQLite keeps TEXT in a BLOB column; a body rewritten so ended verify in a raw
+    TypeError instead of naming the entry."""
+    if chain.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite stores another type than the column's")
+    from sqlalchemy import text
+
+    with transaction(chain.engine) as db:
+        db.exec(text("UPDATE audit_entry SET body = CAST(body AS TEXT) WHERE sequence = 77"))
+    with pytest.raises(AuditChainError) as broken:
+        audit.verify(chain.engine, chain.instance)
+    assert broken.value.index == 77

@@ -86,6 +86,18 @@ def test_an_api_idempotency_key_is_stored_as_the_protocol_says(client, vector):
     assert sendings._digest(vector["token"]).hex() == vector["digest"]
 
 
+def test_device_tokens_and_their_keys():
+    """#24 item 10: an officer's device token and the row its failures count under, as section 9 says."""
+    data = load("digests")
+    lookup_key = bytes.fromhex(data["lookup_key"])
+    for vector in data["device"]:
+        nonce = bytes.fromhex(vector["nonce"])
+        tag = officers.device_tag(lookup_key, vector["username"], nonce)
+        b64 = [base64.urlsafe_b64encode(part).decode().rstrip("=") for part in (nonce, tag)]
+        assert ".".join(b64) == vector["token"]
+        assert officers.device_key(lookup_key, nonce) == vector["key"]
+
+
 def test_backup_header_key_and_archive_member():
     data = load("backup")
     salt, params = bytes.fromhex(data["salt"]), data["params"]

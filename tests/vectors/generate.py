@@ -277,8 +277,8 @@ def audit_vectors() -> dict:
         previous = digest
     verify_key, secret = crypto_sign_seed_keypair(b("instance-signing", 32))
 
-    def signed(sequence: int, digest: bytes) -> dict:
-        message = b"intake-audit-checkpoint-v1" + struct.pack(">Q", sequence) + digest
+    def signed(sequence: int, digest: bytes, label: bytes = b"intake-audit-checkpoint-v1") -> dict:
+        message = label + struct.pack(">Q", sequence) + digest
         return {
             "sequence": sequence,
             "digest": digest.hex(),
@@ -293,7 +293,9 @@ def audit_vectors() -> dict:
         "verify_key": verify_key.hex(),
         "entries": entries,
         "checkpoint": signed(3, previous),
-        "empty_head": signed(0, bytes(32)),
+        # The head is signed under its own label (#24 item 6): never a checkpoint's signature.
+        "head": signed(3, previous, b"intake-audit-head-v1"),
+        "empty_head": signed(0, bytes(32), b"intake-audit-head-v1"),
     }
 
 
@@ -346,6 +348,16 @@ def digest_vectors() -> dict:
     def keyed(data: str, size: int, person: bytes) -> bytes:
         return hashlib.blake2b(data.encode("utf-8"), key=lookup_key, digest_size=size, person=person).digest()
 
+    def device(name: str, nonce: bytes) -> dict:
+        message = bytes([len(nonce)]) + nonce + name.encode("utf-8")
+        tag = hashlib.blake2b(message, key=lookup_key, digest_size=16, person=b"intake-device").digest()
+        return {
+            "username": name,
+            "nonce": nonce.hex(),
+            "token": ".".join(base64.urlsafe_b64encode(part).decode().rstrip("=") for part in (nonce, tag)),
+            "key": hashlib.blake2b(nonce, key=lookup_key, digest_size=24, person=b"intake-device-n").hexdigest(),
+        }
+
     budgets = [
         ("submissions", "2026-05-01T13:00:00+00:00"),
         ("messages:ECO-1A2B3C4D5E", "2026-05-01T00:00:00+00:00"),
@@ -366,6 +378,8 @@ def digest_vectors() -> dict:
             }
             for name in ["eco-1", "nobody-here", "Ünïcode"]
         ],
+        # An officer's device token and the key its failures count under (#24 item 10).
+        "device": [device("eco-1", b("device-nonce", 16)), device("Ünïcode", b("another-device", 16))],
         "sending": [
             {
                 "token": token,
