@@ -1292,7 +1292,7 @@ def _test_audit() -> None:
 # Section 10.3's table.
 SESSION_PAYLOAD_KEYS = {
     "reporter": ["cases", "identities"],
-    "officer": ["officer_id", "username", "office", "office_key", "officer_key"],
+    "officer": ["officer_id", "username", "office", "office_key", "officer_key", "credential"],
     "receipt": ["passphrase", "cases", "files", "danger"],
 }
 

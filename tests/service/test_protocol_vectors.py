@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from crypto import Argon2Params, derive_backup_key, open_sealed
 from intake.service import backup, budgets, officers, sendings, sessions
 from intake.service.errors import AuthenticationFailed
-from intake.store import Sending, WebSession, transaction
+from intake.store import Officer, Sending, WebSession, transaction
 from policies.vocabulary import SessionKind
 
 from ..helpers import app_context, officer_token
@@ -45,13 +45,15 @@ def test_a_session_stored_as_the_protocol_says_is_resumed_by_its_token(ctx, vect
 
 
 def test_an_officer_session_holds_what_the_protocol_and_its_vector_say(ctx):
-    """#24 (page and code): sessions.json's officer payload lacked `officer_key`, which every officer
-    session holds (section 10.3): the vector and the service now hold the same fields."""
+    """#24 (page and code): sessions.json's officer payload lacked `officer_key` (and, since item 8, `credential`),
+    which every officer session holds (section 10.3): the vector and the service now hold the same fields."""
     vector = next(v for v in load("sessions")["vectors"] if v["kind"] == "officer")
     payload = sessions.resume(ctx, officer_token(ctx, "eco-1"), SessionKind.OFFICER)
-    assert set(payload) == set(vector["payload"]) == {"officer_id", "username", "office", "office_key", "officer_key"}
+    assert set(payload) == set(vector["payload"]) == {"officer_id", "username", "office", "office_key", "officer_key", "credential"}
     officer = officers.current(ctx, officer_token(ctx, "eco-1"))
     assert payload["officer_key"] == officer.officer_key.hex()
+    with Session(ctx.engine) as db:
+        assert payload["credential"] == officers.credential(db.get(Officer, officer.officer_id))
 
 
 def test_tokens_the_service_makes_have_the_protocols_form(ctx):

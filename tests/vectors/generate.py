@@ -309,6 +309,8 @@ def session_vectors() -> dict:
             "office": "ECO",
             "office_key": b("office-private", 32).hex(),
             "officer_key": b("officer-private", 32).hex(),
+            # section 10.3: the digest of the officer's locks the session was started with (#24 item 8)
+            "credential": hashlib.blake2b(b("officer-locks", 96), digest_size=16, person=b"intake-locks").hexdigest(),
         },
         "receipt": {
             "passphrase": "abacus zoom t-shirt yo-yo felt-tip drop-down able apple",
