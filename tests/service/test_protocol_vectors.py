@@ -49,7 +49,8 @@ def test_an_officer_session_holds_what_the_protocol_and_its_vector_say(ctx):
     which every officer session holds (section 10.3): the vector and the service now hold the same fields."""
     vector = next(v for v in load("sessions")["vectors"] if v["kind"] == "officer")
     payload = sessions.resume(ctx, officer_token(ctx, "eco-1"), SessionKind.OFFICER)
-    assert set(payload) == set(vector["payload"]) == {"officer_id", "username", "office", "office_key", "officer_key", "credential"}
+    fields = {"officer_id", "username", "office", "office_key", "officer_key", "credential"}
+    assert set(payload) == set(vector["payload"]) == fields
     officer = officers.current(ctx, officer_token(ctx, "eco-1"))
     assert payload["officer_key"] == officer.officer_key.hex()
     with Session(ctx.engine) as db:
