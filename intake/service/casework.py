@@ -25,6 +25,7 @@ from policies.text import N_, Text
 
 from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, Recusal, reading, transaction
 from . import attachments, audit, identity, office_records, protection, recusal, restriction
+from .access import is_head
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -336,13 +337,24 @@ def _everyone(db: Session) -> tuple[Colleague, ...]:
     return tuple(Colleague(*row) for row in db.exec(EVERYONE))
 
 
+# A declared conflict of interest is for the head of the declaring officer's office (ECO Charter 4.6):
+# that an officer has one, and what became of it, is kept from everyone else who can open the case.
+CONFLICT_ACTIONS = frozenset({"conflict declared", "recusal lifted", "conflict upheld"})
+
+
 def history(
-    ctx: Context, db: Session, case_id: str, rows: list[Handling], people: tuple[Colleague, ...]
+    ctx: Context,
+    db: Session,
+    case_id: str,
+    rows: list[Handling],
+    people: tuple[Colleague, ...],
+    head_of: str | None = None,
 ) -> tuple[HistoryEntry, ...]:
     """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC).
     An officer's openings of the case on one day are one entry, with how many there were: each is in
     the audit log, but a page that lists every reading buries the decisions.
-    `rows`: the case's handlings; `people`: every officer (the caller has both)."""
+    `rows`: the case's handlings; `people`: every officer (the caller has both); `head_of`: the office the
+    viewer heads, if they do: only they see its officers' conflicts of interest (CONFLICT_ACTIONS)."""
     officers = {p.id: (p.username, p.office) for p in people}
     lifecycles = {h.office: lifecycle_of(ctx, h) for h in rows}
     out: list[HistoryEntry] = []
@@ -352,6 +364,8 @@ def history(
         who = officers.get(body.get("officer") or "")
         to = body.get("to") if body["action"] in ("status changed", "reopened") else None
         username, office = who if who else (None, None)
+        if body["action"] in CONFLICT_ACTIONS and (head_of is None or office != head_of):
+            continue
         lifecycle = lifecycles.get(office) if office else None
         state = lifecycle.states.get(to) if lifecycle and to else None
         if body["action"] == "case opened":
@@ -371,6 +385,11 @@ def history(
             )
         )
     return tuple(out)
+
+
+def _headed(db: Session, officer: OfficerSession) -> str | None:
+    """The office this officer heads, or None."""
+    return officer.office if is_head(db, officer.officer_id, officer.office) else None
 
 
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
@@ -414,7 +433,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
             assignee=assignee,
             colleagues=_assignable(db, case.id, officer, holders, people),
-            history=history(ctx, db, case.id, rows, people),
+            history=history(ctx, db, case.id, rows, people, _headed(db, officer)),
             language=str(answers.get("language") or "en"),
             linked=_linked(ctx, db, case, officer),
             kind=handling.kind,
