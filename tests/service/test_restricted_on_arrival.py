@@ -16,6 +16,7 @@ from policies import validate_report
 
 from ..conftest import PASSWORDS
 from ..files import snapshot
+from ..helpers import api_login, app_context, file_via_api, html_login, post_form
 from .test_casework import Clock, paths_to, satisfy
 
 MEMBER = "a member's password of many words"
@@ -98,3 +99,38 @@ def test_an_answer_that_is_not_one_of_the_choices_changes_nothing(ctx):
         with pytest.raises(Conflict):
             referral.refer(ctx, eco, case_id, "OIG", "a reason", "a memo", receiver_concerned=answer)
     assert snapshot(ctx) == before
+
+
+def _restricted_at(client, case_id: str, office: str) -> bool:
+    from intake.store import Handling as Row
+
+    with Session(app_context(client).engine) as db:
+        return db.get(Row, (case_id, office)).restricted_key is not None
+
+
+def test_the_page_asks_and_the_api_takes_the_answer(client):
+    """#24 item 16: the referral form asks whether the case is about someone in OIG (restricted unless "no"),
+    and the API takes `receiver_concerned`; a wrong answer is a 409 that changes nothing."""
+    eco = api_login(client, "eco-1")
+    cases = []
+    for _ in range(3):
+        case_id = file_via_api(client, ["retaliation"], "I was moved after the audit.")["cases"][0]["id"]
+        for state in ("acknowledged", "preliminary_assessment"):
+            assert client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": state}, headers=eco).status_code == 200
+        found = {"prima_facie": True, "reasons": "timing"}
+        assert client.post(f"/api/v1/officer/cases/{case_id}/determination", json=found, headers=eco).status_code == 200
+        cases.append(case_id)
+    by_page, by_default, by_api = cases
+    html_login(client, "eco-1")
+    page = client.get(f"/officer/cases/{by_page}").text
+    assert 'name="receiver_concerned" id="referral-referred_to_oig-concerned-yes" value="not_known" checked' in page
+    fields = {"state": "referred_to_oig", "memo": "A memo.", "reason": "Urgent."}
+    assert post_form(client, f"/officer/cases/{by_page}/referral", fields | {"receiver_concerned": "no"}).status_code == 200
+    assert post_form(client, f"/officer/cases/{by_default}/referral", fields).status_code == 200
+    assert not _restricted_at(client, by_page, "OIG") and _restricted_at(client, by_default, "OIG")
+    body = {"to": "OIG", "memo": "A memo.", "reason": "Urgent."}
+    before = snapshot(app_context(client))
+    refused = client.post(f"/api/v1/officer/cases/{by_api}/referral", json=body | {"receiver_concerned": "perhaps"}, headers=eco)
+    assert refused.status_code == 409 and snapshot(app_context(client)) == before
+    done = client.post(f"/api/v1/officer/cases/{by_api}/referral", json=body | {"receiver_concerned": "no"}, headers=eco)
+    assert done.status_code == 200 and not _restricted_at(client, by_api, "OIG")
