@@ -25,7 +25,6 @@ from policies.text import N_, Text
 
 from ..store import AuditEntry, Case, CaseAction, CaseReading, Handling, Message, Officer, Recusal, reading, transaction
 from . import attachments, audit, identity, office_records, protection, recusal, restriction
-from .access import is_head
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -340,6 +339,11 @@ def _everyone(db: Session) -> tuple[Colleague, ...]:
 # A declared conflict of interest is for the head of the declaring officer's office (ECO Charter 4.6):
 # that an officer has one, and what became of it, is kept from everyone else who can open the case.
 CONFLICT_ACTIONS = frozenset({"conflict declared", "recusal lifted", "conflict upheld"})
+# The declaration's note and the decisions on it, among the office's records: on the case page, for a head
+# only (whoever decides reads them on the conflicts page, recusal.declarations).
+CONFLICT_RECORDS = frozenset(
+    {RecordKind.CONFLICT_DECLARATION, RecordKind.CONFLICT_DECISION, RecordKind.DIRECTOR_GENERAL_DECISION}
+)
 
 
 def history(
@@ -387,9 +391,9 @@ def history(
     return tuple(out)
 
 
-def _headed(db: Session, officer: OfficerSession) -> str | None:
-    """The office this officer heads, or None."""
-    return officer.office if is_head(db, officer.officer_id, officer.office) else None
+def _headed(db: Session, officer: OfficerSession, case_id: str) -> str | None:
+    """The office whose conflicts of interest on the case this officer may see (recusal.sees_conflicts), or None."""
+    return officer.office if recusal.sees_conflicts(db, officer, case_id) else None
 
 
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
@@ -415,6 +419,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         audit.record(ctx, db, "case opened", officer.officer_id, case.id)
         db.flush()
         holders = restriction.holders(db, case.id, officer.office) if handling.restricted_key else ()
+        head_of = _headed(db, officer, case.id)
         return CaseDetail(
             id=case.id,
             office=Office(case.office),
@@ -426,14 +431,16 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             files=files,
             handling=next(v for v in views if v.office == officer.office),
             other_handlings=tuple(v for v in views if v.office != officer.office),
-            records=tuple(r for r in records if r.kind != RecordKind.MEASURE_NOTE),
+            records=tuple(
+                r for r in records if r.kind != RecordKind.MEASURE_NOTE and (head_of or r.kind not in CONFLICT_RECORDS)
+            ),
             measures=protection.read(ctx, db, case.id, opened.key, records, officer.office),
             moves=_moves(ctx, db, lifecycle, handling),
             can_warn=_can_warn(lifecycle, handling),
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
             assignee=assignee,
             colleagues=_assignable(db, case.id, officer, holders, people),
-            history=history(ctx, db, case.id, rows, people, _headed(db, officer)),
+            history=history(ctx, db, case.id, rows, people, head_of),
             language=str(answers.get("language") or "en"),
             linked=_linked(ctx, db, case, officer),
             kind=handling.kind,

@@ -34,7 +34,10 @@ def member(ctx, username: str):
 
 
 def seen(ctx, who, case_id) -> set[str]:
-    return {h.action for h in casework.open_case(ctx, who, case_id).history} & CONFLICTS
+    """The conflict entries of the case's history, and the conflict records among its office records, as `who` sees them."""
+    detail = casework.open_case(ctx, who, case_id)
+    records = {str(r.kind) for r in detail.records} & {"conflict_declaration", "conflict_decision", "director_general_decision"}
+    return {h.action for h in detail.history} & CONFLICTS | records
 
 
 def test_only_the_head_reads_a_conflict_of_interest_in_the_case_history(ctx):
@@ -44,10 +47,10 @@ def test_only_the_head_reads_a_conflict_of_interest_in_the_case_history(ctx):
     report = validate_report(ctx.policy, ["retaliation"], "My manager ended my contract after I reported.", {})
     case_id = reporting.file_report(ctx, report).cases[0].id
     recusal.declare(ctx, declaring, case_id, "The respondent is my brother-in-law.")
-    assert seen(ctx, head, case_id) == {"conflict declared"}
+    assert seen(ctx, head, case_id) == {"conflict declared", "conflict_declaration"}
     assert seen(ctx, colleague, case_id) == set()
     recusal.decide(ctx, head, case_id, "eco-2", "upheld", "Too close to the respondent.")
-    assert seen(ctx, head, case_id) == {"conflict declared", "conflict upheld"}
+    assert seen(ctx, head, case_id) == {"conflict declared", "conflict upheld", "conflict_declaration", "conflict_decision"}
     assert seen(ctx, colleague, case_id) == set()
     walk(ctx, head, case_id, paths_to(ctx.policy.lifecycles["ECO"], "referred_to_oig"))
     oig = officers.current(ctx, officer_token(ctx, "oig-1"))  # OIG's head: not the head of eco-2's office
