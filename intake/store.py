@@ -321,8 +321,8 @@ class Identity(SQLModel, table=True):
 class Budget(SQLModel, table=True):
     """How much of an abuse budget a fixed time window has used (see service/budgets.py).
 
-    The key is a keyed hash of the budget and its window: it names no one and no hour
-    without the instance's key. `day` is there only to clear old rows.
+    The key is a keyed hash of the budget and its day: it names no one without the instance's
+    key, and no hour even with it. `day` is there only to clear old rows.
     """
 
     __tablename__ = "budget"

@@ -331,6 +331,7 @@ async def refer(request: Request) -> Response:
             form.get("reason") or None,
             form.get("memo") or None,
             state,
+            form.get("receiver_concerned") or None,
         )
     except (Conflict, InvalidReport) as error:
         return await _page(request, officer, case_id, _refused(request, f"referral-{state}", form, error))

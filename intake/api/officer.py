@@ -265,6 +265,7 @@ async def officer_referral(request: Request) -> Response:
         data.get("reason"),
         data.get("memo"),
         data.get("state"),
+        data.get("receiver_concerned"),
     )
     return JSONResponse(handling_json(view))
 

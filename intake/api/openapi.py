@@ -502,7 +502,8 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
             "post": _op(
                 "ECO refers the case to OIG (prima facie evidence) or transfers a report that is not about retaliation "
                 "(state transferred_to_oig), with consent or a written reason; OIG transfers to ECO what is ECO's. "
-                "A memo for the receiving office",
+                "A memo for the receiving office. receiver_concerned: whether the case is about someone in the "
+                'receiving office; unless "no", it arrives there restricted to that office\'s heads',
                 {"200": _ok("Referred", {"type": "object"})},
                 {
                     "type": "object",
@@ -512,6 +513,7 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                         "reason": TEXT,
                         "memo": TEXT,
                         "state": {"enum": sorted({s for lc in policy.lifecycles.values() for s in lc.referral_states})},
+                        "receiver_concerned": {"enum": ["no", "yes", "not_known"]},
                     },
                 },
                 secure=True,

@@ -337,13 +337,29 @@ def _everyone(db: Session) -> tuple[Colleague, ...]:
     return tuple(Colleague(*row) for row in db.exec(EVERYONE))
 
 
+# A declared conflict of interest is for the head of the declaring officer's office (ECO Charter 4.6):
+# that an officer has one, and what became of it, is kept from everyone else who can open the case.
+CONFLICT_ACTIONS = frozenset({"conflict declared", "recusal lifted", "conflict upheld"})
+# The declaration's note and the decisions on it, among the office's records: on the case page, for a head
+# only (whoever decides reads them on the conflicts page, recusal.declarations).
+CONFLICT_RECORDS = frozenset(
+    {RecordKind.CONFLICT_DECLARATION, RecordKind.CONFLICT_DECISION, RecordKind.DIRECTOR_GENERAL_DECISION}
+)
+
+
 def history(
-    ctx: Context, db: Session, case_id: str, rows: list[Handling], people: tuple[Colleague, ...]
+    ctx: Context,
+    db: Session,
+    case_id: str,
+    rows: list[Handling],
+    people: tuple[Colleague, ...],
+    head_of: str | None = None,
 ) -> tuple[HistoryEntry, ...]:
     """Every audit-logged action on the case, oldest first, with who did it (a username) and when (UTC).
     An officer's openings of the case on one day are one entry, with how many there were: each is in
     the audit log, but a page that lists every reading buries the decisions.
-    `rows`: the case's handlings; `people`: every officer (the caller has both)."""
+    `rows`: the case's handlings; `people`: every officer (the caller has both); `head_of`: the office the
+    viewer heads, if they do: only they see its officers' conflicts of interest (CONFLICT_ACTIONS)."""
     officers = {p.id: (p.username, p.office) for p in people}
     lifecycles = {h.office: lifecycle_of(ctx, h) for h in rows}
     out: list[HistoryEntry] = []
@@ -355,6 +371,8 @@ def history(
         who = officers.get(body.get("officer") or "")
         to = body.get("to") if body["action"] in ("status changed", "reopened") else None
         username, office = who if who else (None, None)
+        if body["action"] in CONFLICT_ACTIONS and (head_of is None or office != head_of):
+            continue
         lifecycle = lifecycles.get(office) if office else None
         state = lifecycle.states.get(to) if lifecycle and to else None
         if body["action"] == "case opened":
@@ -374,6 +392,11 @@ def history(
             )
         )
     return tuple(out)
+
+
+def _headed(db: Session, officer: OfficerSession, case_id: str) -> str | None:
+    """The office whose conflicts of interest on the case this officer may see (recusal.sees_conflicts), or None."""
+    return officer.office if recusal.sees_conflicts(db, officer, case_id) else None
 
 
 def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail:
@@ -399,6 +422,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         audit.record(ctx, db, "case opened", officer.officer_id, case.id)
         db.flush()
         holders = restriction.holders(db, case.id, officer.office) if handling.restricted_key else ()
+        head_of = _headed(db, officer, case.id)
         return CaseDetail(
             id=case.id,
             office=Office(case.office),
@@ -410,14 +434,16 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
             files=files,
             handling=next(v for v in views if v.office == officer.office),
             other_handlings=tuple(v for v in views if v.office != officer.office),
-            records=tuple(r for r in records if r.kind != RecordKind.MEASURE_NOTE),
+            records=tuple(
+                r for r in records if r.kind != RecordKind.MEASURE_NOTE and (head_of or r.kind not in CONFLICT_RECORDS)
+            ),
             measures=protection.read(ctx, db, case.id, opened.key, records, officer.office),
             moves=_moves(ctx, db, lifecycle, handling),
             can_warn=_can_warn(lifecycle, handling),
             can_reopen=lifecycle.is_closed(handling.status) and not lifecycle.states[handling.status].via,
             assignee=assignee,
             colleagues=_assignable(db, case.id, officer, holders, people),
-            history=history(ctx, db, case.id, rows, people),
+            history=history(ctx, db, case.id, rows, people, head_of),
             language=str(answers.get("language") or "en"),
             linked=_linked(ctx, db, case, officer),
             kind=handling.kind,

@@ -235,6 +235,20 @@ def _decider(db: Session, row: Recusal, handling: Handling) -> Decider:
     return Decider.HEAD if heads else Decider.DIRECTOR_GENERAL
 
 
+def sees_conflicts(db: Session, officer: OfficerSession, case_id: str) -> bool:
+    """Whether the case page shows this officer the case's conflicts of interest (its history's entries and
+    the records of declarations and decisions): a head of the office (ECO Charter 4.6); where the Director
+    General decides (the only head's own conflict, 4.7), any officer who can open the case, since any of them
+    may record that decision; and whoever decided one. No one else (#24 item 15)."""
+    if is_head(db, officer.officer_id, officer.office):
+        return True
+    handling = db.get(Handling, (case_id, officer.office))
+    rows = db.exec(select(Recusal).where(Recusal.case_id == case_id, Recusal.office == officer.office)).all()
+    return handling is not None and any(
+        row.decided_by == officer.officer_id or _decider(db, row, handling) == Decider.DIRECTOR_GENERAL for row in rows
+    )
+
+
 def declarations(ctx: Context, officer: OfficerSession) -> tuple[Declaration, ...]:
     """The declarations of conflicts the officer may see, newest first: a head sees the office's; anyone
     sees their own, those they may record the Director General's decision on, and those they decided.

@@ -55,6 +55,11 @@ def request_consent(ctx: Context, officer: OfficerSession, case_id: str) -> None
         audit.record(ctx, db, "consent requested", officer.officer_id, opened.case.id)
 
 
+# Whether a case is about someone in the office it is referred or transferred to: "no" sends it to
+# that office as a whole; "yes" and "not_known" (and no answer) restrict it there to the heads.
+CONCERNED_ANSWERS = ("no", "yes", "not_known")
+
+
 def _first_handling(ctx: Context, db: Session, case_id: str, case_key: bytes, target: Office, restricted: bool) -> Handling:
     """The receiving office's first handling of the case, and its wrap of the case key. A restricted
     case stays restricted: at the receiving office it is wrapped to that office's heads, not to its key."""
@@ -109,6 +114,7 @@ def refer(
     reason: object = None,
     memo: object = None,
     state: object = None,
+    receiver_concerned: object = None,
 ) -> HandlingView:
     """Refer a case to the office the policy names (ECO, on prima facie evidence, to OIG; OIG to ECO).
 
@@ -117,6 +123,12 @@ def refer(
     the memo for the receiving office; where the policy asks for consent, the complainant's
     consent or a written reason to proceed without it, sealed with the office's own records;
     the audit log names that record, never its words.
+
+    `receiver_concerned`: whether the case is about someone who works in the receiving office. The
+    reporter answered that question of the office they wrote to, never of this one, so the case
+    arrives restricted to the receiving office's heads (who may share it with named officers)
+    unless the referring officer answers "no" (#24 item 16: else a case about someone in OIG,
+    referred there, was open to every OIG officer). A case restricted here stays restricted there.
     """
     reason_text = officer_text(reason, "reason", MAX_REASON_CHARS)
     memo_text = officer_text(memo, "memo", MAX_MEMO_CHARS, required=True)
@@ -152,8 +164,10 @@ def refer(
         blocked = referral_blocked(ctx, lifecycle, answers, [earlier] if earlier else [])
         if blocked is not None:
             raise Conflict(blocked)
+        if receiver_concerned not in (None, *CONCERNED_ANSWERS):
+            raise Conflict(N_("Please say whether the case is about someone in the receiving office."))
         if earlier is None:
-            restricted = handling.restricted_key is not None
+            restricted = handling.restricted_key is not None or receiver_concerned != "no"
             theirs = _first_handling(ctx, db, opened.case.id, opened.key, target, restricted)
             their_key = new_key()
             office_records.wrap_for(db, theirs, their_key)

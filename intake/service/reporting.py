@@ -378,6 +378,9 @@ def _receipt_cases(ctx: Context, filed: FiledReport, report: ReportInput | None)
                     "kind": row.kind if row else REPORT,
                     "restricted": concerned != "no",
                     "about_head_of": head_of if concerned == "head" else None,
+                    # The form's consent named the office the report was meant for; the office holding it
+                    # reads who they are only if they agree in the case room, which names it (#24 item 14).
+                    "consent_not_for_this_office": bool(concerned == "head" and part and part.identity and part.identity_shared),
                     "next": [list(item) for item in expected],  # (office, what, by when), as the case room lists them
                 }
             )

@@ -56,11 +56,14 @@ state's group, or "still open"; the group of the not-retaliation state is no row
 and onward referral (several per complaint). A restricted case the computing officer cannot
 open counts in a "restricted" row of the tables that need its sealed answers.
 
-In the publication draft, counts of 1 to threshold-1 are withheld (policies.disclosure); a
-summary count that is part of the complaints received is withheld also when the rest is such
-a count (`_part`); the referred line shows the outcome table's own cell; a workplace count
-holding a withheld region count is withheld (`_withhold_linked`); a share is withheld
+In the publication draft, counts of 1 to threshold-1 are withheld, and in a table whose rows add
+up to a published total, enough others beside them that no published cell, total or difference
+narrows a withheld one below "1 to threshold-1" (policies.disclosure); a summary count that is
+part of the complaints received is withheld also when the rest is such a count (`_part`); the
+referred line shows the outcome table's own cell; the workplace table, which groups the region
+table's rows, is withheld as the region table lets it be (`_linked_column`); a share is withheld
 when it, its complement or its whole is such a count; days when fewer than threshold cases.
+tests/service/test_disclosure_joint.py checks this as a reader who knows every rule would.
 """
 
 import datetime as dt
@@ -73,7 +76,7 @@ from sqlmodel import Session, col, select
 
 from crypto import open_record, unwrap_case_key
 from policies import Office, Policy
-from policies.disclosure import SUPPRESSED, publish_total, small, suppress
+from policies.disclosure import SMALL, SMALL_TOTAL, SUPPRESSED, publish_total, small, suppress
 from policies.model import ABOUT_HEAD, ADVICE, Choice, Lifecycle, ReportTable
 from policies.text import N_
 
@@ -440,26 +443,45 @@ def _workplace_of(policy: Policy, region: str) -> str:
     return region if region in (RESTRICTED, NOT_GIVEN) else FIELD
 
 
+def _linked_column(policy: Policy, regions: list[tuple[str, str]], workplace: list[tuple[str, int, str]]) -> list[str]:
+    """One year's workplace column, as the region column (key, shown) lets it be published.
+
+    The workplace table groups the region table's rows, so it is withheld with them, not on its own:
+    a workplace count is withheld when it holds a withheld region count and the withheld regions lie in
+    more than one workplace group (regions hq 7, eea 2, mena 8 of 17, hq and eea withheld: a published
+    "headquarters: 7" gives eea back). When they all lie in one group, that group's count is its
+    published regions plus their sum, which the region table's total already gives: it is published.
+    A workplace cell withheld on its own rule could instead be given back by the region table."""
+    hidden = {_workplace_of(policy, key): shown for key, shown in regions if not shown.isdigit()}
+    if len(hidden) < 2:
+        return [str(count) for _, count, _ in workplace]
+    return [hidden.get(key, str(count)) for key, count, _ in workplace]
+
+
 def _withhold_linked(policy: Policy, tables: tuple[ReportTableFigures, ...]) -> tuple[ReportTableFigures, ...]:
-    """The workplace table groups the region table's rows, so a workplace count that holds a region count
-    the region table withholds is withheld too: else that region's count is the workplace count less the
-    regions published beside it (regions hq 6, mena 7, wca 1 of 14: the region table hides wca and hq, and
-    a published "headquarters: 6" gives wca back). A workplace count left alone then gives back only the
-    sum of the withheld regions, which the region table's total already gives."""
+    """The workplace table withheld as the region table lets it be (_linked_column), each year."""
     regions = next((t for t in tables if t.spec.rows == "region"), None)
-    if regions is None:
+    if regions is None or all(r.shown.isdigit() and r.previous_shown.isdigit() for r in regions.rows):
         return tables
-    hidden_now = {_workplace_of(policy, r.key) for r in regions.rows if not r.shown.isdigit()}
-    hidden_before = {_workplace_of(policy, r.key) for r in regions.rows if not r.previous_shown.isdigit()}
 
-    def linked(row: Row) -> Row:
-        if row.key in hidden_now and row.shown.isdigit():
-            row = replace(row, shown=SUPPRESSED, reason=LINKED)
-        if row.key in hidden_before and row.previous_shown.isdigit():
-            row = replace(row, previous_shown=SUPPRESSED, previous_reason=LINKED)
-        return row
+    def reason(shown: str, count: int, threshold: int) -> str | None:
+        if shown.isdigit():
+            return None
+        return SMALL_TOTAL if shown.startswith("<") else SMALL if small(count, threshold) else LINKED
 
-    return tuple(replace(t, rows=tuple(linked(r) for r in t.rows)) if t.spec.rows == "workplace" else t for t in tables)
+    def linked(table: ReportTableFigures) -> ReportTableFigures:
+        t = table.spec.threshold
+        now = _linked_column(policy, [(r.key, r.shown) for r in regions.rows], [(r.key, r.count, r.shown) for r in table.rows])
+        before = _linked_column(
+            policy, [(r.key, r.previous_shown) for r in regions.rows], [(r.key, r.previous, r.previous_shown) for r in table.rows]
+        )
+        rows = tuple(
+            replace(r, shown=a, reason=reason(a, r.count, t), previous_shown=b, previous_reason=reason(b, r.previous, t))
+            for r, a, b in zip(table.rows, now, before, strict=True)
+        )
+        return replace(table, rows=rows)
+
+    return tuple(linked(t) if t.spec.rows == "workplace" else t for t in tables)
 
 
 def _published_referred(policy: Policy, tables: tuple[ReportTableFigures, ...]) -> tuple[str, str] | None:

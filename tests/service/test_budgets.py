@@ -2,6 +2,7 @@
 budget is 503 with Retry-After and a human message, and nothing is kept."""
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from starlette.testclient import TestClient
@@ -10,6 +11,7 @@ from intake.app import create_app
 
 from ..helpers import caseroom_login, post_form
 from ..web.test_hostile_input import snapshot
+from .test_casework import Clock
 
 REPORT = {"concerns": ["misconduct"], "description": "budget test", "answers": {}}
 
@@ -19,6 +21,8 @@ def tight(ctx):
     ctx.settings = dataclasses.replace(
         ctx.settings, submissions_per_hour=3, messages_per_case_per_day=2, openings_per_case_room_per_hour=2
     )
+    # In the day's first hour, an hourly budget has its limit once (it accrues hour by hour: #24 item 15).
+    ctx.now = Clock(dt.datetime(2026, 5, 1, 0, 10, tzinfo=dt.UTC))
     with TestClient(create_app(ctx), base_url="http://127.0.0.1") as client:
         yield client
 
@@ -82,8 +86,6 @@ def test_a_request_that_gets_no_argon2_slot_or_is_refused_costs_nothing(tight, c
 
 
 def test_budget_rows_say_neither_which_budget_nor_which_hour(tight, ctx):
-    import datetime as dt
-
     from sqlmodel import Session, select
 
     from intake.store import Budget
@@ -109,7 +111,7 @@ def test_concurrent_spenders_spend_exactly_the_limit(ctx):
     from intake.service.errors import Busy
     from intake.store import Budget, transaction
 
-    allowance = budgets.Allowance("burst", 5, budgets.dt.timedelta(hours=1), "spent")
+    allowance = budgets.Allowance("burst", 5, budgets.dt.timedelta(days=1), "spent")
     start, outcomes = threading.Barrier(12), []
 
     def spender() -> None:
@@ -129,3 +131,36 @@ def test_concurrent_spenders_spend_exactly_the_limit(ctx):
     assert sorted(outcomes) == ["refused"] * 7 + ["spent"] * 5
     with transaction(ctx.engine) as db:
         assert db.get(Budget, budgets._row_key(ctx, allowance)).used == 5
+
+
+def test_budget_rows_give_back_no_hour_even_with_the_instance_key(tight, ctx):
+    """#24 item 15: on main, the instance's lookup key (in instance.json, in every backup) turned the
+    submissions row back into "08:00 UTC, 3 reports". Every row now counts a whole day."""
+    from sqlmodel import Session, select
+
+    from intake.service import budgets
+    from intake.store import Budget
+
+    ctx.now.now = dt.datetime(2026, 5, 1, 8, 20, tzinfo=dt.UTC)
+    for _ in range(3):
+        assert tight.post("/api/v1/reports", json=REPORT).status_code == 201
+    with Session(ctx.engine) as db:
+        rows = {row.key: row.used for row in db.exec(select(Budget)).all()}
+    day = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    hours = {budgets.row_key(ctx.instance.lookup_key, "submissions", day + dt.timedelta(hours=h)) for h in range(1, 24)}
+    assert not hours & set(rows)
+    assert rows[budgets.row_key(ctx.instance.lookup_key, "submissions", day)] == 3
+
+
+def test_an_hourly_budget_accrues_over_the_day(tight, ctx):
+    """#24 item 15: with day rows, an hourly budget allows its limit once for each hour begun that day."""
+    for _ in range(3):
+        assert tight.post("/api/v1/reports", json=REPORT).status_code == 201
+    refused = tight.post("/api/v1/reports", json=REPORT)
+    assert refused.status_code == 503 and 0 < int(refused.headers["retry-after"]) <= 3001  # the next hour
+    ctx.now.now = dt.datetime(2026, 5, 1, 2, 5, tzinfo=dt.UTC)  # two more hours begun: six more
+    for _ in range(6):
+        assert tight.post("/api/v1/reports", json=REPORT).status_code == 201
+    assert tight.post("/api/v1/reports", json=REPORT).status_code == 503
+    ctx.now.now = dt.datetime(2026, 5, 2, 0, 1, tzinfo=dt.UTC)  # a new day starts from nothing
+    assert tight.post("/api/v1/reports", json=REPORT).status_code == 201

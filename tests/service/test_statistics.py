@@ -129,10 +129,13 @@ def test_the_publication_draft_withholds_small_counts_table_by_table(ctx, seeded
         "non_selection": "<5",
         "other": "<5",
     }
-    # referred 2 is small; open 3 is small too: two hidden cells, nothing to recover.
-    assert draft(publication, "outcomes") == {"referred": "<5", "closed_after_assessment": "8", "open": "<5"}
+    # referred 2 is small; open 3 is small too: two hidden cells adding up to 5, each can be 1 to 4. Their sum
+    # is known, so neither says "<5" (#24 item 13: two "<5" adding up to 8 would both be 4).
+    outcomes = {"referred": "suppressed", "closed_after_assessment": "8", "open": "suppressed"}
+    assert draft(publication, "outcomes") == outcomes
     numbers = summary(publication)
-    assert numbers["received"] == ("13", "<5") and numbers["referred"] == ("<5", "0")
+    # 2025: 3 complaints, so every outcome cell reads "<5", the empty referred one too.
+    assert numbers["received"] == ("13", "<5") and numbers["referred"] == ("suppressed", "<5")
     days = [5, 5, 5, 10, 10, 12, 12, 20, 25, 40]
     assert numbers["assessment_days_mean"][0] == f"{sum(days) / len(days):.1f}"
     assert numbers["assessment_days_median"][0] == "11.0"
@@ -171,7 +174,8 @@ def test_a_table_publishes_what_the_organization_decides(ctx, seeded):
         "non_selection": "<10",
         "other": "<10",
     }
-    assert draft(publication, "outcomes") == {"referred": "<5", "closed_after_assessment": "8", "open": "<5"}  # the default
+    outcomes = {"referred": "suppressed", "closed_after_assessment": "8", "open": "suppressed"}
+    assert draft(publication, "outcomes") == outcomes  # the default
 
 
 @pytest.mark.parametrize(
@@ -183,15 +187,22 @@ def test_a_table_publishes_what_the_organization_decides(ctx, seeded):
         ({"a": 10, "b": 6, "c": 0}, 16, set()),
         ({"a": 3, "b": 1}, 4, {"a", "b"}),
         ({"a": 3, "b": 9}, None, {"a"}),
+        # #24 item 13: two small cells whose sum is known protect each other only if each can still be 1 to 4.
+        ({"a": 1, "b": 1, "c": 20}, 22, {"a", "b", "c"}),
+        ({"a": 4, "b": 4, "c": 20}, 28, {"a", "b"}),
+        ({"a": 2, "b": 3, "c": 20}, 25, {"a", "b"}),
+        # Every non-zero cell small and still too few to protect each other: the zeros are withheld with them.
+        ({"a": 1, "b": 1, "c": 1, "d": 2, "e": 0}, 5, {"a", "b", "c", "d", "e"}),
     ],
 )
 def test_suppression_rule(counts, total, hidden):
     published = suppress(counts, 5, total)
     assert {c.key for c in published if c.suppressed} == hidden
-    # A small cell hidden alone says "<5"; when another is hidden to protect it, both say only "suppressed".
-    alone = all(counts[k] < 5 for k in hidden)
-    assert {c.shown for c in published if c.suppressed} <= ({"<5"} if alone else {"suppressed"})
-    assert all(c.shown == "0" for c in published if c.count == 0)
+    # A small cell says "<5" where no published total ties the hidden ones together (or the total is small
+    # itself); where one does, they say only "suppressed" (#24 item 13).
+    tied = total is not None and total >= 5
+    assert {c.shown for c in published if c.suppressed} <= ({"suppressed"} if tied else {"<5"})
+    assert all(c.shown == "0" for c in published if c.count == 0 and c.key not in hidden)
     assert all(c.reason for c in published if c.suppressed) and not any(c.reason for c in published if not c.suppressed)
 
 
