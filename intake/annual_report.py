@@ -107,8 +107,13 @@ def _csv(table: ReportTableFigures, report: AnnualReport, lang: str, path: Path)
             writer.writerow([*cells, then])
 
 
-def write_report(report: AnnualReport, out: Path, lang: str = i18n.DEFAULT) -> list[Path]:
-    """Write report.html, report.css, summary.csv, and <table>.svg and <table>.csv per table into `out`."""
+def write_report(report: AnnualReport, out: Path, lang: str = i18n.DEFAULT, withheld: list | None = None) -> list[Path]:
+    """Write report.html, report.css, summary.csv, and <table>.svg and <table>.csv per table into `out`.
+
+    `withheld` (the draft's cells withheld, and why) is listed in the internal report only: in the
+    draft, "a count from 1 to 4" beside one withheld cell and "withheld to protect another" beside
+    the next would tell a reader more than the "suppressed" both show (#24 item 13).
+    """
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for table in report.tables:
@@ -123,11 +128,12 @@ def write_report(report: AnnualReport, out: Path, lang: str = i18n.DEFAULT) -> l
             writer.writerow([i18n.gettext(lang, figure.label), figure.value, figure.previous])
     (out / "report.css").write_text(STYLESHEET, encoding="utf-8")
     (out / "report.html").write_text(
-        render_document("intake/annual_report.html", lang, report=report, share=_share), encoding="utf-8"
+        render_document("intake/annual_report.html", lang, report=report, share=_share, withheld=withheld), encoding="utf-8"
     )
     return [out / "report.html", out / "report.css", out / "summary.csv", *written]
 
 
 def write_both(internal: AnnualReport, publication: AnnualReport, out: Path, lang: str = i18n.DEFAULT) -> list[Path]:
     """The internal report in out/internal, the publication draft in out/publication."""
-    return write_report(internal, out / "internal", lang) + write_report(publication, out / "publication", lang)
+    inside = write_report(internal, out / "internal", lang, withheld=publication.withheld())
+    return inside + write_report(publication, out / "publication", lang)

@@ -221,7 +221,11 @@ def test_report_files(ctx, seeded, tmp_path, lang):
     assert "<script" not in inside + outside and "style=" not in inside + outside
     if lang == "en":
         assert "INTERNAL" in inside and "Draft for publication" in outside and "INTERNAL" not in outside
-        assert "What this draft withholds, and why" in outside
+        # #24 item 13: a reason beside a withheld cell ("a count from 1 to 4", "withheld so that a small
+        # count ... cannot be worked out") says more than the draft's "suppressed": the list is inside only.
+        assert "What the publication draft withholds, and why" in inside
+        assert "withholds, and why" not in outside and "a count from 1 to" not in outside
+        assert "cannot be worked out from the total" not in outside
     else:
         assert 'dir="rtl"' in inside and 'dir="rtl"' in outside
     with open(tmp_path / "report" / "publication" / "regions.csv", encoding="utf-8") as regions:
