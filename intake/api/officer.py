@@ -10,7 +10,6 @@ from starlette.responses import JSONResponse, Response
 from policies.text import N_, Text
 
 from ..service import casework, inbox, officers, protection, recusal, referral, restriction
-from ..service.errors import Conflict
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.errors import error_response
@@ -306,24 +305,6 @@ async def officer_measure_update(request: Request) -> Response:
         data.get("note", ""),
     )
     return JSONResponse({"id": request.path_params["measure_id"], "status": status})
-
-
-async def officer_action(request: Request) -> Response:
-    """Before the protection file: {"kind": "protective_measure"|"onward_referral", "item", "note"} records a measure."""
-    officer = await _officer(request)
-    data = await read_json(request)
-    if data.get("kind") not in ("protective_measure", "onward_referral"):
-        raise Conflict(N_("Unknown protective measure or onward referral."))
-    measure_id = await run_in_threadpool(
-        protection.recommend,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("item"),
-        data.get("recommended_to", ""),
-        data.get("note", ""),
-    )
-    return JSONResponse({"id": measure_id}, status_code=201)
 
 
 async def officer_warning(request: Request) -> Response:

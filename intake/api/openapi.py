@@ -529,20 +529,6 @@ def openapi_document(policy: Policy) -> dict[str, Any]:
                 errors=("401", "404", "409"),
             ),
         },
-        "/api/v1/officer/cases/{case_id}/actions": {
-            "parameters": CASE_ID,
-            "post": _op(
-                "Record a protective measure or an onward referral (sealed)",
-                {"201": _ok("Recorded", _ref("Created"))},
-                {
-                    "type": "object",
-                    "required": ["kind", "item"],
-                    "properties": {"kind": {"enum": ["protective_measure", "onward_referral"]}, "item": TEXT, "note": TEXT},
-                },
-                secure=True,
-                errors=("400", "401", "404", "409", "413", "415"),
-            ),
-        },
         "/api/v1/officer/cases/{case_id}/identity-reading": {
             "parameters": CASE_ID,
             "post": _op(

@@ -364,3 +364,16 @@ def test_a_message_without_files_is_checked_by_the_write_itself(client):
     assert again.status_code == 409, again.text
     room = client.get("/api/v1/caseroom", headers=headers).json()
     assert [m["body"] for m in room["cases"][0]["messages"]] == ["hello"]
+
+
+def test_the_legacy_actions_endpoint_is_gone(client):
+    """The protection file's /measures replaced /actions (version 0.x): the old address records nothing."""
+    filed = file_via_api(client, ["misconduct"], "The fuel is sold.")
+    case_id = filed["cases"][0]["id"]
+    officer = api_login(client, "oig-1")
+    gone = client.post(
+        f"/api/v1/officer/cases/{case_id}/actions", json={"kind": "protective_measure", "item": "OSS"}, headers=officer
+    )
+    assert gone.status_code in (404, 405)
+    assert client.get(f"/api/v1/officer/cases/{case_id}", headers=officer).json()["measures"] == []
+    assert "/api/v1/officer/cases/{case_id}/actions" not in client.get("/api/v1/openapi.json").json()["paths"]
