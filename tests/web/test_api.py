@@ -117,7 +117,8 @@ def test_identity_is_read_only_after_consent_and_consent_holds_once_read(client)
     assert client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=oig).status_code == 404
 
     consent = f"/api/v1/caseroom/cases/{case_id}/identity-consent"
-    assert client.post(consent, json={"agree": "yes"}, headers=reporter).status_code == 409
+    mistyped = client.post(consent, json={"agree": "yes"}, headers=reporter)
+    assert mistyped.status_code == 422 and "agree" in mistyped.json()["fields"]
     assert client.post(consent, json={"agree": True}, headers=reporter).json() == {"shared": True}
     assert client.post(consent, json={"agree": False}, headers=reporter).json() == {"shared": False}  # taken back
     assert client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=eco).status_code == 409
@@ -224,8 +225,8 @@ def test_wrong_and_unknown_passphrases_answer_alike(client):
             422,
         ),
         ("/api/v1/reports", {"content-type": "application/json"}, b"x" * 1_100_000, 413),
-        ("/api/v1/caseroom/session", {"content-type": "application/json"}, b'{"passphrase": 12}', 401),
-        ("/api/v1/officer/session", {"content-type": "application/json"}, b'{"username": ["a"], "password": {}}', 401),
+        ("/api/v1/caseroom/session", {"content-type": "application/json"}, b'{"passphrase": 12}', 422),
+        ("/api/v1/officer/session", {"content-type": "application/json"}, b'{"username": ["a"], "password": {}}', 422),
     ],
 )
 def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, ctx, path, headers, body, status):
