@@ -367,7 +367,10 @@ class Case(Answer):
 
 
 class Declaration(Answer):
-    case: str
+    """A declared conflict, read from the service's Declaration by its attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+    case: str = Field(validation_alias="case_id")
     username: str
     declared_on: Date
     note: str | None = Field(description="null where the caller cannot open the case")

@@ -255,25 +255,7 @@ def _share(c: Call[m.ShareIn]) -> m.Shared:
 def _conflicts(c: Call[None]) -> m.Declarations:
     """The declarations of conflicts of interest the officer may see (a head: the office's), each pending or decided."""
     found = recusal.declarations(c.ctx, c.by)
-    return m.Declarations(
-        declarations=[
-            m.Declaration(
-                case=d.case_id,
-                username=d.username,
-                declared_on=d.declared_on,
-                note=d.note,
-                decision=d.decision,
-                decided_on=d.decided_on,
-                decided_by=d.decided_by,
-                director_general=d.director_general,
-                reason=d.reason,
-                lifted_on=d.lifted_on,
-                decider=d.decider,
-                can_decide=d.can_decide,
-            )
-            for d in found
-        ]
-    )
+    return m.Declarations(declarations=[m.Declaration.model_validate(d) for d in found])
 
 
 officer_transition = endpoint(_transition, m.TransitionIn, officer=True)
