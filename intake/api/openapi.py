@@ -179,13 +179,15 @@ class Operation:
     body: type[m.Body] | None = None
     status: int = 200
     answered: str = "Done"
-    errors: tuple[str, ...] = ()
+    errors: tuple[str, ...] | None = None  # None: BODY_ERRORS for an operation with a body, else NO_BODY_ERRORS
     secure: bool = True
     description: str | None = None
 
 
 BODY_ERRORS = ("400", "401", "404", "409", "413", "415", "422")
 NO_BODY_ERRORS = ("401", "404", "409")
+FILING_ERRORS = ("400", "409", "413", "415", "422", "503")  # no session yet: no 401, and no case to miss
+OPENING_ERRORS = ("400", "401", "413", "415", "422", "503")  # 401: the passphrase opens nothing
 REFERRAL = (
     "ECO refers the case to OIG (prima facie evidence) or transfers a report that is not about retaliation "
     "(state transferred_to_oig), with consent or a written reason; OIG transfers to ECO what is ECO's. "
@@ -213,27 +215,21 @@ CASE = "/api/v1/officer/cases/{case_id}"
 ROOM = "/api/v1/caseroom/cases/{case_id}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/api/v1/form", "get"): Operation(
-        "The report form's questions, from the policy, in a language", {"type": "object"}, answered="The questions", secure=False
+        "The report form's questions, from the policy, in a language",
+        {"type": "object"},
+        answered="The questions",
+        errors=(),
+        secure=False,
     ),
     ("/api/v1/reports", "post"): Operation(
-        "File a report; returns the passphrase, once",
-        m.Filed,
-        m.ReportIn,
-        201,
-        "Filed",
-        ("400", "409", "413", "415", "422", "503"),
-        secure=False,
+        "File a report; returns the passphrase, once", m.Filed, m.ReportIn, 201, "Filed", FILING_ERRORS, secure=False
     ),
     ("/api/v1/caseroom/session", "post"): Operation(
-        "Open the case room with a passphrase",
-        m.Token,
-        m.PassphraseIn,
-        201,
-        "A session token",
-        ("400", "401", "413", "415", "422", "503"),
-        secure=False,
+        "Open the case room with a passphrase", m.Token, m.PassphraseIn, 201, "A session token", OPENING_ERRORS, secure=False
     ),
-    ("/api/v1/caseroom/session", "delete"): Operation("Leave the case room", None, status=204, answered="Session ended"),
+    ("/api/v1/caseroom/session", "delete"): Operation(
+        "Leave the case room", None, status=204, answered="Session ended", errors=()
+    ),
     ("/api/v1/caseroom", "get"): Operation(
         "The reporter's cases and messages", m.CaseRoom, answered="The case room", errors=("401",)
     ),
@@ -241,21 +237,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Write to the office", m.Sent, m.MessageIn, 201, "Sent", (*BODY_ERRORS, "503"), description=SENT_ONCE
     ),
     (f"{ROOM}/consent", "post"): Operation(
-        "Answer ECO's request to refer the complaint to OIG (ECO Charter 4.8)", m.ConsentAnswer, m.ConsentIn, errors=BODY_ERRORS
+        "Answer ECO's request to refer the complaint to OIG (ECO Charter 4.8)", m.ConsentAnswer, m.ConsentIn
     ),
     (f"{ROOM}/identity-consent", "post"): Operation(
         "Let the office know who you are (agree), or take that back while no officer has read it",
         m.IdentityShared,
         m.IdentityConsentIn,
         answered="Whether the office may now read it",
-        errors=BODY_ERRORS,
     ),
     (f"{ROOM}/withdrawal", "post"): Operation(
         "The complainant withdraws: every office still handling the case closes it",
         m.Withdrawn,
         m.WithdrawalIn,
         answered="Withdrawn",
-        errors=BODY_ERRORS,
     ),
     (f"{ROOM}/files/{{file_id}}", "get"): Operation("Download a file of the case, decrypted", None, errors=("401", "404")),
     ("/api/v1/officer/session", "post"): Operation(
@@ -267,7 +261,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         ("400", "401", "413", "415", "422", "429", "503"),
         secure=False,
     ),
-    ("/api/v1/officer/session", "delete"): Operation("Officer logout", None, status=204, answered="Session ended"),
+    ("/api/v1/officer/session", "delete"): Operation("Officer logout", None, status=204, answered="Session ended", errors=()),
     ("/api/v1/officer/cases", "get"): Operation(
         "The office's cases: one page, filtered, narrowed, searched by case id, sorted",
         m.Inbox,
@@ -284,19 +278,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         m.Handling,
         m.TransitionIn,
         answered="The new state",
-        errors=BODY_ERRORS,
     ),
-    (f"{CASE}/reopening", "post"): Operation(
-        "Reopen a closed handling, with a reason", m.Handling, m.ReopeningIn, errors=BODY_ERRORS
-    ),
+    (f"{CASE}/reopening", "post"): Operation("Reopen a closed handling, with a reason", m.Handling, m.ReopeningIn),
     (f"{CASE}/determination", "post"): Operation(
-        "Record the prima facie determination (ECO), with reasons", m.Handling, m.DeterminationIn, errors=BODY_ERRORS
+        "Record the prima facie determination (ECO), with reasons", m.Handling, m.DeterminationIn
     ),
     (f"{CASE}/extension", "post"): Operation(
-        "Extend a deadline the policy lets the office extend, with a reason", m.Handling, m.ExtensionIn, errors=BODY_ERRORS
+        "Extend a deadline the policy lets the office extend, with a reason", m.Handling, m.ExtensionIn
     ),
     (f"{CASE}/assignment", "post"): Operation(
-        "Assign the case to an officer of the office, or to nobody", m.Assigned, m.AssignmentIn, errors=BODY_ERRORS
+        "Assign the case to an officer of the office, or to nobody", m.Assigned, m.AssignmentIn
     ),
     (f"{CASE}/notes", "post"): Operation(
         "An internal note, sealed under the office's own key", m.Created, m.NoteIn, 201, "Recorded", BODY_ERRORS
@@ -313,30 +304,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Move a measure on: implemented, declined, lifted; its next review; a note",
         m.MeasureStatus,
         m.MeasureUpdateIn,
-        errors=BODY_ERRORS,
     ),
-    (f"{CASE}/referral", "post"): Operation(REFERRAL, m.Handling, m.ReferralIn, answered="Referred", errors=BODY_ERRORS),
+    (f"{CASE}/referral", "post"): Operation(REFERRAL, m.Handling, m.ReferralIn, answered="Referred"),
     (f"{CASE}/consent-request", "post"): Operation(
         "Ask the complainant's consent to a referral, in the case room",
         m.ConsentRequested,
         answered="Asked",
-        errors=NO_BODY_ERRORS,
     ),
     (f"{CASE}/identity-reading", "post"): Operation(
         "Read who the complainant is, once they consented (recorded; consent can no longer be taken back)",
         m.Identity,
         answered="The identity",
-        errors=NO_BODY_ERRORS,
     ),
     (f"{CASE}/recusal", "post"): Operation(RECUSAL, m.Recused, m.RecusalIn, 201, "Recused", BODY_ERRORS),
-    (f"{CASE}/recusal/decision", "post"): Operation(
-        RECUSAL_DECISION, m.Decided, m.RecusalDecisionIn, answered="Recorded", errors=BODY_ERRORS
-    ),
+    (f"{CASE}/recusal/decision", "post"): Operation(RECUSAL_DECISION, m.Decided, m.RecusalDecisionIn, answered="Recorded"),
     (f"{CASE}/share", "post"): Operation(
         "A head shares a restricted case with a named officer of the office (one more key wrap; the complainant is told)",
         m.Shared,
         m.ShareIn,
-        errors=BODY_ERRORS,
     ),
     ("/api/v1/officer/conflicts", "get"): Operation(
         "The declarations of conflicts of interest the officer may see: a head sees the office's; anyone sees "
@@ -346,7 +331,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=("401",),
     ),
     (f"{CASE}/abandonment-warning", "post"): Operation(
-        "Post the warning that must precede closing a case as abandoned", m.Warned, answered="Posted", errors=NO_BODY_ERRORS
+        "Post the warning that must precede closing a case as abandoned", m.Warned, answered="Posted"
     ),
 }
 ANSWERS: tuple[type[m.Answer], ...] = (
@@ -372,7 +357,7 @@ def _operation(path: str, method: str, op: Operation) -> dict[str, Any]:
     else:
         answered = _ok(op.answered, op.answer)
     out: dict[str, Any] = {"summary": op.summary, "responses": {str(op.status): answered}}
-    for code in op.errors:
+    for code in op.errors if op.errors is not None else BODY_ERRORS if op.body else NO_BODY_ERRORS:
         out["responses"][code] = ERRORS[code]
     if method != "get":  # every state-changing request passes api/cross_site.py first
         out["responses"].setdefault("403", ERRORS["403"])
