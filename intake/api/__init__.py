@@ -45,7 +45,6 @@ routes = [
     Route("/officer/cases/{case_id}/measures/{measure_id}", officer.officer_measure_update, methods=["POST"]),
     Route("/officer/cases/{case_id}/referral", officer.officer_referral, methods=["POST"]),
     Route("/officer/cases/{case_id}/consent-request", officer.officer_consent_request, methods=["POST"]),
-    Route("/officer/cases/{case_id}/actions", officer.officer_action, methods=["POST"]),
     Route("/officer/cases/{case_id}/abandonment-warning", officer.officer_warning, methods=["POST"]),
     Route("/officer/cases/{case_id}/identity-reading", officer.officer_identity, methods=["POST"]),
     Route("/officer/cases/{case_id}/recusal", officer.officer_recusal, methods=["POST"]),

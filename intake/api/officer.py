@@ -1,41 +1,41 @@
-"""The officers' API: log in, the office's cases, and the same case work as the pages."""
+"""The officers' API: log in, the office's cases, and the same case work as the pages.
+
+Most handlers are one service call: endpoint() parses the body into its model, calls, and
+answers; what remains written out here is the inbox's query and the messages that carry files.
+"""
 
 from dataclasses import asdict
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from policies.text import N_, Text
 
 from ..service import casework, inbox, officers, protection, recusal, referral, restriction
-from ..service.errors import Conflict
-from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.errors import error_response
 from ..web.forms import whole_number
 from ..web.templating import context_of
-from .requests import bearer, read_json, read_message
-from .shapes import file_json, handling_json, measure_json, message_json, pending_json
+from . import models as m
+from .endpoint import Call, answer, endpoint
+from .requests import bearer, read_message
+from .shapes import file_json, handling, measure_json, message_json, sent
 
 
-async def officer_login(request: Request) -> Response:
-    data = await read_json(request)
-    ctx = context_of(request)
-    token = await run_in_threadpool(
-        officers.log_in, ctx, data.get("username"), data.get("password"), data.get("totp"), data.get("device")
-    )
-    return JSONResponse({"token": token, "device": officers.device_token(ctx, data["username"])}, status_code=201)
+def _log_in(c: Call[m.OfficerLoginIn]) -> m.OfficerToken:
+    b = c.body
+    token = officers.log_in(c.ctx, b.username, b.password, b.totp, b.device)
+    return m.OfficerToken(token=token, device=officers.device_token(c.ctx, b.username))
+
+
+officer_login = endpoint(_log_in, m.OfficerLoginIn, status=201)
+officer_logout = endpoint(lambda c: officers.log_out(c.ctx, c.token))
 
 
 async def _officer(request: Request) -> officers.OfficerSession:
     return await run_in_threadpool(officers.current, context_of(request), bearer(request))
-
-
-async def officer_logout(request: Request) -> Response:
-    await run_in_threadpool(officers.log_out, context_of(request), bearer(request))
-    return Response(status_code=204)
 
 
 def _page_number(value: str | None) -> int:
@@ -73,20 +73,22 @@ async def officer_cases(request: Request) -> Response:
         state=chosen["state"],
         safety=chosen["safety"],
     )
-    return JSONResponse(
-        {
-            "cases": [_inbox_row(r) for r in page.rows],
-            "page": page.page,
-            "pages": page.pages,
-            "total": page.total,
-            "filter": page.filter,
-            "sort": page.sort,
-            "q": page.query,
-            "concern": page.concern or None,
-            "region": page.region or None,
-            "state": page.state or None,
-            "safety": page.safety or None,
-        }
+    return answer(
+        m.Inbox.model_validate(
+            {
+                "cases": [_inbox_row(r) for r in page.rows],
+                "page": page.page,
+                "pages": page.pages,
+                "total": page.total,
+                "filter": page.filter,
+                "sort": page.sort,
+                "q": page.query,
+                "concern": page.concern or None,
+                "region": page.region or None,
+                "state": page.state or None,
+                "safety": page.safety or None,
+            }
+        )
     )
 
 
@@ -118,10 +120,9 @@ def _inbox_row(r: inbox.InboxRow) -> dict[str, Any]:
     }
 
 
-async def officer_case(request: Request) -> Response:
-    officer = await _officer(request)
-    detail = await run_in_threadpool(casework.open_case, context_of(request), officer, request.path_params["case_id"])
-    return JSONResponse(
+def _case(c: Call[None]) -> m.Case:
+    detail = casework.open_case(c.ctx, c.by, c.case_id)
+    return m.Case.model_validate(
         {
             "id": detail.id,
             "office": detail.office,
@@ -131,265 +132,144 @@ async def officer_case(request: Request) -> Response:
             "description": detail.description,
             "answers": detail.answers,
             "language": detail.language,
-            "handling": handling_json(detail.handling),
-            "other_handlings": [handling_json(h) for h in detail.other_handlings],
-            "allowed_transitions": [m.state for m in detail.moves if not m.via],
-            "decisions": [m.state for m in detail.decisions],
+            "handling": handling(detail.handling),
+            "other_handlings": [handling(h) for h in detail.other_handlings],
+            "allowed_transitions": [move.state for move in detail.moves if not move.via],
+            "decisions": [move.state for move in detail.decisions],
             # The reader's own office's records only: another office's notes never leave it.
             "actions": [asdict(r) for r in detail.records],
-            "measures": [measure_json(m) for m in detail.measures],
+            "measures": [measure_json(x) for x in detail.measures],
             "determination": detail.handling.determination,
             "assignee": detail.assignee,
             "history": [asdict(h) for h in detail.history],
             # The other case of a report of both kinds: where it stands, never what it holds.
-            "linked": [{"id": c.id, "office": c.office, "status": c.status} for c in detail.linked],
+            "linked": [{"id": x.id, "office": x.office, "status": x.status} for x in detail.linked],
             "identity": asdict(detail.identity),
             # A restricted case: who holds a key to it (empty for an ordinary case).
             "restricted": detail.restricted,
             "holders": [asdict(h) for h in detail.holders],
             "files": [file_json(f) for f in detail.files],
-            "messages": [message_json(m) for m in detail.messages],
+            "messages": [message_json(x) for x in detail.messages],
         }
     )
 
 
-async def officer_identity(request: Request) -> Response:
+officer_case = endpoint(_case, officer=True)
+
+
+def _identity(c: Call[None]) -> m.Identity:
     """Read who the complainant is (they consented); recorded in the case's history."""
-    officer = await _officer(request)
-    text = await run_in_threadpool(casework.read_identity, context_of(request), officer, request.path_params["case_id"])
-    return JSONResponse({"identity": text})
+    return m.Identity(identity=casework.read_identity(c.ctx, c.by, c.case_id))
+
+
+officer_identity = endpoint(_identity, officer=True)
 
 
 async def officer_write(request: Request) -> Response:
     ctx, officer, case_id = context_of(request), await _officer(request), request.path_params["case_id"]
 
-    def check(data: dict, has_files: bool) -> Any:
-        return casework.check_reply(ctx, officer, case_id, data.get("body"), has_files)
+    def check(body: m.MessageIn, has_files: bool) -> Any:
+        return casework.check_reply(ctx, officer, case_id, body.body, has_files)
 
-    data, upload = await read_message(request, check)
-    message_id = await run_in_threadpool(casework.reply, ctx, officer, case_id, data.get("body"), upload.files)
-    return JSONResponse({"id": message_id, "files": pending_json(upload.files)}, status_code=201)
-
-
-async def officer_file(request: Request) -> Response:
-    officer = await _officer(request)
-    view, content = await run_in_threadpool(
-        casework.open_file, context_of(request), officer, request.path_params["case_id"], request.path_params["file_id"]
-    )
-    return download(view, content)
+    body, upload = await read_message(request, check)
+    message_id = await run_in_threadpool(casework.reply, ctx, officer, case_id, body.body, upload.files)
+    return answer(sent(message_id, upload.files), 201)
 
 
-async def officer_transition(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    view = await run_in_threadpool(
-        casework.transition,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("to"),
-        data.get("note"),
-        data.get("reason"),
-        data.get("message"),
-    )
-    return JSONResponse(handling_json(view))
+officer_file = endpoint(lambda c: download(*casework.open_file(c.ctx, c.by, c.case_id, c.path["file_id"])), officer=True)
 
 
-async def officer_reopen(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    view = await run_in_threadpool(
-        casework.reopen, context_of(request), officer, request.path_params["case_id"], data.get("reason")
-    )
-    return JSONResponse(handling_json(view))
+def _transition(c: Call[m.TransitionIn]) -> m.Handling:
+    b = c.body
+    return handling(casework.transition(c.ctx, c.by, c.case_id, b.to, b.note, b.reason, b.message))
 
 
-async def officer_determination(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    view = await run_in_threadpool(
-        casework.determine,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("prima_facie"),
-        data.get("reasons"),
-    )
-    return JSONResponse(handling_json(view))
+def _reopen(c: Call[m.ReopeningIn]) -> m.Handling:
+    return handling(casework.reopen(c.ctx, c.by, c.case_id, c.body.reason))
 
 
-async def officer_extension(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    view = await run_in_threadpool(
-        casework.extend,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("deadline"),
-        data.get("days"),
-        data.get("reason"),
-    )
-    return JSONResponse(handling_json(view))
+def _determine(c: Call[m.DeterminationIn]) -> m.Handling:
+    return handling(casework.determine(c.ctx, c.by, c.case_id, c.body.prima_facie, c.body.reasons))
 
 
-async def officer_assignment(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    if "username" not in data:  # null unassigns: a body that forgot the field must not
-        raise BadRequest(N_('Name the officer in "username", or null for nobody.'))
-    assignee = await run_in_threadpool(
-        casework.assign, context_of(request), officer, request.path_params["case_id"], data.get("username")
-    )
-    return JSONResponse({"assignee": assignee})
+def _extend(c: Call[m.ExtensionIn]) -> m.Handling:
+    b = c.body
+    return handling(casework.extend(c.ctx, c.by, c.case_id, b.deadline, b.days, b.reason))
 
 
-async def officer_note(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    note_id = await run_in_threadpool(
-        casework.add_note, context_of(request), officer, request.path_params["case_id"], data.get("note")
-    )
-    return JSONResponse({"id": note_id}, status_code=201)
+def _assign(c: Call[m.AssignmentIn]) -> m.Assigned:
+    # "username" is required: null unassigns, so a body that forgot the field must not.
+    return m.Assigned(assignee=casework.assign(c.ctx, c.by, c.case_id, c.body.username))
 
 
-async def officer_referral(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    view = await run_in_threadpool(
-        referral.refer,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("to"),
-        data.get("reason"),
-        data.get("memo"),
-        data.get("state"),
-        data.get("receiver_concerned"),
-    )
-    return JSONResponse(handling_json(view))
+def _note(c: Call[m.NoteIn]) -> m.Created:
+    return m.Created(id=casework.add_note(c.ctx, c.by, c.case_id, c.body.note))
 
 
-async def officer_consent_request(request: Request) -> Response:
-    officer = await _officer(request)
-    await run_in_threadpool(referral.request_consent, context_of(request), officer, request.path_params["case_id"])
-    return JSONResponse({"consent": "requested"})
+def _refer(c: Call[m.ReferralIn]) -> m.Handling:
+    b = c.body
+    return handling(referral.refer(c.ctx, c.by, c.case_id, b.to, b.reason, b.memo, b.state, b.receiver_concerned))
 
 
-async def officer_measure(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    measure_id = await run_in_threadpool(
-        protection.recommend,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("kind"),
-        data.get("recommended_to"),
-        data.get("note", ""),
-        data.get("review_on"),
-    )
-    return JSONResponse({"id": measure_id}, status_code=201)
+def _ask_consent(c: Call[None]) -> m.ConsentRequested:
+    referral.request_consent(c.ctx, c.by, c.case_id)
+    return m.ConsentRequested(consent="requested")
 
 
-async def officer_measure_update(request: Request) -> Response:
-    officer = await _officer(request)
-    data = await read_json(request)
-    status = await run_in_threadpool(
-        protection.update,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        request.path_params["measure_id"],
-        data.get("status"),
-        data.get("review_on"),
-        data.get("note", ""),
-    )
-    return JSONResponse({"id": request.path_params["measure_id"], "status": status})
+def _recommend(c: Call[m.MeasureIn]) -> m.Created:
+    b = c.body
+    return m.Created(id=protection.recommend(c.ctx, c.by, c.case_id, b.kind, b.recommended_to, b.note, b.review_on))
 
 
-async def officer_action(request: Request) -> Response:
-    """Before the protection file: {"kind": "protective_measure"|"onward_referral", "item", "note"} records a measure."""
-    officer = await _officer(request)
-    data = await read_json(request)
-    if data.get("kind") not in ("protective_measure", "onward_referral"):
-        raise Conflict(N_("Unknown protective measure or onward referral."))
-    measure_id = await run_in_threadpool(
-        protection.recommend,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("item"),
-        data.get("recommended_to", ""),
-        data.get("note", ""),
-    )
-    return JSONResponse({"id": measure_id}, status_code=201)
+def _update_measure(c: Call[m.MeasureUpdateIn]) -> m.MeasureStatus:
+    b, measure_id = c.body, c.path["measure_id"]
+    status = protection.update(c.ctx, c.by, c.case_id, measure_id, b.status, b.review_on, b.note)
+    return m.MeasureStatus(id=measure_id, status=status)
 
 
-async def officer_warning(request: Request) -> Response:
-    officer = await _officer(request)
-    await run_in_threadpool(casework.warn_of_abandonment, context_of(request), officer, request.path_params["case_id"])
-    return JSONResponse({"warned": True})
+def _warn(c: Call[None]) -> m.Warned:
+    casework.warn_of_abandonment(c.ctx, c.by, c.case_id)
+    return m.Warned(warned=True)
 
 
-async def officer_recusal(request: Request) -> Response:
+def _recuse(c: Call[m.RecusalIn]) -> m.Recused:
     """Declare a conflict of interest on a case and step away from it; the last officer who can open a
     restricted case names one to hand it on to ("hand_to"; a 409 without it lists them as "allowed")."""
-    officer = await _officer(request)
-    data = await read_json(request)
-    await run_in_threadpool(
-        recusal.declare, context_of(request), officer, request.path_params["case_id"], data.get("note"), data.get("hand_to")
-    )
-    return JSONResponse({"recused": True, "handed_to": data.get("hand_to")}, status_code=201)
+    recusal.declare(c.ctx, c.by, c.case_id, c.body.note, c.body.hand_to)
+    return m.Recused(recused=True, handed_to=c.body.hand_to)
 
 
-async def officer_recusal_decision(request: Request) -> Response:
+def _decide(c: Call[m.RecusalDecisionIn]) -> m.Decided:
     """The decision on an officer's declared conflict: upheld or lifted, with a reason."""
-    officer = await _officer(request)
-    data = await read_json(request)
-    await run_in_threadpool(
-        recusal.decide,
-        context_of(request),
-        officer,
-        request.path_params["case_id"],
-        data.get("username"),
-        data.get("decision"),
-        data.get("reason"),
-        data.get("director_general", False),
-    )
-    return JSONResponse({"decision": data.get("decision")})
+    b = c.body
+    recusal.decide(c.ctx, c.by, c.case_id, b.username, b.decision, b.reason, b.director_general)
+    return m.Decided(decision=b.decision)
 
 
-async def officer_share(request: Request) -> Response:
+def _share(c: Call[m.ShareIn]) -> m.Shared:
     """A head shares a restricted case with a named officer of the office."""
-    officer = await _officer(request)
-    data = await read_json(request)
-    await run_in_threadpool(restriction.share, context_of(request), officer, request.path_params["case_id"], data.get("username"))
-    return JSONResponse({"shared": True})
+    restriction.share(c.ctx, c.by, c.case_id, c.body.username)
+    return m.Shared(shared=True)
 
 
-async def officer_conflicts(request: Request) -> Response:
+def _conflicts(c: Call[None]) -> m.Declarations:
     """The declarations of conflicts of interest the officer may see (a head: the office's), each pending or decided."""
-    officer = await _officer(request)
-    found = await run_in_threadpool(recusal.declarations, context_of(request), officer)
-    return JSONResponse(
-        {
-            "declarations": [
-                {
-                    "case": d.case_id,
-                    "username": d.username,
-                    "declared_on": d.declared_on,
-                    "note": d.note,
-                    "decision": d.decision,
-                    "decided_on": d.decided_on,
-                    "decided_by": d.decided_by,
-                    "director_general": d.director_general,
-                    "reason": d.reason,
-                    "lifted_on": d.lifted_on,
-                    "decider": d.decider,
-                    "can_decide": d.can_decide,
-                }
-                for d in found
-            ]
-        }
-    )
+    found = recusal.declarations(c.ctx, c.by)
+    return m.Declarations(declarations=[m.Declaration.model_validate(d) for d in found])
+
+
+officer_transition = endpoint(_transition, m.TransitionIn, officer=True)
+officer_reopen = endpoint(_reopen, m.ReopeningIn, officer=True)
+officer_determination = endpoint(_determine, m.DeterminationIn, officer=True)
+officer_extension = endpoint(_extend, m.ExtensionIn, officer=True)
+officer_assignment = endpoint(_assign, m.AssignmentIn, officer=True)
+officer_note = endpoint(_note, m.NoteIn, officer=True, status=201)
+officer_referral = endpoint(_refer, m.ReferralIn, officer=True)
+officer_consent_request = endpoint(_ask_consent, officer=True)
+officer_measure = endpoint(_recommend, m.MeasureIn, officer=True, status=201)
+officer_measure_update = endpoint(_update_measure, m.MeasureUpdateIn, officer=True)
+officer_warning = endpoint(_warn, officer=True)
+officer_recusal = endpoint(_recuse, m.RecusalIn, officer=True, status=201)
+officer_recusal_decision = endpoint(_decide, m.RecusalDecisionIn, officer=True)
+officer_share = endpoint(_share, m.ShareIn, officer=True)
+officer_conflicts = endpoint(_conflicts, officer=True)

@@ -16,8 +16,10 @@ from ..service import reporting, sendings
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
-from .requests import bearer, read_json, read_json_and_files, read_message
-from .shapes import file_json, handling_json, measure_json, message_json, pending_json
+from . import models as m
+from .endpoint import Call, answer, endpoint
+from .requests import bearer, read_json_and_files, read_message
+from .shapes import file_json, handling_json, measure_json, message_json, pending_json, sent
 
 
 async def form(request: Request) -> Response:
@@ -69,66 +71,53 @@ async def file_report(request: Request) -> Response:
     ctx = context_of(request)
     key = idempotency_key(request)
 
-    def check(data: dict, has_files: bool) -> ReportInput:
-        report = validate_report(
-            ctx.policy,
-            data.get("concerns"),
-            data.get("description"),
-            data.get("answers"),
-            data.get("parts"),
-            data.get("restricted"),
-        )
+    def check(body: m.ReportIn, has_files: bool) -> ReportInput:
+        report = validate_report(ctx.policy, body.concerns, body.description, body.answers, body.parts, body.restricted)
         return reporting.check_report(ctx, report, key)
 
-    _, upload = await read_json_and_files(request, "report", check)
+    _, upload = await read_json_and_files(request, "report", m.ReportIn, check)
     lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
     filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang, key)
-    return JSONResponse(
-        {
-            "passphrase": filed.passphrase,
-            "cases": [asdict(c) for c in filed.cases],
-            "files": pending_json(upload.files),
-        },
-        status_code=201,
+    return answer(
+        m.Filed.model_validate(
+            {"passphrase": filed.passphrase, "cases": [asdict(c) for c in filed.cases], "files": pending_json(upload.files)}
+        ),
+        201,
     )
 
 
-async def caseroom_login(request: Request) -> Response:
-    data = await read_json(request)
-    token = await run_in_threadpool(reporting.open_case_room, context_of(request), data.get("passphrase"))
-    return JSONResponse({"token": token}, status_code=201)
+caseroom_login = endpoint(lambda c: m.Token(token=reporting.open_case_room(c.ctx, c.body.passphrase)), m.PassphraseIn, status=201)
+caseroom_logout = endpoint(lambda c: reporting.leave_case_room(c.ctx, c.token))
 
 
-async def caseroom_logout(request: Request) -> Response:
-    await run_in_threadpool(reporting.leave_case_room, context_of(request), bearer(request))
-    return Response(status_code=204)
-
-
-async def caseroom(request: Request) -> Response:
-    cases = await run_in_threadpool(reporting.case_room, context_of(request), bearer(request))
-    return JSONResponse(
+def _room(c: Call[None]) -> m.CaseRoom:
+    cases = reporting.case_room(c.ctx, c.token)
+    return m.CaseRoom.model_validate(
         {
             "cases": [
                 {
-                    "id": c.id,
-                    "office": c.office,
-                    "status": c.status,
-                    "received_on": c.received_on,
-                    "handlings": [dict(handling_json(h), reporter_text=h.reporter_text) for h in c.handlings],
-                    "consent_requested": c.consent_requested,
-                    "consent": c.consent_open.consent if c.consent_open else None,
-                    "closed": c.closed,
-                    "measures": [measure_json(m, with_notes=False) for m in c.measures],
-                    "files": [file_json(f) for f in c.files],
-                    "messages": [message_json(m) for m in c.messages],
-                    "identity": asdict(c.identity),
-                    "deleted_on": c.deleted_on,
-                    "restricted": c.restricted,
+                    "id": x.id,
+                    "office": x.office,
+                    "status": x.status,
+                    "received_on": x.received_on,
+                    "handlings": [dict(handling_json(h), reporter_text=h.reporter_text) for h in x.handlings],
+                    "consent_requested": x.consent_requested,
+                    "consent": x.consent_open.consent if x.consent_open else None,
+                    "closed": x.closed,
+                    "measures": [measure_json(measure, with_notes=False) for measure in x.measures],
+                    "files": [file_json(f) for f in x.files],
+                    "messages": [message_json(message) for message in x.messages],
+                    "identity": asdict(x.identity),
+                    "deleted_on": x.deleted_on,
+                    "restricted": x.restricted,
                 }
-                for c in cases
+                for x in cases
             ]
         }
     )
+
+
+caseroom = endpoint(_room)
 
 
 async def caseroom_write(request: Request) -> Response:
@@ -138,46 +127,30 @@ async def caseroom_write(request: Request) -> Response:
 
     key = idempotency_key(request)
 
-    def check(data: dict, has_files: bool) -> Any:
-        return reporting.check_message(ctx, case_id, data.get("body"), has_files, key)
+    def check(body: m.MessageIn, has_files: bool) -> Any:
+        return reporting.check_message(ctx, case_id, body.body, has_files, key)
 
-    data, upload = await read_message(request, check)
+    body, upload = await read_message(request, check)
     # The client's Idempotency-Key tells a retry: the same words under a new key are a new message.
-    message_id = await run_in_threadpool(
-        reporting.reporter_writes, ctx, token, case_id, data.get("body"), upload.files, key, again=True
-    )
-    return JSONResponse({"id": message_id, "files": pending_json(upload.files)}, status_code=201)
+    message_id = await run_in_threadpool(reporting.reporter_writes, ctx, token, case_id, body.body, upload.files, key, again=True)
+    return answer(sent(message_id, upload.files), 201)
 
 
-async def caseroom_identity(request: Request) -> Response:
+def _identity(c: Call[m.IdentityConsentIn]) -> m.IdentityShared:
     """Let the office know who you are (`{"agree": true}`), or take that back (`false`) while no one has read it."""
-    data = await read_json(request)
-    shared = await run_in_threadpool(
-        reporting.share_identity, context_of(request), bearer(request), request.path_params["case_id"], data.get("agree")
-    )
-    return JSONResponse({"shared": shared})
+    return m.IdentityShared(shared=reporting.share_identity(c.ctx, c.token, c.case_id, c.body.agree))
 
 
-async def caseroom_consent(request: Request) -> Response:
-    data = await read_json(request)
-    answer = await run_in_threadpool(
-        reporting.answer_consent, context_of(request), bearer(request), request.path_params["case_id"], data.get("referral")
-    )
-    return JSONResponse({"consent": answer})
+def _consent(c: Call[m.ConsentIn]) -> m.ConsentAnswer:
+    return m.ConsentAnswer(consent=reporting.answer_consent(c.ctx, c.token, c.case_id, c.body.referral))
 
 
-async def caseroom_withdrawal(request: Request) -> Response:
-    data = await read_json(request)
-    if set(data) - {"reason"}:  # an irreversible act: nothing but what it means is accepted
-        raise BadRequest(N_("A withdrawal takes only an optional reason."))
-    offices = await run_in_threadpool(
-        reporting.withdraw, context_of(request), bearer(request), request.path_params["case_id"], data.get("reason")
-    )
-    return JSONResponse({"withdrawn": list(offices)})
+def _withdraw(c: Call[m.WithdrawalIn]) -> m.Withdrawn:
+    """An irreversible act: its model takes nothing but an optional reason."""
+    return m.Withdrawn(withdrawn=list(reporting.withdraw(c.ctx, c.token, c.case_id, c.body.reason)))
 
 
-async def caseroom_file(request: Request) -> Response:
-    view, content = await run_in_threadpool(
-        reporting.open_file, context_of(request), bearer(request), request.path_params["case_id"], request.path_params["file_id"]
-    )
-    return download(view, content)
+caseroom_identity = endpoint(_identity, m.IdentityConsentIn)
+caseroom_consent = endpoint(_consent, m.ConsentIn)
+caseroom_withdrawal = endpoint(_withdraw, m.WithdrawalIn)
+caseroom_file = endpoint(lambda c: download(*reporting.open_file(c.ctx, c.token, c.case_id, c.path["file_id"])))

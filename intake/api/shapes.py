@@ -5,11 +5,21 @@ from typing import Any
 from ..service.attachments import FileView, PendingFile
 from ..service.casefiles import HandlingView, MessageView
 from ..service.protection import MeasureView
+from . import models as m
 
 
 def pending_json(files: list[PendingFile]) -> list[dict[str, Any]]:
     """What the sender is told of the files they just sent: sizes, and whether each was cleaned."""
     return [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in files]
+
+
+def sent(message_id: str, files: list[PendingFile]) -> m.Sent:
+    """A message just sent, and what became of its files."""
+    return m.Sent.model_validate({"id": message_id, "files": pending_json(files)})
+
+
+def handling(view: HandlingView) -> m.Handling:
+    return m.Handling.model_validate(handling_json(view))
 
 
 def file_json(view: FileView) -> dict[str, Any]:

@@ -152,8 +152,11 @@ def test_illegal_transition_is_409_naming_the_allowed_ones(client):
     response = client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": "investigation"}, headers=oig)
     assert response.status_code == 409
     assert response.json()["allowed"] == ["acknowledged", "transferred_to_eco"]
-    for bad in [{"to": "nonsense"}, {"to": None}, {"to": ["acknowledged"]}, {}]:
-        assert client.post(f"/api/v1/officer/cases/{case_id}/transitions", json=bad, headers=oig).status_code == 409
+    url = f"/api/v1/officer/cases/{case_id}/transitions"
+    assert client.post(url, json={"to": "nonsense"}, headers=oig).status_code == 409  # text, but no state of it
+    for bad in [{"to": None}, {"to": ["acknowledged"]}, {}]:  # not text at all: the request's shape is wrong
+        refused = client.post(url, json=bad, headers=oig)
+        assert refused.status_code == 422 and list(refused.json()["fields"]) == ["to"], bad
     ok = client.post(f"/api/v1/officer/cases/{case_id}/transitions", json={"to": "acknowledged", "note": "seen"}, headers=oig)
     assert ok.status_code == 200 and ok.json()["status"] == "acknowledged"
 

@@ -462,7 +462,8 @@ def test_the_pages_decide_both_ways_and_never_say_another_head_decides_where_the
         later(ctx)
         head = api_login(client, "eco-1")
         lift = f"/api/v1/officer/cases/{case_id}/recusal/decision"
-        assert client.post(lift, json={"username": "eco-2", "decision": "lifted"}, headers=head).status_code == 409
+        no_reason = client.post(lift, json={"username": "eco-2", "decision": "lifted"}, headers=head)
+        assert no_reason.status_code == 422 and no_reason.json()["fields"] == {"reason": "is required"}
         lifted = client.post(lift, json={"username": "eco-2", "decision": "lifted", "reason": "Moved on."}, headers=head)
         assert lifted.json() == {"decision": "lifted"}
         assert client.get(f"/api/v1/officer/cases/{case_id}", headers=member).status_code == 200

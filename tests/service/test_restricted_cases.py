@@ -291,7 +291,7 @@ def test_the_api_files_a_restricted_report_and_a_head_shares_it(client):
         assert client.get(f"/api/v1/officer/cases/{case_id}", headers=head).json()["answers"]["office_concerned"] == "someone"
         share = f"/api/v1/officer/cases/{case_id}/share"
         assert client.post(share, json={"username": "eco-2"}, headers=member).status_code == 409
-        assert client.post(share, json={"username": {}}, headers=head).status_code == 409
+        assert client.post(share, json={"username": {}}, headers=head).json()["fields"] == {"username": "must be text"}
         assert client.post(share, json={"username": "eco-2"}, headers=head).json() == {"shared": True}
         assert client.get(f"/api/v1/officer/cases/{case_id}", headers=member).status_code == 200
         assert client.post(reply, json={"body": "Shared with me now."}, headers=member).status_code == 201

@@ -131,6 +131,7 @@ def test_the_page_asks_and_the_api_takes_the_answer(client):
     body = {"to": "OIG", "memo": "A memo.", "reason": "Urgent."}
     before = snapshot(app_context(client))
     refused = client.post(f"/api/v1/officer/cases/{by_api}/referral", json=body | {"receiver_concerned": "perhaps"}, headers=eco)
-    assert refused.status_code == 409 and snapshot(app_context(client)) == before
+    assert refused.status_code == 422 and list(refused.json()["fields"]) == ["receiver_concerned"]
+    assert snapshot(app_context(client)) == before
     done = client.post(f"/api/v1/officer/cases/{by_api}/referral", json=body | {"receiver_concerned": "no"}, headers=eco)
     assert done.status_code == 200 and not _restricted_at(client, by_api, "OIG")

@@ -117,7 +117,8 @@ def test_identity_is_read_only_after_consent_and_consent_holds_once_read(client)
     assert client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=oig).status_code == 404
 
     consent = f"/api/v1/caseroom/cases/{case_id}/identity-consent"
-    assert client.post(consent, json={"agree": "yes"}, headers=reporter).status_code == 409
+    mistyped = client.post(consent, json={"agree": "yes"}, headers=reporter)
+    assert mistyped.status_code == 422 and "agree" in mistyped.json()["fields"]
     assert client.post(consent, json={"agree": True}, headers=reporter).json() == {"shared": True}
     assert client.post(consent, json={"agree": False}, headers=reporter).json() == {"shared": False}  # taken back
     assert client.post(f"/api/v1/officer/cases/{case_id}/identity-reading", headers=eco).status_code == 409
@@ -224,8 +225,8 @@ def test_wrong_and_unknown_passphrases_answer_alike(client):
             422,
         ),
         ("/api/v1/reports", {"content-type": "application/json"}, b"x" * 1_100_000, 413),
-        ("/api/v1/caseroom/session", {"content-type": "application/json"}, b'{"passphrase": 12}', 401),
-        ("/api/v1/officer/session", {"content-type": "application/json"}, b'{"username": ["a"], "password": {}}', 401),
+        ("/api/v1/caseroom/session", {"content-type": "application/json"}, b'{"passphrase": 12}', 422),
+        ("/api/v1/officer/session", {"content-type": "application/json"}, b'{"username": ["a"], "password": {}}', 422),
     ],
 )
 def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, ctx, path, headers, body, status):
@@ -364,3 +365,16 @@ def test_a_message_without_files_is_checked_by_the_write_itself(client):
     assert again.status_code == 409, again.text
     room = client.get("/api/v1/caseroom", headers=headers).json()
     assert [m["body"] for m in room["cases"][0]["messages"]] == ["hello"]
+
+
+def test_the_legacy_actions_endpoint_is_gone(client):
+    """The protection file's /measures replaced /actions (version 0.x): the old address records nothing."""
+    filed = file_via_api(client, ["misconduct"], "The fuel is sold.")
+    case_id = filed["cases"][0]["id"]
+    officer = api_login(client, "oig-1")
+    gone = client.post(
+        f"/api/v1/officer/cases/{case_id}/actions", json={"kind": "protective_measure", "item": "OSS"}, headers=officer
+    )
+    assert gone.status_code in (404, 405)
+    assert client.get(f"/api/v1/officer/cases/{case_id}", headers=officer).json()["measures"] == []
+    assert "/api/v1/officer/cases/{case_id}/actions" not in client.get("/api/v1/openapi.json").json()["paths"]

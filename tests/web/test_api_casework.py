@@ -29,7 +29,8 @@ def test_assignment_determination_extension_measures_and_history(client):
     base = f"/api/v1/officer/cases/{case_id}"
     assert client.post(f"{base}/assignment", json={"username": "eco-1"}, headers=eco).json() == {"assignee": "eco-1"}
     assert client.post(f"{base}/assignment", json={"username": "oig-1"}, headers=eco).status_code == 409
-    assert client.post(f"{base}/assignment", json={}, headers=eco).status_code == 400
+    forgot = client.post(f"{base}/assignment", json={}, headers=eco)  # null unassigns; a forgotten field must not
+    assert forgot.status_code == 422 and forgot.json()["fields"] == {"username": "is required"}
     assert client.post(f"{base}/assignment", json={"username": "eco-1"}, headers=oig).status_code == 404
     for state in ("acknowledged", "preliminary_assessment"):
         client.post(f"{base}/transitions", json={"to": state}, headers=eco)
@@ -39,7 +40,8 @@ def test_assignment_determination_extension_measures_and_history(client):
     assert extended.status_code == 200
     (assessment,) = [d for d in extended.json()["deadlines"] if d["name"] == "preliminary_assessment"]
     assert assessment["extended_days"] == 7 and "30 calendar days" in assessment["source"]
-    assert client.post(f"{base}/determination", json={"prima_facie": "yes", "reasons": "r"}, headers=eco).status_code == 409
+    mistyped = client.post(f"{base}/determination", json={"prima_facie": "yes", "reasons": "r"}, headers=eco)
+    assert mistyped.status_code == 422 and mistyped.json()["fields"] == {"prima_facie": "must be true or false"}
     determined = client.post(f"{base}/determination", json={"prima_facie": False, "reasons": "no link in time"}, headers=eco)
     assert determined.status_code == 200 and determined.json()["determination"] == "not_found"
     measure = client.post(
@@ -51,7 +53,8 @@ def test_assignment_determination_extension_measures_and_history(client):
     measure_id = measure.json()["id"]
     moved = client.post(f"{base}/measures/{measure_id}", json={"status": "implemented", "review_on": "2099-01-01"}, headers=eco)
     assert moved.json() == {"id": measure_id, "status": "implemented"}
-    assert client.post(f"{base}/measures/{measure_id}", json={"status": "gone"}, headers=eco).status_code == 409
+    unknown = client.post(f"{base}/measures/{measure_id}", json={"status": "gone"}, headers=eco)
+    assert unknown.status_code == 422 and list(unknown.json()["fields"]) == ["status"]
     detail = client.get(base, headers=eco).json()
     assert detail["assignee"] == "eco-1" and detail["determination"] == "not_found"
     (listed,) = detail["measures"]
@@ -75,7 +78,8 @@ def test_the_complainant_withdraws_through_the_api(client):
     case_id, filed = case_of(client)
     reporter = caseroom_login(client, filed["passphrase"])
     url = f"/api/v1/caseroom/cases/{case_id}/withdrawal"
-    assert client.post(url, json={"reason": "x", "confirm": True}, headers=reporter).status_code == 400
+    more = client.post(url, json={"reason": "x", "confirm": True}, headers=reporter)
+    assert more.status_code == 422 and list(more.json()["fields"]) == ["confirm"]
     assert client.post(url, json={"reason": "I found another job."}, headers=reporter).json() == {"withdrawn": ["ECO"]}
     assert client.post(url, json={}, headers=reporter).status_code == 409
     eco = api_login(client, "eco-1")

@@ -169,7 +169,6 @@ API_ROUTES = [
     ("officer", f"/api/v1/officer/cases/{CASE}/messages", {"body": "hello"}),
     ("officer", f"/api/v1/officer/cases/{CASE}/transitions", {"to": "no_such_state"}),
     ("officer", f"/api/v1/officer/cases/{CASE}/referral", {"to": "OIG"}),
-    ("officer", f"/api/v1/officer/cases/{CASE}/actions", {"kind": "protective_measure", "item": "exile"}),
     ("officer", f"/api/v1/officer/cases/{CASE}/measures", {"kind": "OSS", "recommended_to": "OSS"}),
     ("officer", f"/api/v1/officer/cases/{CASE}/measures/P-0000000000", {"status": "lifted"}),
     ("officer", f"/api/v1/officer/cases/{CASE}/determination", {"prima_facie": True, "reasons": "r"}),
