@@ -1,5 +1,8 @@
 """Officer login and logout, and the unlocked officer of a request."""
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -24,6 +27,26 @@ async def officer_of(request: Request) -> officers.OfficerSession | None:
 
 def to_login() -> Response:
     return RedirectResponse("/officer/login", status_code=303)
+
+
+# A page that only an officer with an unlocked session sees: it is handed that officer.
+OfficerPage = Callable[[Request, officers.OfficerSession], Awaitable[Response]]
+
+
+def officer_page(page: OfficerPage) -> Callable[[Request], Awaitable[Response]]:
+    """Every officer page starts the same way: find the request's officer, or send the browser to the login
+    page. Written once here, so no page can forget it, and a request without a session is turned away
+    before its form or query is read (a stranger's post costs nothing). The page then reads what it
+    needs, makes its one service call and renders."""
+
+    @functools.wraps(page)
+    async def with_officer(request: Request) -> Response:
+        officer = await officer_of(request)
+        if officer is None:
+            return to_login()
+        return await page(request, officer)
+
+    return with_officer
 
 
 async def login_page(request: Request) -> Response:
