@@ -12,14 +12,19 @@ from intake.store import AuditEntry, CaseAction, Message
 
 from ..helpers import csrf, file_via_api, html_login, post_form
 
-OPEN_TO_ALL = {"/officer/login", "/officer/logout"}
-OFFICER_PAGES = sorted(
-    (method, route.path)
-    for route in routes()
-    if isinstance(route, Route) and route.path.startswith("/officer") and route.path not in OPEN_TO_ALL
-    for method in route.methods or ()
-    if method != "HEAD"
-)
+
+def pages_under(prefix: str, open_to_all: set[str]) -> list[tuple[str, str]]:
+    """(method, path template) of every page of the app under `prefix`, but the ones anyone may open."""
+    return sorted(
+        (method, route.path)
+        for route in routes()
+        if isinstance(route, Route) and route.path.startswith(prefix) and route.path not in open_to_all
+        for method in route.methods or ()
+        if method != "HEAD"
+    )
+
+
+OFFICER_PAGES = pages_under("/officer", {"/officer/login", "/officer/logout"})
 
 
 def test_the_officer_pages_are_all_found():
