@@ -8,6 +8,9 @@ service refuses those (409) unless the reporter ticks that they mean it, and the
 the box (reporting.reporter_writes).
 """
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -40,6 +43,25 @@ def _to_login() -> Response:
     return RedirectResponse("/caseroom/login", status_code=303)
 
 
+# A page of the open case room: it is handed the session's token (None without one) for its service call.
+ReporterPage = Callable[[Request, str | None], Awaitable[Response]]
+
+
+def reporter_page(page: ReporterPage) -> Callable[[Request], Awaitable[Response]]:
+    """Every case room page passes the session's token to the service, which checks it with the request's
+    one call; a session it does not know (none, ended, logged out) sends the browser to the passphrase page.
+    Written once here, so no page answers an ended session with an error page instead."""
+
+    @functools.wraps(page)
+    async def with_session(request: Request) -> Response:
+        try:
+            return await page(request, request.session.get(SESSION_KEY))
+        except AuthenticationFailed:
+            return _to_login()
+
+    return with_session
+
+
 async def login_page(request: Request) -> Response:
     return _login_page(request)
 
@@ -63,25 +85,30 @@ async def login(request: Request) -> Response:
         # The message kept across the login goes back in its box, not sent: the reporter checks it and sends it.
         return await _room(
             request,
+            token,
             {pending["case"]: pending["body"]},
             N_("Your message is back in its box below. It is not sent yet: check it, then press Send."),
         )
     return RedirectResponse("/caseroom", status_code=303)
 
 
-async def case_room(request: Request) -> Response:
-    return await _room(request, {}, NOTICES.get(request.query_params.get("notice", "")))
+@reporter_page
+async def case_room(request: Request, token: str | None) -> Response:
+    return await _room(request, token, {}, NOTICES.get(request.query_params.get("notice", "")))
 
 
 async def _room(
-    request: Request, drafts: dict[str, str], notice: str | None, status_code: int = 200, ask_again: str | None = None
+    request: Request,
+    token: str | None,
+    drafts: dict[str, str],
+    notice: str | None,
+    status_code: int = 200,
+    ask_again: str | None = None,
 ) -> Response:
     """The room; `drafts` go back in their cases' boxes; `ask_again`: the case whose message repeats the
-    reporter's latest, where a tick sends it all the same."""
-    try:
-        cases = await run_in_threadpool(reporting.case_room, context_of(request), request.session.get(SESSION_KEY))
-    except AuthenticationFailed:
-        return _to_login()
+    reporter's latest, where a tick sends it all the same. A page of the room's (reporter_page): an
+    ended session is the login page."""
+    cases = await run_in_threadpool(reporting.case_room, context_of(request), token)
     return render(
         request,
         "caseroom/reporter/room.html",
@@ -94,8 +121,9 @@ async def _room(
     )
 
 
-async def write(request: Request) -> Response:
-    ctx, token, case_id = context_of(request), request.session.get(SESSION_KEY), request.path_params["case_id"]
+@reporter_page
+async def write(request: Request, token: str | None) -> Response:
+    ctx, case_id = context_of(request), request.path_params["case_id"]
     if not token:
         # No case room session at all, so nothing of the body is read: a stranger's post costs no memory.
         # (A session that ended still has its token: its words are read, within the text limit, and kept.)
@@ -133,7 +161,7 @@ async def write(request: Request) -> Response:
     except sendings.AlreadyReceived:  # a resend that raced the first
         return RedirectResponse("/caseroom?notice=already_sent", status_code=303)
     except sendings.SameAsLast as same:  # most likely the last message, restored by the back button
-        return await _room(request, {case_id: _shown(body)}, i18n.message_of(same), status_code=409, ask_again=case_id)
+        return await _room(request, token, {case_id: _shown(body)}, i18n.message_of(same), status_code=409, ask_again=case_id)
     return RedirectResponse("/caseroom?notice=sent", status_code=303)
 
 
@@ -171,74 +199,46 @@ def _shown(text: str) -> str:
     return CONTROL.sub("\ufffd", text)
 
 
-async def consent(request: Request) -> Response:
+@reporter_page
+async def consent(request: Request, token: str | None) -> Response:
     form = await read_small_form(request)
     answer = {"yes": True, "no": False}.get(form.get("answer", ""))
-    try:
-        await run_in_threadpool(
-            reporting.answer_consent,
-            context_of(request),
-            request.session.get(SESSION_KEY),
-            request.path_params["case_id"],
-            answer,
-        )
-    except AuthenticationFailed:
-        return _to_login()
+    await run_in_threadpool(reporting.answer_consent, context_of(request), token, request.path_params["case_id"], answer)
     return RedirectResponse("/caseroom?notice=consent", status_code=303)
 
 
-async def identity(request: Request) -> Response:
+@reporter_page
+async def identity(request: Request, token: str | None) -> Response:
     """The complainant lets the office know who they are, or takes that back while no one has read it."""
     form = await read_small_form(request)
     agree = {"yes": True, "no": False}.get(form.get("answer", ""))
-    try:
-        shared = await run_in_threadpool(
-            reporting.share_identity, context_of(request), request.session.get(SESSION_KEY), request.path_params["case_id"], agree
-        )
-    except AuthenticationFailed:
-        return _to_login()
+    shared = await run_in_threadpool(reporting.share_identity, context_of(request), token, request.path_params["case_id"], agree)
     notice = "identity_shared" if agree else ("identity_read" if shared else "identity_kept")
     return RedirectResponse(f"/caseroom?notice={notice}", status_code=303)
 
 
-async def withdraw_page(request: Request) -> Response:
+@reporter_page
+async def withdraw_page(request: Request, token: str | None) -> Response:
     """The confirmation step before withdrawing: what it means, an optional reason."""
-    try:
-        cases = await run_in_threadpool(reporting.case_room, context_of(request), request.session.get(SESSION_KEY))
-    except AuthenticationFailed:
-        return _to_login()
+    cases = await run_in_threadpool(reporting.case_room, context_of(request), token)
     chosen = next((c for c in cases if c.id == request.path_params["case_id"] and c.withdrawable), None)
     if chosen is None:
         return RedirectResponse("/caseroom", status_code=303)
     return render(request, "caseroom/reporter/withdraw.html", case=chosen)
 
 
-async def withdraw(request: Request) -> Response:
+@reporter_page
+async def withdraw(request: Request, token: str | None) -> Response:
     form = await read_small_form(request)
-    try:
-        await run_in_threadpool(
-            reporting.withdraw,
-            context_of(request),
-            request.session.get(SESSION_KEY),
-            request.path_params["case_id"],
-            form.get("reason") or None,
-        )
-    except AuthenticationFailed:
-        return _to_login()
+    case_id, reason = request.path_params["case_id"], form.get("reason") or None
+    await run_in_threadpool(reporting.withdraw, context_of(request), token, case_id, reason)
     return RedirectResponse("/caseroom?notice=withdrawn", status_code=303)
 
 
-async def download_file(request: Request) -> Response:
-    try:
-        view, content = await run_in_threadpool(
-            reporting.open_file,
-            context_of(request),
-            request.session.get(SESSION_KEY),
-            request.path_params["case_id"],
-            request.path_params["file_id"],
-        )
-    except AuthenticationFailed:
-        return _to_login()
+@reporter_page
+async def download_file(request: Request, token: str | None) -> Response:
+    case_id, file_id = request.path_params["case_id"], request.path_params["file_id"]
+    view, content = await run_in_threadpool(reporting.open_file, context_of(request), token, case_id, file_id)
     return download(view, content)
 
 

@@ -22,7 +22,7 @@ from policies import InvalidReport
 from policies.form import CONTROL
 from policies.text import N_, Text
 
-from .login import officer_of, to_login
+from .login import officer_page
 
 NOTICES = {
     "sent": N_("Your reply was sent."),
@@ -133,17 +133,13 @@ async def _page(request: Request, officer: OfficerSession, case_id: str, refusal
     )
 
 
-async def case(request: Request) -> Response:
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
+@officer_page
+async def case(request: Request, officer: OfficerSession) -> Response:
     return await _page(request, officer, request.path_params["case_id"])
 
 
-async def reply(request: Request) -> Response:
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
+@officer_page
+async def reply(request: Request, officer: OfficerSession) -> Response:
     ctx, case_id = context_of(request), request.path_params["case_id"]
 
     def check(form: Upload) -> str:
@@ -163,11 +159,9 @@ async def reply(request: Request) -> Response:
     raise refused
 
 
-async def read_identity(request: Request) -> Response:
+@officer_page
+async def read_identity(request: Request, officer: OfficerSession) -> Response:
     """Who the complainant is, shown once on its own page (a POST: the reading is an act the history records)."""
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
     form = await read_small_form(request)
     case_id = request.path_params["case_id"]
     try:
@@ -177,10 +171,8 @@ async def read_identity(request: Request) -> Response:
     return render(request, "caseroom/officer/identity.html", officer=officer, case_id=case_id, identity=text)
 
 
-async def download_file(request: Request) -> Response:
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
+@officer_page
+async def download_file(request: Request, officer: OfficerSession) -> Response:
     view, content = await run_in_threadpool(
         casework.open_file, context_of(request), officer, request.path_params["case_id"], request.path_params["file_id"]
     )
@@ -192,13 +184,16 @@ def _back(case_id: str, notice: str) -> Response:
 
 
 async def _act(
-    request: Request, form_name: str, action: Callable[..., object], notice: str, *fields: str, confirm: str | None = None
+    request: Request,
+    officer: OfficerSession,
+    form_name: str,
+    action: Callable[..., object],
+    notice: str,
+    *fields: str,
+    confirm: str | None = None,
 ) -> Response:
     """Run one case action from a small form and go back to the case with a notice; a refusal (or a
     missing tick: `confirm` names what it confirms) shows the case page again with the form as typed."""
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
     form = await read_small_form(request)
     ctx, case_id = context_of(request), request.path_params["case_id"]
     try:
@@ -210,12 +205,10 @@ async def _act(
     return _back(case_id, notice)
 
 
-async def decide(request: Request) -> Response:
+@officer_page
+async def decide(request: Request, officer: OfficerSession) -> Response:
     """The confirmation step of a decision: the reason and the prefilled message, nothing changed yet.
     A decision not possible now shows the case page, saying why."""
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
     ctx, case_id = context_of(request), request.path_params["case_id"]
     try:
         form = await run_in_threadpool(casework.decision_form, ctx, officer, case_id, request.query_params.get("to"))
@@ -242,13 +235,11 @@ def _decision_page(
     )
 
 
-async def transition(request: Request) -> Response:
+@officer_page
+async def transition(request: Request, officer: OfficerSession) -> Response:
     """A routine move, or a decision sent from its confirmation step. A decision missing its reason or
     message comes back to that step with every word kept; a move or decision no longer possible shows
     the case page, saying why, with what was typed. Nothing changes either way."""
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
     form = await read_small_form(request)
     ctx, case_id = context_of(request), request.path_params["case_id"]
     target = form.get("to") or None
@@ -277,16 +268,18 @@ async def transition(request: Request) -> Response:
     return _back(case_id, "decided" if form.get("message") else "moved")
 
 
-async def reopen(request: Request) -> Response:
-    return await _act(request, "reopen", casework.reopen, "reopened", "reason")
+@officer_page
+async def reopen(request: Request, officer: OfficerSession) -> Response:
+    return await _act(request, officer, "reopen", casework.reopen, "reopened", "reason")
 
 
 def _determine(ctx: Context, officer: OfficerSession, case_id: str, found: str | None, reasons: str | None) -> object:
     return casework.determine(ctx, officer, case_id, {"found": True, "not_found": False}.get(found or ""), reasons)
 
 
-async def determine(request: Request) -> Response:
-    return await _act(request, "determination", _determine, "determined", "prima_facie", "reasons")
+@officer_page
+async def determine(request: Request, officer: OfficerSession) -> Response:
+    return await _act(request, officer, "determination", _determine, "determined", "prima_facie", "reasons")
 
 
 def _extend(
@@ -295,28 +288,30 @@ def _extend(
     return casework.extend(ctx, officer, case_id, deadline, whole_number(days, 4), reason)
 
 
-async def extend(request: Request) -> Response:
-    return await _act(request, "extension", _extend, "extended", "deadline", "days", "reason")
+@officer_page
+async def extend(request: Request, officer: OfficerSession) -> Response:
+    return await _act(request, officer, "extension", _extend, "extended", "deadline", "days", "reason")
 
 
-async def assign(request: Request) -> Response:
-    return await _act(request, "assignment", casework.assign, "assigned", "username")
+@officer_page
+async def assign(request: Request, officer: OfficerSession) -> Response:
+    return await _act(request, officer, "assignment", casework.assign, "assigned", "username")
 
 
-async def add_note(request: Request) -> Response:
-    return await _act(request, "note", casework.add_note, "noted", "note")
+@officer_page
+async def add_note(request: Request, officer: OfficerSession) -> Response:
+    return await _act(request, officer, "note", casework.add_note, "noted", "note")
 
 
-async def request_consent(request: Request) -> Response:
-    return await _act(request, "consent", referral.request_consent, "consent")
+@officer_page
+async def request_consent(request: Request, officer: OfficerSession) -> Response:
+    return await _act(request, officer, "consent", referral.request_consent, "consent")
 
 
-async def refer(request: Request) -> Response:
+@officer_page
+async def refer(request: Request, officer: OfficerSession) -> Response:
     """A referral or a transfer (the form's `state` says which, where the office has both)."""
     ctx = context_of(request)
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
     form = await read_small_form(request)
     lifecycle = ctx.policy.lifecycles[officer.office]
     state = form.get("state") or lifecycle.referral_state or ""
@@ -339,26 +334,28 @@ async def refer(request: Request) -> Response:
     return _back(case_id, "referred" if requires_determination else f"transferred_to_{lifecycle.refers_to}".lower())
 
 
-async def recommend_measure(request: Request) -> Response:
-    return await _act(request, "measure", protection.recommend, "recorded", "kind", "recommended_to", "note", "review_on")
+@officer_page
+async def recommend_measure(request: Request, officer: OfficerSession) -> Response:
+    return await _act(
+        request, officer, "measure", protection.recommend, "recorded", "kind", "recommended_to", "note", "review_on"
+    )
 
 
-async def update_measure(request: Request) -> Response:
+@officer_page
+async def update_measure(request: Request, officer: OfficerSession) -> Response:
     measure_id = request.path_params["measure_id"]
 
     def update(ctx: Context, officer: OfficerSession, case_id: str, status: str | None, review_on: str | None, note: str | None):
         return protection.update(ctx, officer, case_id, measure_id, status, review_on, note or "")
 
-    return await _act(request, f"measure-{measure_id}", update, "recorded", "status", "review_on", "note")
+    return await _act(request, officer, f"measure-{measure_id}", update, "recorded", "status", "review_on", "note")
 
 
-async def declare_conflict(request: Request) -> Response:
+@officer_page
+async def declare_conflict(request: Request, officer: OfficerSession) -> Response:
     """Step away from a case: a note for whoever decides, and a tick that says what it means (no one-click
     recusal). The last officer who can open a restricted case is shown a second step: name the officer
     it is handed on to, and tick again (recusal.HandOnNeeded); nothing changes until then."""
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
     form = await read_small_form(request)
     case_id = request.path_params["case_id"]
     note, hand_to = form.get("note") or None, form.get("hand_to") or None
@@ -375,11 +372,13 @@ async def declare_conflict(request: Request) -> Response:
     return RedirectResponse(f"/officer/conflicts?notice={'handed_on' if hand_to else 'declared'}", status_code=303)
 
 
-async def share(request: Request) -> Response:
+@officer_page
+async def share(request: Request, officer: OfficerSession) -> Response:
     """A head gives a named officer a restricted case: a tick confirms they checked the officer (no one-click sharing)."""
     confirm = N_("Tick the box to confirm that this officer has no part in what the report is about.")
-    return await _act(request, "share", restriction.share, "shared", "username", confirm=confirm)
+    return await _act(request, officer, "share", restriction.share, "shared", "username", confirm=confirm)
 
 
-async def warn(request: Request) -> Response:
-    return await _act(request, "warning", casework.warn_of_abandonment, "warned")
+@officer_page
+async def warn(request: Request, officer: OfficerSession) -> Response:
+    return await _act(request, officer, "warning", casework.warn_of_abandonment, "warned")

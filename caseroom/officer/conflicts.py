@@ -12,7 +12,7 @@ from intake.web.forms import read_small_form
 from intake.web.templating import context_of, notice_of, render, translate
 from policies.text import N_
 
-from .login import officer_of, to_login
+from .login import officer_page
 
 NOTICES = {
     "declared": N_("You stepped away from the case: it is no longer in your inbox. Whoever decides on it sees your note."),
@@ -27,10 +27,8 @@ NOTICES = {
 TICKS = {"yes": False, "director_general": True}
 
 
-async def conflicts(request: Request) -> Response:
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
+@officer_page
+async def conflicts(request: Request, officer: OfficerSession) -> Response:
     return await _page(request, officer)
 
 
@@ -48,11 +46,9 @@ async def _page(request: Request, officer: OfficerSession, refused: dict[str, st
     )
 
 
-async def decide(request: Request) -> Response:
+@officer_page
+async def decide(request: Request, officer: OfficerSession) -> Response:
     """A decision on a declaration: the choice, a reason, and the tick that says whose decision it is."""
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
     form = await read_small_form(request)
     tick = form.get("confirm") or ""
     decision = form.get("decision")

@@ -5,11 +5,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from intake.service import inbox as service
+from intake.service.officers import OfficerSession
 from intake.web.forms import whole_number
 from intake.web.templating import context_of, render
 from policies.text import N_
 
-from .login import officer_of, to_login
+from .login import officer_page
 
 FILTERS = (
     ("open", N_("Open cases")),
@@ -41,10 +42,8 @@ TRANSFERRED = {
 NARROWING = ("concern", "region", "state", "safety")
 
 
-async def inbox(request: Request) -> Response:
-    officer = await officer_of(request)
-    if officer is None:
-        return to_login()
+@officer_page
+async def inbox(request: Request, officer: OfficerSession) -> Response:
     params = request.query_params
     page = await run_in_threadpool(
         service.inbox,

@@ -1,5 +1,8 @@
 """Officer login and logout, and the unlocked officer of a request."""
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,8 +29,36 @@ def to_login() -> Response:
     return RedirectResponse("/officer/login", status_code=303)
 
 
+# A page that only an officer with an unlocked session sees: it is handed that officer.
+OfficerPage = Callable[[Request, officers.OfficerSession], Awaitable[Response]]
+
+
+def officer_page(page: OfficerPage) -> Callable[[Request], Awaitable[Response]]:
+    """Every officer page starts the same way: find the request's officer, or send the browser to the login
+    page. Written once here, so no page can forget it, and a request without a session is turned away
+    before its form or query is read. The page then reads what it needs, makes its one service call
+    and renders."""
+
+    @functools.wraps(page)
+    async def with_officer(request: Request) -> Response:
+        officer = await officer_of(request)
+        if officer is None:
+            return to_login()
+        return await page(request, officer)
+
+    return with_officer
+
+
 async def login_page(request: Request) -> Response:
-    return render(request, "caseroom/officer/login.html", officer=None, error=None)
+    return _login_page(request)
+
+
+def _login_page(
+    request: Request, status_code: int = 200, refused: Exception | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """The login form; after a refused login (401) or too many attempts (429), why, in the officer's language."""
+    error = translate(request, i18n.message_of(refused)) if refused else None
+    return render(request, "caseroom/officer/login.html", status_code=status_code, officer=None, error=error, headers=headers)
 
 
 async def login(request: Request) -> Response:
@@ -39,22 +70,9 @@ async def login(request: Request) -> Response:
             officers.log_in, ctx, form.get("username", ""), form.get("password", ""), form.get("code", ""), device
         )
     except AuthenticationFailed as failed:
-        return render(
-            request,
-            "caseroom/officer/login.html",
-            status_code=401,
-            officer=None,
-            error=translate(request, i18n.message_of(failed)),
-        )
+        return _login_page(request, 401, failed)
     except TooManyAttempts as wait:
-        return render(
-            request,
-            "caseroom/officer/login.html",
-            status_code=429,
-            officer=None,
-            error=translate(request, i18n.message_of(wait)),
-            headers={"Retry-After": str(wait.retry_after)},
-        )
+        return _login_page(request, 429, wait, {"Retry-After": str(wait.retry_after)})
     cookies.restart(request)
     request.session[SESSION_KEY] = token
     response = RedirectResponse("/officer", status_code=303)
