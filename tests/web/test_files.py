@@ -229,14 +229,16 @@ def test_no_file_marker_anywhere_at_rest(client, ctx, tmp_path):
     marker = f"FILEMARK{secrets.token_hex(8)}".encode()
     file_report(client, [("notes.txt", marker * 1000), ("raw.bin", marker * 3000), (marker.decode() + ".bin", b"x")], clean="on")
     places = [Path(ctx.settings.data_dir), tmp_path, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")]
-    for place in places:
-        for path in place.rglob("*"):
-            try:
-                if path.is_file() and not path.is_symlink() and path.stat().st_size < 512 * 1024 * 1024:
-                    assert marker not in path.read_bytes(), f"file content readable in {path}"
-            except (PermissionError, FileNotFoundError, OSError):
-                continue
-            assert marker.decode() not in path.name
+    # os.walk, not rglob: other programs (a browser's profile, a build) delete folders of /tmp while it is
+    # walked, and os.walk passes over a folder that is gone where rglob raises.
+    walked = (Path(root) / name for place in places for root, dirs, files in os.walk(place) for name in dirs + files)
+    for path in walked:
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_size < 512 * 1024 * 1024:
+                assert marker not in path.read_bytes(), f"file content readable in {path}"
+        except (PermissionError, FileNotFoundError, OSError):
+            continue
+        assert marker.decode() not in path.name
 
 
 needs_mat2 = pytest.mark.skipif(
