@@ -11,10 +11,10 @@ import pytest
 from crypto import Argon2Params
 from intake.service import officers
 from intake.service.errors import AuthenticationFailed
-from intake.store import drop_schema
 
+from ..clock import Clock
 from ..conftest import PASSWORDS, database_url, make_instance
-from .test_casework import Clock
+from ..schema import drop_schema
 
 SAMPLES = 20
 
