@@ -9,7 +9,6 @@ never on the event loop.
 
 from dataclasses import dataclass
 
-from argon2.low_level import Type, hash_secret_raw
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
 from nacl.public import PrivateKey
@@ -56,22 +55,10 @@ def argon2id(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
     """32 bytes of Argon2id (version 0x13) output.
 
     Computed by libsodium's crypto_pwhash (about a third faster here than the reference
-    implementation argon2-cffi wraps, byte for byte the same output: tests/crypto).
+    implementation argon2-cffi wraps, byte for byte the same output: tests/argon2_reference.py
+    computes it, tests/crypto compares).
     """
     return argon2id_kdf(KEY_BYTES, secret, salt, opslimit=params.time_cost, memlimit=params.memory_kib * 1024)
-
-
-def argon2id_reference(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
-    """The same Argon2id by the reference implementation (argon2-cffi): the tests compare the two."""
-    return hash_secret_raw(
-        secret=secret,
-        salt=salt,
-        time_cost=params.time_cost,
-        memory_cost=params.memory_kib,
-        parallelism=params.parallelism,
-        hash_len=KEY_BYTES,
-        type=Type.ID,
-    )
 
 
 def subkey(master: bytes, label: bytes) -> bytes:

@@ -398,11 +398,6 @@ def _migration_engine(engine: Engine) -> Engine:
     return migration
 
 
-def create_schema(engine: Engine) -> None:
-    """Tables straight from the models, for tests; real databases are made by `migrate`."""
-    SQLModel.metadata.create_all(engine)
-
-
 def _alembic_config(connection):
     from alembic.config import Config
 
@@ -447,13 +442,6 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
         current = MigrationContext.configure(connection).get_current_revision()
         head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
     return current, head
-
-
-def drop_schema(engine: Engine) -> None:
-    """Every table, and Alembic's record of the revision (tests start from nothing)."""
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
 @contextmanager

@@ -22,8 +22,9 @@ from nacl.bindings import (
 )
 
 from crypto import PRODUCTION_ARGON2, StreamOpener, StreamSealer, generate_passphrase, new_key
-from crypto.kdf import argon2id, argon2id_reference
+from crypto.kdf import argon2id
 from crypto.stream import FRAME_DATA
+from tests.argon2_reference import argon2id_reference
 
 PIECE = 1024 * 1024
 

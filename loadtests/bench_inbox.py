@@ -31,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from intake.service import casework, officers, reporting
 from intake.service.context import Context
 from intake.settings import Settings
-from intake.store import drop_schema, make_engine
+from intake.store import make_engine
 from policies import validate_report
+from tests.schema import drop_schema
 from tests.server import init_demo, server_process, totp_now
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

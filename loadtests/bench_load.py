@@ -27,8 +27,9 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crypto import derive_reporter_secrets, generate_passphrase
 from intake.settings import Settings
-from intake.store import drop_schema, make_engine
+from intake.store import make_engine
 from loadtests.bench_upload import memory_kib
+from tests.schema import drop_schema
 from tests.server import init_demo, officer_login, server_process
 
 HERE = Path(__file__).resolve().parent

@@ -34,7 +34,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from intake.store import drop_schema, make_engine  # noqa: E402
+from intake.store import make_engine  # noqa: E402
+from tests.schema import drop_schema  # noqa: E402
 from tests.server import init_demo, officer_login, server_process  # noqa: E402
 
 SCHEMATHESIS_REQUIREMENT = "schemathesis>=4.32.5,<5"

@@ -16,7 +16,10 @@ from intake.app import create_app
 from intake.service import officers
 from intake.service.context import Context
 from intake.settings import Instance, Settings
-from intake.store import create_schema, drop_schema, make_engine
+from intake.store import make_engine
+
+from .enrolments import enrolments
+from .schema import create_schema, drop_schema
 
 CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_kib=1024)
 PASSWORDS = {"eco-1": "eco officer password one", "oig-1": "oig officer password one"}
@@ -39,9 +42,8 @@ def make_instance(data_dir: Path, url: str, argon2: Argon2Params = CHEAP_ARGON2)
     create_schema(engine)
     engine.dispose()
     ctx = Context.from_settings(settings)
-    ctx.test_enrolments = {}  # the secrets a real officer would keep: recovery key, TOTP secret
     for office, username in (("ECO", "eco-1"), ("OIG", "oig-1")):
-        ctx.test_enrolments[username] = officers.found_office(ctx, office, username, PASSWORDS[username])
+        enrolments(ctx)[username] = officers.found_office(ctx, office, username, PASSWORDS[username])
     return ctx
 
 

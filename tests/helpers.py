@@ -16,6 +16,7 @@ from intake.service.errors import AuthenticationFailed
 from intake.store import Officer, transaction
 
 from .conftest import PASSWORDS
+from .enrolments import enrolments
 
 TOTP_STEP = 30
 _tokens: dict[tuple[int, str], str] = {}
@@ -23,7 +24,7 @@ _tokens: dict[tuple[int, str], str] = {}
 
 def totp_code(ctx: Context, username: str, secret: str | None = None) -> str:
     """The code an officer's authenticator shows now, or for the next step if this one was used."""
-    secret = secret or ctx.test_enrolments[username].totp_secret
+    secret = secret or enrolments(ctx)[username].totp_secret
     with Session(ctx.engine) as db:
         last = db.exec(select(Officer.last_totp_step).where(Officer.username == username)).first()
     step = int(ctx.now().timestamp()) // TOTP_STEP

@@ -11,10 +11,11 @@ import pytest
 from crypto import Argon2Params, derive_backup_key
 from intake.blobs import FIXED_TIME
 from intake.service import backup
-from intake.store import drop_schema, make_engine, schema_revision
+from intake.store import make_engine, schema_revision
 
 from .conftest import on_postgres
 from .files import report_upload, sha256
+from .schema import drop_schema
 from .server import init_demo, intake, officer_login, serving
 
 pytestmark = pytest.mark.server

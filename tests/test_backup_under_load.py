@@ -11,10 +11,11 @@ from sqlmodel import Session, select
 from intake.service import backup, officers, reporting
 from intake.service.context import Context
 from intake.settings import Instance, Settings
-from intake.store import Case, CaseKeyWrap, Handling, drop_schema, make_engine, migrate
+from intake.store import Case, CaseKeyWrap, Handling, make_engine, migrate
 from policies import validate_report
 
 from .conftest import CHEAP_ARGON2, PASSWORDS, on_postgres
+from .schema import drop_schema
 
 BACKUP_PASSPHRASE = "a backup passphrase long enough"
 

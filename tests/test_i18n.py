@@ -147,8 +147,8 @@ def test_a_notice_is_sealed_as_kind_and_values_and_follows_the_template(ctx):
     from intake.store import CaseKeyWrap, Message, office_holder
     from policies import validate_report
 
+    from .clock import Clock
     from .helpers import officer_token
-    from .service.test_casework import Clock
 
     ctx.now = Clock(ctx.now())
     filed = reporting.file_report(ctx, validate_report(ctx.policy, ["retaliation"], "x", {}))

@@ -37,7 +37,9 @@ def test_addresses_browsers_and_times_leave_no_trace(tmp_path):
     }
     env = {"INTAKE_DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "")}
     if on_postgres():
-        from intake.store import drop_schema, make_engine
+        from intake.store import make_engine
+
+        from .schema import drop_schema
 
         engine = make_engine(env["INTAKE_DATABASE_URL"])
         drop_schema(engine)

@@ -28,10 +28,11 @@ from intake.service import audit, casework, officers, reporting
 from intake.service.context import Context
 from intake.service.errors import Conflict
 from intake.settings import Instance, Settings
-from intake.store import drop_schema, make_engine, migrate, schema_revision
+from intake.store import make_engine, migrate, schema_revision
 
 from .conftest import CHEAP_ARGON2, PASSWORDS, database_url
 from .helpers import totp_code
+from .schema import drop_schema
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from intake.service.context import Context
 from intake.store import RestrictionWrap
 from policies import validate_report
 
+from .clock import Clock
 from .conftest import PASSWORDS
-from .service.test_casework import Clock
+from .enrolments import enrolments
 
 SECOND = "eco member password two"
 
@@ -43,7 +44,7 @@ def clock(ctx, monkeypatch):
 
 def totp_code(ctx, username: str) -> str:
     ctx.now.now += dt.timedelta(seconds=31)
-    return pyotp.TOTP(ctx.test_enrolments[username].totp_secret).at(ctx.now())
+    return pyotp.TOTP(enrolments(ctx)[username].totp_secret).at(ctx.now())
 
 
 def officer_token(ctx, username: str) -> str:
@@ -77,9 +78,7 @@ def wrapped_to(ctx, username: str) -> list[str]:
 
 
 def test_the_command_shares_with_the_new_head_all_but_the_cases_it_is_told_to_withhold(ctx, monkeypatch, capsys):
-    ctx.test_enrolments["eco-2"] = officers.add_officer(
-        ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", SECOND
-    )
+    enrolments(ctx)["eco-2"] = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", SECOND)
     shared, about_them, also_about_them = restricted(ctx), restricted(ctx), restricted(ctx)
 
     status, out, err = role(ctx, monkeypatch, capsys, "--withhold", "ECO-00000000FF")
@@ -103,10 +102,8 @@ def test_the_command_says_which_cases_the_deciding_head_cannot_give(ctx, monkeyp
     """A case the deciding head stepped away from is not theirs to give; the output names it."""
     from intake.service import recusal
 
-    ctx.test_enrolments["eco-2"] = officers.add_officer(
-        ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", SECOND
-    )
-    ctx.test_enrolments["eco-3"] = officers.add_officer(
+    enrolments(ctx)["eco-2"] = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", SECOND)
+    enrolments(ctx)["eco-3"] = officers.add_officer(
         ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-3", "eco member password three"
     )
     head = officers.current(ctx, officer_token(ctx, "eco-1"))

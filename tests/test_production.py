@@ -11,9 +11,10 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from intake.store import Case, CaseKeyWrap, Handling, drop_schema, make_engine
+from intake.store import Case, CaseKeyWrap, Handling, make_engine
 
 from .conftest import on_postgres
+from .schema import drop_schema
 from .server import init_demo, intake, officer_login, server_process
 
 pytestmark = pytest.mark.server

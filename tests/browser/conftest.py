@@ -44,7 +44,9 @@ def instance(tmp_path):
     """A demo instance served by `intake serve`: (base URL, demo credentials)."""
     env = {}
     if on_postgres():
-        from intake.store import drop_schema, make_engine
+        from intake.store import make_engine
+
+        from ..schema import drop_schema
 
         engine = make_engine(os.environ["TEST_DATABASE_URL"])
         drop_schema(engine)

@@ -49,7 +49,9 @@ def site(tmp_path):
     policy.write_text(re.sub(r'(?m)^quick_exit = ".*"$', f'quick_exit = "{exit_url}"', text), encoding="utf-8")
     env = {"INTAKE_POLICY_FILE": str(policy), "INTAKE_DATABASE_URL": ""}
     if on_postgres():
-        from intake.store import drop_schema, make_engine
+        from intake.store import make_engine
+
+        from ..schema import drop_schema
 
         engine = make_engine(os.environ["TEST_DATABASE_URL"])
         drop_schema(engine)

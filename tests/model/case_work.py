@@ -66,6 +66,7 @@ from policies import SessionKind, validate_report
 from policies.model import ABOUT_HEAD, ADVICE, PLACEHOLDER, REPORT, Lifecycle
 
 from ..conftest import PASSWORDS, database_url, make_instance
+from ..enrolments import enrolments
 from ..helpers import csrf, totp_code
 from ..strategies import answers_for
 
@@ -292,7 +293,7 @@ class CaseWork(RuleBasedStateMachine):
         return totp_code(self.ctx, username)
 
     def _enrol(self, sponsor: str, username: str) -> None:
-        self.ctx.test_enrolments[username] = officers.add_officer(
+        enrolments(self.ctx)[username] = officers.add_officer(
             self.ctx, sponsor, self.passwords[sponsor], self.code(sponsor), username, MEMBER_PASSWORD
         )
         self.passwords[username] = MEMBER_PASSWORD

@@ -18,10 +18,10 @@ from sqlmodel import Session, select
 from intake.service import backup, casework, officers
 from intake.store import Message
 
+from ..clock import Clock
 from ..conftest import PASSWORDS, database_url
 from ..files import multipart
 from ..helpers import api_login, app_context, caseroom_login, officer_token, totp_code
-from ..service.test_casework import Clock
 
 READER = Path(__file__).parent / "reader.py"
 EVIDENCE = "عقد العمل.pdf".encode().decode()  # a non-ASCII name, as reporters' files often have

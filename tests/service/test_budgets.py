@@ -9,9 +9,9 @@ from starlette.testclient import TestClient
 
 from intake.app import create_app
 
+from ..clock import Clock
 from ..helpers import caseroom_login, post_form
 from ..web.test_hostile_input import snapshot
-from .test_casework import Clock
 
 REPORT = {"concerns": ["misconduct"], "description": "budget test", "answers": {}}
 

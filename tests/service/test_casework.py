@@ -13,88 +13,19 @@ from intake.service import audit, casework, inbox, officers, protection, referra
 from intake.service.casework import IllegalTransition
 from intake.service.errors import Conflict, NotFound
 from intake.store import Case, CaseAction, CaseKeyWrap, CaseRecord, Handling, ProtectiveMeasure, office_holder, transaction
-from policies import InvalidReport, load_policy, validate_report
+from policies import InvalidReport, load_policy
 
-from ..helpers import officer_token, totp_code, while_case_is_held
+from ..casework_steps import MESSAGE, REASON, file, handling_of, officer, paths_to, satisfy, walk
+from ..clock import Clock
+from ..helpers import totp_code, while_case_is_held
 
 POLICY = load_policy()
-REASON, MESSAGE = "test: the reasons", "test: the message to the complainant"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, days: int) -> None:
-        self.now += dt.timedelta(days=days)
 
 
 @pytest.fixture
 def clock(ctx):
     ctx.now = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     return ctx.now
-
-
-def file(ctx, concern="retaliation", text="what happened"):
-    filed = reporting.file_report(ctx, validate_report(ctx.policy, [concern], text, {}))
-    return filed.passphrase, filed.cases[0].id
-
-
-def officer(ctx, username):
-    return officers.current(ctx, officer_token(ctx, username))
-
-
-def handling_of(ctx, case_id, office) -> Handling:
-    with Session(ctx.engine) as db:
-        return db.get(Handling, (case_id, office))
-
-
-def satisfy(ctx, who, case_id, state, passphrase):
-    """Do what a state requires before the move: the determination, the complainant's refusal."""
-    current = handling_of(ctx, case_id, who.office)
-    if state.requires_determination and current.determination != state.requires_determination:
-        casework.determine(ctx, who, case_id, state.requires_determination == "found", REASON)
-    if state.requires_consent == "refused" and current.consent != "refused":
-        if current.consent != "requested":
-            referral.request_consent(ctx, who, case_id)
-        reporting.answer_consent(ctx, reporting.open_case_room(ctx, passphrase), case_id, False)
-
-
-def walk(ctx, who, case_id, path, passphrase=None):
-    """Move the case along `path`, doing what each state needs: a determination, consent, a referral,
-    a first answer then the warning and silence, a reason and a message."""
-    lifecycle = ctx.policy.lifecycles[who.office]
-    for target in path:
-        state = lifecycle.states[target]
-        satisfy(ctx, who, case_id, state, passphrase)
-        if state.via == "referral":
-            referral.refer(ctx, who, case_id, lifecycle.refers_to, "test: referred without asking", "test: the memo", target)
-            continue
-        if state.after_warning:
-            casework.reply(ctx, who, case_id, "Please tell us more.")
-            casework.warn_of_abandonment(ctx, who, case_id)
-            ctx.now.advance(ctx.policy.deadlines.abandon_after_days)
-        extra = {"reason": REASON, "message": MESSAGE} if state.needs_decision else {}
-        casework.transition(ctx, who, case_id, target, **extra)
-
-
-def paths_to(lifecycle, target):
-    """A shortest path from the initial state to `target`."""
-    frontier, seen = [(lifecycle.initial, [])], {lifecycle.initial}
-    while frontier:
-        state, path = frontier.pop(0)
-        if state == target:
-            return path
-        for nxt in lifecycle.allowed(state):
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.append((nxt, [*path, nxt]))
-    raise AssertionError(f"{target} is unreachable")
 
 
 def every_move(office):

@@ -18,9 +18,10 @@ from intake.service.errors import AuthenticationFailed, Conflict, NotFound
 from intake.store import Handling, Officer, Recusal, RestrictionWrap
 from policies import validate_report
 
+from ..clock import Clock
 from ..conftest import PASSWORDS
+from ..enrolments import enrolments
 from ..helpers import api_login, app_context, html_login, post_form
-from .test_casework import Clock
 from .test_restricted_cases import clock, code  # noqa: F401 (clock: an autouse fixture, shared)
 
 SECOND, THIRD = "eco member password two", "eco member password three"
@@ -44,7 +45,7 @@ def session(ctx, username: str):
 def add(ctx, *usernames: str) -> None:
     """Members of ECO, enrolled by its founding head eco-1."""
     for username in usernames:
-        ctx.test_enrolments[username] = officers.add_officer(
+        enrolments(ctx)[username] = officers.add_officer(
             ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), username, OFFICER_PASSWORDS[username]
         )
 

@@ -10,9 +10,11 @@ import pytest
 from intake.service import casework, officers, recusal, reporting
 from policies import validate_report
 
+from ..casework_steps import paths_to, walk
+from ..clock import Clock
 from ..conftest import PASSWORDS
+from ..enrolments import enrolments
 from ..helpers import officer_token
-from .test_casework import Clock, paths_to, walk
 
 CONFLICTS = {"conflict declared", "recusal lifted", "conflict upheld"}
 
@@ -26,7 +28,7 @@ def clock(ctx):
 def member(ctx, username: str):
     """A member of ECO (eco-1 founded ECO and heads it)."""
     ctx.now.now += dt.timedelta(seconds=31)
-    head_code = pyotp.TOTP(ctx.test_enrolments["eco-1"].totp_secret).at(ctx.now())
+    head_code = pyotp.TOTP(enrolments(ctx)["eco-1"].totp_secret).at(ctx.now())
     enrolment = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], head_code, username, f"{username} password words")
     ctx.now.now += dt.timedelta(seconds=31)
     code = pyotp.TOTP(enrolment.totp_secret).at(ctx.now())

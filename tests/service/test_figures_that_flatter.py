@@ -18,7 +18,8 @@ from policies.deadlines import HandlingFacts, deadlines
 from policies.model import parse_policy, shipped_policy_text
 from policies.vocabulary import Office
 
-from .test_casework import Clock, officer, walk
+from ..casework_steps import officer, walk
+from ..clock import Clock
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

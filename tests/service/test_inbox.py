@@ -13,9 +13,11 @@ from intake.service import casework, inbox, officers, protection, reporting
 from intake.service.inbox import PAGE_SIZE
 from policies import validate_report
 
+from ..casework_steps import walk
+from ..clock import Clock
 from ..conftest import PASSWORDS
+from ..enrolments import enrolments
 from ..helpers import officer_token, totp_code
-from .test_casework import Clock, walk
 
 MEMBER_PASSWORD = "eco member password two"
 
@@ -32,7 +34,7 @@ def officer(ctx, username):
 
 def member(ctx):
     """eco-2, a member of ECO added by its head (eco-1): a restricted ECO case is not wrapped to them."""
-    ctx.test_enrolments["eco-2"] = officers.add_officer(
+    enrolments(ctx)["eco-2"] = officers.add_officer(
         ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", MEMBER_PASSWORD
     )
     return officers.current(ctx, officers.log_in(ctx, "eco-2", MEMBER_PASSWORD, totp_code(ctx, "eco-2")))

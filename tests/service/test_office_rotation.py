@@ -28,8 +28,9 @@ from intake.service.errors import AuthenticationFailed
 from intake.store import CaseKeyWrap, CaseRecord, Handling, Identity, Message, Officer, office_holder
 from policies import validate_report
 
+from ..clock import Clock
 from ..conftest import PASSWORDS
-from .test_casework import Clock
+from ..enrolments import enrolments
 
 LEAVER_PASSWORD = "the leaver's password, kept"
 
@@ -46,7 +47,7 @@ def code(ctx, secret: str) -> str:
 
 
 def eco_code(ctx) -> str:
-    return code(ctx, ctx.test_enrolments["eco-1"].totp_secret)
+    return code(ctx, enrolments(ctx)["eco-1"].totp_secret)
 
 
 def file(ctx, text: str) -> str:

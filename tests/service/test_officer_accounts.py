@@ -13,8 +13,9 @@ from intake.service.errors import AuthenticationFailed, Conflict, TooManyAttempt
 from intake.store import LoginAttempts, Officer, WebSession
 from policies import validate_report
 
+from ..clock import Clock
 from ..conftest import PASSWORDS
-from .test_casework import Clock
+from ..enrolments import enrolments
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def row(ctx, username) -> Officer:
 
 
 def code_at(ctx, username, offset_steps=0):
-    return pyotp.TOTP(ctx.test_enrolments[username].totp_secret).at(ctx.now().timestamp() + 30 * offset_steps)
+    return pyotp.TOTP(enrolments(ctx)[username].totp_secret).at(ctx.now().timestamp() + 30 * offset_steps)
 
 
 def test_the_password_is_checked_by_unlocking_the_key_alone_and_two_factor_is_required(ctx, clock):
@@ -112,7 +113,7 @@ def test_password_change_re_encrypts_the_private_key(ctx, clock):
 
 
 def test_the_recovery_key_restores_access_once(ctx, clock):
-    recovery = ctx.test_enrolments["oig-1"].recovery_key
+    recovery = enrolments(ctx)["oig-1"].recovery_key
     with pytest.raises(AuthenticationFailed):
         officers.recover(ctx, "oig-1", "AAAA-" + recovery[5:], code_at(ctx, "oig-1"), "a password after loss")
     new_recovery = officers.recover(
@@ -255,7 +256,7 @@ def test_a_login_racing_a_credential_change_keeps_no_session(ctx, change, pause_
     if change == "password":
         officers.change_password(ctx, "eco-1", PASSWORDS["eco-1"], code, "a completely new password")
     else:
-        officers.recover(ctx, "eco-1", ctx.test_enrolments["eco-1"].recovery_key, code, "a completely new password")
+        officers.recover(ctx, "eco-1", enrolments(ctx)["eco-1"].recovery_key, code, "a completely new password")
     clock.barrier.wait()
     login.join(60)
     assert clock.calls >= pause_at and ("token" in outcome or "refused" in outcome)

@@ -15,8 +15,9 @@ from intake.store import Handling
 from policies import InvalidReport, load_policy, validate_report
 from policies.model import PLACEHOLDER
 
+from ..casework_steps import file, paths_to, satisfy, walk
+from ..clock import Clock
 from ..helpers import officer_token
-from .test_casework import Clock, file, paths_to, satisfy, walk
 
 
 @pytest.fixture

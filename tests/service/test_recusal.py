@@ -11,10 +11,11 @@ from intake.service import audit, casework, inbox, officers, recusal, reporting
 from intake.service.errors import AuthenticationFailed, Conflict, NotFound
 from policies import validate_report
 
+from ..clock import Clock
 from ..conftest import PASSWORDS
+from ..enrolments import enrolments
 from ..files import multipart, snapshot
 from ..helpers import api_login, app_context, html_login, officer_token, post_form
-from .test_casework import Clock
 
 SECOND = "eco officer password two"
 
@@ -28,7 +29,7 @@ def clock(ctx):
 def code(ctx, username: str, secret: str | None = None) -> str:
     """The next code of an officer's authenticator: 31 seconds on, since no code is accepted twice."""
     ctx.now.now += dt.timedelta(seconds=31)
-    return pyotp.TOTP(secret or ctx.test_enrolments[username].totp_secret).at(ctx.now())
+    return pyotp.TOTP(secret or enrolments(ctx)[username].totp_secret).at(ctx.now())
 
 
 def file(ctx) -> str:

@@ -26,10 +26,11 @@ from intake.service.errors import Conflict, NotFound
 from intake.store import Case, CaseKeyWrap, Handling, Identity, Officer, RestrictionWrap, office_holder
 from policies import validate_report
 
+from ..clock import Clock
 from ..conftest import PASSWORDS
+from ..enrolments import enrolments
 from ..files import multipart, snapshot
 from ..helpers import api_login, app_context, caseroom_login, html_login, post_form, while_case_is_held
-from .test_casework import Clock
 
 MEMBER_PASSWORD = "eco member password two"
 THIRD_PASSWORD = "eco member password three"
@@ -45,12 +46,12 @@ def clock(ctx):
 def code(ctx, username: str) -> str:
     """The next code of an officer's authenticator (no code is accepted twice)."""
     ctx.now.now += dt.timedelta(seconds=31)
-    return pyotp.TOTP(ctx.test_enrolments[username].totp_secret).at(ctx.now())
+    return pyotp.TOTP(enrolments(ctx)[username].totp_secret).at(ctx.now())
 
 
 def add(ctx, username: str, password: str):
     """A member of ECO, added by its head; returns their session."""
-    ctx.test_enrolments[username] = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), username, password)
+    enrolments(ctx)[username] = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), username, password)
     return officers.current(ctx, officers.log_in(ctx, username, password, code(ctx, username)))
 
 
@@ -270,7 +271,7 @@ def test_the_annual_figures_count_a_restricted_case_the_officer_cannot_open(ctx)
 
 def test_the_api_files_a_restricted_report_and_a_head_shares_it(client):
     ctx = app_context(client)
-    ctx.test_enrolments["eco-2"] = officers.add_officer(
+    enrolments(ctx)["eco-2"] = officers.add_officer(
         ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", MEMBER_PASSWORD
     )
     PASSWORDS["eco-2"] = MEMBER_PASSWORD
@@ -323,7 +324,7 @@ def test_the_restricted_case_keys_never_open_with_the_office_key_alone(ctx):
 
 def test_the_case_page_shares_only_after_the_tick_and_a_hostile_username_changes_nothing(client):
     ctx = app_context(client)
-    ctx.test_enrolments["eco-2"] = officers.add_officer(
+    enrolments(ctx)["eco-2"] = officers.add_officer(
         ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", MEMBER_PASSWORD
     )
     filed = client.post("/api/v1/reports", json={"concerns": ["retaliation"], "description": "x", "restricted": True})
@@ -344,7 +345,7 @@ def test_the_case_page_shares_only_after_the_tick_and_a_hostile_username_changes
 
 def oig_member(ctx):
     """oig-2, a member of OIG (oig-1 founded and heads it)."""
-    ctx.test_enrolments["oig-2"] = officers.add_officer(
+    enrolments(ctx)["oig-2"] = officers.add_officer(
         ctx, "oig-1", PASSWORDS["oig-1"], code(ctx, "oig-1"), "oig-2", MEMBER_PASSWORD
     )
     return officers.current(ctx, officers.log_in(ctx, "oig-2", MEMBER_PASSWORD, code(ctx, "oig-2")))

@@ -14,10 +14,12 @@ from intake.service.errors import Conflict, NotFound
 from intake.store import Handling
 from policies import validate_report
 
+from ..casework_steps import paths_to, satisfy
+from ..clock import Clock
 from ..conftest import PASSWORDS
+from ..enrolments import enrolments
 from ..files import snapshot
 from ..helpers import api_login, app_context, file_via_api, html_login, post_form
-from .test_casework import Clock, paths_to, satisfy
 
 MEMBER = "a member's password of many words"
 
@@ -34,14 +36,14 @@ def code(ctx, secret: str) -> str:
 
 
 def officer(ctx, username: str):
-    secret = ctx.test_enrolments[username].totp_secret
+    secret = enrolments(ctx)[username].totp_secret
     return officers.current(ctx, officers.log_in(ctx, username, PASSWORDS[username], code(ctx, secret)))
 
 
 def member(ctx, office: str):
     """A member (not a head) of the office, added by its founding head."""
     head, username = f"{office.lower()}-1", f"{office.lower()}-9"
-    head_code = code(ctx, ctx.test_enrolments[head].totp_secret)
+    head_code = code(ctx, enrolments(ctx)[head].totp_secret)
     enrolment = officers.add_officer(ctx, head, PASSWORDS[head], head_code, username, MEMBER)
     return officers.current(ctx, officers.log_in(ctx, username, MEMBER, code(ctx, enrolment.totp_secret)))
 

@@ -12,9 +12,9 @@ from intake.service.errors import AuthenticationFailed, NotFound
 from intake.store import Attachment, Case, CaseKeyWrap, Identity
 from policies import validate_report
 
+from ..clock import Clock
 from ..helpers import officer_token
 from ..test_nothing_readable_at_rest import stored_bytes
-from .test_casework import Clock
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from intake.service.errors import Conflict
 from policies import validate_report
 from policies.disclosure import suppress
 
+from ..casework_steps import walk
+from ..clock import Clock
 from ..helpers import officer_token
-from .test_casework import Clock, walk
 
 # (region, acts, days to first response, days to conclude, outcome); received in 2026.
 SEEDED = (

@@ -13,8 +13,8 @@ from intake.service import casework, officers, referral, reporting
 from intake.store import Handling
 from policies import validate_report
 
+from ..clock import Clock
 from ..helpers import officer_token
-from .test_casework import Clock
 
 WAIT = 3.0  # seconds the referral, paused inside its transaction, waits for the withdrawal to read the handlings
 

@@ -21,8 +21,9 @@ from intake.service import casework, office_keys, officers, reporting
 from intake.store import CaseKeyWrap, Identity, Officer, office_holder
 from policies import validate_report
 
+from ..clock import Clock
 from ..conftest import PASSWORDS
-from .test_casework import Clock
+from ..enrolments import enrolments
 
 WAIT_FOR_ROTATION = 3.0  # seconds the wrapping transaction gives the rotation to commit before it goes on
 
@@ -35,7 +36,7 @@ def clock(ctx):
 
 def eco_code(ctx) -> str:
     ctx.now.now += dt.timedelta(seconds=31)
-    return pyotp.TOTP(ctx.test_enrolments["eco-1"].totp_secret).at(ctx.now())
+    return pyotp.TOTP(enrolments(ctx)["eco-1"].totp_secret).at(ctx.now())
 
 
 def eco_office_key(ctx) -> bytes:

@@ -8,9 +8,9 @@ from sqlmodel import Session, func, select
 
 from intake.store import Identity, Message
 
+from ..clock import Clock
 from ..files import multipart, snapshot
 from ..helpers import csrf, file_via_api, html_login, post_form
-from ..service.test_casework import Clock
 
 
 def messages(ctx) -> int:

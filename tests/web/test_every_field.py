@@ -25,10 +25,10 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from intake.app import create_app, routes
-from intake.store import drop_schema
 
 from ..conftest import database_url, make_instance
 from ..helpers import api_login, caseroom_login, csrf, file_via_api, html_login, post_form
+from ..schema import drop_schema
 from .lasting import lasting
 from .test_hostile_input import API_ROUTES, HTML_ROUTES
 

@@ -11,10 +11,10 @@ from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from intake.app import create_app
-from intake.store import drop_schema
 
 from ..conftest import database_url, make_instance
 from ..helpers import api_login, caseroom_login, csrf, file_via_api, html_login, post_form
+from ..schema import drop_schema
 
 
 def snapshot(ctx) -> dict:

@@ -9,6 +9,7 @@ import re
 from intake.service import officers
 
 from ..conftest import PASSWORDS
+from ..enrolments import enrolments
 from ..helpers import api_login, app_context, file_via_api, html_login, totp_code
 
 
@@ -81,7 +82,7 @@ def test_the_parts_of_a_report_of_both_name_each_other_on_the_page(client):
 def test_a_restricted_other_part_is_not_named_to_the_other_office_nor_to_a_member(client):
     parts = both_via_api(client, retaliation={"office_concerned": "someone"})
     ctx = app_context(client)
-    ctx.test_enrolments["eco-2"] = officers.add_officer(
+    enrolments(ctx)["eco-2"] = officers.add_officer(
         ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", "eco member password two"
     )
     html_login(client, "oig-1")

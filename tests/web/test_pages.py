@@ -222,7 +222,8 @@ def test_a_server_error_page_still_carries_the_security_headers(ctx):
     from starlette.testclient import TestClient
 
     from intake.app import create_app
-    from intake.store import drop_schema
+
+    from ..schema import drop_schema
 
     drop_schema(ctx.engine)  # every database call now fails: the app must answer 500
     with TestClient(create_app(ctx), raise_server_exceptions=False) as broken:

@@ -11,8 +11,8 @@ from intake import i18n
 from intake.service import casework, notices, referral, reporting
 from intake.service.errors import Conflict
 
+from ..casework_steps import officer, walk
 from ..helpers import caseroom_login, file_via_api, post_form
-from ..service.test_casework import officer, walk
 
 
 def text_of(html: str) -> str:

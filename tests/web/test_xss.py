@@ -15,11 +15,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from intake.app import create_app
-from intake.store import drop_schema
 
 from ..conftest import database_url, make_instance
 from ..files import multipart
 from ..helpers import caseroom_login, html_login
+from ..schema import drop_schema
 
 PAYLOADS = [line for line in (Path(__file__).parent / "xss_payloads.txt").read_text(encoding="utf-8").splitlines() if line]
 
