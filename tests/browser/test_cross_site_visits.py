@@ -29,6 +29,9 @@ def test_a_link_and_a_form_on_another_site_log_no_officer_out(browser, instance)
     page.goto(f"{ELSEWHERE}/news")
     page.click("#link")
     page.wait_for_url(re.compile(r".*/officer/login$"))
+    # The re-entry page has that address too: wait for the login page it reloads into, or the next goto
+    # races its refresh ("navigation interrupted by another navigation").
+    page.get_by_label("Username").wait_for()
     page.goto(f"{base}/officer")
     assert page.url.endswith("/officer"), page.url  # still logged in: not sent to the login page
     page.goto(f"{ELSEWHERE}/news")
