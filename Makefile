@@ -3,14 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= var
+# The lock (requirements/lock.py): the test lock for development, the runtime lock for the container.
+TEST_LOCK := requirements/test.txt
 
-.PHONY: run test test-fast check security messages system-deps explore bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions soak vectors clean
+.PHONY: run test test-fast check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions soak vectors clean
 
-$(VENV)/.installed: pyproject.toml
+# Everything from the lock, checked against its hashes (nothing the index serves that day), then
+# our own code alone: --no-deps so it cannot pull anything unlocked, --no-build-isolation so the
+# build backend is the locked setuptools too.
+$(VENV)/.installed: pyproject.toml $(TEST_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Rewrite both locks from pyproject.toml (keeps every pin that still fits; UPGRADE=1 takes the newest).
+UPGRADE ?=
+lock: $(VENV)/.installed
+	$(PY) requirements/lock.py write $(if $(UPGRADE),--upgrade)
+
+# Fails when a lock was written from other dependencies than pyproject.toml declares (offline, instant).
+lock-check:
+	$(PYTHON) requirements/lock.py check
 
 run: $(VENV)/.installed
 	@test -f $(DATA_DIR)/instance.json || $(VENV)/bin/intake --data-dir $(DATA_DIR) init --demo
@@ -29,8 +43,8 @@ test: $(VENV)/.installed system-deps
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not browser and not server and not slow"
 
-# Lint and format (ruff), types (mypy: strict for crypto/ and policies/), the layers (import-linter).
-check: $(VENV)/.installed
+# The lock matches pyproject.toml; lint and format (ruff), types (mypy: strict for crypto/ and policies/), the layers (import-linter).
+check: lock-check $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

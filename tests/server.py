@@ -90,6 +90,9 @@ def server_process(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
+        if process.stdout:  # its pipe too: left open it is a ResourceWarning, and warnings fail tests
+            process.stdout.close()
 
 
 @contextmanager

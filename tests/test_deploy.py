@@ -207,4 +207,6 @@ def test_nginx_limits_filing_per_address_and_never_reading(tmp_path):
         finally:
             proxy.terminate()
             proxy.wait(timeout=10)
+            if proxy.stderr:  # left open, its pipe is a ResourceWarning, and warnings fail tests
+                proxy.stderr.close()
     assert not (tmp_path / "error.log").exists() or "127.0.0.1" not in (tmp_path / "error.log").read_text()

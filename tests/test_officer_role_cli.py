@@ -29,10 +29,12 @@ def clock(ctx, monkeypatch):
     """One clock for the test and the command's own context, moved by hand (no code is accepted twice)."""
     ctx.now = Clock(dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC))
     made = Context.from_settings.__func__
+    contexts = []
 
     def with_the_clock(cls, settings):
         context = made(cls, settings)
         context.now = ctx.now
+        contexts.append(context)
         return context
 
     monkeypatch.setattr(cli.Context, "from_settings", classmethod(with_the_clock))
@@ -40,6 +42,10 @@ def clock(ctx, monkeypatch):
     os.umask(umask)
     yield ctx.now
     os.umask(umask)
+    # The command runs in this process, which outlives it: its pooled connections are closed here,
+    # not left to the garbage collector (a ResourceWarning on PostgreSQL, and warnings fail tests).
+    for context in contexts:
+        context.engine.dispose()
 
 
 def totp_code(ctx, username: str) -> str:

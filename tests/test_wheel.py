@@ -111,6 +111,8 @@ def test_a_wheel_from_a_clean_checkout_serves_french_and_arabic(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if server.stdout:  # left open, its pipe is a ResourceWarning, and warnings fail tests
+            server.stdout.close()
     assert french.status_code == 200 and 'lang="fr"' in french.text and "Faire un signalement" in french.text
     assert arabic.status_code == 200 and 'dir="rtl"' in arabic.text and "تقديم بلاغ" in arabic.text
     assert report_form.status_code == 200 and "Envoyer le signalement" in report_form.text

@@ -63,6 +63,7 @@ def site(tmp_path):
             yield base, credentials, exit_url
     finally:
         ordinary.shutdown()
+        ordinary.server_close()  # its listening socket too: left open it is a ResourceWarning, and warnings fail tests
 
 
 def eco_cases(base, credentials):
