@@ -39,7 +39,7 @@ test: $(VENV)/.installed system-deps
 		$(PY) -m coverage report --include="$$package/*" --fail-under=90 --format=total || exit 1; \
 	done
 
-# The fast tier: no browser, no subprocess servers, nothing slow (under 2 minutes here).
+# The fast tier: no browser, no subprocess servers, nothing slow (about 5 minutes here, 2 cores).
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not browser and not server and not slow"
 
