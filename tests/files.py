@@ -4,8 +4,11 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio
 from sqlmodel import Session, func, select
 
 from intake.store import Attachment, Case, CaseKeyWrap, Message
@@ -123,3 +126,29 @@ def docx_author(data: bytes) -> str | None:
         core = z.read("docProps/core.xml").decode()
     start = core.find("<dc:creator>")
     return core[start + 12 : core.find("</dc:creator>")] if start >= 0 else None
+
+
+def post_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict:
+    """The ASGI scope of a POST from a client at 127.0.0.1, for tests that feed the app a body piece by piece."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+
+def in_own_loop(function: Callable[..., Awaitable], *args):
+    """Run a coroutine function in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session, where anyio.run refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, function, *args).result()

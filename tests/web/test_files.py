@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,18 @@ from crypto.stream import FRAME_DATA
 from intake.app import create_app
 from intake.service import metadata
 
-from ..files import docx_author, docx_with_author, jpeg_metadata, jpeg_with_gps, multipart, report_upload, sha256, snapshot
+from ..files import (
+    docx_author,
+    docx_with_author,
+    in_own_loop,
+    jpeg_metadata,
+    jpeg_with_gps,
+    multipart,
+    post_scope,
+    report_upload,
+    sha256,
+    snapshot,
+)
 from ..helpers import api_login, caseroom_login, csrf
 
 SIZES = [0, 1, FRAME_DATA, FRAME_DATA + 1, 3 * FRAME_DATA + 17]
@@ -190,23 +200,8 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing(ctx):
     async def send(message):
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/reports",
-        "raw_path": b"/api/v1/reports",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-        "client": None,
-        "server": ("127.0.0.1", 80),
-    }
-    # In a thread of its own: a browser test in the same session may own this thread's event loop.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    scope = post_scope("/api/v1/reports", [(k.encode(), v.encode()) for k, v in headers.items()])
+    in_own_loop(app, scope, receive, send)
     assert snapshot(ctx) == before
     assert not any(m.get("status") == 201 for m in sent)
 

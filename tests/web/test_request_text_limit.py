@@ -4,7 +4,6 @@ All the text of a multipart body together (every field and part header) is bound
 streams, not only each field; a case-room message posted without a case-room session is
 answered before a byte of its body is read."""
 
-import concurrent.futures
 import json
 
 import anyio
@@ -13,7 +12,7 @@ from starlette.testclient import TestClient
 from intake.app import create_app
 from intake.web.limits import DEFAULT_BODY_LIMIT as MAX_TEXT_BYTES  # the bound, as uploads.MAX_TEXT_BYTES
 
-from ..files import multipart
+from ..files import in_own_loop, multipart, post_scope
 from ..helpers import csrf, file_via_api, post_form
 from .lasting import lasting
 
@@ -55,13 +54,6 @@ def test_the_longest_accounts_still_fit(client, ctx):
     assert client.post("/api/v1/reports", content=body, headers=headers).status_code == 201
 
 
-def in_own_loop(function, *args):
-    """Run a coroutine in a thread of its own: the browser tests' Playwright keeps an event loop
-    running in the main thread for the whole session, where anyio.run refuses to start another."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(anyio.run, function, *args).result()
-
-
 async def _post_counting_reads(app, path: str, cookie: str, body: bytes, content_type: str, extra: tuple = ()) -> tuple[int, int]:
     """POST through the whole ASGI app; the answer's status and how many body pieces the app asked for."""
     pieces = [body[i : i + 65536] for i in range(0, len(body), 65536)]
@@ -80,27 +72,13 @@ async def _post_counting_reads(app, path: str, cookie: str, body: bytes, content
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", content_type.encode()),
-            (b"content-length", str(len(body) + 1).encode()),
-            *([(b"cookie", cookie.encode())] if cookie else []),
-            *extra,
-        ],
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body) + 1).encode()),
+        *([(b"cookie", cookie.encode())] if cookie else []),
+        *extra,
+    ]
+    scope = post_scope(path, headers)
     with anyio.fail_after(30):
         await app(scope, receive, send)
     return status, asked
