@@ -6,7 +6,7 @@ DATA_DIR ?= var
 # The lock (requirements/lock.py): the test lock for development, the runtime lock for the container.
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test test-fast check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions soak vectors clean
+.PHONY: run test test-fast check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions bench-statements soak vectors clean
 
 # Everything from the lock, checked against its hashes (nothing the index serves that day), then
 # our own code alone: --no-deps so it cannot pull anything unlocked, --no-build-isolation so the
@@ -88,6 +88,9 @@ bench-requests: $(VENV)/.installed
 
 bench-instructions: $(VENV)/.installed
 	$(PY) loadtests/bench_requests.py --instructions --requests 30
+
+bench-statements: $(VENV)/.installed
+	$(PY) loadtests/bench_statements.py
 
 soak: $(VENV)/.installed
 	$(PY) loadtests/soak.py

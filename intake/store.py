@@ -5,11 +5,10 @@ dates the procedure needs (received, acknowledged), counts, and the keyed lookup
 that finds a passphrase's cases. Report text, answers, messages and keys are blobs
 sealed by `crypto`; nothing here records a reporter's address, browser or time of day.
 
-Statements built once: the statements every page runs (a case's messages, its files, the case
-room, opening a case) are built at import with bound parameters (`bindparam`), not per call.
-Building a statement and the key SQLAlchemy finds its compiled form under costs about as much as
-running it; a built statement computes its key once (callgrind: an officer's reply 16.2M -> 13.5M
-instructions when its one statement was built once).
+Statements: one idiom, SQLAlchemy's own. A statement a request runs every time is a module-level
+value with bound parameters (`bindparam`), executed with the values; the rest are built where they
+run. SQLAlchemy caches the compiled form of both; a statement built per call also pays for building
+itself and its cache key, which costs more than running it (figures: loadtests/README.md).
 """
 
 import datetime as dt
@@ -484,7 +483,7 @@ def _counting(dialect_insert: Callable) -> Any:
     )
 
 
-COUNTING = {"postgresql": _counting(postgresql_insert), "sqlite": _counting(sqlite_insert)}  # built once (see above)
+COUNTING = {"postgresql": _counting(postgresql_insert), "sqlite": _counting(sqlite_insert)}
 
 
 def add_one(db: Session, key: str, day: dt.date, limit: int) -> int | None:

@@ -186,6 +186,51 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class FormChoice(Answer):
+    """A choice a question offers; a kind of misconduct also says what it covers, with examples."""
+
+    id: str
+    label: str
+    description: str | None = None
+    examples: list[str] | None = None
+
+
+class FormConcern(Answer):
+    id: str
+    label: str
+    hint: str
+
+
+class FormQuestion(Answer):
+    """`for`: the concerns that ask it. A question with `choices` takes their ids; one without takes text of
+    at most `max_length` characters."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type: str
+    label: str
+    for_: list[str] = Field(alias="for")
+    hint: str | None = None
+    choices: list[FormChoice] | None = None
+    max_length: int | None = None
+
+
+class FormDescription(Answer):
+    type: Literal["text"]
+    required: bool
+    max_length: int
+
+
+class Form(Answer):
+    """The report form's questions, by id; a report of "both" sends two parts, each with its own concern's."""
+
+    policy_version: str
+    lang: str
+    concerns: list[FormConcern]
+    questions: dict[str, FormQuestion]
+    description: FormDescription
+
+
 class Error(Answer):
     error: str
     fields: dict[str, str] | None = None

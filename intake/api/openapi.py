@@ -216,7 +216,7 @@ ROOM = "/api/v1/caseroom/cases/{case_id}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/api/v1/form", "get"): Operation(
         "The report form's questions, from the policy, in a language",
-        {"type": "object"},
+        m.Form,
         answered="The questions",
         errors=(),
         secure=False,

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from policies import Choice, MisconductKind, ReportInput, validate_report
+from policies.form import MAX_DESCRIPTION_CHARS
 from policies.model import Question
 from policies.text import N_
 
@@ -28,33 +29,32 @@ async def form(request: Request) -> Response:
     lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
     _ = i18n.translations(lang).gettext
 
-    def choice(item: Choice | MisconductKind) -> dict[str, object]:
-        out: dict[str, object] = {"id": item.id, "label": _(item.label)}
+    def choice(item: Choice | MisconductKind) -> m.FormChoice:
         if isinstance(item, MisconductKind):
-            out.update(description=_(item.description), examples=[_(e) for e in item.examples])
-        return out
+            return m.FormChoice(
+                id=item.id, label=_(item.label), description=_(item.description), examples=[_(e) for e in item.examples]
+            )
+        return m.FormChoice(id=item.id, label=_(item.label))
 
-    def question(q: Question) -> dict[str, object]:
-        out: dict[str, object] = {"type": q.type, "label": _(q.label), "for": list(q.concerns)}
-        if q.hint:
-            out["hint"] = _(q.hint)
-        if q.choices:
-            out["choices"] = [choice(c) for c in policy.choices_of(q.choices)]
-        else:
-            out["max_length"] = q.max_length
-        return out
+    def question(q: Question) -> m.FormQuestion:
+        return m.FormQuestion(
+            type=q.type,
+            label=_(q.label),
+            for_=list(q.concerns),
+            hint=_(q.hint) if q.hint else None,
+            choices=[choice(c) for c in policy.choices_of(q.choices)] if q.choices else None,
+            max_length=None if q.choices else q.max_length,
+        )
 
-    return JSONResponse(
-        {
-            "policy_version": policy.version,
-            "lang": lang,
-            "concerns": [{"id": c.id, "label": _(c.label), "hint": _(c.hint)} for c in policy.concerns],
-            # Each question says which concerns ask it; a report of "both" sends two parts, each with its own.
-            "questions": {q.id: question(q) for q in policy.questions},
-            "description": {"type": "text", "required": True, "max_length": 50000},
-        },
-        headers={"Content-Language": lang},
+    form = m.Form(
+        policy_version=policy.version,
+        lang=lang,
+        concerns=[m.FormConcern(id=c.id, label=_(c.label), hint=_(c.hint)) for c in policy.concerns],
+        questions={q.id: question(q) for q in policy.questions},
+        description=m.FormDescription(type="text", required=True, max_length=MAX_DESCRIPTION_CHARS),
     )
+    # By alias ("for") and without the parts a question does not have, as the API has always answered.
+    return JSONResponse(form.model_dump(mode="json", by_alias=True, exclude_none=True), headers={"Content-Language": lang})
 
 
 def idempotency_key(request: Request) -> str | None:

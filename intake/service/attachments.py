@@ -248,7 +248,6 @@ def describe(row: Attachment, case_key: bytes) -> FileView:
     return FileView(row.id, meta["name"], meta["size"], meta["cleaned"], meta["type"])
 
 
-# Built once (store.py: "Statements built once").
 FILES = select(Attachment).where(col(Attachment.case_id) == bindparam("case_id")).order_by(col(Attachment.number))
 
 

@@ -247,7 +247,7 @@ OWN_RESTRICTION_WRAP = and_(
 
 
 def _opening(for_update: bool) -> sqlalchemy.Select:
-    """The statement open_for_office runs, built once (store.py: "Statements built once")."""
+    """The statement open_for_office runs (store.py: "Statements")."""
     statement = (
         sqlalchemy.select(Handling, Case, col(CaseKeyWrap.wrap), col(RestrictionWrap.wrap))
         .join(Case, col(Case.id) == Handling.case_id)
@@ -303,7 +303,6 @@ def open_for_office(db: Session, officer: Reader, case_id: object, for_update: b
         raise NotFound(NO_SUCH_CASE) from None
 
 
-# Built once (store.py: "Statements built once").
 MESSAGES = select(Message).where(col(Message.case_id) == bindparam("case_id")).order_by(col(Message.number))
 HANDLINGS = (
     select(Handling).where(col(Handling.case_id) == bindparam("case_id")).order_by(col(Handling.opened_on), col(Handling.office))

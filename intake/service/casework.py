@@ -288,7 +288,6 @@ def _can_warn(lifecycle: Lifecycle, handling: Handling) -> bool:
     return any(lifecycle.states[s].after_warning for s in lifecycle.allowed(handling.status))
 
 
-# Built once (store.py: "Statements built once"), as the case page's other statements.
 OLD_ACTIONS = (
     select(CaseAction)
     .where(col(CaseAction.case_id) == bindparam("case_id"), col(CaseAction.office) == bindparam("office"))
@@ -458,7 +457,7 @@ def open_case(ctx: Context, officer: OfficerSession, case_id: str) -> CaseDetail
         )
 
 
-# Those who stepped away from a case: it is not assigned to them (built once: store.py, "Statements built once").
+# Those who stepped away from a case: it is not assigned to them.
 STEPPED_AWAY = select(Recusal.officer_id).where(col(Recusal.case_id) == bindparam("case_id"), col(Recusal.lifted_on).is_(None))
 
 

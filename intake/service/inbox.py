@@ -30,6 +30,7 @@ it; otherwise the reporter's own.
 import datetime as dt
 import functools
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,8 @@ SAFETY = ("urgent", "danger", "protection_now")
 ADVICE_STATE = "advice:"  # the state filter's prefix for a state of the advice lifecycle
 PAGE_SIZE = 50
 MAX_QUERY_CHARS = 40
+# What a case id is made of (an office code, a hyphen, upper-case hex): the only characters searched for.
+CASE_ID_PIECE = re.compile(r"[A-Z0-9-]+")
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,8 @@ def _filtered(shape: _Shape) -> list[Any]:
     elif name == "unassigned":
         # A closed handling with measures still open is a protection file someone must keep.
         conditions += [col(Handling.assignee).is_(None), or_(~closed, col(Handling.open_measures) > 0)]
-    if shape.searching:  # the query comes escaped for LIKE, with "/" (_like_escaped)
-        conditions.append(col(Handling.case_id).contains(bindparam("query"), escape="/"))
+    if shape.searching:  # only a case id's own characters reach here (CASE_ID_PIECE), none of them LIKE's wildcards
+        conditions.append(col(Handling.case_id).contains(bindparam("query")))
     if shape.by_state:
         conditions += [Handling.status == bindparam("status"), Handling.kind == bindparam("kind")]
     if shape.concern == "both":
@@ -220,10 +223,6 @@ def _filtered(shape: _Shape) -> list[Any]:
 
 def _needs_case(shape: _Shape) -> bool:
     return shape.filter == "referred_in" or shape.concern in ("both", "single")
-
-
-def _like_escaped(text: str) -> str:
-    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def _order(sort: str) -> list[Any]:
@@ -246,7 +245,7 @@ class _Statements:
 
 @functools.cache
 def _statements(shape: _Shape) -> _Statements:
-    """A shape's statements, built once per shape (store.py: "Statements built once")."""
+    """A shape's statements, built on its first use (store.py: "Statements")."""
     conditions = _filtered(shape)
     # First the page's case ids, from the handlings alone (the case row only where a condition reads
     # it): sorting the office's cases must not drag every joined row along.
@@ -491,8 +490,11 @@ def inbox(
         value if value in values[choice] else ""
         for choice, value in (("concern", concern), ("region", region), ("state", state), ("safety", safety))
     )
-    # A case id or a piece of one; LIKE's wildcards in it are escaped (_like_escaped).
+    # A case id or a piece of one, in any case. Anything else matches no case, so it is not searched for:
+    # "%" or "_" never reach LIKE as wildcards.
     query = "".join(ch for ch in (query or "")[:MAX_QUERY_CHARS].strip() if ch.isprintable())
+    if query and not CASE_ID_PIECE.fullmatch(query.upper()):
+        return InboxPage((), name, query, order, 1, 1, 0, concern, region, state, safety)
     by_sql = {"both": "both", "advice": "advice"}.get(concern, "single" if concern else "")
     statements = _statements(_Shape(name, bool(query), bool(state), by_sql, order))
     narrowing = _Narrowing(concern, region, safety)
@@ -504,7 +506,7 @@ def inbox(
         "holder": office_holder(officer.office),
         "today": when.today,
         "soon": when.soon,
-        "query": _like_escaped(query.upper()),
+        "query": query.upper(),
         "status": status,
         "kind": kind,
         "limit": PAGE_SIZE,

@@ -145,7 +145,6 @@ def _records(*where: Any) -> Any:
     )
 
 
-# Built once (store.py: "Statements built once").
 RECORDS = _records(col(CaseRecord.case_id) == bindparam("case_id"), col(CaseRecord.office) == bindparam("office"))
 RECORD = _records(
     col(CaseRecord.id) == bindparam("id"),

@@ -198,7 +198,6 @@ def migrate_old(db: Session, opened: OpenCase, office: str, recorded_on: dt.date
     return measure_id
 
 
-# Built once (store.py: "Statements built once").
 MEASURES = (
     select(ProtectiveMeasure)
     .where(col(ProtectiveMeasure.case_id) == bindparam("case_id"))

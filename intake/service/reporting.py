@@ -258,8 +258,7 @@ def _file_part(
     return case_id
 
 
-# A passphrase's cases: the wrap of each case key to the reporter, and of the identity they left, if any
-# (built once, as the case room's below: store.py, "Statements built once").
+# A passphrase's cases: the wrap of each case key to the reporter, and of the identity they left, if any.
 PASSPHRASE_CASES = (
     select(CaseKeyWrap.case_id, CaseKeyWrap.wrap, Identity.reporter_wrap)
     .join(Case, col(Case.id) == CaseKeyWrap.case_id)
@@ -478,7 +477,7 @@ def reporter_writes(
         return _reporter_writes(ctx, token, case_id, body, files, sending, again)
 
 
-# The reporter's latest message on a case (built once: store.py, "Statements built once").
+# The reporter's latest message on a case.
 LATEST_FROM_REPORTER = (
     select(Message)
     .where(col(Message.case_id) == bindparam("case_id"), col(Message.author) == Author.REPORTER)

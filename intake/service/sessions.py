@@ -139,7 +139,7 @@ def end_all(ctx: Context, subject: str) -> None:
         db.exec(delete(WebSession).where(col(WebSession.subject) == subject))
 
 
-ENDING = delete(WebSession).where(col(WebSession.id_digest) == bindparam("digest"))  # built once (store.py)
+ENDING = delete(WebSession).where(col(WebSession.id_digest) == bindparam("digest"))
 
 
 def end(ctx: Context, token: str | None) -> None:

@@ -290,3 +290,17 @@ def test_narrowed_by_the_answers_the_inbox_counts_and_pages_the_matches(ctx):
     assert (first.total, first.pages, len(first.rows), len(second.rows)) == (PAGE_SIZE + 3, 2, PAGE_SIZE, 3)
     assert {r.id for r in first.rows + second.rows} == west
     assert inbox.inbox(ctx, oig, region="wca", page=9).page == 2
+
+
+def test_a_search_finds_a_case_by_a_piece_of_its_id_and_never_takes_like_wildcards(ctx):
+    """The case-id box: a piece of an id in any letter case finds the case; "%", "_" or anything a case id
+    does not hold finds nothing (they would be LIKE's wildcards: "%" alone matched every case)."""
+    eco = officer(ctx, "eco-1")
+    first, second = report(ctx, "retaliation"), report(ctx, "retaliation")
+    assert ids(ctx, eco, "all", query=first[-5:].lower()) == [first]
+    assert ids(ctx, eco, "all", query=f" {second} ") == [second]
+    assert set(ids(ctx, eco, "all", query="ECO-")) == {first, second}
+    for wildcard in ("%", "_", "ECO%", first[:4] + "_", "ECO-%25", "é", first + "'"):
+        page = inbox.inbox(ctx, eco, "all", query=wildcard)
+        assert page.rows == () and page.total == 0, wildcard
+        assert page.query == wildcard.strip()

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from intake.api import models as m
+
 from ..files import multipart
 from ..helpers import api_login, caseroom_login, file_via_api
 
@@ -17,6 +19,20 @@ def test_form_lists_the_policy_questions(client, ctx):
     safety = form["questions"]["safety_risk"]
     assert safety["label"] != ctx.policy.questions_for("retaliation")[0].label  # in French
     assert [c["id"] for c in safety["choices"]] == ["yes", "not_sure", "no"]
+
+
+def test_the_form_answers_what_its_model_documents_and_nothing_empty(client):
+    """The form's answer is its model (intake/api/models.py: Form) as the document says, with `for` by its
+    name and no empty parts: a text question has no `choices`, a choice question no `max_length`."""
+    form = client.get("/api/v1/form?lang=ar").json()
+    assert m.Form.model_validate(form).lang == "ar"
+    documented = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/form"]["get"]["responses"]["200"]
+    assert documented["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Form"}
+    for question in form["questions"].values():
+        assert None not in question.values() and "for_" not in question and question["for"]
+        assert ("choices" in question) != ("max_length" in question)
+    kinds = [c for q in form["questions"].values() for c in q.get("choices", []) if "examples" in c]
+    assert kinds and all(c["description"] and c["examples"] for c in kinds)
 
 
 def test_a_report_of_both_sends_each_office_its_own_account(client):
