@@ -69,10 +69,11 @@ def run(database: str, requests: int, admin_url: str, instructions: bool = False
         callgrind = Callgrind(Path(tmp)) if instructions else None
         # Python's own allocator hides its memory from valgrind: the system's is used under it.
         serve_env = {**env, "PYTHONMALLOC": "malloc"} if callgrind else env
+        # Under valgrind a request runs some 50 times slower, more on a busy host.
         wrapper, start_seconds = (callgrind.wrapper, 300) if callgrind else ((), 30)
         with (
             server_process(data_dir, serve_env, wrapper=wrapper, start_seconds=start_seconds) as server,
-            httpx.Client(base_url=server.base, timeout=120) as client,
+            httpx.Client(base_url=server.base, timeout=600 if callgrind else 120) as client,
         ):
             server_side = [psutil.Process(pid) for pid in server_pids(server.process.pid)]
 
