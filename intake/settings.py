@@ -119,6 +119,9 @@ class Settings:
         return cls(
             data_dir=directory,
             database_url=url,
+            # The addresses first: a placeholder left in a deploy file is the likeliest mistake, and is named.
+            onion_address=onion_address(env.get("INTAKE_ONION_ADDRESS")),
+            public_address=public_address(env.get("INTAKE_PUBLIC_ADDRESS")),
             argon2_concurrency=int(env.get("INTAKE_ARGON2_CONCURRENCY") or os.cpu_count() or 1),
             argon2_wait_seconds=float(env.get("INTAKE_ARGON2_WAIT_SECONDS") or 10.0),
             secure_cookies=env.get("INTAKE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
@@ -127,8 +130,6 @@ class Settings:
             max_files_per_message=int(env.get("INTAKE_MAX_FILES_PER_MESSAGE") or 20),
             max_clean_bytes=int(env.get("INTAKE_MAX_CLEAN_MIB") or 256) * MiB,
             policy_file=env.get("INTAKE_POLICY_FILE") or None,
-            public_address=public_address(env.get("INTAKE_PUBLIC_ADDRESS")),
-            onion_address=onion_address(env.get("INTAKE_ONION_ADDRESS")),
             reporter_idle_minutes=int(env.get("INTAKE_REPORTER_IDLE_MINUTES") or 120),
             upload_idle_seconds=float(env.get("INTAKE_UPLOAD_IDLE_SECONDS") or 60),
             cleaning_rooms=int(env.get("INTAKE_CLEANING_ROOMS") or 4),
@@ -194,5 +195,7 @@ def public_address(value: str | None) -> str | None:
     url = urlsplit(value.strip())
     host = url.hostname or ""
     if url.scheme not in ("http", "https") or not host or (host.endswith(".onion") and not ONION_V3.fullmatch(host)):
-        raise SystemExit(f"INTAKE_PUBLIC_ADDRESS must be the address reporters come back to (http://... or https://...), not {value!r}")
+        raise SystemExit(
+            f"INTAKE_PUBLIC_ADDRESS must be the address reporters come back to (http://... or https://...), not {value!r}"
+        )
     return value.strip().rstrip("/") + "/"
