@@ -161,19 +161,16 @@ def environment_of_unit(unit: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in re.findall(r"^Environment=(\S+)$", unit, re.MULTILINE))
 
 
-def from_environment(env: dict[str, str]) -> Settings:
+def from_environment(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
     """The settings `intake serve` would run with, under exactly `env`."""
-    saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("INTAKE_")}
-    try:
-        os.environ.update(env)
-        return Settings.from_env(data_dir="/var/lib/intake")
-    finally:
-        for name in env:
-            os.environ.pop(name, None)
-        os.environ.update(saved)
+    for name in [name for name in os.environ if name.startswith("INTAKE_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings.from_env(data_dir="/var/lib/intake")
 
 
-def test_every_shipped_deployment_knows_its_onion_and_its_public_address():
+def test_every_shipped_deployment_knows_its_onion_and_its_public_address(monkeypatch):
     """Issue 26: the systemd unit and the compose file configure the onion address (cookies every onion
     client sends back, quick exit, Onion-Location) and the address reporters are told to come back to,
     so neither follows the Host header. Shipped as placeholders the app refuses, so a deployment that
@@ -188,12 +185,12 @@ def test_every_shipped_deployment_knows_its_onion_and_its_public_address():
         assert env["INTAKE_SECURE_COOKIES"] == "1"
         shipped = {name: value.replace(f"${{INTAKE_ONION_ADDRESS:-{placeholder}}}", placeholder) for name, value in env.items()}
         with pytest.raises(SystemExit, match="INTAKE_ONION_ADDRESS must be"):
-            from_environment(shipped)
+            from_environment(monkeypatch, shipped)
         filled_in = {
             name: value.replace(f"${{INTAKE_ONION_ADDRESS:-{placeholder}}}", onion).replace(placeholder, onion)
             for name, value in env.items()
         }
-        settings = from_environment(filled_in)
+        settings = from_environment(monkeypatch, filled_in)
         assert settings.onion_address == onion and settings.public_address == f"http://{onion}/" and settings.secure_cookies
     # The onion service points where the app listens, in both deployments.
     serve = re.search(r"serve --host (\S+) --port (\d+)", (DEPLOY / "systemd" / "intake.service").read_text())
