@@ -192,7 +192,7 @@ def test_every_shipped_deployment_knows_its_onion_and_its_public_address(monkeyp
         }
         settings = from_environment(monkeypatch, filled_in)
         assert settings.onion_address == onion and settings.public_address == f"http://{onion}/" and settings.secure_cookies
-    # The onion service points where the app listens, in both deployments.
+    # The onion service points where the app listens (for compose: test_container_runs_as_non_root...).
     serve = re.search(r"serve --host (\S+) --port (\d+)", (DEPLOY / "systemd" / "intake.service").read_text())
     assert f"HiddenServicePort 80 {serve[1]}:{serve[2]}" in (DEPLOY / "tor" / "torrc").read_text()
 
