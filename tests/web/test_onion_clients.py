@@ -155,3 +155,24 @@ def test_come_back_address_is_configured_never_the_host_header(shipped):
     with TestClient(create_app(shipped), base_url=f"http://{ONION.upper()}:80") as client:
         sent = report(client)
     assert f"http://{ONION}/caseroom/login" in sent.text
+
+
+@pytest.mark.parametrize(
+    "host, on_the_onion",
+    [
+        (ONION, True),
+        (f"{ONION}:80", True),
+        (ONION.upper(), True),
+        (f"www.{ONION}", True),  # Tor sends an onion's subdomains to the same service
+        (f"{ONION}.", True),
+        (f"{ONION}.evil.example", False),
+        (f"x{ONION}", False),
+        ("report.example.org", False),
+        ("", False),
+    ],
+)
+def test_only_the_configured_onion_is_the_onion(shipped, host, on_the_onion):
+    with TestClient(create_app(shipped), base_url=CLEARNET, headers={"host": host}) as client:
+        response = client.get("/report")
+    assert set(set_cookies(response)) == ({"intake"} if on_the_onion else {"__Host-intake"})
+    assert ("onion-location" in response.headers) is not on_the_onion
