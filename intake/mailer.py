@@ -68,13 +68,13 @@ class _Client(smtplib.SMTP):
         helo = (settings.sender or "localhost").rpartition("@")[2] or "localhost"
         super().__init__(local_hostname=helo, timeout=settings.timeout_seconds)
 
-    def _get_socket(self, host, port, timeout):  # type: ignore[no-untyped-def]  (smtplib's own signature)
+    def _get_socket(self, host, port, timeout):  # smtplib's own signature
         try:
             addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as unknown:
             raise MailFailure("dns", f"{host} does not resolve ({unknown})") from None
         try:
-            sock = socket.create_connection((addresses[0][4][0], port), timeout)
+            sock = socket.create_connection((str(addresses[0][4][0]), port), timeout)
         except OSError as failed:
             raise MailFailure("connect", f"cannot connect to {host} port {port} ({failed})") from None
         if self._settings.security != "tls":
