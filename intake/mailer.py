@@ -67,14 +67,15 @@ class _Client(smtplib.SMTP):
         # service's machine, say) is nothing the mail provider needs to learn.
         helo = (settings.sender or "localhost").rpartition("@")[2] or "localhost"
         super().__init__(local_hostname=helo, timeout=settings.timeout_seconds)
+        self._host = settings.host or ""  # the name STARTTLS checks the certificate against (smtplib sets it only in __init__)
 
     def _get_socket(self, host, port, timeout):  # smtplib's own signature
         try:
-            addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as unknown:
             raise MailFailure("dns", f"{host} does not resolve ({unknown})") from None
         try:
-            sock = socket.create_connection((str(addresses[0][4][0]), port), timeout)
+            sock = socket.create_connection((host, port), timeout)  # tries each address the name has
         except OSError as failed:
             raise MailFailure("connect", f"cannot connect to {host} port {port} ({failed})") from None
         if self._settings.security != "tls":
@@ -129,7 +130,7 @@ def _session(client: _Client, settings: MailSettings, tls: ssl.SSLContext, mail:
             raise MailFailure("tls", "the server does not offer STARTTLS; nothing is sent in the clear")
         try:
             client.starttls(context=tls)
-        except (ssl.SSLError, OSError, smtplib.SMTPException) as failed:
+        except (ssl.SSLError, OSError, ValueError, smtplib.SMTPException) as failed:
             raise MailFailure("tls", f"STARTTLS with {settings.host} failed ({failed})") from None
         client.ehlo()
     if settings.user:
