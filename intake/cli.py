@@ -384,8 +384,11 @@ def cmd_notify_run(settings: Settings, args: argparse.Namespace) -> int:
         subject, body = compose(digest.language, digest.counts)
         send(settings.mail, digest.address, subject, body)
 
-    done = notifications.run(ctx, deliver)
-    waiting = notifications.pending(ctx)
+    try:
+        done = notifications.run(ctx, deliver)
+        waiting = notifications.pending(ctx)
+    finally:
+        ctx.engine.dispose()  # a timer's run ends here: its connections close now
     print(
         f"digests sent: {done.sent}, due with nothing to say: {done.quiet}, failed (tried again later): {done.failed}; "
         f"{waiting['addresses']} officers have an address, {waiting['retrying']} wait for a retry"
