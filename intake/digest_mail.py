@@ -17,30 +17,26 @@ SUBJECT = N_("Case work: your digest")
 def compose(language: str, counts: Counts) -> tuple[str, str]:
     """(subject, plain-text body) of one digest."""
     words = i18n.translations(language)
-
-    def plural(singular: str, plural: str, num: int, **more: int) -> str:
-        return words.ngettext(singular, plural, num) % {"num": num, **more}
-
+    n = counts
     lines = []
-    if counts.reports:
-        lines.append(plural("%(num)d new report", "%(num)d new reports", counts.reports))
-    if counts.messages:
-        lines.append(plural("%(num)d new message from a reporter", "%(num)d new messages from reporters", counts.messages))
-    if counts.due_soon:
-        lines.append(
-            plural(
-                "%(num)d deadline due within %(days)d days",
-                "%(num)d deadlines due within %(days)d days",
-                counts.due_soon,
-                days=counts.due_soon_days,
-            )
+    # Each plural spelt out in an ngettext call of its own, so that `make messages` extracts both forms.
+    if n.reports:
+        lines.append(words.ngettext("%(num)d new report", "%(num)d new reports", n.reports) % {"num": n.reports})
+    if n.messages:
+        text = words.ngettext("%(num)d new message from a reporter", "%(num)d new messages from reporters", n.messages)
+        lines.append(text % {"num": n.messages})
+    if n.due_soon:
+        text = words.ngettext(
+            "%(num)d deadline due within %(days)d days", "%(num)d deadlines due within %(days)d days", n.due_soon
         )
-    if counts.overdue:
-        lines.append(plural("%(num)d deadline overdue", "%(num)d deadlines overdue", counts.overdue))
-    if counts.reviews_due:
-        lines.append(
-            plural("%(num)d protective measure due for review", "%(num)d protective measures due for review", counts.reviews_due)
+        lines.append(text % {"num": n.due_soon, "days": n.due_soon_days})
+    if n.overdue:
+        lines.append(words.ngettext("%(num)d deadline overdue", "%(num)d deadlines overdue", n.overdue) % {"num": n.overdue})
+    if n.reviews_due:
+        text = words.ngettext(
+            "%(num)d protective measure due for review", "%(num)d protective measures due for review", n.reviews_due
         )
+        lines.append(text % {"num": n.reviews_due})
     opening = (
         i18n.gettext(language, N_("Nothing new since your last digest."))
         if counts.quiet()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from crypto import DecryptionError, Keypair, notification_keypair, open_address, seal_address
+from policies.text import N_
 
 from ..mailer import MailFailure, parse_address
 from ..settings import MailSettings
@@ -44,7 +45,7 @@ MEASURE_REVIEW = "measure_review"  # the name policies/deadlines.py gives a meas
 # A sender's hold on an officer's row while it sends their digest; one that dies frees it by this time.
 LEASE = dt.timedelta(minutes=10)
 FIRST_RETRY = dt.timedelta(minutes=5)
-NOT_AN_ADDRESS = "Give one e-mail address, such as name@example.org."
+NOT_AN_ADDRESS = N_("Give one e-mail address, such as name@example.org.")
 
 
 @dataclass(frozen=True)
