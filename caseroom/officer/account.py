@@ -15,7 +15,7 @@ from policies.text import N_
 from .login import officer_page
 
 NOTICES = {
-    "given": N_("Your address is saved. Your next digest comes at the next period's time, and counts what arrives from now on."),
+    "given": N_("Your address is saved. A first digest comes soon if there is something for you, then one a period."),
     "removed": N_("Your address is removed: no more digests are sent to you."),
 }
 
@@ -26,15 +26,13 @@ async def account(request: Request, officer: OfficerSession) -> Response:
 
 
 async def _page(request: Request, officer: OfficerSession, refused: dict[str, str] | None = None) -> Response:
-    ctx = context_of(request)
-    address = await run_in_threadpool(notifications.address_of, ctx, officer)
+    address = await run_in_threadpool(notifications.address_of, context_of(request), officer)
     return render(
         request,
         "caseroom/officer/account.html",
         status_code=409 if refused else 200,
         officer=officer,
         address=address,
-        mail=ctx.settings.mail,
         notice=notice_of(request, NOTICES),
         refused=refused or {},
     )

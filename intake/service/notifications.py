@@ -118,8 +118,10 @@ def address_of(ctx: Context, officer: OfficerSession) -> str | None:
 def set_address(ctx: Context, officer: OfficerSession, address: object, language: str) -> None:
     """Give or change the officer's address (Conflict naming the problem if it is not one address).
 
-    The next digest counts only what arrives from now on, at the next period's random time.
-    Audit-logged without the address."""
+    A new address is due at once: the next `intake notify run` sends a first digest if there is
+    something to say (deadlines; what arrives from now on), then one a period. The web process does
+    not know the sender's period (only the timer's unit is configured for mail), so it sets no other
+    time. Audit-logged without the address."""
     try:
         clean = parse_address(address) if isinstance(address, str) else None
     except ValueError:
@@ -131,8 +133,7 @@ def set_address(ctx: Context, officer: OfficerSession, address: object, language
         latest = db.exec(select(func.max(NotificationEvent.number))).one() or 0
         row = db.get(NotificationAddress, officer.officer_id, with_for_update=True)
         if row is None:
-            next_at = _next_digest(ctx, ctx.settings.mail, ctx.now())
-            row = NotificationAddress(officer_id=officer.officer_id, sealed=sealed, seen_event=latest, next_digest_at=next_at)
+            row = NotificationAddress(officer_id=officer.officer_id, sealed=sealed, seen_event=latest, next_digest_at=ctx.now())
             action = "notification address given"
         else:
             row.sealed, action = sealed, "notification address changed"

@@ -186,7 +186,8 @@ def test_several_senders_at_once_send_each_digest_once(ctx, clock, test_ca):
 def test_a_digest_counts_only_cases_the_officer_can_open(ctx, clock, test_ca):
     """A restricted report (about someone in ECO) is counted for ECO's head, not for a member who cannot open it."""
     member_password = "eco member password two"
-    enrolments(ctx)["eco-2"] = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2", member_password)
+    sponsor_code = code(ctx, "eco-1")
+    enrolments(ctx)["eco-2"] = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], sponsor_code, "eco-2", member_password)
     head, member = session(ctx, "eco-1"), session(ctx, "eco-2", member_password)
     inbox = Inbox()
     with mail_server(test_ca, inbox) as port:
