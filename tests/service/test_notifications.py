@@ -267,3 +267,14 @@ def test_a_failure_names_its_step_without_the_address(ctx, clock, test_ca, caplo
     with pytest.raises(MailFailure) as failed:
         send(dataclasses.replace(ctx.settings.mail, host=None), OIG_ADDRESS, "s", "b")
     assert failed.value.stage == "config"
+
+
+def test_a_disabled_officer_gets_no_more_digests(ctx, clock):
+    member_password = "eco member password two"
+    sponsor_code = code(ctx, "eco-1")
+    enrolments(ctx)["eco-2"] = officers.add_officer(ctx, "eco-1", PASSWORDS["eco-1"], sponsor_code, "eco-2", member_password)
+    member = session(ctx, "eco-2", member_password)
+    notifications.set_address(ctx, member, "eco-two@example.org", "en")
+    assert row(ctx, member.officer_id) is not None
+    officers.disable(ctx, "eco-1", PASSWORDS["eco-1"], code(ctx, "eco-1"), "eco-2")
+    assert row(ctx, member.officer_id) is None
