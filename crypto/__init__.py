@@ -27,18 +27,15 @@ from .kdf import (
     lookup_digest,
 )
 from .passphrase import generate_passphrase, normalize_passphrase, passphrase_entropy_bits, read_passphrase
-from .records import new_key, open_record, open_sealed, seal, seal_record
+from .records import new_key, notification_key, open_address, open_record, open_sealed, seal, seal_address, seal_record
 from .stream import StreamOpener, StreamSealer, decrypt_stream, encrypt_stream, stored_size
 from .wrapping import (
     Keypair,
     generate_keypair,
     generate_recovery_key,
     lock_officer_key,
-    notification_keypair,
-    open_address,
     parse_recovery_key,
     public_key_of,
-    seal_address,
     unlock_officer_key,
     unwrap_case_key,
     unwrap_handling_key,
@@ -84,7 +81,7 @@ __all__ = [
     "lookup_digest",
     "new_key",
     "normalize_passphrase",
-    "notification_keypair",
+    "notification_key",
     "open_address",
     "open_record",
     "open_sealed",

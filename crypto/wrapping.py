@@ -158,30 +158,6 @@ def unlock_officer_key(blob: bytes, lock_key: bytes, officer_id: str, method: st
     return open_sealed(lock_key, blob, "officer-key", officer_id, method)
 
 
-def notification_keypair(instance_secret: bytes) -> Keypair:
-    """The instance's notification keypair, derived from one of its secrets (the lookup key).
-
-    Officers' notification addresses are sealed to its public key, so a copy of the database
-    alone holds no address; the service, which must read an address to send mail to it, derives
-    the private key from instance.json whenever it needs it, so no new secret has to be kept or
-    backed up. The seed is libsodium's crypto_kdf construction (keyed BLAKE2b, the purpose as
-    personalisation), the keypair libsodium's crypto_box_seed_keypair of that seed.
-    """
-    seed = blake2b(b"", digest_size=32, key=instance_secret, person=b"intake-notify-kp", encoder=RawEncoder)
-    key = PrivateKey.from_seed(seed)
-    return Keypair(private=bytes(key), public=bytes(key.public_key))
-
-
-def seal_address(address: str, notification_public: bytes, officer_id: str) -> bytes:
-    """An officer's notification address sealed to the instance's notification key, bound to the officer."""
-    return wrap_key(notification_public, address.encode("utf-8"), "notify-address", officer_id)
-
-
-def open_address(notification_private: bytes, blob: bytes, officer_id: str) -> str:
-    """The address `seal_address` sealed for this officer; DecryptionError for another officer's row."""
-    return unwrap_key(notification_private, blob, "notify-address", officer_id).decode("utf-8")
-
-
 def generate_recovery_key() -> tuple[str, bytes]:
     """A one-time recovery key: (text to show the officer once, the key bytes)."""
     key = random(RECOVERY_KEY_BYTES)

@@ -335,7 +335,7 @@ class Budget(SQLModel, table=True):
 class NotificationAddress(SQLModel, table=True):
     """Where an officer's digest goes, and where their digests stand (service/notifications.py).
 
-    The address is sealed to the instance's notification key (crypto.seal_address): a copy of the
+    The address is sealed under the instance's notification key (crypto.seal_address): a copy of the
     database alone holds no address. `seen_event` is the last NotificationEvent the officer's last
     digest counted; `next_digest_at` when their next digest is due (the start of a period plus a
     random delay, or a retry's back-off); `claimed_until` a sender's lease on the row, so that two

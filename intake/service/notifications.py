@@ -1,6 +1,6 @@
 """Content-free notifications: officers hear that there is something to look at, never what.
 
-- An officer gives an address on their own account page; it is sealed to the instance's
+- An officer gives an address on their own account page; it is sealed under the instance's
   notification key (crypto.seal_address), bound to their officer id, and shown to nobody else.
   The service must read it to send mail to it: a deliberate exception to "the server stores
   nothing it could read on its own", and the narrowest one (SECURITY.md, "Notifications").
@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
-from crypto import DecryptionError, Keypair, notification_keypair, open_address, seal_address
+from crypto import DecryptionError, notification_key, open_address, seal_address
 from policies.text import N_
 
 from ..mailer import MailFailure, parse_address
@@ -80,8 +80,8 @@ class RunResult:
     failed: int = 0
 
 
-def _keypair(ctx: Context) -> Keypair:
-    return notification_keypair(ctx.instance.lookup_key)
+def _key(ctx: Context) -> bytes:
+    return notification_key(ctx.instance.lookup_key)
 
 
 def arrived(db: Session, case_id: str, office: str, kind: str) -> None:
@@ -112,7 +112,7 @@ def address_of(ctx: Context, officer: OfficerSession) -> str | None:
     """The officer's own notification address, for their account page only."""
     with reading(ctx.engine) as db:
         row = db.get(NotificationAddress, officer.officer_id)
-    return None if row is None else open_address(_keypair(ctx).private, row.sealed, officer.officer_id)
+    return None if row is None else open_address(_key(ctx), row.sealed, officer.officer_id)
 
 
 def set_address(ctx: Context, officer: OfficerSession, address: object, language: str) -> None:
@@ -128,7 +128,7 @@ def set_address(ctx: Context, officer: OfficerSession, address: object, language
         clean = None
     if clean is None:
         raise Conflict(NOT_AN_ADDRESS)
-    sealed = seal_address(clean, _keypair(ctx).public, officer.officer_id)
+    sealed = seal_address(_key(ctx), clean, officer.officer_id)
     with transaction(ctx.engine) as db:
         latest = db.exec(select(func.max(NotificationEvent.number))).one() or 0
         row = db.get(NotificationAddress, officer.officer_id, with_for_update=True)
@@ -231,7 +231,7 @@ def _prepare(ctx: Context, officer_id: str) -> tuple[Digest, int] | None:
         upto = db.exec(select(func.max(NotificationEvent.number))).one() or 0
         found = counts(ctx, db, officer_id, officer.office, row.seen_event, upto)
         try:
-            address = open_address(_keypair(ctx).private, row.sealed, officer_id)
+            address = open_address(_key(ctx), row.sealed, officer_id)
         except DecryptionError:
             log.error("a notification address does not open for its officer: not sent; the officer should give it again")
             return None

@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from sqlmodel import Session, func, select
 
-from crypto import DecryptionError, notification_keypair, open_address
+from crypto import DecryptionError, notification_key, open_address
 from intake import i18n
 from intake.digest_mail import SUBJECT, compose
 from intake.mailer import MailFailure, send
@@ -236,7 +236,7 @@ def test_the_address_is_sealed_bound_to_its_officer_and_checked(ctx, clock):
     sealed = row(ctx, oig.officer_id).sealed
     assert OIG_ADDRESS.encode() not in sealed
     with pytest.raises(DecryptionError):  # moved onto another officer's row, it opens for nobody
-        open_address(notification_keypair(ctx.instance.lookup_key).private, sealed, eco.officer_id)
+        open_address(notification_key(ctx.instance.lookup_key), sealed, eco.officer_id)
     assert notifications.remove_address(ctx, oig) and not notifications.remove_address(ctx, oig)
     assert notifications.address_of(ctx, oig) is None
     actions = [e["action"] for e in audit.entries(ctx.engine) if e["action"].startswith("notification")]
