@@ -20,7 +20,7 @@ def test_a_sealed_address_opens_as_section_3_says_and_only_for_its_officer():
     sealed = seal_address(key, "officer@example.org", "officer-0123456789ab")
     assert reader.open_sealed(key, sealed, "notify-address", "officer-0123456789ab") == b"officer@example.org"
     assert len(sealed) == 1 + 24 + 256 + 16  # padded: the length says nothing finer than 256 bytes
-    theirs = reader.seal(key, "other@example.org".encode(), "notify-address", "officer-ba9876543210")
+    theirs = reader.seal(key, b"other@example.org", "notify-address", "officer-ba9876543210")
     assert open_address(key, theirs, "officer-ba9876543210") == "other@example.org"
     with pytest.raises(DecryptionError):
         open_address(key, sealed, "officer-ba9876543210")
