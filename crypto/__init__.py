@@ -27,7 +27,7 @@ from .kdf import (
     lookup_digest,
 )
 from .passphrase import generate_passphrase, normalize_passphrase, passphrase_entropy_bits, read_passphrase
-from .records import new_key, open_record, open_sealed, seal, seal_record
+from .records import new_key, notification_key, open_address, open_record, open_sealed, seal, seal_address, seal_record
 from .stream import StreamOpener, StreamSealer, decrypt_stream, encrypt_stream, stored_size
 from .wrapping import (
     Keypair,
@@ -81,6 +81,8 @@ __all__ = [
     "lookup_digest",
     "new_key",
     "normalize_passphrase",
+    "notification_key",
+    "open_address",
     "open_record",
     "open_sealed",
     "parse_recovery_key",
@@ -88,6 +90,7 @@ __all__ = [
     "public_key_of",
     "read_passphrase",
     "seal",
+    "seal_address",
     "seal_record",
     "sign_checkpoint",
     "sign_head",

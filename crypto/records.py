@@ -21,6 +21,8 @@ from nacl.bindings import (
     sodium_pad,
     sodium_unpad,
 )
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
 
 from .errors import DecryptionError, FormatError
 
@@ -90,3 +92,27 @@ def open_record(case_key: bytes, blob: bytes, case_id: str, kind: str, record_id
 def _check_key(key: bytes) -> None:
     if not isinstance(key, bytes) or len(key) != KEY_BYTES:
         raise ValueError("a symmetric key is 32 bytes")
+
+
+NOTIFY_PERSON = b"intake-notify"
+
+
+def notification_key(instance_secret: bytes) -> bytes:
+    """The instance's key for officers' notification addresses, derived from one of its secrets (the lookup key).
+
+    A copy of the database alone then holds no address; the service, which must read an address to
+    send mail to it, derives the key from instance.json whenever it needs it, so no new secret has to
+    be kept or backed up. libsodium's crypto_kdf construction: keyed BLAKE2b, the purpose as personalisation.
+    """
+    return blake2b(b"", digest_size=KEY_BYTES, key=instance_secret, person=NOTIFY_PERSON, encoder=RawEncoder)
+
+
+def seal_address(key: bytes, address: str, officer_id: str) -> bytes:
+    """An officer's notification address sealed under the notification key, bound to the officer (padded
+    like every sealed value, so its length shows only to 256 bytes)."""
+    return seal(key, address.encode("utf-8"), "notify-address", officer_id)
+
+
+def open_address(key: bytes, blob: bytes, officer_id: str) -> str:
+    """The address `seal_address` sealed for this officer; DecryptionError for another officer's row."""
+    return open_sealed(key, blob, "notify-address", officer_id).decode("utf-8")

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from caseroom import reporter as caseroom
-from caseroom.officer import case, conflicts, inbox, login
+from caseroom.officer import account, case, conflicts, inbox, login
 
 from . import api, i18n, pages
 from .api.cross_site import CrossSiteGuard
@@ -73,6 +73,8 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/share", case.share, methods=["POST"]),
         Route("/officer/conflicts", conflicts.conflicts, methods=["GET"]),
         Route("/officer/conflicts/decision", conflicts.decide, methods=["POST"]),
+        Route("/officer/account", account.account, methods=["GET"]),
+        Route("/officer/account/notifications", account.notification_address, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -341,6 +341,71 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- Notifications (`intake notify ...`): kept in one block, added to the parser by `_notify_commands`.
+
+
+def cmd_notify_test(settings: Settings, args: argparse.Namespace) -> int:
+    """Send a test mail to `--to` and say which step failed, if one did (mailer.STAGES)."""
+    from .digest_mail import compose
+    from .mailer import MailFailure, parse_address, send
+    from .service.notifications import Counts
+
+    try:
+        to = parse_address(args.to)
+    except ValueError:
+        print(f"not sent: {args.to!r} is not one e-mail address", file=sys.stderr)
+        return 2
+    subject, body = compose("en", Counts())
+    mail = settings.mail
+    try:
+        send(mail, to, subject, body)
+    except MailFailure as failed:
+        print(f"not sent: {failed.stage} failed: {failed.detail}", file=sys.stderr)
+        return 1
+    security = "implicit TLS" if mail.security == "tls" else "STARTTLS"
+    auth = f", authenticated as {mail.user}" if mail.user else ", without authentication"
+    print(f"sent: {mail.host} port {mail.port} accepted a test digest for {to} ({security}{auth})")
+    return 0
+
+
+def cmd_notify_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Send every digest that is due (run by a timer every few minutes; several at once send each digest once)."""
+    from .digest_mail import compose
+    from .mailer import send
+    from .service import notifications
+
+    problems = settings.mail.problems()
+    if problems:
+        print("notifications cannot be sent: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    ctx = Context.from_settings(settings)
+
+    def deliver(digest: notifications.Digest) -> None:
+        subject, body = compose(digest.language, digest.counts)
+        send(settings.mail, digest.address, subject, body)
+
+    try:
+        done = notifications.run(ctx, deliver)
+        waiting = notifications.pending(ctx)
+    finally:
+        ctx.engine.dispose()  # a timer's run ends here: its connections close now
+    print(
+        f"digests sent: {done.sent}, due with nothing to say: {done.quiet}, failed (tried again later): {done.failed}; "
+        f"{waiting['addresses']} officers have an address, {waiting['retrying']} wait for a retry"
+    )
+    return 1 if done.failed else 0
+
+
+def _notify_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    notify = commands.add_parser("notify", help="content-free notification digests by e-mail (INTAKE_SMTP_*)")
+    steps = notify.add_subparsers(dest="notify_command", required=True)
+    test = steps.add_parser("test", help="send a test digest and say exactly what failed: dns, connect, tls, auth, refused")
+    test.add_argument("--to", required=True, help="the address to send the test to")
+    test.set_defaults(run=cmd_notify_test)
+    run = steps.add_parser("run", help="send the digests that are due (a systemd timer runs it every few minutes)")
+    run.set_defaults(run=cmd_notify_run)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="intake", description=__doc__)
     top.add_argument("--data-dir", help="instance directory (default: $INTAKE_DATA_DIR or ./var)")
@@ -440,6 +505,7 @@ def parser() -> argparse.ArgumentParser:
         "--expect", metavar="SEQ:DIGEST", help="a head printed by an earlier verify; the chain must still contain it"
     )
     verify.set_defaults(run=cmd_audit_verify)
+    _notify_commands(commands)
     return top
 
 

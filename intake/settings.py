@@ -80,6 +80,69 @@ class Instance:
         )
 
 
+MAIL_SECURITY = ("starttls", "tls")  # never plain: an officer's address and the mail go over TLS or not at all
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How notification digests are sent (INTAKE_SMTP_*, INTAKE_NOTIFY_*). No host: notifications are off.
+
+    Certificates are always checked: `ca_file` replaces the system's trusted authorities with
+    the ones in that file (a private mail server's CA, or the tests' own), it never turns the check off.
+    """
+
+    host: str | None = None
+    port: int = 587
+    security: str = "starttls"  # starttls (submission, port 587) or tls (implicit TLS, port 465)
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str | None = None
+    ca_file: str | None = None
+    timeout_seconds: float = 30.0
+    # The digest's period, and the most a digest waits past the start of its period (a random delay,
+    # new for each digest): the mail's time then says nothing of when anything arrived.
+    interval_minutes: int = 24 * 60
+    max_delay_minutes: int = 120
+    # Also send a digest that has nothing to say: a mail every period then tells no one whether anything came in.
+    send_when_quiet: bool = False
+
+    @classmethod
+    def from_env(cls, env: "os._Environ[str] | dict[str, str]") -> "MailSettings":
+        security = (env.get("INTAKE_SMTP_SECURITY") or "starttls").lower()
+        password = env.get("INTAKE_SMTP_PASSWORD") or None
+        password_file = env.get("INTAKE_SMTP_PASSWORD_FILE")
+        if password_file:  # systemd credentials or a container secret: the password stays out of the environment
+            password = Path(password_file).read_text(encoding="utf-8").rstrip("\n")
+        return cls(
+            host=env.get("INTAKE_SMTP_HOST") or None,
+            port=int(env.get("INTAKE_SMTP_PORT") or (465 if security == "tls" else 587)),
+            security=security,
+            user=env.get("INTAKE_SMTP_USER") or None,
+            password=password,
+            sender=env.get("INTAKE_SMTP_FROM") or None,
+            ca_file=env.get("INTAKE_SMTP_CA_FILE") or None,
+            timeout_seconds=float(env.get("INTAKE_SMTP_TIMEOUT_SECONDS") or 30),
+            interval_minutes=int(env.get("INTAKE_NOTIFY_INTERVAL_MINUTES") or 24 * 60),
+            max_delay_minutes=int(env.get("INTAKE_NOTIFY_MAX_DELAY_MINUTES") or 120),
+            send_when_quiet=(env.get("INTAKE_NOTIFY_WHEN_QUIET") or "").lower() in {"1", "true", "yes"},
+        )
+
+    def problems(self) -> list[str]:
+        """What keeps this configuration from sending, in the operator's words (empty: it can try)."""
+        found = []
+        if not self.host:
+            found.append("INTAKE_SMTP_HOST is not set: notifications are off")
+        if not self.sender:
+            found.append("INTAKE_SMTP_FROM (the sender's address) is not set")
+        if self.security not in MAIL_SECURITY:
+            found.append(f"INTAKE_SMTP_SECURITY must be one of {', '.join(MAIL_SECURITY)}, not {self.security!r}")
+        if bool(self.user) != bool(self.password):
+            found.append("INTAKE_SMTP_USER and INTAKE_SMTP_PASSWORD (or _FILE) go together")
+        if self.interval_minutes < 1 or self.max_delay_minutes < 0 or self.max_delay_minutes >= self.interval_minutes:
+            found.append("INTAKE_NOTIFY_MAX_DELAY_MINUTES must be at least 0 and less than INTAKE_NOTIFY_INTERVAL_MINUTES")
+        return found
+
+
 @dataclass(frozen=True)
 class Settings:
     """How this process runs one instance."""
@@ -110,6 +173,7 @@ class Settings:
     submissions_per_hour: int = 1000
     messages_per_case_per_day: int = 100
     openings_per_case_room_per_hour: int = 30
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
@@ -139,6 +203,7 @@ class Settings:
             submissions_per_hour=int(env.get("INTAKE_SUBMISSIONS_PER_HOUR") or 1000),
             messages_per_case_per_day=int(env.get("INTAKE_MESSAGES_PER_CASE_PER_DAY") or 100),
             openings_per_case_room_per_hour=int(env.get("INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR") or 30),
+            mail=MailSettings.from_env(env),
         )
 
     @property

@@ -331,6 +331,41 @@ class Budget(SQLModel, table=True):
     used: int = 0
 
 
+class NotificationAddress(SQLModel, table=True):
+    """Where an officer's digest goes, and where their digests stand (service/notifications.py).
+
+    The address is sealed under the instance's notification key (crypto.seal_address): a copy of the
+    database alone holds no address. `seen_event` is the last NotificationEvent the officer's last
+    digest counted; `next_digest_at` when their next digest is due (the start of a period plus a
+    random delay, or a retry's back-off); `claimed_until` a sender's lease on the row, so that two
+    senders never send the same digest; `last_failure` only the step that failed (mailer.STAGES).
+    """
+
+    __tablename__ = "notification_address"
+
+    officer_id: str = Field(foreign_key="officer.id", primary_key=True, max_length=40)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    language: str = Field(default="en", max_length=8)
+    seen_event: int = 0
+    next_digest_at: dt.datetime
+    attempts: int = 0
+    claimed_until: dt.datetime | None = None
+    last_failure: str | None = Field(default=None, max_length=12)
+
+
+class NotificationEvent(SQLModel, table=True):
+    """Something new for an office, to be counted in its officers' next digests: a report (or a case
+    referred in) or a reporter's message. No time: `number` only orders them. Written only while some
+    officer of the office has an address, and deleted once every such officer's digest has counted it."""
+
+    __tablename__ = "notification_event"
+
+    number: int | None = Field(default=None, primary_key=True)
+    office: str = Field(max_length=8, index=True)
+    case_id: str = Field(max_length=40)
+    kind: str = Field(max_length=10)  # report, message
+
+
 class AuditHead(SQLModel, table=True):
     """One row: the chain's last sequence number and digest, signed; locked while appending."""
 

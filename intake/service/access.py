@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from ..store import Handling, Officer, Recusal, RestrictionWrap
 
 
-def _can_open(officer: Any, handling: Any) -> ColumnElement[bool]:
+def can_open(officer: Any, handling: Any) -> ColumnElement[bool]:
     """The condition "this officer can open this handling", as SQL over the two aliases."""
     recusal, wrap = aliased(Recusal), aliased(RestrictionWrap)
     # Each subquery names its own table and takes the officer and the handling from the statements around
@@ -55,7 +55,7 @@ def openers(db: Session, case_id: str, office: str) -> list[Officer]:
         db.exec(
             select(Officer)
             .join(Handling, and_(col(Handling.case_id) == case_id, col(Handling.office) == office))
-            .where(_can_open(Officer, Handling))
+            .where(can_open(Officer, Handling))
             .order_by(col(Officer.username))
         ).all()
     )
@@ -69,8 +69,8 @@ def only_openers(db: Session, officer_id: str, case_id: str | None = None) -> li
         select(Handling.case_id)
         .join(me, col(me.id) == officer_id)
         .where(
-            _can_open(me, Handling),
-            ~exists().where(col(other.id) != officer_id, _can_open(other, Handling)).correlate_except(other),
+            can_open(me, Handling),
+            ~exists().where(col(other.id) != officer_id, can_open(other, Handling)).correlate_except(other),
         )
         .order_by(col(Handling.case_id))
     )

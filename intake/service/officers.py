@@ -42,6 +42,7 @@ from ..store import (
     CaseKeyWrap,
     Handling,
     LoginAttempts,
+    NotificationAddress,
     Officer,
     RestrictionWrap,
     insert_if_absent,
@@ -683,6 +684,7 @@ def disable(ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_
         db.add(officer)
         # Their wraps of restricted cases go too; what they opened before, they may have kept (SECURITY.md).
         db.exec(delete(RestrictionWrap).where(col(RestrictionWrap.officer_id) == officer.id))
+        db.exec(delete(NotificationAddress).where(col(NotificationAddress.officer_id) == officer.id))  # no more digests
         audit.record(ctx, db, "officer disabled", sponsor.officer.id, disabled=officer.id)
     sessions.end_all(ctx, officer.id)
 

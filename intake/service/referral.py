@@ -25,7 +25,7 @@ from policies import Consent, Lifecycle, Office
 from policies.text import N_, Text
 
 from ..store import CaseKeyWrap, Handling, office_holder, office_public_key, transaction
-from . import audit, office_records, restriction
+from . import audit, notifications, office_records, restriction
 from .casefiles import HandlingView, add_notice, lock_case, officer_text, open_for_office, refresh, view_handling
 from .casework import ABOUT_THE_HEAD, IllegalTransition, lifecycle_of, may_ask_consent, move, referral_blocked, unmet
 from .context import Context
@@ -193,6 +193,7 @@ def refer(
         add_notice(db, ctx, opened.case.id, opened.key, notice, officer.office, officer.officer_id)
         review_dates = refresh(ctx, db, handling)
         refresh(ctx, db, theirs)
+        notifications.arrived(db, opened.case.id, target, notifications.REPORT)  # new work for the receiving office
         audit.record(
             ctx,
             db,

@@ -44,7 +44,18 @@ from ..store import (
     reading,
     transaction,
 )
-from . import attachments, budgets, identity, office_records, protection, restriction, retention, sendings, sessions
+from . import (
+    attachments,
+    budgets,
+    identity,
+    notifications,
+    office_records,
+    protection,
+    restriction,
+    retention,
+    sendings,
+    sessions,
+)
 from .attachments import FileView, PendingFile
 from .casefiles import (
     HandlingView,
@@ -255,6 +266,7 @@ def _file_part(
         shared = part.identity_shared and about_head_of is None
         identity.escrow(ctx, db, case_id, part.identity, reporter_public, holder_public if shared else None)
     attachments.attach(db, case_id, case_key, None, files)
+    notifications.arrived(db, case_id, code, notifications.REPORT)
     return case_id
 
 
@@ -517,13 +529,15 @@ def _reporter_writes(
 
 
 def _arrived(db: Session, case_id: str, rows: Sequence[Handling] | None = None) -> None:
-    """Something new from the complainant: unread for every officer of every office handling the case.
+    """Something new from the complainant (a message, an answer on consent or identity, a withdrawal):
+    unread for every officer of every office handling the case, and a message in their next digests.
 
     The caller holds the case (lock_case); the handlings are locked here, so that no count is lost to
     an officer's change of the same row (`rows`: the caller's, locked already)."""
     for handling in handlings(db, case_id, for_update=True) if rows is None else rows:
         handling.activity += 1
         db.add(handling)
+        notifications.arrived(db, case_id, handling.office, notifications.MESSAGE)
 
 
 def answer_consent(ctx: Context, token: str | None, case_id: str, agree: object) -> str:

@@ -91,6 +91,7 @@ HTML_ROUTES = [
     ("officer", f"/officer/cases/{CASE}/abandonment-warning", {}),
     ("officer", f"/officer/cases/{CASE}/messages", {"body": "hello"}),
     ("officer", f"/officer/cases/{CASE}/identity", {}),
+    ("officer", "/officer/account/notifications", {"address": "officer@example.org"}),
     ("officer", "/officer/logout", {}),
 ]
 
