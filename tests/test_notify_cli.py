@@ -121,7 +121,7 @@ def test_notify_run_sends_what_is_due(ctx, monkeypatch, capsys, test_ca):
     out = capsys.readouterr().out
     assert "digests sent: 1," in out and "digests sent: 0," in out
     assert len(inbox.mails) == 1 and inbox.mails[0]["To"] == "oig-one@example.org"
-    assert "1 nuevo informe" in inbox.mails[0].get_content() or "1 new report" in inbox.mails[0].get_content()
+    assert "1 denuncia nueva" in inbox.mails[0].get_content()  # in the officer's language
     monkeypatch.delenv("INTAKE_SMTP_HOST")
     assert cli.main(argv) == 2
     assert "INTAKE_SMTP_HOST is not set" in capsys.readouterr().err
