@@ -78,6 +78,15 @@ class Instance:
         )
 
 
+BLOB_STORES = ("filesystem", "database")
+
+
+def blob_store_kind(value: str) -> str:
+    if value not in BLOB_STORES:
+        raise ValueError(f"INTAKE_BLOBS is {value!r}: it is one of {', '.join(BLOB_STORES)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """How this process runs one instance."""
@@ -105,6 +114,10 @@ class Settings:
     submissions_per_hour: int = 1000
     messages_per_case_per_day: int = 100
     openings_per_case_room_per_hour: int = 30
+    # Where encrypted files are kept: "filesystem" (the data directory's blobs/, this machine only) or
+    # "database" (PostgreSQL: what several machines serving one instance need; database_blobs.py).
+    blobs: str = "filesystem"
+    blob_connections: int = 8  # database blob store: uploads streaming at once, per process
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
@@ -132,6 +145,8 @@ class Settings:
             submissions_per_hour=int(env.get("INTAKE_SUBMISSIONS_PER_HOUR") or 1000),
             messages_per_case_per_day=int(env.get("INTAKE_MESSAGES_PER_CASE_PER_DAY") or 100),
             openings_per_case_room_per_hour=int(env.get("INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR") or 30),
+            blobs=blob_store_kind(env.get("INTAKE_BLOBS") or "filesystem"),
+            blob_connections=int(env.get("INTAKE_BLOB_CONNECTIONS") or 8),
         )
 
     @property

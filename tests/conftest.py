@@ -35,7 +35,9 @@ def on_postgres() -> bool:
 
 def make_instance(data_dir: Path, url: str, argon2: Argon2Params = CHEAP_ARGON2) -> Context:
     """A fresh instance: secrets, empty schema, ECO and OIG with one officer each."""
-    settings = Settings(data_dir=data_dir, database_url=url, argon2_concurrency=2, argon2_wait_seconds=5)
+    # TEST_BLOBS=database runs a test with the database blob store (PostgreSQL only).
+    blobs = os.environ.get("TEST_BLOBS") or "filesystem"
+    settings = Settings(data_dir=data_dir, database_url=url, argon2_concurrency=2, argon2_wait_seconds=5, blobs=blobs)
     settings.write_instance(Instance.create(argon2))
     engine = make_engine(url)
     drop_schema(engine)
