@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, event, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -157,6 +157,8 @@ class DatabaseBlobStore:
             hide_parameters=True,
             isolation_level="READ COMMITTED",
         )
+        # The upload pool goes with the service's engine (a test's, a command's): nothing left open.
+        event.listen(engine, "engine_disposed", lambda _engine: self.uploads.dispose())
 
     def batch(self) -> RowBatch:
         return RowBatch(self)
