@@ -78,6 +78,17 @@ class Instance:
         )
 
 
+def check_database_url(url: str) -> str:
+    """A URL of a database this runs on (PostgreSQL or SQLite), or ValueError saying what one looks like."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme.split("+", 1)[0] not in {"postgresql", "sqlite"}:
+        raise ValueError(
+            "the database URL is not one this can use: give postgresql://USER@HOST/DATABASE, "
+            "or sqlite:///PATH (the default, in the data directory)"
+        )
+    return url
+
+
 BLOB_STORES = ("filesystem", "database")
 
 
@@ -122,7 +133,9 @@ class Settings:
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
         directory = Path(data_dir or os.environ.get("INTAKE_DATA_DIR") or "var").resolve()
-        url = database_url or os.environ.get("INTAKE_DATABASE_URL") or f"sqlite:///{directory / 'intake.sqlite3'}"
+        url = check_database_url(
+            database_url or os.environ.get("INTAKE_DATABASE_URL") or f"sqlite:///{directory / 'intake.sqlite3'}"
+        )
         env = os.environ
         return cls(
             data_dir=directory,

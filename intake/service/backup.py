@@ -188,10 +188,10 @@ class _PiecesReader(io.RawIOBase):
 
     def readinto(self, target) -> int:
         while not self.left:
-            self.left = next(self.pieces, None)
-            if self.left is None:
-                self.left = b""
+            piece = next(self.pieces, None)
+            if piece is None:
                 return 0
+            self.left = piece
         n = min(len(target), len(self.left))
         target[:n] = self.left[:n]
         self.left = self.left[n:]
