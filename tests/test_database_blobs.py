@@ -26,7 +26,7 @@ from .conftest import CHEAP_ARGON2, database_url, make_instance, on_postgres
 from .enrolments import enrolments
 from .files import multipart, report_upload, sha256, snapshot, stored_blobs
 from .helpers import api_login, caseroom_login, officer_token
-from .schema import drop_schema
+from .schema import drop_schema, stamp_head
 
 PASSPHRASE = "a backup passphrase of some length"
 needs_postgres = pytest.mark.skipif(not on_postgres(), reason="the database blob store is PostgreSQL's (TEST_DATABASE_URL)")
@@ -175,14 +175,7 @@ def same_officers(ctx: Context, like: Context) -> Context:
 
 
 def stamp(ctx: Context) -> None:
-    """The tests make tables from the models; a backup names the schema's revision, as `intake init` leaves it."""
-    from alembic import command
-
-    from intake.store import _alembic_config
-
-    with ctx.engine.connect() as connection:
-        command.stamp(_alembic_config(connection), "head")
-        connection.commit()
+    stamp_head(ctx.engine)
 
 
 def test_backups_carry_the_files_from_either_store_into_either_store(dbclient, dbctx, tmp_path):
