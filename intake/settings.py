@@ -12,9 +12,9 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, generate_signing_key
 

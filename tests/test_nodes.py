@@ -26,10 +26,8 @@ pytestmark = pytest.mark.skipif(not on_postgres(), reason="nodes share one Postg
 
 def join(tmp_path, node: str, instance_file, monkeypatch, capsys) -> tuple[int, str]:
     monkeypatch.setenv("INTAKE_BLOBS", "database")
-    code = cli.main(
-        ["--data-dir", str(tmp_path / node), "--database-url", database_url(tmp_path), "node", "join"]
-        + ["--instance-file", str(instance_file)]
-    )
+    node_dir, url = str(tmp_path / node), database_url(tmp_path)
+    code = cli.main(["--data-dir", node_dir, "--database-url", url, "node", "join", "--instance-file", str(instance_file)])
     out = capsys.readouterr()
     return code, out.out + out.err
 
@@ -94,10 +92,8 @@ def test_a_node_joins_only_with_this_databases_instance_file(tmp_path, monkeypat
         assert code == 1 and why in said and "Traceback" not in said, said
         assert not (tmp_path / "node-b" / "instance.json").exists()
     monkeypatch.setenv("INTAKE_BLOBS", "filesystem")
-    code = cli.main(
-        ["--data-dir", str(tmp_path / "node-b"), "--database-url", database_url(tmp_path), "node", "join"]
-        + ["--instance-file", str(first.settings.instance_path)]
-    )
+    node_b, url, carried = str(tmp_path / "node-b"), database_url(tmp_path), str(first.settings.instance_path)
+    code = cli.main(["--data-dir", node_b, "--database-url", url, "node", "join", "--instance-file", carried])
     assert code == 1 and "INTAKE_BLOBS=database" in capsys.readouterr().err
     code, said = join(tmp_path, "node-a", first.settings.instance_path, monkeypatch, capsys)
     assert code == 1 and "already holds an instance" in said
