@@ -105,9 +105,11 @@ def check_database_url(url: str) -> str:
 BLOB_STORES = ("filesystem", "database")
 
 
-def blob_store_kind(value: str) -> str:
+def blob_store_kind(value: str, database_url: str) -> str:
     if value not in BLOB_STORES:
         raise ValueError(f"INTAKE_BLOBS is {value!r}: it is one of {', '.join(BLOB_STORES)}")
+    if value == "database" and not database_url.startswith("postgresql"):
+        raise ValueError("INTAKE_BLOBS=database needs PostgreSQL (INTAKE_DATABASE_URL); on SQLite keep the filesystem store")
     return value
 
 
@@ -171,7 +173,7 @@ class Settings:
             submissions_per_hour=_number(env, "INTAKE_SUBMISSIONS_PER_HOUR", 1000),
             messages_per_case_per_day=_number(env, "INTAKE_MESSAGES_PER_CASE_PER_DAY", 100),
             openings_per_case_room_per_hour=_number(env, "INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR", 30),
-            blobs=blob_store_kind(env.get("INTAKE_BLOBS") or "filesystem"),
+            blobs=blob_store_kind(env.get("INTAKE_BLOBS") or "filesystem", url),
             blob_connections=_number(env, "INTAKE_BLOB_CONNECTIONS", 8),
         )
 

@@ -84,6 +84,7 @@ def test_every_mistake_is_one_line_and_a_failure_status(ctx, archive, tmp_path, 
         ([*empty_db, "serve"], {}, "", "revision None"),
         ([*bare_db, "audit", "verify"], {}, "", "the database cannot be used"),
         ([*elsewhere, "blobs", "move", "--to", "database"], {}, "", "needs PostgreSQL"),
+        ([*elsewhere, "serve"], {"INTAKE_BLOBS": "database"}, "", "INTAKE_BLOBS=database needs PostgreSQL"),
         ([*here, "node", "join", "--instance-file", str(tmp_path / "none.json")], {}, "", "not joined"),
     ]
     for argv, env, stdin, expected in mistakes:
