@@ -37,15 +37,23 @@ CHUNKS = BlobChunk.__table__  # type: ignore[attr-defined]
 
 # Built once (store.py, "Statements built once").
 ADD_CHUNK = insert(CHUNKS)
-PAGE = (
-    select(CHUNKS.c.seq, CHUNKS.c.data)
-    .where(CHUNKS.c.blob_id == bindparam("blob_id"), CHUNKS.c.seq >= bindparam("start"))
-    .order_by(CHUNKS.c.seq)
-    .limit(PAGE_CHUNKS)
-)
 SIZE = select(func.count(), func.coalesce(func.sum(func.length(CHUNKS.c.data)), 0)).where(
     CHUNKS.c.blob_id == bindparam("blob_id")
 )
+
+
+# Read with psycopg's binary cursor: in the text format PostgreSQL sends bytea as hex, which psycopg
+# then decodes (a 256 MiB download at 46 MB/s against 270 MB/s; SQLAlchemy has no binary results).
+PAGE_SQL = "SELECT seq, data FROM blob_chunk WHERE blob_id = %s AND seq >= %s ORDER BY seq LIMIT %s"
+
+
+def _page(connection: Connection, blob_id: str, start: int) -> list[tuple[int, bytes]]:
+    """Up to PAGE_CHUNKS chunks of a blob from `start` on, on `connection` (in its transaction, if any)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor(binary=True) as cursor:
+        cursor.execute(PAGE_SQL, (blob_id, start, PAGE_CHUNKS))
+        return [(seq, bytes(data)) for seq, data in cursor.fetchall()]
 
 
 class UploadsBusy(Exception):
@@ -167,7 +175,7 @@ class DatabaseBlobStore:
         start = 0
         while True:
             with self.engine.connect() as connection:
-                page = connection.execute(PAGE, {"blob_id": blob_id, "start": start}).all()
+                page = _page(connection, blob_id, start)
             if not page and start == 0:
                 raise FileNotFoundError(f"no blob {blob_id}")
             for seq, data in page:
@@ -175,17 +183,17 @@ class DatabaseBlobStore:
                     raise FileNotFoundError(f"blob {blob_id} lacks chunk {start}")
                 start += 1
                 if data:
-                    yield bytes(data)
+                    yield data
             if len(page) < PAGE_CHUNKS:
                 return
 
     def read_in(self, connection: Connection, blob_id: str) -> Iterator[bytes]:
         """A blob read in the caller's transaction (a backup's snapshot)."""
         start = 0
-        while page := connection.execute(PAGE, {"blob_id": blob_id, "start": start}).all():
+        while page := _page(connection, blob_id, start):
             for _seq, data in page:
                 start += 1
-                yield bytes(data)
+                yield data
 
     def size(self, blob_id: str, connection: Connection | None = None) -> int | None:
         if connection is None:
