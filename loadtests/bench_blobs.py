@@ -8,6 +8,10 @@ the JSON API over loopback, then downloads one file as the officer. It prints up
 MB/s, the server's peak memory growth, and what the files took: the blob directory's size, or
 the growth of the blob_chunk table (pg_total_relation_size) and the WAL written meanwhile (what a
 streaming standby receives too). The database given is emptied: never point it at real data.
+
+Measured (2 shared cores, PostgreSQL 15 on the same machine, 4 files of 256 MiB):
+  filesystem: upload 74 MB/s, download 77-109 MB/s; blob directory +1,088 MiB
+  database:   upload 50 MB/s, download 75 MB/s; blob_chunk +1,131 MiB, WAL 1,165 MiB; RSS +4 MiB
 """
 
 import argparse

@@ -136,21 +136,27 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
     with os.fdopen(fd, "wb") as target:
         target.write(MAGIC + HEADER.pack(salt, argon2.time_cost, argon2.memory_kib, argon2.parallelism))
         writer = _EncryptingWriter(target, key)
-        with tarfile.open(fileobj=writer, mode="w|", format=tarfile.USTAR_FORMAT) as archive, _snapshot(ctx) as connection:
+        with tarfile.open(fileobj=writer, mode="w|", format=tarfile.USTAR_FORMAT) as archive:
             add_member(
                 archive,
                 "manifest.json",
                 json.dumps({"format": 1, "revision": revision, "tables": [t.name for t in tables]}).encode(),
             )
             add_member(archive, "instance.json", ctx.settings.instance_path.read_bytes())
-            rows, named = _rows(connection, tables)
-            counts["rows"] = rows.getvalue().count(b"\n")
-            add_member(archive, "database.jsonl", rows.getvalue())
             # The blobs the snapshot's rows name, whichever store keeps them (the archive is the same for
             # both): one stored after the snapshot belongs to a row the backup does not hold, and would
-            # only be an orphan in the restored instance.
-            for blob_id in sorted(named):
-                counts["blobs"] += _add_blob(archive, ctx, connection, blob_id)
+            # only be an orphan in the restored instance. The database store's are read in the snapshot
+            # (a purge meanwhile takes nothing from it); the directory's after it, so that SQLite's
+            # snapshot, which holds its one write lock, lasts only as long as reading the rows.
+            in_database = isinstance(ctx.blobs, DatabaseBlobStore)
+            with _snapshot(ctx) as connection:
+                rows, named = _rows(connection, tables)
+                counts["rows"] = rows.getvalue().count(b"\n")
+                add_member(archive, "database.jsonl", rows.getvalue())
+                for blob_id in sorted(named) if in_database else ():
+                    counts["blobs"] += _add_blob(archive, ctx, connection, blob_id)
+            for blob_id in () if in_database else sorted(named):
+                counts["blobs"] += _add_blob(archive, ctx, None, blob_id)
         writer.finish()
     return counts
 
