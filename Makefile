@@ -6,7 +6,7 @@ DATA_DIR ?= var
 # The lock (requirements/lock.py): the test lock for development, the runtime lock for the container.
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test test-fast check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-inbox bench-load bench-requests bench-instructions bench-statements soak vectors clean
+.PHONY: run test test-fast check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-blobs bench-inbox bench-load bench-requests bench-instructions bench-statements soak vectors clean
 
 # Everything from the lock, checked against its hashes (nothing the index serves that day), then
 # our own code alone: --no-deps so it cannot pull anything unlocked, --no-build-isolation so the
@@ -76,6 +76,11 @@ bench-crypto: $(VENV)/.installed
 
 bench-upload: $(VENV)/.installed
 	$(PY) loadtests/bench_upload.py
+
+# The directory blob store against the database's (INTAKE_BLOBS=database): MB/s both ways, and what
+# 1 GiB of files adds to the database. It EMPTIES the database given: BENCH_DATABASE_URL=postgresql://...
+bench-blobs: $(VENV)/.installed
+	$(PY) loadtests/bench_blobs.py
 
 bench-inbox: $(VENV)/.installed
 	$(PY) loadtests/bench_inbox.py

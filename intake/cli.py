@@ -10,11 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
 from policies import PolicyError, load_policy
 
+from .database_blobs import NotForSqlite
 from .logs import log_config
-from .service import audit, casework, officers, retention
+from .service import audit, blob_moves, casework, nodes, officers, retention
 from .service.context import Context
 from .service.errors import AuthenticationFailed, Conflict, TooManyAttempts
 from .settings import Instance, Settings
@@ -84,6 +87,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     current, head = schema_revision(engine)
     if current != head:
         print(f"The database is at revision {current}, this code needs {head}: run `intake migrate` first.", file=sys.stderr)
+        return 1
+    misplaced = blob_moves.misplaced(settings)
+    if misplaced:
+        other = "the data directory's blobs/" if settings.blobs == "database" else "the database"
+        print(
+            f"INTAKE_BLOBS={settings.blobs}, but files are kept in {other}: the service would not find them. "
+            f"Run `intake blobs move --to {settings.blobs}` first (or set INTAKE_BLOBS to where they are).",
+            file=sys.stderr,
+        )
         return 1
     headless = officers.offices_without_head(engine)
     if headless:
@@ -307,6 +319,26 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_blobs_move(settings: Settings, args: argparse.Namespace) -> int:
+    done = blob_moves.move_blobs(settings, args.to)
+    print(f"{done.moved} file(s) moved to the {args.to} store, {done.already} there already.")
+    if done.missing:
+        print(f"{done.missing} file(s) of cases were in neither store (lost before this move).", file=sys.stderr)
+    print(f"Now set INTAKE_BLOBS={args.to} wherever the service runs, and start it.")
+    return 1 if done.missing else 0
+
+
+def cmd_node_join(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        joined = nodes.join(settings, Path(args.instance_file))
+    except nodes.JoinRefused as refused:
+        print(f"not joined: {refused}", file=sys.stderr)
+        return 1
+    print(f"{joined.data_dir} is now a node of the instance (audit head {joined.audit_entries}, its signature verified).")
+    print("Start it with the same environment as the other nodes: `intake serve`.")
+    return 0
+
+
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     ctx = Context.from_settings(settings)
     done = retention.purge(ctx, dry_run=args.dry_run)
@@ -485,6 +517,20 @@ def parser() -> argparse.ArgumentParser:
     restore_cmd.add_argument("--passphrase-stdin", action="store_true")
     restore_cmd.set_defaults(run=cmd_restore)
 
+    blobs = commands.add_parser("blobs", help="where files are kept").add_subparsers(dest="blobs_command", required=True)
+    move = blobs.add_parser("move", help="move every file between the data directory and the database (stop the service first)")
+    move.add_argument("--to", required=True, choices=["database", "filesystem"])
+    move.set_defaults(run=cmd_blobs_move)
+
+    node = commands.add_parser("node", help="several machines serving one instance").add_subparsers(
+        dest="node_command", required=True
+    )
+    join = node.add_parser("join", help="make this machine's data directory a node: it needs only the instance file")
+    join.add_argument(
+        "--instance-file", required=True, help="a copy of instance.json from a node of the instance (copied over SSH, say)"
+    )
+    join.set_defaults(run=cmd_node_join)
+
     purge = commands.add_parser("purge", help="crypto-shred cases closed longer than the retention period")
     purge.add_argument("--dry-run", action="store_true", help="list what would be purged, change nothing")
     purge.set_defaults(run=cmd_purge)
@@ -514,13 +560,44 @@ def main(argv: list[str] | None = None) -> int:
     # user alone: files 0600, directories 0700, whatever the caller's umask.
     os.umask(0o077)
     args = parser().parse_args(argv)
-    settings = Settings.from_env(args.data_dir, args.database_url)
+    try:
+        settings = Settings.from_env(args.data_dir, args.database_url)
+    except ValueError as error:  # an INTAKE_* variable or the database URL
+        print(f"intake: {error}", file=sys.stderr)
+        return 2
     try:
         load_policy(settings.policy_file)
     except (PolicyError, OSError) as error:
         print(f"intake: the policy cannot be used, nothing was started.\n{error}", file=sys.stderr)
         return 2
-    return args.run(settings, args)
+    try:
+        return args.run(settings, args)
+    except MISTAKES as error:
+        print(f"intake: {_mistake(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("intake: interrupted", file=sys.stderr)
+        return 130
+
+
+# What a person's mistake raises (a path that is not there, a database that cannot be reached, a
+# schema not migrated, stdin closed): one line that says what, never a traceback. Anything else is
+# a fault of ours, and keeps its traceback.
+MISTAKES = (OSError, EOFError, OperationalError, ProgrammingError, NotForSqlite)
+
+
+def _mistake(error: BaseException) -> str:
+    if isinstance(error, OperationalError):
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        hint = " (does the data directory exist? `intake init` makes it)" if "unable to open database" in reason else ""
+        return f"the database cannot be used: {reason}{hint}"
+    if isinstance(error, ProgrammingError):
+        return "the database does not hold this version's tables: run `intake init` for a new instance, or `intake migrate`"
+    if isinstance(error, EOFError):
+        return "standard input ended before every answer was given"
+    if isinstance(error, OSError):
+        return f"{error.strerror or error}: {error.filename}" if error.filename else str(error.strerror or error)
+    return str(error)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from typing import Any
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, generate_signing_key
 
@@ -143,6 +145,39 @@ class MailSettings:
         return found
 
 
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = int) -> Any:
+    """An INTAKE_* number, or ValueError naming the variable (not Python's "invalid literal for int()")."""
+    value = env.get(name)
+    if not value:
+        return kind(default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"{name} is {value!r}: it must be a {'whole ' if kind is int else ''}number") from None
+
+
+def check_database_url(url: str) -> str:
+    """A URL of a database this runs on (PostgreSQL or SQLite), or ValueError saying what one looks like."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme.split("+", 1)[0] not in {"postgresql", "sqlite"}:
+        raise ValueError(
+            "the database URL is not one this can use: give postgresql://USER@HOST/DATABASE, "
+            "or sqlite:///PATH (the default, in the data directory)"
+        )
+    return url
+
+
+BLOB_STORES = ("filesystem", "database")
+
+
+def blob_store_kind(value: str, database_url: str) -> str:
+    if value not in BLOB_STORES:
+        raise ValueError(f"INTAKE_BLOBS is {value!r}: it is one of {', '.join(BLOB_STORES)}")
+    if value == "database" and not database_url.startswith("postgresql"):
+        raise ValueError("INTAKE_BLOBS=database needs PostgreSQL (INTAKE_DATABASE_URL); on SQLite keep the filesystem store")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """How this process runs one instance."""
@@ -174,11 +209,17 @@ class Settings:
     messages_per_case_per_day: int = 100
     openings_per_case_room_per_hour: int = 30
     mail: MailSettings = field(default_factory=MailSettings)
+    # Where encrypted files are kept: "filesystem" (the data directory's blobs/, this machine only) or
+    # "database" (PostgreSQL: what several machines serving one instance need; database_blobs.py).
+    blobs: str = "filesystem"
+    blob_connections: int = 8  # database blob store: uploads streaming at once, per process
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None, database_url: str | None = None) -> "Settings":
         directory = Path(data_dir or os.environ.get("INTAKE_DATA_DIR") or "var").resolve()
-        url = database_url or os.environ.get("INTAKE_DATABASE_URL") or f"sqlite:///{directory / 'intake.sqlite3'}"
+        url = check_database_url(
+            database_url or os.environ.get("INTAKE_DATABASE_URL") or f"sqlite:///{directory / 'intake.sqlite3'}"
+        )
         env = os.environ
         return cls(
             data_dir=directory,
@@ -186,23 +227,25 @@ class Settings:
             # The addresses first: a placeholder left in a deploy file is the likeliest mistake, and is named.
             onion_address=onion_address(env.get("INTAKE_ONION_ADDRESS")),
             public_address=public_address(env.get("INTAKE_PUBLIC_ADDRESS")),
-            argon2_concurrency=int(env.get("INTAKE_ARGON2_CONCURRENCY") or os.cpu_count() or 1),
-            argon2_wait_seconds=float(env.get("INTAKE_ARGON2_WAIT_SECONDS") or 10.0),
+            argon2_concurrency=_number(env, "INTAKE_ARGON2_CONCURRENCY", os.cpu_count() or 1),
+            argon2_wait_seconds=_number(env, "INTAKE_ARGON2_WAIT_SECONDS", 10.0, float),
             secure_cookies=env.get("INTAKE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
-            max_file_bytes=int(env.get("INTAKE_MAX_FILE_MIB") or 500) * MiB,
-            max_report_bytes=int(env.get("INTAKE_MAX_REPORT_MIB") or 2048) * MiB,
-            max_files_per_message=int(env.get("INTAKE_MAX_FILES_PER_MESSAGE") or 20),
-            max_clean_bytes=int(env.get("INTAKE_MAX_CLEAN_MIB") or 256) * MiB,
+            max_file_bytes=_number(env, "INTAKE_MAX_FILE_MIB", 500) * MiB,
+            max_report_bytes=_number(env, "INTAKE_MAX_REPORT_MIB", 2048) * MiB,
+            max_files_per_message=_number(env, "INTAKE_MAX_FILES_PER_MESSAGE", 20),
+            max_clean_bytes=_number(env, "INTAKE_MAX_CLEAN_MIB", 256) * MiB,
             policy_file=env.get("INTAKE_POLICY_FILE") or None,
-            reporter_idle_minutes=int(env.get("INTAKE_REPORTER_IDLE_MINUTES") or 120),
-            upload_idle_seconds=float(env.get("INTAKE_UPLOAD_IDLE_SECONDS") or 60),
-            cleaning_rooms=int(env.get("INTAKE_CLEANING_ROOMS") or 4),
-            storage_quota_bytes=int(env.get("INTAKE_STORAGE_QUOTA_GIB") or 200) * 2**30,
-            min_free_bytes=int(env.get("INTAKE_MIN_FREE_GIB") or 2) * 2**30,
-            officer_idle_minutes=int(env.get("INTAKE_OFFICER_IDLE_MINUTES") or 30),
-            submissions_per_hour=int(env.get("INTAKE_SUBMISSIONS_PER_HOUR") or 1000),
-            messages_per_case_per_day=int(env.get("INTAKE_MESSAGES_PER_CASE_PER_DAY") or 100),
-            openings_per_case_room_per_hour=int(env.get("INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR") or 30),
+            reporter_idle_minutes=_number(env, "INTAKE_REPORTER_IDLE_MINUTES", 120),
+            upload_idle_seconds=_number(env, "INTAKE_UPLOAD_IDLE_SECONDS", 60, float),
+            cleaning_rooms=_number(env, "INTAKE_CLEANING_ROOMS", 4),
+            storage_quota_bytes=_number(env, "INTAKE_STORAGE_QUOTA_GIB", 200) * 2**30,
+            min_free_bytes=_number(env, "INTAKE_MIN_FREE_GIB", 2) * 2**30,
+            officer_idle_minutes=_number(env, "INTAKE_OFFICER_IDLE_MINUTES", 30),
+            submissions_per_hour=_number(env, "INTAKE_SUBMISSIONS_PER_HOUR", 1000),
+            messages_per_case_per_day=_number(env, "INTAKE_MESSAGES_PER_CASE_PER_DAY", 100),
+            openings_per_case_room_per_hour=_number(env, "INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR", 30),
+            blobs=blob_store_kind(env.get("INTAKE_BLOBS") or "filesystem", url),
+            blob_connections=_number(env, "INTAKE_BLOB_CONNECTIONS", 8),
             mail=MailSettings.from_env(env),
         )
 

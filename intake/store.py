@@ -14,12 +14,13 @@ itself and its cache key, which costs more than running it (figures: loadtests/R
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Column, Index, LargeBinary, bindparam, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 
@@ -280,6 +281,19 @@ class Attachment(SQLModel, table=True):
     stored_size: int
 
 
+class BlobChunk(SQLModel, table=True):
+    """A piece of an encrypted file's blob, when blobs are kept in the database (INTAKE_BLOBS=database):
+    the blob's bytes are its chunks in `seq` order, each at most database_blobs.CHUNK_BYTES. The same
+    encrypted frames as the directory store's files; chunked so that a blob is written and read a
+    piece at a time, never whole in memory. No dates: a chunk tells nothing of when it came."""
+
+    __tablename__ = "blob_chunk"
+
+    blob_id: str = Field(primary_key=True, max_length=40)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class WebSession(SQLModel, table=True):
     """A logged-in reporter or officer. The payload opens only with the key in their cookie."""
 
@@ -478,9 +492,31 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     return current, head
 
 
+# The connection whose open transaction holds the blobs of the files a service call attaches
+# (database_blobs.py): its `transaction` blocks run inside that transaction, so that the rows that
+# refer to the blobs commit with them, or neither does.
+_joined: ContextVar[Connection | None] = ContextVar("intake_joined_transaction", default=None)
+
+
+@contextmanager
+def joining(connection: Connection) -> Iterator[None]:
+    """Run every `transaction` of this block inside `connection`'s transaction, which the caller
+    commits or rolls back: a block's own end only releases its savepoint."""
+    token = _joined.set(connection)
+    try:
+        yield
+    finally:
+        _joined.reset(token)
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session that commits at the end of the block, or rolls everything back."""
+    joined = _joined.get()
+    if joined is not None:
+        with Session(joined, expire_on_commit=False, join_transaction_mode="create_savepoint") as session, session.begin():
+            yield session
+        return
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
 

@@ -33,9 +33,11 @@ def on_postgres() -> bool:
     return bool(os.environ.get("TEST_DATABASE_URL"))
 
 
-def make_instance(data_dir: Path, url: str, argon2: Argon2Params = CHEAP_ARGON2) -> Context:
+def make_instance(data_dir: Path, url: str, argon2: Argon2Params = CHEAP_ARGON2, blobs: str | None = None) -> Context:
     """A fresh instance: secrets, empty schema, ECO and OIG with one officer each."""
-    settings = Settings(data_dir=data_dir, database_url=url, argon2_concurrency=2, argon2_wait_seconds=5)
+    # TEST_BLOBS=database runs a test with the database blob store (PostgreSQL only).
+    blobs = blobs or os.environ.get("TEST_BLOBS") or "filesystem"
+    settings = Settings(data_dir=data_dir, database_url=url, argon2_concurrency=2, argon2_wait_seconds=5, blobs=blobs)
     settings.write_instance(Instance.create(argon2))
     engine = make_engine(url)
     drop_schema(engine)

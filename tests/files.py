@@ -11,7 +11,8 @@ from pathlib import Path
 import anyio
 from sqlmodel import Session, func, select
 
-from intake.store import Attachment, Case, CaseKeyWrap, Message
+from intake.database_blobs import DatabaseBlobStore
+from intake.store import Attachment, BlobChunk, Case, CaseKeyWrap, Message
 
 
 def multipart(fields: dict[str, str], files: list[tuple], boundary: str = "testboundary7d1a") -> tuple[bytes, dict]:
@@ -50,8 +51,18 @@ def snapshot(ctx) -> dict:
             table.__name__: db.exec(select(func.count()).select_from(table)).one()
             for table in (Case, CaseKeyWrap, Message, Attachment)
         }
-    blobs = sorted((str(p.relative_to(ctx.blobs.root)), p.stat().st_size) for p in Path(ctx.blobs.root).rglob("*") if p.is_file())
-    return {"rows": counts, "blobs": blobs}
+    return {"rows": counts, "blobs": stored_blobs(ctx)}
+
+
+def stored_blobs(ctx) -> list:
+    """Every blob the store holds, with its size: files under the blob directory, or the database's chunks."""
+    if isinstance(ctx.blobs, DatabaseBlobStore):
+        with ctx.engine.connect() as connection:
+            rows = connection.execute(
+                select(BlobChunk.blob_id, func.count(), func.sum(func.length(BlobChunk.data))).group_by(BlobChunk.blob_id)
+            ).all()
+        return sorted(tuple(row) for row in rows)
+    return sorted((str(p.relative_to(ctx.blobs.root)), p.stat().st_size) for p in Path(ctx.blobs.root).rglob("*") if p.is_file())
 
 
 def sha256(data: bytes) -> str:

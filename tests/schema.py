@@ -18,3 +18,15 @@ def drop_schema(engine: Engine) -> None:
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def stamp_head(engine: Engine) -> None:
+    """Record the tables made from the models as the head revision, as `intake init` leaves a database
+    (what a backup names, and what `intake node join` and `intake serve` check)."""
+    from alembic import command
+
+    from intake.store import _alembic_config
+
+    with engine.connect() as connection:
+        command.stamp(_alembic_config(connection), "head")
+        connection.commit()

@@ -1,19 +1,20 @@
 """Evidence files: encrypted while they arrive, stored as blobs, attached to a case.
 
 An uploaded file's pieces go straight into a `FileSink`: a fresh file key, a
-StreamSealer and a blob writer. Plaintext is never written anywhere, except for the
-moment mat2 needs it, in memory (see metadata.py). Until the case or message is
-committed the file is *pending*. A service call that receives pending files owns them:
-it attaches them in its transaction, or, on any failure, removes their blobs (`held`).
+StreamSealer and a blob writer of the request's blob batch (blobs.py). Plaintext is never
+written anywhere, except for the moment mat2 needs it, in memory (see metadata.py). Until
+the case or message is committed the file is *pending*. A service call that receives
+pending files owns them: it attaches them in its transaction, run inside their batch (the
+database store's chunks commit with the rows that name them), or, on any failure, removes
+their blobs (`held`).
 """
 
 import json
 import re
 import secrets
-import shutil
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
@@ -21,10 +22,12 @@ from sqlmodel import Session, col, func, select
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
 from policies.text import N_, Text
 
+from ..blobs import BlobBatch
+from ..database_blobs import UploadsBusy
 from ..store import Attachment, reading
 from . import metadata
 from .context import Context
-from .errors import NotFound, StorageFull, TooLarge
+from .errors import Busy, NotFound, StorageFull, TooLarge
 
 MAX_NAME_CHARS = 255
 FILE_ID = re.compile(r"F-[0-9A-F]{12}")
@@ -51,6 +54,7 @@ class PendingFile:
     stored_size: int
     cleaned: bool | None
     part: str | None = None  # the account of a two-part report it was sent with; None for a one-part report
+    batch: BlobBatch | None = field(default=None, repr=False, compare=False)  # its request's blobs (blobs.py)
 
 
 @dataclass
@@ -63,6 +67,7 @@ class UploadBudget:
     total_bytes: int = 0
     files: int = 0
     room_left: int | None = None  # what the storage quota and the disk's reserve still allow
+    blobs: BlobBatch | None = None  # the request's blob batch, begun with its first file
 
     @classmethod
     def for_request(cls, ctx: Context) -> "UploadBudget":
@@ -76,6 +81,16 @@ class UploadBudget:
             self.room_left = storage_left(ctx)
         if self.room_left <= 0:
             raise StorageFull(STORAGE_FULL)
+
+    def blob_batch(self, ctx: Context) -> BlobBatch:
+        if self.blobs is None:
+            self.blobs = ctx.blobs.batch()
+        return self.blobs
+
+    def release_blobs(self) -> None:
+        """The request failed before a service call took its files: remove every blob it wrote."""
+        if self.blobs is not None:
+            self.blobs.rollback()
 
     def start_file(self) -> None:
         self.files += 1
@@ -115,8 +130,9 @@ def storage_left(ctx: Context) -> int:
     leaving the disk its reserve of free space."""
     with reading(ctx.engine) as db:
         stored = db.exec(select(func.coalesce(func.sum(Attachment.stored_size), 0))).one()
-    free = shutil.disk_usage(ctx.blobs.root).free
-    return min(ctx.settings.storage_quota_bytes - int(stored), free - ctx.settings.min_free_bytes)
+    quota_left = ctx.settings.storage_quota_bytes - int(stored)
+    free = ctx.blobs.free_bytes()  # None for the database store: its disk is the database server's
+    return quota_left if free is None else min(quota_left, free - ctx.settings.min_free_bytes)
 
 
 def readable_size(n: int) -> str:
@@ -152,7 +168,11 @@ class FileSink:
             else:
                 self.cleaned = False
         self.file_key = new_key()
-        self.writer = ctx.blobs.new_writer()
+        self.batch = budget.blob_batch(ctx)
+        try:
+            self.writer = self.batch.new_writer()
+        except UploadsBusy:
+            raise Busy(retry_after=5) from None
         self.sealer = StreamSealer(self.file_key)
         self.writer.write(self.sealer.header)
 
@@ -194,7 +214,15 @@ class FileSink:
             self.writer.write(chunk)
         self.writer.commit()
         return PendingFile(
-            self.writer.blob_id, self.file_key, self.name, self.content_type, self.size, self.writer.size, self.cleaned, self.part
+            self.writer.blob_id,
+            self.file_key,
+            self.name,
+            self.content_type,
+            self.size,
+            self.writer.size,
+            self.cleaned,
+            self.part,
+            self.batch,
         )
 
     def abort(self) -> None:
@@ -204,22 +232,36 @@ class FileSink:
         self.writer.abort()
 
 
-def discard(ctx: Context, pending: Sequence[PendingFile]) -> None:
-    """Remove the blobs of files that will not be attached."""
+def _batches(pending: Sequence[PendingFile]) -> list[BlobBatch]:
+    batches: list[BlobBatch] = []
     for item in pending:
-        ctx.blobs.delete(item.blob_id)
+        if item.batch is not None and not any(item.batch is b for b in batches):
+            batches.append(item.batch)
+    return batches
+
+
+def discard(pending: Sequence[PendingFile]) -> None:
+    """Remove the blobs of files that will not be attached."""
+    for batch in _batches(pending):
+        batch.rollback()
 
 
 @contextmanager
 def held(ctx: Context, pending: Sequence[PendingFile]) -> Iterator[None]:
-    """Hold pending files through a service call: if the call fails in any way, their blobs go;
-    if it succeeds (the case or message is committed), they are settled (their file times fixed)."""
+    """Hold pending files through a service call, which runs inside their blob batch: if the call
+    fails in any way, their blobs go; if it succeeds, the batch commits (the database store's chunks
+    with the call's rows; the directory store's files are settled, their times fixed)."""
+    batches = _batches(pending)
     try:
-        yield
+        with ExitStack() as joined:
+            for batch in batches:
+                joined.enter_context(batch.joined())
+            yield
     except BaseException:
-        discard(ctx, pending)
+        discard(pending)
         raise
-    ctx.blobs.settle(p.blob_id for p in pending)
+    for batch in batches:
+        batch.commit()
 
 
 def attach(db: Session, case_id: str, case_key: bytes, message_id: str | None, pending: Sequence[PendingFile]) -> list[str]:

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import struct
 import tarfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -24,9 +25,10 @@ from sqlmodel import SQLModel
 from crypto import PRODUCTION_ARGON2, Argon2Params, CryptoError, StreamOpener, StreamSealer, derive_backup_key
 
 from ..blobs import FIXED_TIME, BlobStore
+from ..database_blobs import DatabaseBlobStore
 from ..settings import Settings
-from ..store import make_engine, migrate, schema_revision
-from .context import Context
+from ..store import BlobChunk, make_engine, migrate, schema_revision
+from .context import Context, open_blobs
 
 MAGIC = b"INTAKE-BACKUP\x01"
 HEADER = struct.Struct(">16sIII")
@@ -128,7 +130,7 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
     salt = secrets.token_bytes(16)
     key = ctx.gate.run(derive_backup_key, passphrase, salt, argon2)
     revision = schema_revision(ctx.engine)[0]
-    tables = SQLModel.metadata.sorted_tables
+    tables = row_tables()
     counts = {"rows": 0, "blobs": 0}
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as target:
@@ -141,42 +143,94 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
                 json.dumps({"format": 1, "revision": revision, "tables": [t.name for t in tables]}).encode(),
             )
             add_member(archive, "instance.json", ctx.settings.instance_path.read_bytes())
-            rows, named = _snapshot_rows(ctx, tables)
-            counts["rows"] = rows.getvalue().count(b"\n")
-            add_member(archive, "database.jsonl", rows.getvalue())
-            # The blobs the snapshot's rows name: one stored after the snapshot belongs to a row the backup
-            # does not hold, and would only be an orphan in the restored instance.
-            stored = (p for p in ctx.blobs.root.rglob("*") if p.is_file() and p.parent.name != "partial")
-            for path in sorted(p for p in stored if p.name in named):
-                info = tarfile.TarInfo(f"blobs/{path.name}")  # owner, mode and times of nobody's: fixed
-                info.size, info.mode, info.mtime = path.stat().st_size, 0o600, FIXED_TIME
-                with open(path, "rb") as blob:
-                    archive.addfile(info, blob)
-                counts["blobs"] += 1
+            # The blobs the snapshot's rows name, whichever store keeps them (the archive is the same for
+            # both): one stored after the snapshot belongs to a row the backup does not hold, and would
+            # only be an orphan in the restored instance. The database store's are read in the snapshot
+            # (a purge meanwhile takes nothing from it); the directory's after it, so that SQLite's
+            # snapshot, which holds its one write lock, lasts only as long as reading the rows.
+            in_database = isinstance(ctx.blobs, DatabaseBlobStore)
+            with _snapshot(ctx) as connection:
+                rows, named = _rows(connection, tables)
+                counts["rows"] = rows.getvalue().count(b"\n")
+                add_member(archive, "database.jsonl", rows.getvalue())
+                for blob_id in sorted(named) if in_database else ():
+                    counts["blobs"] += _add_blob(archive, ctx, connection, blob_id)
+            for blob_id in () if in_database else sorted(named):
+                counts["blobs"] += _add_blob(archive, ctx, None, blob_id)
         writer.finish()
     return counts
 
 
-def _snapshot_rows(ctx: Context, tables) -> tuple[io.BytesIO, set[str]]:
-    """database.jsonl, every table read in ONE snapshot, and the blob ids its attachments name.
+def row_tables() -> list:
+    """The tables backed up as rows: every table but the database store's blob chunks, which go as
+    blobs/ members like the directory store's files."""
+    return [t for t in SQLModel.metadata.sorted_tables if t.name != BlobChunk.__tablename__]
+
+
+def _add_blob(archive: tarfile.TarFile, ctx: Context, connection, blob_id: str) -> int:
+    """One blob as blobs/<id> (owner, mode and times of nobody's: fixed); 0 if the store lacks it."""
+    blobs = ctx.blobs
+    if isinstance(blobs, DatabaseBlobStore):  # read in the rows' snapshot
+        size, pieces = blobs.size(blob_id, connection), blobs.read_in(connection, blob_id)
+    else:
+        size, pieces = blobs.size(blob_id), blobs.read(blob_id)
+    if size is None:
+        return 0
+    info = tarfile.TarInfo(f"blobs/{blob_id}")
+    info.size, info.mode, info.mtime = size, 0o600, FIXED_TIME
+    archive.addfile(info, io.BufferedReader(_PiecesReader(iter(pieces)), READ_BLOCK))
+    return 1
+
+
+class _PiecesReader(io.RawIOBase):
+    """A readable file object over an iterator of byte strings (a blob read a piece at a time)."""
+
+    def __init__(self, pieces) -> None:
+        self.pieces = pieces
+        self.left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self.left:
+            piece = next(self.pieces, None)
+            if piece is None:
+                return 0
+            self.left = piece
+        n = min(len(target), len(self.left))
+        target[:n] = self.left[:n]
+        self.left = self.left[n:]
+        return n
+
+
+@contextmanager
+def _snapshot(ctx: Context):
+    """A connection reading every table in ONE snapshot, held while the backup is written.
 
     At READ COMMITTED (the engine's level) each statement sees what was committed when it started,
     so tables read one after another under load disagree: a handling of a case filed between two
     reads, with no case, and a restore that fails on the foreign key (#24 item 1). PostgreSQL reads
-    them in one REPEATABLE READ READ ONLY transaction, as pg_dump does, which blocks no writer;
-    SQLite's transaction (BEGIN IMMEDIATE, store.make_engine) is already one snapshot.
+    them in one REPEATABLE READ READ ONLY transaction, as pg_dump does, which blocks no writer (and
+    the database store's blobs in the same snapshot); SQLite's transaction (BEGIN IMMEDIATE,
+    store.make_engine) is already one snapshot.
     """
-    rows, named = io.BytesIO(), set()
     options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
     with ctx.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(**options)
         with connection.begin():
-            for table in tables:
-                for row in connection.execute(select(table)).mappings():
-                    rows.write(jsonl_line(table.name, row))
-                    if table.name == "attachment":
-                        named.add(row["blob_id"])
+            yield connection
+
+
+def _rows(connection, tables) -> tuple[io.BytesIO, set[str]]:
+    """database.jsonl, and the blob ids its attachments name."""
+    rows, named = io.BytesIO(), set()
+    for table in tables:
+        for row in connection.execute(select(table)).mappings():
+            rows.write(jsonl_line(table.name, row))
+            if table.name == "attachment":
+                named.add(row["blob_id"])
     return rows, named
 
 
@@ -184,6 +238,12 @@ def restore_backup(settings: Settings, source: Path, passphrase: str) -> dict:
     """Restore an archive into an empty instance (no instance.json, no tables)."""
     if settings.instance_path.exists():
         raise BackupError(f"{settings.data_dir} already holds an instance: restore into an empty one")
+    if not source.is_file():
+        raise BackupError(f"there is no backup file at {source}")
+    try:  # a new machine's data directory is made here, for the service's user alone
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise BackupError(f"the data directory {settings.data_dir} cannot be made: {error.strerror}") from None
     engine = make_engine(settings.database_url)
     try:
         if schema_revision(engine)[0] is not None:
@@ -244,16 +304,33 @@ def _restore(settings: Settings, engine, plaintext, reader: _DecryptingReader, s
             connection.execute(insert(tables[item["table"]]).values({k: _decode(v) for k, v in item["row"].items()}))
     migrate(engine)
     _reset_sequences(engine, tables)
-    blob_root = settings.blob_dir
-    for path in (staged / "blobs").iterdir():
-        final = blob_root / path.name[:2] / path.name
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, final)
-    BlobStore(blob_root).settle_all()
+    _restore_blobs(settings, engine, staged / "blobs")
     fd = os.open(settings.instance_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(instance)
     return {"rows": len(rows), "blobs": blobs, "revision": manifest["revision"]}
+
+
+def _restore_blobs(settings: Settings, engine, staged: Path) -> None:
+    """The archive's blobs into the store INTAKE_BLOBS names, whichever store they came from."""
+    blobs = open_blobs(settings, engine)
+    if isinstance(blobs, DatabaseBlobStore):
+        with engine.begin() as connection:
+            for path in sorted(staged.iterdir()):
+                blobs.write(path.name, _file_pieces(path), connection)
+        blobs.dispose()
+        return
+    for path in staged.iterdir():
+        final = settings.blob_dir / path.name[:2] / path.name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, final)
+    BlobStore(settings.blob_dir).settle_all()
+
+
+def _file_pieces(path: Path):
+    with open(path, "rb") as blob:
+        while block := blob.read(READ_BLOCK):
+            yield block
 
 
 def _reset_sequences(engine, tables) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 from policies import Policy, load_policy
 
-from ..blobs import BlobStore
+from ..blobs import Blobs, BlobStore
+from ..database_blobs import DatabaseBlobStore
 from ..settings import Instance, Settings
 from ..store import make_engine
 from .errors import Busy
@@ -49,6 +50,13 @@ class Argon2Gate:
             self._slots.release()
 
 
+def open_blobs(settings: Settings, engine: Engine) -> Blobs:
+    """The blob store INTAKE_BLOBS names: the data directory's (the default), or the database's."""
+    if settings.blobs == "database":
+        return DatabaseBlobStore(engine, settings.blob_connections)
+    return BlobStore(settings.blob_dir)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -60,7 +68,7 @@ class Context:
     engine: Engine
     policy: Policy
     gate: Argon2Gate
-    blobs: BlobStore
+    blobs: Blobs
     cleaning: CleaningRooms
     now: Callable[[], dt.datetime] = field(default=utc_now)
     # When this process last deleted expired sessions (sessions.start does it at most once a minute).
@@ -68,13 +76,14 @@ class Context:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Context":
+        engine = make_engine(settings.database_url)
         return cls(
             settings=settings,
             instance=settings.load_instance(),
-            engine=make_engine(settings.database_url),
+            engine=engine,
             policy=load_policy(settings.policy_file),
             gate=Argon2Gate(settings.argon2_concurrency, settings.argon2_wait_seconds),
-            blobs=BlobStore(settings.blob_dir),
+            blobs=open_blobs(settings, engine),
             cleaning=CleaningRooms(settings.cleaning_rooms),
         )
 

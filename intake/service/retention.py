@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, delete, select
 
+from ..blobs import BlobStore
 from ..store import (
     Attachment,
     Case,
@@ -92,15 +93,17 @@ def purge_case(ctx: Context, case_id: str) -> None:
             set(db.exec(select(Attachment.blob_id).where(col(Attachment.blob_id).in_(blob_ids))).all()) if blob_ids else set()
         )
         audit.record(ctx, db, "case purged", None, case_id)
-    for blob_id in blob_ids - still_used:
-        ctx.blobs.delete(blob_id)
+        ctx.blobs.drop(db, blob_ids - still_used)  # the database's with the rows; the directory's once they are gone
 
 
 def sweep_orphan_blobs(ctx: Context, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
     """Remove blobs no case refers to: left by a process killed mid-upload, or between writing
     a blob and committing its case, or by a purge killed before it removed them. An unsettled
     blob (its upload's own times) may be an upload still being committed: only old ones go.
-    Then settle every blob that stays, so none keeps a change time of its own."""
+    Then settle every blob that stays, so none keeps a change time of its own.
+    The database store has none to sweep: its blobs commit with their rows or not at all."""
+    if not isinstance(ctx.blobs, BlobStore):
+        return 0
     cutoff = time.time() - older_than.total_seconds()
     with reading(ctx.engine) as db:
         referenced = set(db.exec(select(Attachment.blob_id)).all())
@@ -119,6 +122,8 @@ def sweep_orphan_blobs(ctx: Context, older_than: dt.timedelta = dt.timedelta(day
 def sweep_partials(ctx: Context, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
     """Remove partial blobs of uploads that died (a live upload writes to its partial at least
     every INTAKE_UPLOAD_IDLE_SECONDS, or is dropped); run at start-up and by purge."""
+    if not isinstance(ctx.blobs, BlobStore):
+        return 0
     cutoff, removed = time.time() - older_than.total_seconds(), 0
     for path in (ctx.blobs.root / "partial").iterdir():
         if path.is_file() and path.stat().st_mtime < cutoff:

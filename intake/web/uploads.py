@@ -29,7 +29,7 @@ from starlette.requests import Request
 
 from policies.text import N_, Text
 
-from ..service.attachments import FileSink, PendingFile, UploadBudget, discard
+from ..service.attachments import FileSink, PendingFile, UploadBudget
 from ..service.context import Context
 from .bad_request import BadRequest
 from .limits import DEFAULT_BODY_LIMIT
@@ -199,7 +199,7 @@ class _Receiver:
         if self.sink is not None:
             self.sink.abort()
             self.sink = None
-        discard(self.ctx, self.upload.files)
+        self.budget.release_blobs()  # every file of the request, the finished ones too
 
 
 def _text(raw: bytes, what: str) -> str:

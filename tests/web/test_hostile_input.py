@@ -28,9 +28,10 @@ def snapshot(ctx) -> dict:
         for table in SQLModel.metadata.sorted_tables:
             columns = [c for c in table.c if (table.name, c.name) != ("web_session", "idle_until")]
             rows[table.name] = sorted(repr(tuple(r)) for r in connection.execute(select(*columns)))
+    directory = getattr(ctx.blobs, "root", None)  # the database store's chunks are rows (blob_chunk), above
     blobs = {
-        str(p.relative_to(ctx.blobs.root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in Path(ctx.blobs.root).rglob("*")
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (Path(directory).rglob("*") if directory else ())
         if p.is_file()
     }
     return {"rows": rows, "blobs": blobs}
