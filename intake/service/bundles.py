@@ -12,6 +12,7 @@ This module reads and writes the format only: no database, no data directory, so
 What goes into a bundle is export.py's.
 """
 
+import contextlib
 import hashlib
 import io
 import json
@@ -337,20 +338,14 @@ def _items(plaintext: BinaryIO, out: Path | None) -> tuple[dict[str, tuple[int, 
 def _take(data: BinaryIO, name: str, out: Path | None) -> tuple[int, str]:
     """(size, SHA-256) of one item, written to `out` / name as it is read."""
     digest, size = hashlib.sha256(), 0
-    target = None
     if out is not None:
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        target = open(path, "xb")  # noqa: SIM115: closed below, after the last block
-    try:
+        (out / name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(out / name, "xb") if out is not None else contextlib.nullcontext() as target:
         while block := data.read(READ_BLOCK):
             digest.update(block)
             size += len(block)
             if target is not None:
                 target.write(block)
-    finally:
-        if target is not None:
-            target.close()
     return size, digest.hexdigest()
 
 

@@ -15,6 +15,7 @@ custody starts at that entry.
 import dataclasses
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -22,7 +23,7 @@ from typing import BinaryIO
 from crypto import open_record
 from policies.answers import read_answers
 
-from ..store import transaction
+from ..store import reading, transaction
 from . import attachments, audit, bundles, casework, office_records, protection, recusal
 from .bundles import Item, Lock
 from .casefiles import handlings, open_for_office, read_messages, reviews_of, view_handling
@@ -70,9 +71,7 @@ def _gather(ctx: Context, officer: OfficerSession, case_id: str) -> tuple[list[I
         contents = [attachments.open_file(ctx, db, case.id, opened.key, f.id)[1] for _, f in every_file]
         description = open_record(opened.key, case.report, case.id, "report", case.id).decode("utf-8")
     shown = [r for r in records if head_of or r.kind not in casework.CONFLICT_RECORDS]
-    files = [
-        {**dataclasses.asdict(f), "message": message_id, "item": _member_name(f.id, f.name)} for message_id, f in every_file
-    ]
+    files = [{**dataclasses.asdict(f), "message": message_id, "item": _member_name(f.id, f.name)} for message_id, f in every_file]
     read = read_answers(ctx.policy, answers)
     summary = {
         "case": case.id,
@@ -83,13 +82,14 @@ def _gather(ctx: Context, officer: OfficerSession, case_id: str) -> tuple[list[I
         "report": description,
         "answers": answers,
         "handling": dataclasses.asdict(views[officer.office]),
-        "other_offices": [{"office": v.office, "status": v.status, "label": v.label} for o, v in views.items() if o != officer.office],
+        "other_offices": [{"office": o, "status": v.status, "label": v.label} for o, v in views.items() if o != officer.office],
         "measures": [dataclasses.asdict(m) for m in measures],
         "records": [dataclasses.asdict(r) for r in shown],
         "files": files,
     }
     thread = [
-        {"id": m.id, "author": m.author, "office": m.office, "sent_on": m.sent_on, "body": str(m.body), "files": [f.id for f in m.files]}
+        {"id": m.id, "author": m.author, "office": m.office, "sent_on": m.sent_on, "body": str(m.body)}
+        | {"files": [f.id for f in m.files]}
         for m in messages
     ]
     items = [
@@ -113,9 +113,7 @@ def export_case(ctx: Context, officer: OfficerSession, case_id: str, lock: Lock,
     items, about = _gather(ctx, officer, case_id)
     exported_at = ctx.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     about |= {"exported_at": exported_at, "exported_by": officer.username, "sealed": lock.sealed}
-    written = bundles.write(
-        target, bundle_id, lock, items, about, ctx.instance.audit_signing_seed, ctx.instance.audit_verify_key
-    )
+    written = bundles.write(target, bundle_id, lock, items, about, ctx.instance.audit_signing_seed, ctx.instance.audit_verify_key)
     with transaction(ctx.engine) as db:
         open_for_office(db, officer, case_id)  # still theirs to open now that the file is whole
         audit.record(
@@ -130,6 +128,24 @@ def export_case(ctx: Context, officer: OfficerSession, case_id: str, lock: Lock,
             recipient=lock.recipient.hex() if lock.recipient else None,
         )
     return Exported(case_id, bundle_id, written.sha256, written.size, len(items) - 3)
+
+
+def check(ctx: Context, officer: OfficerSession, case_id: str) -> None:
+    """NotFound unless the officer can open the case (the export page is shown only then)."""
+    with reading(ctx.engine) as db:
+        open_for_office(db, officer, case_id)
+
+
+def export_spooled(ctx: Context, officer: OfficerSession, case_id: str, lock: Lock, bundle_id: str) -> tuple[Exported, BinaryIO]:
+    """`export_case` into an unnamed temporary file in the data directory, for a download: the whole
+    bundle is written and its export recorded before the first byte is sent. The file has no name
+    (closing it, or the process ending, deletes it) and holds only ciphertext."""
+    spool = tempfile.TemporaryFile(dir=ctx.settings.data_dir)  # noqa: SIM115 (closed by `spooled`, or here)
+    try:
+        return export_case(ctx, officer, case_id, lock, bundle_id, spool), spool
+    except BaseException:
+        spool.close()
+        raise
 
 
 def spooled(target: BinaryIO, block: int = 1024 * 1024) -> Iterator[bytes]:
