@@ -5,6 +5,7 @@ through these, so that neither is ever written in the clear."""
 import io
 
 from crypto import StreamOpener, StreamSealer
+from crypto.stream import CHUNK
 
 READ_BLOCK = 1024 * 1024
 
@@ -52,9 +53,10 @@ class DecryptingReader(io.RawIOBase):
                 self.opener.finish()
                 self.ended = True
             else:
-                plaintext = self.opener.feed(block)
-                self.opened = self.opened or bool(plaintext)
-                self.buffer += plaintext
+                for start in range(0, len(block), CHUNK):  # chunk by chunk, so `opened` is exact
+                    plaintext = self.opener.feed(block[start : start + CHUNK])
+                    self.opened = self.opened or bool(plaintext)
+                    self.buffer += plaintext
         n = min(len(target), len(self.buffer))
         target[:n] = self.buffer[:n]
         del self.buffer[:n]
