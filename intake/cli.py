@@ -353,10 +353,17 @@ def _export_passphrase(args: argparse.Namespace) -> str:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    try:
+        return _export(ctx, args)
+    finally:
+        ctx.engine.dispose()
+
+
+def _export(ctx: Context, args: argparse.Namespace) -> int:
     from .service import bundles, export
     from .service.errors import NotFound
 
-    ctx = Context.from_settings(settings)
     recipient = _or_refused("exported", lambda: bundles.parse_public_key(args.to_key)) if args.to_key else None
     password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
     code = _read_secret("Authentication code: ", args.password_stdin)

@@ -166,13 +166,13 @@ def file_item(members) -> str:
 
 TAMPERING = {
     "removed": (lambda ms: [(n, d) for n, d in ms if not n.startswith("files/")], "missing from the bundle: removed"),
-    "added": (lambda ms: [("files/F-0123456789AB/extra.txt", b"planted")] + ms, "not in the manifest: added"),
+    "added": (lambda ms: [("files/F-0123456789AB/extra.txt", b"planted"), *ms], "not in the manifest: added"),
     "changed": (
         lambda ms: [(n, d[:-1] + bytes([d[-1] ^ 1]) if n.startswith("files/") else d) for n, d in ms],
         "does not match its SHA-256 in the manifest: changed",
     ),
-    "after the manifest": (lambda ms: ms + [("files/F-0123456789AB/late.txt", b"{}")], "comes after the manifest"),
-    "escaping the folder": (lambda ms: [("../outside.txt", b"x")] + ms, "not a name an export gives"),
+    "after the manifest": (lambda ms: [*ms, ("files/F-0123456789AB/late.txt", b"{}")], "comes after the manifest"),
+    "escaping the folder": (lambda ms: [("../outside.txt", b"x"), *ms], "not a name an export gives"),
     "no signature": (lambda ms: [(n, d) for n, d in ms if n != "manifest.sig"], "no signed manifest"),
     "signature of another manifest": (
         lambda ms: [(n, d + b" " if n == "manifest.json" else d) for n, d in ms],
@@ -248,7 +248,9 @@ def test_the_cli_exports_and_an_investigator_opens_with_the_verify_key(ctx, case
     )
     assert status == 0, err
     assert "MARKER-REPORT" in (tmp_path / "out" / "case.json").read_text(encoding="utf-8")
-    status, out, err = run_cli(ctx, monkeypatch, capsys, ["bundle", "verify", str(tmp_path / "case.bundle"), opening[0], opening[1]])
+    status, out, err = run_cli(
+        ctx, monkeypatch, capsys, ["bundle", "verify", str(tmp_path / "case.bundle"), opening[0], opening[1]]
+    )
     assert status == 0 and "NOT CHECKED" in out
 
     damaged = bytearray((tmp_path / "case.bundle").read_bytes())
@@ -261,10 +263,10 @@ def test_the_cli_exports_and_an_investigator_opens_with_the_verify_key(ctx, case
 def test_the_cli_refuses_a_case_of_another_office_and_leaves_no_file(ctx, case_id, tmp_path, monkeypatch, capsys):
     stdin = f"{PASSWORDS['eco-1']}\n{totp_code(ctx, 'eco-1')}\n{PASSPHRASE}\n"
     argv = ["export", "--case", case_id, "--username", "eco-1", "--out", str(tmp_path / "case.bundle"), "--password-stdin"]
-    status, out, err = run_cli(ctx, monkeypatch, capsys, argv, stdin)
+    status, _out, err = run_cli(ctx, monkeypatch, capsys, argv, stdin)
     assert status == 1 and "not exported: There is no such case in your office." in err
     assert not (tmp_path / "case.bundle").exists() and exports(ctx) == []
-    status, out, err = run_cli(ctx, monkeypatch, capsys, argv, f"{PASSWORDS['eco-1']}\n{totp_code(ctx, 'eco-1')}\nshort\n")
+    status, _out, err = run_cli(ctx, monkeypatch, capsys, argv, f"{PASSWORDS['eco-1']}\n{totp_code(ctx, 'eco-1')}\nshort\n")
     assert status == 1 and "16 to 1024 characters" in err and not (tmp_path / "case.bundle").exists()
 
 
