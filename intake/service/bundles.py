@@ -24,7 +24,7 @@ import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from crypto import (
     PRODUCTION_ARGON2,
@@ -335,7 +335,7 @@ def _items(plaintext: BinaryIO, out: Path | None) -> tuple[dict[str, tuple[int, 
     return found, manifest, signature
 
 
-def _take(data: BinaryIO, name: str, out: Path | None) -> tuple[int, str]:
+def _take(data: IO[bytes], name: str, out: Path | None) -> tuple[int, str]:
     """(size, SHA-256) of one item, written to `out` / name as it is read."""
     digest, size = hashlib.sha256(), 0
     if out is not None:
