@@ -420,10 +420,15 @@ def _opening(args: argparse.Namespace) -> dict:
 
     secret_key = passphrase = verify_key = None
     if args.verify_key:
-        verify_key = _or_refused("checked", lambda: bundles.parse_public_key(args.verify_key))
+        try:
+            verify_key = bundles.parse_public_key(args.verify_key)  # the same form: 64 hexadecimal digits
+        except ValueError:
+            raise SystemExit("--verify-key is the instance verify key that `intake audit verify` prints: 64 hex digits") from None
     if args.secret_key:
-        text = Path(args.secret_key).read_text(encoding="ascii")
-        secret_key = _or_refused("opened", lambda: bundles.parse_public_key(text))  # the same form: 64 hex digits
+        try:
+            secret_key = bundles.parse_public_key(Path(args.secret_key).read_text(encoding="ascii", errors="replace"))
+        except (OSError, ValueError):
+            raise SystemExit(f"{args.secret_key} is not a secret key file as `intake bundle keygen` writes it") from None
     else:
         passphrase = _read_secret("Export passphrase: ", args.passphrase_stdin)
     return {"passphrase": passphrase, "secret_key": secret_key, "verify_key": verify_key}
