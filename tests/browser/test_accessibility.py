@@ -78,6 +78,7 @@ def pages_of_both_flows(browser, base, credentials, lang):
     yield "officer-inbox", "/officer", office
     case = login.locator("table.inbox a").first.get_attribute("href")
     yield "officer-case", case, office
+    yield "officer-export", f"{case}/export", office
     context.close()
     office.close()
 
