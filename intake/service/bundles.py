@@ -197,7 +197,6 @@ def write(
     writer = EncryptingWriter(out, lock.key)
     listed = []
     with tarfile.open(fileobj=writer, mode="w|", format=tarfile.USTAR_FORMAT, bufsize=READ_BLOCK) as archive:
-        archive.copybufsize = READ_BLOCK  # items are copied a megabyte at a time, not tarfile's 16 KiB
         for item in items:
             if not ITEM_NAME.fullmatch(item.name):
                 raise ValueError(f"not a name an item may have: {item.name!r}")
