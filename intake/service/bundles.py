@@ -21,7 +21,7 @@ import secrets
 import shutil
 import struct
 import tarfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -385,8 +385,3 @@ def _checked(
     if changed:
         raise BundleError(f"{changed[0]} does not match its SHA-256 in the manifest: changed")
     return Opened(bundle_id, sealed, manifest, signer.hex(), tuple(manifest["items"]))
-
-
-def chunks_of(data: bytes) -> Iterator[bytes]:
-    """An item already in memory (case.json and the like) as the chunks `Item` takes."""
-    yield data

@@ -102,7 +102,7 @@ def _gather(ctx: Context, officer: OfficerSession, case_id: str) -> tuple[list[I
 
 
 def _item(name: str, data: bytes) -> Item:
-    return Item(name, len(data), bundles.chunks_of(data))
+    return Item(name, len(data), (data,))
 
 
 def export_case(ctx: Context, officer: OfficerSession, case_id: str, lock: Lock, bundle_id: str, target: BinaryIO) -> Exported:
@@ -127,7 +127,7 @@ def export_case(ctx: Context, officer: OfficerSession, case_id: str, lock: Lock,
             sealed=lock.sealed,
             recipient=lock.recipient.hex() if lock.recipient else None,
         )
-    return Exported(case_id, bundle_id, written.sha256, written.size, len(items) - 3)
+    return Exported(case_id, bundle_id, written.sha256, written.size, sum(i.name.startswith("files/") for i in items))
 
 
 def check(ctx: Context, officer: OfficerSession, case_id: str) -> None:
