@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
+from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError, CryptoError
 from policies import PolicyError, load_policy
 
 from .logs import log_config
@@ -388,6 +388,10 @@ def _export(ctx: Context, args: argparse.Namespace) -> int:
     except (NotFound, Conflict) as refused:
         out.unlink(missing_ok=True)
         print(f"not exported: {refused}", file=sys.stderr)
+        return 1
+    except (CryptoError, bundles.BundleError):
+        out.unlink(missing_ok=True)
+        print("not exported: a stored file of the case does not open as it was stored (damaged)", file=sys.stderr)
         return 1
     except BaseException:
         out.unlink(missing_ok=True)  # never a partial bundle left behind with no audit entry

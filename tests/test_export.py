@@ -307,3 +307,28 @@ def test_the_export_page_of_a_case_of_another_office_is_not_found(client, ctx, c
     sent = {"sealed": "passphrase", "passphrase": PASSPHRASE, "passphrase_again": PASSPHRASE, "confirm": "yes"}
     answer = post_form(client, f"/officer/cases/{case_id}/export", sent)
     assert answer.status_code == 404 and exports(ctx) == []
+
+
+def damage_the_stored_file(ctx) -> None:
+    (blob,) = [p for p in Path(ctx.blobs.root).rglob("*") if p.is_file() and p.parent.name != "partial"]
+    stored = bytearray(blob.read_bytes())
+    stored[len(stored) // 2] ^= 0x01
+    blob.write_bytes(stored)
+
+
+def test_a_damaged_stored_file_is_not_exported_from_the_page(client, ctx, case_id):
+    damage_the_stored_file(ctx)
+    html_login(client, "oig-1")
+    sent = {"sealed": "passphrase", "passphrase": PASSPHRASE, "passphrase_again": PASSPHRASE, "confirm": "yes"}
+    answer = post_form(client, f"/officer/cases/{case_id}/export", sent)
+    assert answer.status_code == 409 and "nothing was exported" in answer.text
+    assert exports(ctx) == []
+
+
+def test_a_damaged_stored_file_is_not_exported_by_the_cli(ctx, case_id, tmp_path, monkeypatch, capsys):
+    damage_the_stored_file(ctx)
+    login = f"{PASSWORDS['oig-1']}\n{totp_code(ctx, 'oig-1')}\n"
+    argv = ["export", "--case", case_id, "--username", "oig-1", "--out", str(tmp_path / "case.bundle"), "--password-stdin"]
+    status, _out, err = run_cli(ctx, monkeypatch, capsys, [*argv, "--to-key", "ab" * 32], login)
+    assert status == 1 and "damaged" in err and not (tmp_path / "case.bundle").exists()
+    assert exports(ctx) == []

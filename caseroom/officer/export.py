@@ -6,6 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from crypto import CryptoError
 from intake import i18n
 from intake.service import bundles, export
 from intake.service.errors import Conflict
@@ -19,14 +20,17 @@ from .login import officer_page
 NOT_CONFIRMED = N_("Tick the box to confirm that you take the case out of the service.")
 SHORT_PASSPHRASE = N_("The passphrase has 16 characters or more.")
 PASSPHRASES_DIFFER = N_("The two passphrases differ.")
+DAMAGED = N_("A stored file of this case does not open as it was stored (damaged): nothing was exported.")
 NOT_A_KEY = N_("An investigator's public key is 64 hexadecimal digits, as intake bundle keygen prints it.")
 
 
-def _form(request: Request, officer: OfficerSession, case_id: str, error: str | None = None, **kept: str) -> Response:
+def _form(
+    request: Request, officer: OfficerSession, case_id: str, error: str | None = None, status_code: int = 400, **kept: str
+) -> Response:
     return render(
         request,
         "caseroom/officer/export.html",
-        status_code=400 if error else 200,
+        status_code=status_code if error else 200,
         officer=officer,
         case_id=case_id,
         error=error,
@@ -73,7 +77,10 @@ async def export_case(request: Request, officer: OfficerSession) -> Response:
     except Conflict as refused:
         error = translate(request, i18n.message_of(refused))
         return _form(request, officer, case_id, error, sealed=form.get("sealed"), public_key=form.get("public_key"))
-    done, spool = await run_in_threadpool(export.export_spooled, ctx, officer, case_id, lock, bundle_id)
+    try:
+        done, spool = await run_in_threadpool(export.export_spooled, ctx, officer, case_id, lock, bundle_id)
+    except (CryptoError, bundles.BundleError):
+        return _form(request, officer, case_id, translate(request, DAMAGED), status_code=409)
     return StreamingResponse(
         export.spooled(spool),
         media_type="application/octet-stream",
