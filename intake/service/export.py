@@ -28,6 +28,7 @@ from . import attachments, audit, bundles, casework, office_records, protection,
 from .bundles import Item, Lock
 from .casefiles import handlings, open_for_office, read_messages, reviews_of, view_handling
 from .context import Context
+from .office_records import RecordKind
 from .officers import OfficerSession
 
 
@@ -70,7 +71,8 @@ def _gather(ctx: Context, officer: OfficerSession, case_id: str) -> tuple[list[I
         every_file = [(None, f) for f in report_files] + [(m.id, f) for m in messages for f in m.files]
         contents = [attachments.open_file(ctx, db, case.id, opened.key, f.id)[1] for _, f in every_file]
         description = open_record(opened.key, case.report, case.id, "report", case.id).decode("utf-8")
-    shown = [r for r in records if head_of or r.kind not in casework.CONFLICT_RECORDS]
+    # As the case page lists them: a measure's notes are with the measure, a conflict's only for a head.
+    shown = [r for r in records if r.kind != RecordKind.MEASURE_NOTE and (head_of or r.kind not in casework.CONFLICT_RECORDS)]
     files = [{**dataclasses.asdict(f), "message": message_id, "item": _member_name(f.id, f.name)} for message_id, f in every_file]
     read = read_answers(ctx.policy, answers)
     summary = {
