@@ -476,7 +476,7 @@ def cmd_bundle_open(settings: Settings, args: argparse.Namespace) -> int:
         print(f"bundle NOT opened (nothing kept in {out}): {broken}", file=sys.stderr)
         return 1
     _report_bundle(opened, bool(args.verify_key))
-    print(f"opened into {out}: case.json, messages.json, history.json, files/, manifest.json")
+    print(f"opened into {out}: case.json, messages.json, history.json, files/, manifest.json and manifest.sig")
     return 0
 
 

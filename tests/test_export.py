@@ -86,6 +86,8 @@ def test_a_bundle_opens_into_the_case_with_every_marker_and_file_byte_for_byte(c
     assert file["name"] == NAME and file["item"].startswith(f"files/{file['id']}/ledger__copy")
     assert sha256((tmp_path / "out" / file["item"]).read_bytes()) == sha256(EVIDENCE)
     assert {i["name"] for i in opened.items} == {"case.json", "messages.json", "history.json", file["item"]}
+    assert json.loads((tmp_path / "out" / "manifest.json").read_bytes()) == opened.manifest
+    assert len((tmp_path / "out" / "manifest.sig").read_bytes()) == 64
 
     (logged,) = exports(ctx)
     assert logged["case"] == case_id and logged["sha256"] == done.sha256 and logged["bundle"] == done.bundle_id

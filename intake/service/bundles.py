@@ -327,10 +327,13 @@ def _items(plaintext: BinaryIO, out: Path | None) -> tuple[dict[str, tuple[int, 
             if name in (MANIFEST, SIGNATURE):
                 if member.size > MAX_MANIFEST_BYTES:
                     raise BundleError(f"{name} is larger than any export writes")
+                content = data.read()
                 if name == MANIFEST:
-                    manifest = data.read()
+                    manifest = content
                 else:
-                    signature = data.read()
+                    signature = content
+                if out is not None:  # kept beside the items, so the folder can be checked again later
+                    (out / name).write_bytes(content)
                 continue
             if manifest is not None or signature is not None:
                 raise BundleError(f"{name} comes after the manifest: added to the bundle")
