@@ -334,3 +334,40 @@ def test_a_damaged_stored_file_is_not_exported_by_the_cli(ctx, case_id, tmp_path
     status, _out, err = run_cli(ctx, monkeypatch, capsys, [*argv, "--to-key", "ab" * 32], login)
     assert status == 1 and "damaged" in err and not (tmp_path / "case.bundle").exists()
     assert exports(ctx) == []
+
+
+VECTOR = json.loads((Path(__file__).parent / "vectors" / "bundle.json").read_text(encoding="utf-8"))
+VECTOR_FILE = bytes.fromhex(VECTOR["file"])
+AT_LOCK = len(bundles.MAGIC) + bundles.BUNDLE_ID_BYTES  # the lock's mode byte
+PASSPHRASE_HEAD = bytes.fromhex(VECTOR["passphrase_header"])
+HEADERS = {
+    "not a bundle": (b"PK\x03\x04" + VECTOR_FILE[4:], "not an intake case bundle"),
+    "cut in the header": (VECTOR_FILE[: AT_LOCK + 20], "cut short inside its header"),
+    "unknown lock": (VECTOR_FILE[:AT_LOCK] + b"\x09" + VECTOR_FILE[AT_LOCK + 1 :], "unknown way of sealing"),
+    "another bundle's id": (VECTOR_FILE[:20] + b"\x00" + VECTOR_FILE[21:], "the header was changed"),
+    "passphrase, none given": (PASSPHRASE_HEAD, "sealed to a passphrase"),
+    "Argon2 p=2": (PASSPHRASE_HEAD[:-1] + b"\x02", "does not allow"),
+    "Argon2 t=1000": (PASSPHRASE_HEAD[:-12] + (1000).to_bytes(4, "big") + PASSPHRASE_HEAD[-8:], "more Argon2 work"),
+}
+
+
+@pytest.mark.parametrize("case", HEADERS, ids=list(HEADERS))
+def test_a_bundle_header_that_is_wrong_is_refused_before_any_work(case, tmp_path):
+    data, message = HEADERS[case]
+    (tmp_path / "b").write_bytes(data)
+    key = bytes.fromhex(VECTOR["investigator_private_key"])
+    with pytest.raises(bundles.BundleError, match=message):
+        bundles.open_bundle(tmp_path / "b", secret_key=key, passphrase=None if "passphrase" in case else "x" * 16)
+
+
+def test_a_bundle_whose_header_names_another_id_fails_its_manifest(ctx, case_id, tmp_path):
+    """Sealed to a passphrase the id does not enter the key: the signed manifest's `bundle` catches it."""
+    write_bundle(ctx, case_id, tmp_path / "case.bundle")
+    raw = bytearray((tmp_path / "case.bundle").read_bytes())
+    raw[len(bundles.MAGIC)] ^= 0x01
+    (tmp_path / "case.bundle").write_bytes(raw)
+    with pytest.raises(bundles.BundleError, match="belongs to another bundle"):
+        bundles.open_bundle(tmp_path / "case.bundle", passphrase=PASSPHRASE)
+    rewrite(tmp_path / "case.bundle", lambda ms: [*ms[:1], *ms])  # and an item twice
+    with pytest.raises(bundles.BundleError, match="twice"):
+        bundles.open_bundle(tmp_path / "case.bundle", passphrase=PASSPHRASE)
