@@ -375,7 +375,7 @@ def _export(ctx: Context, args: argparse.Namespace) -> int:
     if recipient is not None:
         lock = bundles.key_lock(recipient, bundle_id)
     else:
-        lock = bundles.passphrase_lock(passphrase or "", ctx.gate.run)
+        lock = bundles.passphrase_lock(passphrase or "", ctx.gate.run, ctx.instance.argon2)
     out = Path(args.out)
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

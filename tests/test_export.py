@@ -295,6 +295,12 @@ def test_the_export_page_downloads_a_bundle_that_opens_and_is_in_the_history(cli
     assert download.headers["content-type"] == "application/octet-stream"
     assert download.headers["content-disposition"] == f'attachment; filename="{case_id}.intake-bundle"'
     (tmp_path / "case.bundle").write_bytes(download.content)
+    at = len(bundles.MAGIC) + bundles.BUNDLE_ID_BYTES + 1
+    _, t, m, _ = bundles.PASSPHRASE_LOCK.unpack(download.content[at : at + bundles.PASSPHRASE_LOCK.size])
+    assert (t, m) == (
+        ctx.instance.argon2.time_cost,
+        ctx.instance.argon2.memory_kib,
+    )  # the instance's cost (production by default)
     opened = bundles.open_bundle(tmp_path / "case.bundle", passphrase=PASSPHRASE, verify_key=ctx.instance.audit_verify_key)
     assert opened.manifest["case"] == case_id
     (logged,) = exports(ctx)

@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from crypto import CryptoError
+from crypto import Argon2Params, CryptoError
 from intake import i18n
 from intake.service import bundles, export
 from intake.service.errors import Conflict
@@ -47,7 +47,7 @@ async def export_page(request: Request, officer: OfficerSession) -> Response:
     return _form(request, officer, case_id)
 
 
-def _lock(form, bundle_id: str, run) -> bundles.Lock:
+def _lock(form, bundle_id: str, run, argon2: Argon2Params) -> bundles.Lock:
     """The lock the form asks for, or Conflict saying (translatably) what to change."""
     if form.get("confirm") != "yes":
         raise Conflict(NOT_CONFIRMED)
@@ -61,7 +61,7 @@ def _lock(form, bundle_id: str, run) -> bundles.Lock:
         raise Conflict(SHORT_PASSPHRASE)
     if passphrase != form.get("passphrase_again"):
         raise Conflict(PASSPHRASES_DIFFER)
-    return bundles.passphrase_lock(passphrase, run)
+    return bundles.passphrase_lock(passphrase, run, argon2)
 
 
 @officer_page
@@ -73,7 +73,7 @@ async def export_case(request: Request, officer: OfficerSession) -> Response:
     await run_in_threadpool(export.check, ctx, officer, case_id)
     bundle_id = bundles.new_bundle_id()
     try:
-        lock = await run_in_threadpool(_lock, form, bundle_id, ctx.gate.run)
+        lock = await run_in_threadpool(_lock, form, bundle_id, ctx.gate.run, ctx.instance.argon2)
     except Conflict as refused:
         error = translate(request, i18n.message_of(refused))
         return _form(request, officer, case_id, error, sealed=form.get("sealed"), public_key=form.get("public_key"))

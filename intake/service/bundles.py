@@ -84,6 +84,10 @@ def new_bundle_id() -> str:
 def check_passphrase(passphrase: object) -> str:
     if not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE_CHARS or len(passphrase) > 1024:
         raise ValueError(f"an export passphrase has {MIN_PASSPHRASE_CHARS} to 1024 characters")
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no investigator could type it again
+        raise ValueError("an export passphrase is text that can be typed again") from None
     return passphrase
 
 
