@@ -135,6 +135,16 @@ def unwrap_restriction_key(officer_private: bytes, blob: bytes, case_id: str, of
     return unwrap_key(officer_private, blob, "restriction-key", case_id, office)
 
 
+def wrap_bundle_key(bundle_key: bytes, recipient_public: bytes, bundle_id: str) -> bytes:
+    """The stream key of an exported case bundle sealed to an investigator's public key (section 15)."""
+    return wrap_key(recipient_public, bundle_key, "bundle-key", bundle_id)
+
+
+def unwrap_bundle_key(recipient_private: bytes, blob: bytes, bundle_id: str) -> bytes:
+    """The stream key of bundle `bundle_id`, for the investigator it was sealed to."""
+    return unwrap_key(recipient_private, blob, "bundle-key", bundle_id)
+
+
 def wrap_office_key(office_private: bytes, officer_public: bytes, office: str) -> bytes:
     """An office's private key sealed to one member officer (the membership wrap)."""
     return wrap_key(officer_public, office_private, "office-key", office)

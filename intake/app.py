@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from caseroom import reporter as caseroom
-from caseroom.officer import account, case, conflicts, inbox, login
+from caseroom.officer import account, case, conflicts, export, inbox, login
 
 from . import api, i18n, pages
 from .api.cross_site import CrossSiteGuard
@@ -71,6 +71,8 @@ def routes() -> list[BaseRoute]:
         Route("/officer/cases/{case_id}/files/{file_id}", case.download_file, methods=["GET"]),
         Route("/officer/cases/{case_id}/recusal", case.declare_conflict, methods=["POST"]),
         Route("/officer/cases/{case_id}/share", case.share, methods=["POST"]),
+        Route("/officer/cases/{case_id}/export", export.export_page, methods=["GET"]),
+        Route("/officer/cases/{case_id}/export", export.export_case, methods=["POST"]),
         Route("/officer/conflicts", conflicts.conflicts, methods=["GET"]),
         Route("/officer/conflicts/decision", conflicts.decide, methods=["POST"]),
         Route("/officer/account", account.account, methods=["GET"]),

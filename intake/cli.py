@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError
+from crypto import PRODUCTION_ARGON2, Argon2Params, AuditChainError, CryptoError
 from policies import PolicyError, load_policy
 
 from .database_blobs import NotForSqlite
@@ -438,6 +438,179 @@ def _notify_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPars
     run.set_defaults(run=cmd_notify_run)
 
 
+# Sealed case export (issue 27): `intake export`, and `intake bundle keygen / verify / open`, which
+# need no instance (an investigator runs them on a machine without the service).
+
+
+def _export_passphrase(args: argparse.Namespace) -> str:
+    passphrase = _read_secret("Export passphrase (16 characters or more; tell the investigator apart): ", args.password_stdin)
+    if not args.password_stdin and getpass.getpass("Again: ") != passphrase:
+        raise SystemExit("the passphrases differ")
+    return passphrase
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    ctx = Context.from_settings(settings)
+    try:
+        return _export(ctx, args)
+    finally:
+        ctx.engine.dispose()
+
+
+def _export(ctx: Context, args: argparse.Namespace) -> int:
+    from .service import bundles, export
+    from .service.errors import NotFound
+
+    recipient = _or_refused("exported", lambda: bundles.parse_public_key(args.to_key)) if args.to_key else None
+    password = _read_secret(f"Password of {args.username}: ", args.password_stdin)
+    code = _read_secret("Authentication code: ", args.password_stdin)
+    passphrase = None if recipient else _or_refused("exported", lambda: bundles.check_passphrase(_export_passphrase(args)))
+    officer = _or_refused(
+        "exported", lambda: officers.current(ctx, officers.log_in(ctx, args.username, password, code, at_the_server=True))
+    )
+    bundle_id = bundles.new_bundle_id()
+    if recipient is not None:
+        lock = bundles.key_lock(recipient, bundle_id)
+    else:
+        lock = bundles.passphrase_lock(passphrase or "", ctx.gate.run, ctx.instance.argon2)
+    out = Path(args.out)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(f"not exported: {out} exists already", file=sys.stderr)
+        return 1
+    try:
+        with os.fdopen(fd, "wb") as target:
+            done = export.export_case(ctx, officer, args.case, lock, bundle_id, target)
+    except (NotFound, Conflict) as refused:
+        out.unlink(missing_ok=True)
+        print(f"not exported: {refused}", file=sys.stderr)
+        return 1
+    except (CryptoError, bundles.BundleError):
+        out.unlink(missing_ok=True)
+        print("not exported: a stored file of the case does not open as it was stored (damaged)", file=sys.stderr)
+        return 1
+    except BaseException:
+        out.unlink(missing_ok=True)  # never a partial bundle left behind with no audit entry
+        raise
+    print(f"case {done.case_id} exported to {out}: {done.files} file(s), {done.size} bytes, sealed to the {lock.sealed}")
+    print(f"bundle {done.bundle_id}, SHA-256 {done.sha256} (in the audit log: the chain of custody starts there)")
+    print(f"signed by the instance key {ctx.instance.audit_verify_key.hex()}: tell the investigator apart (--verify-key)")
+    return 0
+
+
+def cmd_bundle_keygen(settings: Settings, args: argparse.Namespace) -> int:
+    from .service import bundles
+
+    secret, public = bundles.new_investigator_key()
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(f"no key written: {args.out} exists already", file=sys.stderr)
+        return 1
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secret.hex() + "\n")
+    print(f"secret key written to {args.out}: keep it on this machine, offline if you can")
+    print(f"public key (give it to the officer who exports, for --to-key or the export page): {public.hex()}")
+    return 0
+
+
+def _opening(args: argparse.Namespace) -> dict:
+    """What `bundle verify` and `bundle open` are given to decrypt and to check the signer."""
+    from .service import bundles
+
+    secret_key = passphrase = verify_key = None
+    if args.verify_key:
+        try:
+            verify_key = bundles.parse_public_key(args.verify_key)  # the same form: 64 hexadecimal digits
+        except ValueError:
+            raise SystemExit("--verify-key is the instance verify key that `intake audit verify` prints: 64 hex digits") from None
+    if args.secret_key:
+        try:
+            secret_key = bundles.parse_public_key(Path(args.secret_key).read_text(encoding="ascii", errors="replace"))
+        except (OSError, ValueError):
+            raise SystemExit(f"{args.secret_key} is not a secret key file as `intake bundle keygen` writes it") from None
+    else:
+        passphrase = _read_secret("Export passphrase: ", args.passphrase_stdin)
+    return {"passphrase": passphrase, "secret_key": secret_key, "verify_key": verify_key}
+
+
+def _report_bundle(opened, verify_key_given: bool) -> None:
+    m = opened.manifest
+    print(f"case {m.get('case')} of {m.get('office')}, exported by {m.get('exported_by')} at {m.get('exported_at')}")
+    print(f"{len(opened.items)} items, each matching its SHA-256 in the signed manifest")
+    if verify_key_given:
+        print(f"signed by the instance key you gave: {opened.signer}")
+    else:
+        print(f"signed by {opened.signer}: NOT CHECKED against a key you trust. Compare it with the instance")
+        print("verify key (`intake audit verify` prints it), or pass it with --verify-key.")
+
+
+def cmd_bundle_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from .service import bundles
+
+    path = Path(args.bundle)
+    print(f"SHA-256 of the file: {bundles.sha256_of(path)} (the audit log's entry for the export records it)")
+    try:
+        opened = bundles.open_bundle(path, **_opening(args))
+    except bundles.BundleError as broken:
+        print(f"bundle NOT verified: {broken}", file=sys.stderr)
+        return 1
+    _report_bundle(opened, bool(args.verify_key))
+    return 0
+
+
+def cmd_bundle_open(settings: Settings, args: argparse.Namespace) -> int:
+    from .service import bundles
+
+    path, out = Path(args.bundle), Path(args.out)
+    try:
+        opened = bundles.open_bundle(path, out=out, **_opening(args))
+    except FileExistsError:
+        print(f"not opened: {out} exists already; name a new folder", file=sys.stderr)
+        return 1
+    except bundles.BundleError as broken:
+        print(f"bundle NOT opened (nothing kept in {out}): {broken}", file=sys.stderr)
+        return 1
+    _report_bundle(opened, bool(args.verify_key))
+    print(f"opened into {out}: case.json, messages.json, history.json, files/, manifest.json and manifest.sig")
+    return 0
+
+
+def add_export_commands(commands) -> None:
+    """`intake export` and `intake bundle ...` (kept apart from the other commands' parsers)."""
+    exporting = commands.add_parser("export", help="one sealed, signed bundle of a case your office can open")
+    exporting.add_argument("--case", required=True, help="the case id")
+    exporting.add_argument("--username", required=True, help="an officer who can open the case; unlocks with password and code")
+    exporting.add_argument("--out", required=True, help="the bundle file to write (must not exist)")
+    exporting.add_argument(
+        "--to-key", metavar="HEX", help="seal to an investigator's public key (`intake bundle keygen`) instead of a passphrase"
+    )
+    exporting.add_argument(
+        "--password-stdin", action="store_true", help="read the password, code and export passphrase from stdin, one a line"
+    )
+    exporting.set_defaults(run=cmd_export)
+
+    bundle = commands.add_parser("bundle", help="case bundles, without an instance").add_subparsers(
+        dest="bundle_command", required=True
+    )
+    keygen = bundle.add_parser("keygen", help="an investigator's keypair: bundles can be sealed to its public key")
+    keygen.add_argument("--out", required=True, help="file for the secret key (must not exist)")
+    keygen.set_defaults(run=cmd_bundle_keygen)
+    for name, run, helptext in [
+        ("verify", cmd_bundle_verify, "decrypt a bundle and check its signed manifest and every digest"),
+        ("open", cmd_bundle_open, "verify a bundle and write what it holds into a new folder"),
+    ]:
+        sub = bundle.add_parser(name, help=helptext)
+        sub.add_argument("bundle", help="the bundle file")
+        if name == "open":
+            sub.add_argument("--out", required=True, help="a folder to create for the case")
+        sub.add_argument("--secret-key", help="the investigator's secret key file, for a bundle sealed to a key")
+        sub.add_argument("--passphrase-stdin", action="store_true", help="read the export passphrase from standard input")
+        sub.add_argument("--verify-key", metavar="HEX", help="the instance's verify key: the signature must be by it")
+        sub.set_defaults(run=run)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="intake", description=__doc__)
     top.add_argument("--data-dir", help="instance directory (default: $INTAKE_DATA_DIR or ./var)")
@@ -552,6 +725,8 @@ def parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=cmd_audit_verify)
     _notify_commands(commands)
+
+    add_export_commands(commands)
     return top
 
 

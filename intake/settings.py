@@ -15,8 +15,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, generate_signing_key
 

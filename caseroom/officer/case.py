@@ -59,6 +59,7 @@ HISTORY = {
     "referred": N_("referred the case"),
     "abandonment warning": N_("posted the abandonment warning"),
     "file downloaded": N_("downloaded a file"),
+    "case exported": N_("exported the case as a sealed bundle"),
     "case purged": N_("purged the case"),
     "identity read": N_("read who the complainant is"),
     "conflict declared": N_("declared a conflict of interest and stepped away from the case"),

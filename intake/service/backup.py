@@ -22,73 +22,24 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlmodel import SQLModel
 
-from crypto import PRODUCTION_ARGON2, Argon2Params, CryptoError, StreamOpener, StreamSealer, derive_backup_key
+from crypto import PRODUCTION_ARGON2, Argon2Params, CryptoError, derive_backup_key
 
 from ..blobs import FIXED_TIME, BlobStore
 from ..database_blobs import DatabaseBlobStore
 from ..settings import Settings
 from ..store import BlobChunk, make_engine, migrate, schema_revision
 from .context import Context, open_blobs
+from .streams import READ_BLOCK
+from .streams import DecryptingReader as _DecryptingReader
+from .streams import EncryptingWriter as _EncryptingWriter
 
 MAGIC = b"INTAKE-BACKUP\x01"
 HEADER = struct.Struct(">16sIII")
-READ_BLOCK = 1024 * 1024
 MIN_PASSPHRASE_CHARS = 16
 
 
 class BackupError(Exception):
     """The backup cannot be written or restored; the message says why."""
-
-
-class _EncryptingWriter(io.RawIOBase):
-    """A write-only file object that encrypts everything written into `target`."""
-
-    def __init__(self, target, key: bytes) -> None:
-        self.target = target
-        self.sealer = StreamSealer(key)
-        target.write(self.sealer.header)
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.target.write(self.sealer.update(bytes(data)))
-        return len(data)
-
-    def finish(self) -> None:
-        for chunk in self.sealer.finish():
-            self.target.write(chunk)
-
-
-class _DecryptingReader(io.RawIOBase):
-    """A read-only file object of the plaintext of an encrypted stream in `source`."""
-
-    def __init__(self, source, key: bytes) -> None:
-        self.source = source
-        self.opener = StreamOpener(key)
-        self.buffer = bytearray()
-        self.ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:
-        while not self.buffer and not self.ended:
-            block = self.source.read(READ_BLOCK)
-            if not block:
-                self.opener.finish()
-                self.ended = True
-            else:
-                self.buffer += self.opener.feed(block)
-        n = min(len(target), len(self.buffer))
-        target[:n] = self.buffer[:n]
-        del self.buffer[:n]
-        return n
-
-    def drain(self) -> None:
-        """Read to the end, so the final tag is checked."""
-        while self.read(READ_BLOCK):
-            pass
 
 
 def _check_passphrase(passphrase: str) -> None:

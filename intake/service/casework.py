@@ -119,6 +119,7 @@ DECISIONS = frozenset(
         "restricted case withheld",
         "identity read",
         "case purged",
+        "case exported",  # the case left the service: who may read it changed
     }
 )
 

@@ -79,6 +79,7 @@ def pages_of_both_flows(browser, base, credentials, lang):
     case = login.locator("table.inbox a").first.get_attribute("href")
     yield "officer-case", case, office
     yield "officer-account", "/officer/account", office
+    yield "officer-export", f"{case}/export", office
     context.close()
     office.close()
 

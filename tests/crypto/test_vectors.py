@@ -15,10 +15,13 @@ from crypto import (
     derive_reporter_secrets,
     head_is_valid,
     lookup_digest,
+    manifest_is_valid,
     normalize_passphrase,
     open_sealed,
     sign_checkpoint,
     sign_head,
+    sign_manifest,
+    unwrap_bundle_key,
     unwrap_handling_key,
     unwrap_record_key,
     unwrap_restriction_key,
@@ -47,6 +50,7 @@ def test_every_construction_has_a_vector_file():
         "sessions",
         "digests",
         "backup",
+        "bundle",
     }
     protocol = (Path(__file__).parents[2] / "crypto" / "PROTOCOL.md").read_text(encoding="utf-8")
     for path in VECTORS.glob("*.json"):
@@ -221,3 +225,21 @@ def test_the_record_key_vector_opens_with_the_named_function_and_only_for_its_re
     assert unwrap_record_key(private, blob, case_id, office, record_id).hex() == vector["secret"]
     with pytest.raises(CryptoError):  # bound to its record
         unwrap_record_key(private, blob, case_id, office, "N-FFFFFFFFFF")
+
+
+def test_a_bundles_manifest_signature_and_key_wrap():
+    """Section 15: the instance's signature of a manifest under its own label, and the stream key sealed to
+    an investigator, bound to the bundle's id."""
+    data = load("bundle")
+    manifest, verify_key = data["manifest"].encode("utf-8"), bytes.fromhex(data["verify_key"])
+    assert sign_manifest(bytes.fromhex(data["signing_seed"]), manifest).hex() == data["signature"]
+    assert manifest_is_valid(verify_key, manifest, bytes.fromhex(data["signature"]))
+    assert not manifest_is_valid(verify_key, manifest + b" ", bytes.fromhex(data["signature"]))
+    header = bytes.fromhex(data["key_header"])
+    wrap = header[len(header) - 113 :]
+    private = bytes.fromhex(data["investigator_private_key"])
+    assert unwrap_bundle_key(private, wrap, data["bundle_id"]).hex() == data["stream_key"]
+    with pytest.raises(CryptoError):
+        unwrap_bundle_key(private, wrap, "0" * 32)  # the wrap of another bundle's key
+    # A manifest's signature is never an audit checkpoint's or head's, whatever it signs.
+    assert not checkpoint_is_valid(verify_key, 0, bytes(32), bytes.fromhex(data["signature"]))

@@ -1630,6 +1630,76 @@ def _test_end_to_end() -> None:
         _check(open_as_officer(mem, "eco-1", "pw") == off, "backup opens as the live instance does")
 
 
+# ---------------------------------------------------------------------------
+# Section 15: case bundles
+
+BUNDLE_MAGIC = b"INTAKE-BUNDLE"
+BUNDLE_ITEM = r"(case|messages|history)\.json|files/F-[0-9A-F]{12}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,59}"
+
+
+def open_bundle_file(data: bytes, passphrase: str | None = None, private_key: bytes | None = None) -> dict:
+    """Section 15: decrypt and verify a case bundle; returns {"manifest": ..., "signer": hex, "items": {name: bytes}}.
+    The caller compares "signer" with the instance verify key it trusts."""
+    import re
+
+    if not data.startswith(BUNDLE_MAGIC + bytes([VERSION])) or len(data) < 31:
+        raise FormatError("bundle: not a bundle of version 1")
+    bundle_id, mode, rest = data[14:30], data[30], data[31:]
+    if mode == 0x01:
+        salt, (t, m, p) = rest[:16], struct.unpack(">III", rest[16:28])
+        if p != 1 or t > 16 or m > 1024 * 1024:
+            raise FormatError("bundle: Argon2 parameters refused")
+        if passphrase is None:
+            raise WrongSecret("bundle: sealed to a passphrase")
+        key, stream = argon2id(passphrase.encode("utf-8"), salt, t, m, p), rest[28:]
+    elif mode == 0x02:
+        recipient, wrap, stream = rest[:32], rest[32:145], rest[145:]
+        if private_key is None or crypto_scalarmult_base(private_key) != recipient:
+            raise WrongSecret("bundle: sealed to another key")
+        key = open_wrap(private_key, wrap, "bundle-key", bundle_id.hex())
+    else:
+        raise FormatError(f"bundle: unknown lock {mode}")
+    try:
+        members = read_ustar(open_stream(key, stream))
+    except StreamError:
+        raise WrongSecret("bundle: the stream does not open (wrong passphrase, or damaged)") from None
+    names = [n for n, _ in members]
+    if names[-2:] != ["manifest.json", "manifest.sig"] or len(set(names)) != len(names):
+        raise FormatError("bundle: the manifest and its signature must end the archive, each once")
+    items = dict(members[:-2])
+    if not all(re.fullmatch(BUNDLE_ITEM, n) for n in items):
+        raise FormatError("bundle: an item name the page does not allow")
+    manifest_bytes, signature = members[-2][1], members[-1][1]
+    manifest = json.loads(manifest_bytes)
+    signer = bytes.fromhex(manifest["signer"])
+    try:
+        crypto_sign_open(signature + b"intake-bundle-manifest-v1" + manifest_bytes, signer)
+    except Exception:
+        raise FormatError("bundle: the manifest's signature does not verify") from None
+    if manifest["format"] != 1 or manifest["bundle"] != bundle_id.hex():
+        raise FormatError("bundle: the manifest is another bundle's")
+    listed = {i["name"]: (i["size"], i["sha256"]) for i in manifest["items"]}
+    if listed != {n: (len(d), hashlib.sha256(d).hexdigest()) for n, d in items.items()}:
+        raise FormatError("bundle: the items are not those the manifest lists")
+    return {"manifest": manifest, "signer": signer.hex(), "items": items}
+
+
+def _test_bundle() -> None:
+    data = _load("bundle")
+    opened = open_bundle_file(bytes.fromhex(data["file"]), private_key=bytes.fromhex(data["investigator_private_key"]))
+    _check(opened["signer"] == data["verify_key"] and opened["manifest"]["bundle"] == data["bundle_id"], "bundle signer and id")
+    _check(opened["items"]["files/F-0A1B2C3D4E5F/ledger.pdf"] == b"%PDF-1.7 a ledger", "bundle file item")
+    header = bytes.fromhex(data["passphrase_header"])
+    salt, (t, m, p) = header[31:47], struct.unpack(">III", header[47:59])
+    _check(argon2id(data["passphrase"].encode(), salt, t, m, p).hex() == data["passphrase_key"], "bundle passphrase key")
+    key_header = bytes.fromhex(data["key_header"])
+    key = open_wrap(bytes.fromhex(data["investigator_private_key"]), key_header[63:], "bundle-key", data["bundle_id"])
+    _check(key.hex() == data["stream_key"], "bundle stream key")
+    _, signing_secret = crypto_sign_seed_keypair(bytes.fromhex(data["signing_seed"]))
+    signed = crypto_sign(b"intake-bundle-manifest-v1" + data["manifest"].encode(), signing_secret)[:64]
+    _check(signed.hex() == data["signature"], "bundle manifest signature")
+
+
 def self_test() -> None:
     tests = [
         ("passphrase", _test_passphrase),
@@ -1641,6 +1711,7 @@ def self_test() -> None:
         ("sessions", _test_sessions),
         ("digests", _test_digests),
         ("backup", _test_backup),
+        ("bundle", _test_bundle),
     ]
     files = sorted(p.stem for p in VECTORS.glob("*.json"))
     missing = sorted(set(files) - {n for n, _ in tests})

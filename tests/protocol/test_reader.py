@@ -6,6 +6,7 @@ from a backup. If the page stops describing what the service stores, this fails.
 import ast
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -343,3 +344,26 @@ def test_after_a_key_rotation_everything_opens_from_the_page_alone(filed):
         {k: c[k] for k in ("id", "report", "files", "office_records", "identity")} for c in before["cases"]
     ]
     assert after["audit"]["verified"] is True
+
+
+def test_a_case_bundle_opens_from_the_page_alone(filed):
+    """Section 15: a bundle the service exports opens and verifies in the reader, with every file as sent
+    and the reporter's words; the reader also refuses it with a wrong passphrase."""
+    from intake.service import bundles, export
+
+    from ..conftest import CHEAP_ARGON2
+
+    ctx, case_id = filed["ctx"], filed["case_id"]
+    officer = officers.current(ctx, officer_token(ctx, "eco-1"))
+    bundle_id = bundles.new_bundle_id()
+    lock = bundles.passphrase_lock("an export passphrase, told apart", argon2=CHEAP_ARGON2)
+    out = io.BytesIO()
+    export.export_case(ctx, officer, case_id, lock, bundle_id, out)
+    reader = load_reader()
+    opened = reader.open_bundle_file(out.getvalue(), passphrase="an export passphrase, told apart")
+    assert opened["signer"] == ctx.instance.audit_verify_key.hex() and opened["manifest"]["case"] == case_id
+    files = {name: data for name, data in opened["items"].items() if name.startswith("files/")}
+    assert sorted(files.values()) == sorted([CONTENT, b"L"])
+    assert "My post was abolished" in json.loads(opened["items"]["case.json"])["report"]
+    with pytest.raises(reader.WrongSecret):
+        reader.open_bundle_file(out.getvalue(), passphrase="not the export passphrase")

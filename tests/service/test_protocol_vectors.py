@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from crypto import Argon2Params, derive_backup_key, open_sealed
-from intake.service import backup, budgets, officers, sendings, sessions
+from intake.service import backup, budgets, bundles, officers, sendings, sessions
 from intake.service.errors import AuthenticationFailed
 from intake.store import Officer, Sending, WebSession, transaction
 from policies.vocabulary import SessionKind
@@ -128,3 +128,25 @@ def test_backup_rows():
     for vector in load("backup")["jsonl"]:
         row = {k: decoded(v) for k, v in json.loads(vector["line"])["row"].items()}
         assert backup.jsonl_line(vector["table"], row).decode() == vector["line"]
+
+
+def test_a_bundle_written_from_the_page_alone_opens_and_verifies(tmp_path):
+    """Section 15: bundle.json's whole file, written by generate.py from the page with raw libsodium and
+    tarfile, opens with the investigator's key and verifies against the instance key; the passphrase lock's
+    header and key are the service's."""
+    data = load("bundle")
+    (tmp_path / "vector.bundle").write_bytes(bytes.fromhex(data["file"]))
+    opened = bundles.open_bundle(
+        tmp_path / "vector.bundle",
+        secret_key=bytes.fromhex(data["investigator_private_key"]),
+        verify_key=bytes.fromhex(data["verify_key"]),
+        out=tmp_path / "out",
+    )
+    assert opened.bundle_id == data["bundle_id"] and opened.manifest["case"] == "OIG-1A2B3C4D5E"
+    assert (tmp_path / "out" / "files" / "F-0A1B2C3D4E5F" / "ledger.pdf").read_bytes() == b"%PDF-1.7 a ledger"
+    salt, params = bytes.fromhex(data["salt"]), data["params"]
+    lock = bundles.PASSPHRASE_LOCK.pack(salt, params["time_cost"], params["memory_kib"], 1)
+    header = bundles.MAGIC + bytes.fromhex(data["bundle_id"]) + bytes([bundles.BY_PASSPHRASE]) + lock
+    assert header.hex() == data["passphrase_header"]
+    key = derive_backup_key(data["passphrase"], salt, Argon2Params(params["time_cost"], params["memory_kib"]))
+    assert key.hex() == data["passphrase_key"]

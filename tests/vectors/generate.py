@@ -442,6 +442,85 @@ def backup_vectors() -> dict:
     }
 
 
+def bundle_vectors() -> dict:
+    """Section 15: both locks, the manifest's signature, and one whole bundle sealed to a key (its stream
+    header is drawn by libsodium, so `file` is new on every run, as stream.json's blobs are)."""
+    bundle_id = b("bundle-id", 16)
+    salt, params = b("bundle-salt", 16), {"time_cost": 2, "memory_kib": 1024}
+    passphrase = "an export passphrase, told apart"
+    magic = b"INTAKE-BUNDLE" + bytes([1]) + bundle_id
+    passphrase_header = magic + bytes([1]) + salt + struct.pack(">III", params["time_cost"], params["memory_kib"], 1)
+    recipient_public, recipient_private = crypto_box_seed_keypair(b("investigator", 32))
+    stream_key = b("bundle-stream-key", 32)
+    ephemeral_private = b("bundle-ephemeral", 32)
+    ephemeral_public = crypto_scalarmult_base(ephemeral_private)
+    nonce = blake2b(ephemeral_public + recipient_public, digest_size=24, encoder=RawEncoder)
+    digest = blake2b(context("bundle-key", bundle_id.hex()), digest_size=32, person=b"intake-wrap-v1", encoder=RawEncoder)
+    wrap = bytes([1]) + ephemeral_public + crypto_box(digest + stream_key, nonce, recipient_public, ephemeral_private)
+    key_header = magic + bytes([2]) + recipient_public + wrap
+
+    items = [
+        ("case.json", json.dumps({"case": "OIG-1A2B3C4D5E", "report": "Invoices were inflated."}, indent=1).encode()),
+        ("messages.json", b"[]"),
+        ("history.json", b"[]"),
+        ("files/F-0A1B2C3D4E5F/ledger.pdf", b"%PDF-1.7 a ledger"),
+    ]
+    verify_key, signing_secret = crypto_sign_seed_keypair(b("instance-signing", 32))
+    manifest = {
+        "format": 1,
+        "bundle": bundle_id.hex(),
+        "case": "OIG-1A2B3C4D5E",
+        "office": "OIG",
+        "exported_at": "2026-05-01T13:07:03Z",
+        "exported_by": "oig-1",
+        "sealed": "key",
+        "signer": verify_key.hex(),
+        "items": [{"name": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in items],
+    }
+    manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+    signature = crypto_sign(b"intake-bundle-manifest-v1" + manifest_bytes, signing_secret)[:64]
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in [*items, ("manifest.json", manifest_bytes), ("manifest.sig", signature)]:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o600, 0
+            tar.addfile(info, io.BytesIO(data))
+    return {
+        "construction": "case bundle: header and locks, manifest signature, one whole bundle sealed to a key",
+        "bundle_id": bundle_id.hex(),
+        "passphrase": passphrase,
+        "salt": salt.hex(),
+        "params": params,
+        "passphrase_header": passphrase_header.hex(),
+        "passphrase_key": argon2id(passphrase.encode("utf-8"), salt, params["time_cost"], params["memory_kib"], 1).hex(),
+        "investigator_private_key": recipient_private.hex(),
+        "investigator_public_key": recipient_public.hex(),
+        "ephemeral_private_key": ephemeral_private.hex(),
+        "stream_key": stream_key.hex(),
+        "key_header": key_header.hex(),
+        "signing_seed": b("instance-signing", 32).hex(),
+        "verify_key": verify_key.hex(),
+        "manifest": manifest_bytes.decode("utf-8"),
+        "signature": signature.hex(),
+        "file": (key_header + secretstream(stream_key, archive.getvalue())).hex(),
+    }
+
+
+def secretstream(key: bytes, plaintext: bytes) -> bytes:
+    """Section 6's stream of `plaintext` under `key` (as stream_vectors builds each blob)."""
+    frame_data = 64 * 1024
+    state = crypto_secretstream_xchacha20poly1305_state()
+    out = bytes([1]) + crypto_secretstream_xchacha20poly1305_init_push(state, key)
+    frames = [plaintext[j : j + frame_data] for j in range(0, len(plaintext), frame_data)]
+    frames += [b""] * (padme(len(frames) + 1) - len(frames) - 1)
+    for data in frames:
+        frame = struct.pack(">I", len(data)) + data + bytes(frame_data - len(data))
+        out += crypto_secretstream_xchacha20poly1305_push(state, frame, None, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)
+    return out + crypto_secretstream_xchacha20poly1305_push(
+        state, bytes(4 + frame_data), None, crypto_secretstream_xchacha20poly1305_TAG_FINAL
+    )
+
+
 def main() -> None:
     for name, make in [
         ("passphrase", passphrase_vectors),
@@ -453,6 +532,7 @@ def main() -> None:
         ("sessions", session_vectors),
         ("digests", digest_vectors),
         ("backup", backup_vectors),
+        ("bundle", bundle_vectors),
     ]:
         (HERE / f"{name}.json").write_text(json.dumps(make(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 

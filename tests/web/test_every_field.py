@@ -175,7 +175,7 @@ class World:
         case = self.case_id
         pages = ["/", "/report", "/caseroom/login", "/officer/login", "/caseroom", f"/caseroom/cases/{case}/withdraw"]
         pages += [f"/report?concern={c.id}" for c in self.ctx.policy.concerns]
-        pages += ["/officer", f"/officer/cases/{case}", "/officer/conflicts", "/officer/account"]
+        pages += ["/officer", f"/officer/cases/{case}", f"/officer/cases/{case}/export", "/officer/conflicts", "/officer/account"]
         decide = []
         for page in pages:
             answer = self.client(urlsplit(page).path).get(page)
