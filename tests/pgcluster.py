@@ -79,7 +79,8 @@ class Cluster:
 
     def start(self) -> "Cluster":
         options = f"-p {self.port} -c unix_socket_directories={self.root}"
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"])
+        log = str(self.root / f"{self.data.name}.log")
+        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start"])
         return self
 
     def stop(self, mode: str = "fast") -> None:
