@@ -32,7 +32,7 @@ from policies.text import N_
 from . import i18n
 from .service import reporting, sendings
 from .service.errors import Busy, Unavailable
-from .store import OUTAGES
+from .store import OUTAGES, unavailable
 from .web import cookies
 from .web.bad_request import BadRequest
 from .web.forms import read_form
@@ -153,7 +153,7 @@ async def report_form(request: Request) -> Response:
 
 async def submit_report(request: Request) -> Response:
     form = await read_form(request, check=lambda fields: report_from_form(request, fields), keep_refusal=True)
-    refused = Unavailable() if isinstance(form.refused, OUTAGES) else form.refused
+    refused = Unavailable() if unavailable(form.refused) else form.refused
     if isinstance(refused, InvalidReport):
         return _form_page(request, form, status_code=400, errors=refused.errors)
     if isinstance(refused, Busy):
@@ -183,7 +183,9 @@ async def submit_report(request: Request) -> Response:
         )
     except sendings.AlreadyReceived:  # a resend that raced the first one
         return render(request, "intake/already_received.html", status_code=409)
-    except OUTAGES:  # the database went away: nothing committed (or, in doubt, the same sending files it once)
+    except OUTAGES as error:  # the database went away: nothing committed (or, in doubt, the same sending files it once)
+        if not unavailable(error):
+            raise
         return _form_page(request, form, status_code=503, busy=Unavailable())
     request.session[cookies.SENT] = sendings.remember(
         sendings.report_digest(ctx, form.checked), request.session.get(cookies.SENT)

@@ -370,6 +370,22 @@ class AuditCheckpoint(SQLModel, table=True):
 # is the request's fault and none leaves anything written (the transaction did not commit): the web
 # layer answers them 503 with Retry-After (web/errors.py).
 OUTAGES: tuple[type[Exception], ...] = (exc.OperationalError, exc.DisconnectionError, exc.TimeoutError)
+# SQLite raises OperationalError for a mistake in a statement or a missing table too: of its errors,
+# only these primary result codes mean the database cannot serve now (BUSY, LOCKED, IOERR, FULL, CANTOPEN).
+SQLITE_UNAVAILABLE = frozenset({5, 6, 10, 13, 14})
+
+
+def unavailable(error: BaseException | None) -> bool:
+    """Whether `error` means the database cannot be reached or cannot serve just now (one of OUTAGES,
+    and on SQLite one of SQLITE_UNAVAILABLE), rather than a fault in what was asked of it."""
+    if not isinstance(error, OUTAGES):
+        return False
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
+    return code is None or code & 0xFF in SQLITE_UNAVAILABLE
+
+
 # How long one attempt to connect waits for a host that does not answer (libpq's connect_timeout,
 # per host of a multi-host URL) unless the URL says: a request during an outage is answered 503 in
 # seconds, not after the kernel's TCP timeout of minutes.

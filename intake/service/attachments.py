@@ -21,7 +21,7 @@ from sqlmodel import Session, col, func, select
 from crypto import StreamSealer, decrypt_stream, new_key, open_record, seal_record
 from policies.text import N_, Text
 
-from ..store import OUTAGES, Attachment, reading
+from ..store import Attachment, reading, unavailable
 from . import metadata
 from .context import Context
 from .errors import NotFound, StorageFull, TooLarge
@@ -215,16 +215,15 @@ def held(ctx: Context, pending: Sequence[PendingFile]) -> Iterator[None]:
     """Hold pending files through a service call: if the call fails in any way, their blobs go;
     if it succeeds (the case or message is committed), they are settled (their file times fixed).
 
-    Except when the database went away (store.OUTAGES): a connection lost while COMMIT was on its
+    Except when the database went away (store.unavailable): a connection lost while COMMIT was on its
     way leaves it unknown whether the rows that name the blobs were written (they may be, on the
     standby a failover promotes). The blobs are then kept, unsettled: if the rows were written they
     are whole, and if not, retention.sweep_orphan_blobs removes them after a day."""
     try:
         yield
-    except OUTAGES:
-        raise
-    except BaseException:
-        discard(ctx, pending)
+    except BaseException as error:
+        if not unavailable(error):
+            discard(ctx, pending)
         raise
     ctx.blobs.settle(p.blob_id for p in pending)
 

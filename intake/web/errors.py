@@ -25,7 +25,7 @@ from ..service.errors import (
     Unavailable,
 )
 from ..service.officers import OfficerSession
-from ..store import OUTAGES
+from ..store import OUTAGES, unavailable
 from . import cookies, outage
 from .bad_request import BadRequest
 from .limits import BodyStalled, BodyTooLarge
@@ -121,8 +121,11 @@ async def on_busy(request: Request, error: Busy) -> Response:
 
 
 async def on_outage(request: Request, error: Exception) -> Response:
-    """The database could not be reached (store.OUTAGES): 503, and on a form, what was typed, to send again.
-    Logged by the kind of error only: its message may quote a statement's parameters."""
+    """The database could not be reached (store.unavailable): 503, and on a form, what was typed, to send
+    again. Logged by the kind of error only: its message may quote a statement's parameters. Any other
+    error of those classes (SQLite names a missing table so) goes on to the 500 page and the log."""
+    if not unavailable(error):
+        raise error
     log.warning("database unavailable (%s): answered 503", type(error).__name__)
     busy = Unavailable()
     headers = {"Retry-After": str(busy.retry_after)}

@@ -1,6 +1,6 @@
 """A database outage in the middle of a form: nothing typed is lost.
 
-When the database cannot be reached (restarting, failing over: store.OUTAGES), the request's
+When the database cannot be reached (restarting, failing over: store.unavailable), the request's
 transaction never committed, so nothing of it was kept. The reader gets 503 with Retry-After,
 and a page that holds what they typed in a form that sends it again to the same address. The
 report form has its own, richer way (intake/pages.py shows the whole form again); this one serves
@@ -29,6 +29,7 @@ from .uploads import Upload, is_multipart
 # The free text of our forms, shown in boxes the reader can check and correct; what each is called.
 TEXTS = {
     "body": N_("Your message"),
+    "pending_body": N_("Your message"),  # the case room's login page, holding a message for after it
     "description": N_("What happened"),
     "note": N_("Note"),
     "reason": N_("Reason"),
