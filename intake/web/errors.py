@@ -87,6 +87,8 @@ async def error_response(
 
 
 async def _officer_or_none(request: Request) -> OfficerSession | None:
+    if getattr(request.state, "database_unavailable", False):
+        return None  # the page of an outage does not wait on the database a second time
     try:
         return await run_in_threadpool(officers.current, context_of(request), request.session.get(cookies.OFFICER))
     except Exception:  # noqa: BLE001 (no session, or the error page of an error: the page renders without the name)
@@ -127,6 +129,7 @@ async def on_outage(request: Request, error: Exception) -> Response:
     if not unavailable(error):
         raise error
     log.warning("database unavailable (%s): answered 503", type(error).__name__)
+    request.state.database_unavailable = True
     busy = Unavailable()
     headers = {"Retry-After": str(busy.retry_after)}
     return await error_response(request, 503, i18n.message_of(busy), headers=headers, resend=await outage.resend(request))
