@@ -5,6 +5,7 @@ A real PostgreSQL of the test's own (tests/pgcluster.py), stopped and started un
 errors are the driver's own (connection refused, server closed the connection), not made up.
 """
 
+import dataclasses
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from starlette.testclient import TestClient
 
 from intake.app import create_app
 from intake.service.context import Context
-from intake.store import Attachment, Case, CaseRecord, Message
+from intake.store import OUTAGES, Attachment, Case, CaseRecord, Message
 
 from . import pgcluster
 from .conftest import make_instance
@@ -196,3 +197,32 @@ def test_on_sqlite_a_database_that_cannot_be_opened_is_a_503(tmp_path, outage_ct
     outage_ctx.engine = create_engine(f"sqlite:///{tmp_path / 'no such directory' / 'intake.sqlite3'}")
     with TestClient(create_app(outage_ctx), base_url="http://127.0.0.1") as broken:
         unavailable(broken.post("/api/v1/caseroom/session", json={"passphrase": "a b c d e f g h"}))
+
+
+def test_files_whose_filing_met_an_outage_are_kept_for_the_sweep_and_other_failures_remove_them(outage_ctx, cluster):
+    """attachments.held: a commit whose fate is unknown must not leave a case pointing at deleted files,
+    so an outage keeps the blobs (unsettled: the orphan sweep takes them if nothing refers to them);
+    a refusal still removes them at once."""
+    from intake.service import reporting
+    from intake.service.attachments import FileSink, UploadBudget
+    from intake.service.errors import Busy
+    from policies import validate_report
+
+    def pending():
+        sink = FileSink(outage_ctx, "ledger.bin", "application/octet-stream", False, UploadBudget.for_request(outage_ctx))
+        sink.write(b"ledger" * 1000)
+        return [sink.finish()]
+
+    report = validate_report(outage_ctx.policy, ["misconduct"], "Invoices inflated.", {})
+    files = pending()
+    cluster.stop("immediate")
+    with pytest.raises(OUTAGES):
+        reporting.file_report(outage_ctx, report, files)
+    assert outage_ctx.blobs.exists(files[0].blob_id) and not outage_ctx.blobs.is_settled(outage_ctx.blobs.path(files[0].blob_id))
+    cluster.start()
+    assert count(outage_ctx, Case) == 0
+    refused = pending()
+    outage_ctx.settings = dataclasses.replace(outage_ctx.settings, submissions_per_hour=0)
+    with pytest.raises(Busy):
+        reporting.file_report(outage_ctx, report, refused)
+    assert not outage_ctx.blobs.exists(refused[0].blob_id)
