@@ -147,6 +147,12 @@ def test_an_officer_form_during_an_outage_keeps_the_note_but_never_a_password(br
     refused = browser.post(f"/officer/cases/{case_id}/notes", data={"note": "Called the supplier.", "csrf": token})
     unavailable(refused)
     assert _resend_fields(refused.text)["note"] == "Called the supplier."
+    memo = {"memo": "For ECO: retaliation.", "state": "transferred_to_eco", "confirm": "yes", "csrf": token}
+    transfer = browser.post(f"/officer/cases/{case_id}/referral", data=memo)
+    unavailable(transfer)
+    kept = _resend_fields(transfer.text)
+    assert kept["memo"] == "For ECO: retaliation." and kept["state"] == "transferred_to_eco"
+    assert "confirm" not in kept  # an act that cannot be undone is confirmed again on its own page
     secrets = {"username": "oig-1", "password": "secret words", "code": "123456", "csrf": token}
     login = browser.post("/officer/login", data=secrets)
     unavailable(login)

@@ -38,8 +38,10 @@ TEXTS = {
     "message": N_("Message to the complainant"),
     "recommended_to": N_("Recommended to"),
 }
-# Never written back into a page: a secret stays only where the reader typed it.
-SECRETS = frozenset({csrf.FIELD, "passphrase", "password", "code", "recovery_key"})
+# Never written back into a page: a secret stays only where the reader typed it; and a tick that confirms
+# an act that cannot be undone (or sends the same words again) is given again on the form's own page,
+# where the act is explained, not carried unseen in the form sent again.
+NOT_CARRIED = frozenset({csrf.FIELD, "passphrase", "password", "code", "recovery_key", "confirm", "again"})
 
 
 @dataclass(frozen=True)
@@ -84,5 +86,6 @@ async def resend(request: Request) -> Resend | None:
     texts = [(name, TEXTS[name], values[-1]) for name, values in shown.items() if name in TEXTS and values and values[-1]]
     if not texts:
         return None  # nothing typed to keep (a login, a button): the plain 503 page says to try again
-    hidden = [(name, value) for name, values in shown.items() if name not in TEXTS and name not in SECRETS for value in values]
+    carried = {name: values for name, values in shown.items() if name not in TEXTS and name not in NOT_CARRIED}
+    hidden = [(name, value) for name, values in carried.items() for value in values]
     return Resend(request.url.path, is_multipart(request), texts, hidden, form.files_chosen)
