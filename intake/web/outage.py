@@ -9,8 +9,9 @@ the case room's message and the officers' forms, whose own pages need the databa
 The words come from the form the handler read (web/forms.py keeps it on `request.state.typed`),
 or, when the outage came before the handler read the body (the session check of an officer page
 goes to the database first), from the body read here, its text only: no file is stored. Secrets
-(a passphrase, a password, a code) are never written back into a page, and neither is the text
-of a post whose CSRF token does not match: another site's forged post is not shown what it sent.
+(a passphrase, a password, a code) are never written back into a page, nor a confirming tick, and
+nothing at all of a post whose CSRF token does not match: another site's forged post is not shown
+what it sent.
 """
 
 from dataclasses import dataclass
