@@ -45,7 +45,7 @@ test-fast: $(VENV)/.installed
 
 # A PostgreSQL primary and synchronous standby of its own (temporary, on loopback), the service under mixed
 # load, the primary killed and the standby promoted 3 times in a row: nothing acknowledged lost, no 500, the
-# audit log intact (loadtests/failover.py; about 2 minutes). Outside `make test`; .ci/run calls it.
+# audit log intact (loadtests/failover.py; about 3 minutes). Outside `make test`; .ci/run calls it.
 failover-check: $(VENV)/.installed
 	$(PY) loadtests/failover.py
 
