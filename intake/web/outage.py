@@ -68,7 +68,7 @@ async def _typed(request: Request) -> Upload | None:
         return getattr(request.state, "typed", None)
     try:
         return await read_form(request, check=_refuse_files, keep_refusal=True)
-    except BadRequest:  # not a form, or a malformed one: the page goes without the words
+    except Exception:  # noqa: BLE001 (not a form, a malformed or too large one, a client gone: the 503 stands without the words)
         return None
 
 
