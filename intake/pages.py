@@ -152,7 +152,13 @@ async def report_form(request: Request) -> Response:
 
 
 async def submit_report(request: Request) -> Response:
-    form = await read_form(request, check=lambda fields: report_from_form(request, fields), keep_refusal=True)
+    try:
+        form = await read_form(request, check=lambda fields: report_from_form(request, fields), keep_refusal=True)
+    except OUTAGES as error:  # the database went while the files arrived (they are gone): the form as typed
+        typed = getattr(request.state, "typed", None)
+        if not unavailable(error) or typed is None:
+            raise
+        return _form_page(request, dataclasses.replace(typed, refused=error), status_code=503, busy=Unavailable())
     refused = Unavailable() if unavailable(form.refused) else form.refused
     if isinstance(refused, InvalidReport):
         return _form_page(request, form, status_code=400, errors=refused.errors)

@@ -187,7 +187,8 @@ def test_a_database_lost_in_the_middle_of_an_upload_leaves_no_case(browser, outa
         "/report", content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, follow_redirects=False
     )
     unavailable(refused)
-    assert "Half way." in refused.text
+    assert ">Half way.</textarea>" in refused.text and 'action="/report"' in refused.text  # the report form itself
+    assert "were not kept" in refused.text  # the file must be chosen again
     cluster.start()
     assert count(outage_ctx, Case) == 0 and count(outage_ctx, Attachment) == 0
 
