@@ -6,7 +6,7 @@ DATA_DIR ?= var
 # The lock (requirements/lock.py): the test lock for development, the runtime lock for the container.
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test test-fast check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-blobs bench-inbox bench-load bench-requests bench-instructions bench-statements soak vectors clean
+.PHONY: run test test-fast failover-check check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-blobs bench-inbox bench-load bench-requests bench-instructions bench-statements soak vectors clean
 
 # Everything from the lock, checked against its hashes (nothing the index serves that day), then
 # our own code alone: --no-deps so it cannot pull anything unlocked, --no-build-isolation so the
@@ -42,6 +42,12 @@ test: $(VENV)/.installed system-deps
 # The fast tier: no browser, no subprocess servers, nothing slow (about 5 minutes here, 2 cores).
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not browser and not server and not slow"
+
+# A PostgreSQL primary and synchronous standby of its own (temporary, on loopback), the service under mixed
+# load, the primary killed and the standby promoted 3 times in a row: nothing acknowledged lost, no 500, the
+# audit log intact (loadtests/failover.py; about 3 minutes). Outside `make test`; .ci/run calls it.
+failover-check: $(VENV)/.installed
+	$(PY) loadtests/failover.py
 
 # The lock matches pyproject.toml; lint and format (ruff), types (mypy: strict for crypto/ and policies/), the layers (import-linter).
 check: lock-check $(VENV)/.installed

@@ -44,12 +44,14 @@ class Writer(Protocol):
 
 class BlobBatch(Protocol):
     """The blobs of one request. The service call that attaches them runs `joined()`, then
-    `commit()` keeps them (they belong to a case) or `rollback()` removes every one."""
+    `commit()` keeps them (they belong to a case) or `rollback()` removes every one; `abandon()` when
+    the database went away and nobody knows whether the call's rows were written."""
 
     def new_writer(self) -> Writer: ...
     def joined(self) -> AbstractContextManager[object]: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def abandon(self) -> None: ...
 
 
 class Blobs(Protocol):
@@ -186,3 +188,10 @@ class FileBatch:
         for writer in self.writers:
             writer.abort()
             self.store.delete(writer.blob_id)
+
+    def abandon(self) -> None:
+        """Keep the files, unsettled: the rows naming them may have been committed (a connection lost
+        while COMMIT was on its way, on a standby a failover promotes), and then they are whole; if the
+        rows were not written, retention.sweep_orphan_blobs removes them after a day."""
+        for writer in self.writers:
+            writer.abort()

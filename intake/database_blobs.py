@@ -20,7 +20,7 @@ SQLite is refused: it has one writer at a time, and an upload would hold that fo
 
 import secrets
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 
 from sqlalchemy import bindparam, delete, event, func, insert, select
 from sqlalchemy.engine import Connection, Engine
@@ -143,6 +143,12 @@ class RowBatch:
                 connection.rollback()
             finally:
                 connection.close()
+
+    def abandon(self) -> None:
+        """The database went away: the chunks were in the call's own transaction, which commits in
+        `commit()` alone, so they are gone with it; the dead connection is closed, whatever it says."""
+        with suppress(Exception):
+            self.rollback()
 
 
 class DatabaseBlobStore:

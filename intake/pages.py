@@ -31,7 +31,8 @@ from policies.text import N_
 
 from . import i18n
 from .service import reporting, sendings
-from .service.errors import Busy
+from .service.errors import Busy, Unavailable
+from .store import OUTAGES, unavailable
 from .web import cookies, onion
 from .web.bad_request import BadRequest
 from .web.forms import read_form
@@ -151,8 +152,14 @@ async def report_form(request: Request) -> Response:
 
 
 async def submit_report(request: Request) -> Response:
-    form = await read_form(request, check=lambda fields: report_from_form(request, fields), keep_refusal=True)
-    refused = form.refused
+    try:
+        form = await read_form(request, check=lambda fields: report_from_form(request, fields), keep_refusal=True)
+    except OUTAGES as error:  # the database went while the files arrived (they are gone): the form as typed
+        typed = getattr(request.state, "typed", None)
+        if not unavailable(error) or typed is None:
+            raise
+        return _form_page(request, dataclasses.replace(typed, refused=error), status_code=503, busy=Unavailable())
+    refused = Unavailable() if unavailable(form.refused) else form.refused
     if isinstance(refused, InvalidReport):
         return _form_page(request, form, status_code=400, errors=refused.errors)
     if isinstance(refused, Busy):
@@ -182,6 +189,10 @@ async def submit_report(request: Request) -> Response:
         )
     except sendings.AlreadyReceived:  # a resend that raced the first one
         return render(request, "intake/already_received.html", status_code=409)
+    except OUTAGES as error:  # the database went away: nothing committed (or, in doubt, the same sending files it once)
+        if not unavailable(error):
+            raise
+        return _form_page(request, form, status_code=503, busy=Unavailable())
     request.session[cookies.SENT] = sendings.remember(
         sendings.report_digest(ctx, form.checked), request.session.get(cookies.SENT)
     )

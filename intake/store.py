@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, bindparam, event
+from sqlalchemy import Column, Index, LargeBinary, bindparam, event, exc
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -412,13 +412,51 @@ class AuditCheckpoint(SQLModel, table=True):
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+# What SQLAlchemy raises when the database cannot be reached or cannot serve: the server is down,
+# restarting or failing over (the driver's OperationalError, a connection that died in the pool), no
+# connection free in the pool in time (TimeoutError), SQLite's file locked or unreadable. None of them
+# is the request's fault and none leaves anything written (the transaction did not commit): the web
+# layer answers them 503 with Retry-After (web/errors.py).
+OUTAGES: tuple[type[Exception], ...] = (exc.OperationalError, exc.DisconnectionError, exc.TimeoutError)
+# SQLite raises OperationalError for a mistake in a statement or a missing table too: of its errors,
+# only these primary result codes mean the database cannot serve now (BUSY, LOCKED, IOERR, FULL, CANTOPEN).
+SQLITE_UNAVAILABLE = frozenset({5, 6, 10, 13, 14})
+
+
+def unavailable(error: BaseException | None) -> bool:
+    """Whether `error` means the database cannot be reached or cannot serve just now (one of OUTAGES,
+    and on SQLite one of SQLITE_UNAVAILABLE), rather than a fault in what was asked of it."""
+    if not isinstance(error, OUTAGES):
+        return False
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
+    return code is None or code & 0xFF in SQLITE_UNAVAILABLE
+
+
+# How long one attempt to connect waits for a host that does not answer (libpq's connect_timeout,
+# per host of a multi-host URL) unless the URL says: a request during an outage is answered 503 in
+# seconds, not after the kernel's TCP timeout of minutes.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for SQLite (the embedded default) or PostgreSQL (psycopg 3)."""
+    """An engine for SQLite (the embedded default) or PostgreSQL (psycopg 3).
+
+    PostgreSQL: every connection is tested as it leaves the pool (pool_pre_ping), and a connection
+    that died makes SQLAlchemy drop every older one of the pool, so after a database restart or a
+    failover the next request connects afresh instead of failing on a dead socket. A URL naming
+    several hosts (`?host=a:5432&host=b:5432&target_session_attrs=read-write`) lets libpq find the
+    one that accepts writes (deploy/README.md, "Failover").
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
+        timeout = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         # READ COMMITTED said, not taken from the server's default: `reading` relies on it.
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True, isolation_level="READ COMMITTED")
+        return create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, isolation_level="READ COMMITTED", connect_args=timeout
+        )
     engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "isolation_level": None})
     event.listen(engine, "connect", _sqlite_pragmas)
     # Every transaction takes the write lock up front: SQLite would otherwise fail a

@@ -50,7 +50,7 @@ ERRORS = {
     "415": _ok("Not JSON (nor, where files are taken, multipart/form-data)", _ref("Error")),
     "422": _ok("Answers need another look", _ref("Error")),
     "429": _ok("Too many failed attempts on this account; see Retry-After", _ref("Error")),
-    "503": _ok("Busy; see Retry-After", _ref("Error")),
+    "503": _ok("Busy, or the database unreachable for a moment (nothing was kept); see Retry-After", _ref("Error")),
     "507": _ok("The service's storage is full; nothing was kept", _ref("Error")),
 }
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -361,6 +361,7 @@ def _operation(path: str, method: str, op: Operation) -> dict[str, Any]:
         out["responses"][code] = ERRORS[code]
     if method != "get":  # every state-changing request passes api/cross_site.py first
         out["responses"].setdefault("403", ERRORS["403"])
+    out["responses"].setdefault("503", ERRORS["503"])  # any call, while the database is unreachable (web/errors.py)
     if op.description:
         out["description"] = op.description
     if op.body is not None:

@@ -24,7 +24,7 @@ from policies.text import N_, Text
 
 from ..blobs import BlobBatch
 from ..database_blobs import UploadsBusy
-from ..store import Attachment, reading
+from ..store import Attachment, reading, unavailable
 from . import metadata
 from .context import Context
 from .errors import Busy, NotFound, StorageFull, TooLarge
@@ -250,15 +250,23 @@ def discard(pending: Sequence[PendingFile]) -> None:
 def held(ctx: Context, pending: Sequence[PendingFile]) -> Iterator[None]:
     """Hold pending files through a service call, which runs inside their blob batch: if the call
     fails in any way, their blobs go; if it succeeds, the batch commits (the database store's chunks
-    with the call's rows; the directory store's files are settled, their times fixed)."""
+    with the call's rows; the directory store's files are settled, their times fixed).
+
+    Except when the database went away (store.unavailable): a connection lost while COMMIT was on its
+    way leaves it unknown whether the rows that name the blobs were written, so each batch is
+    abandoned, not rolled back (BlobBatch.abandon: the directory store keeps its files)."""
     batches = _batches(pending)
     try:
         with ExitStack() as joined:
             for batch in batches:
                 joined.enter_context(batch.joined())
             yield
-    except BaseException:
-        discard(pending)
+    except BaseException as error:
+        if unavailable(error):
+            for batch in batches:
+                batch.abandon()
+        else:
+            discard(pending)
         raise
     for batch in batches:
         batch.commit()

@@ -41,3 +41,15 @@ class TooLarge(ServiceError):
 
 class StorageFull(ServiceError):
     """The files would go over the service's storage quota, or fill its disk."""
+
+
+class Unavailable(Busy):
+    """The database cannot be reached just now (restarting, failing over, out of connections).
+    Nothing of the request was kept: its transaction never committed. A Busy, so every form that
+    shows a busy refusal with the reader's words keeps them for this one too."""
+
+    def __init__(self, retry_after: int = 5) -> None:
+        super().__init__(
+            retry_after,
+            N_("The service cannot reach its database just now. Nothing you sent was kept; please send it again in a moment."),
+        )

@@ -1,5 +1,6 @@
 """Turning refusals into clear HTTP answers: HTML for pages, JSON under /api/."""
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -13,13 +14,24 @@ from policies.text import N_
 
 from .. import i18n
 from ..service import officers
-from ..service.errors import AuthenticationFailed, Busy, Conflict, NotFound, StorageFull, TooLarge, TooManyAttempts
+from ..service.errors import (
+    AuthenticationFailed,
+    Busy,
+    Conflict,
+    NotFound,
+    StorageFull,
+    TooLarge,
+    TooManyAttempts,
+    Unavailable,
+)
 from ..service.officers import OfficerSession
-from . import cookies
+from ..store import OUTAGES, unavailable
+from . import cookies, outage
 from .bad_request import BadRequest
 from .limits import BodyStalled, BodyTooLarge
 from .templating import context_of, language, render
 
+log = logging.getLogger(__name__)
 TITLES = {
     400: N_("Something in the request is wrong"),
     401: N_("Please log in"),
@@ -38,8 +50,14 @@ TITLES = {
 
 
 async def error_response(
-    request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None, **extra: object
+    request: Request,
+    status_code: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    resend: outage.Resend | None = None,
+    **extra: object,
 ) -> Response:
+    """The refusal as JSON under /api/, else as a page; `resend`: a form holding what the reader typed."""
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, **extra}, status_code=status_code, headers=headers)
     lang = language(request)
@@ -55,13 +73,22 @@ async def error_response(
             title=title,
             message=i18n.gettext(lang, message),
             officer=officer,
+            resend=resend,
         )
     return render(
-        request, "intake/error.html", status_code=status_code, headers=headers, title=title, message=i18n.gettext(lang, message)
+        request,
+        "intake/error.html",
+        status_code=status_code,
+        headers=headers,
+        title=title,
+        message=i18n.gettext(lang, message),
+        resend=resend,
     )
 
 
 async def _officer_or_none(request: Request) -> OfficerSession | None:
+    if getattr(request.state, "database_unavailable", False):
+        return None  # the page of an outage does not wait on the database a second time
     try:
         return await run_in_threadpool(officers.current, context_of(request), request.session.get(cookies.OFFICER))
     except Exception:  # noqa: BLE001 (no session, or the error page of an error: the page renders without the name)
@@ -93,6 +120,19 @@ async def on_conflict(request: Request, error: Conflict) -> Response:
 
 async def on_busy(request: Request, error: Busy) -> Response:
     return await error_response(request, 503, i18n.message_of(error), headers={"Retry-After": str(error.retry_after)})
+
+
+async def on_outage(request: Request, error: Exception) -> Response:
+    """The database could not be reached (store.unavailable): 503, and on a form, what was typed, to send
+    again. Logged by the kind of error only: its message may quote a statement's parameters. Any other
+    error of those classes (SQLite names a missing table so) goes on to the 500 page and the log."""
+    if not unavailable(error):
+        raise error
+    log.warning("database unavailable (%s): answered 503", type(error).__name__)
+    request.state.database_unavailable = True
+    busy = Unavailable()
+    headers = {"Retry-After": str(busy.retry_after)}
+    return await error_response(request, 503, i18n.message_of(busy), headers=headers, resend=await outage.resend(request))
 
 
 async def on_too_many(request: Request, error: TooManyAttempts) -> Response:
@@ -137,6 +177,7 @@ HANDLERS: dict[Any, Callable[[Request, Any], Awaitable[Response]]] = {
     AuthenticationFailed: on_unauthenticated,
     Conflict: on_conflict,
     Busy: on_busy,
+    **dict.fromkeys(OUTAGES, on_outage),
     TooManyAttempts: on_too_many,
     BodyTooLarge: on_too_large,
     BodyStalled: on_stalled,

@@ -47,6 +47,18 @@ async def read_small_form(request: Request) -> Upload:
     return form
 
 
+def _taking_body(request: Request) -> None:
+    """Say on the request that its body is being read here: a database outage later in the request
+    then shows the fields kept on `typed` (web/outage.py), and never waits for a body already read."""
+    request.state.body_taken = True
+    request.state.typed = None
+
+
+def _typed(request: Request, form: Upload) -> Upload:
+    request.state.typed = form
+    return form
+
+
 async def read_form(request: Request, check: Check | None = None, keep_refusal: bool = False) -> Upload:
     """A form that may carry files: multipart is streamed and encrypted, urlencoded read small.
 
@@ -60,7 +72,8 @@ async def read_form(request: Request, check: Check | None = None, keep_refusal: 
         return check(upload) if check is not None else None
 
     if is_multipart(request):
-        upload = await read_upload(request, context_of(request), checked)
+        _taking_body(request)
+        upload = _typed(request, await read_upload(request, context_of(request), checked))
     else:
         upload = await _urlencoded_fields(request)
         run_check(upload, checked)
@@ -74,12 +87,13 @@ async def _urlencoded_fields(request: Request) -> Upload:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
         raise BadRequest(Text(N_("This form must be sent as {kind}."), kind=FORM_TYPE), status_code=415)
+    _taking_body(request)
     body = await read_capped_body(request)
     form = Upload()
     try:
         for name, value in parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS):
             form.fields.setdefault(name, []).append(value)
-        return form
+        return _typed(request, form)
     except UnicodeDecodeError:
         raise BadRequest(N_("The form contains bytes that are not UTF-8 text.")) from None
     except ValueError:

@@ -238,5 +238,7 @@ async def read_upload(request: Request, ctx: Context, check: Check | None = None
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(receiver.abort)
+        # The text read so far, for a page that shows it again (a database outage: web/outage.py); no file.
+        request.state.typed = receiver.upload
         raise
     return receiver.upload

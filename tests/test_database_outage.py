@@ -1,0 +1,237 @@
+"""The database goes away under the service: 503 with Retry-After, never 500; what was typed comes
+back on the page; nothing is half-written; the pool reconnects by itself when the database is back.
+
+A real PostgreSQL of the test's own (tests/pgcluster.py), stopped and started under the app, so the
+errors are the driver's own (connection refused, server closed the connection), not made up.
+"""
+
+import dataclasses
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlmodel import Session, func, select
+from starlette.testclient import TestClient
+
+from intake.app import create_app
+from intake.service.context import Context
+from intake.store import OUTAGES, Attachment, Case, CaseRecord, Message
+
+from . import pgcluster
+from .conftest import make_instance
+from .helpers import api_login, csrf, file_via_api, html_login, post_form
+
+pytestmark = pytest.mark.server
+
+UNAVAILABLE = "cannot reach its database just now"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[pgcluster.Cluster]:
+    if not pgcluster.available():
+        if os.environ.get("INTAKE_REQUIRE_DEPLOY_TOOLS") == "1":  # CI (.ci/run): a skip would prove nothing
+            pytest.fail(f"PostgreSQL's server tools are required here, in {pgcluster.PG_BIN} (apt-get install postgresql)")
+        pytest.skip(f"PostgreSQL's server tools are not in {pgcluster.PG_BIN} (INTAKE_PG_BIN)")
+    root = pgcluster.workspace()
+    server = pgcluster.Cluster(root, "data").init()
+    server.start()
+    yield server
+    server.remove()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def outage_ctx(tmp_path: Path, cluster: pgcluster.Cluster) -> Iterator[Context]:
+    if not cluster.running():
+        cluster.start()
+    context = make_instance(tmp_path / "data", cluster.url())
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def browser(outage_ctx: Context) -> Iterator[TestClient]:
+    with TestClient(create_app(outage_ctx), base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+def count(ctx: Context, table) -> int:
+    with Session(ctx.engine) as db:
+        return db.exec(select(func.count()).select_from(table)).one()
+
+
+def unavailable(response) -> None:
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_the_report_form_during_an_outage_comes_back_as_typed_and_is_sent_after(browser, outage_ctx, cluster):
+    form = browser.get("/report?concern=misconduct").text
+    sending = re.search(r'name="sending" value="([^"]+)"', form).group(1)
+    fields = {"concern": "misconduct", "description": "The fuel <is> sold at night.", "sending": sending, "csrf": csrf(browser)}
+    evidence = {"files": ("ledger.bin", b"\x00ledger" * 1000, "application/octet-stream")}
+    cluster.stop()
+    refused = browser.post("/report", data=fields, files=evidence, follow_redirects=False)
+    unavailable(refused)
+    assert UNAVAILABLE in refused.text
+    assert "The fuel &lt;is&gt; sold at night." in refused.text  # back in its box, escaped
+    assert f'value="{sending}"' in refused.text  # the same sending: sent again, it files once
+    cluster.start()
+    assert count(outage_ctx, Case) == 0
+    sent = browser.post("/report", data=fields, files=evidence, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == "/report/sent"  # the pool reconnected by itself
+    assert count(outage_ctx, Case) == 1 and count(outage_ctx, Attachment) == 1
+
+
+def test_the_api_answers_503_with_its_error_model(browser, outage_ctx, cluster):
+    filed = file_via_api(browser, ["misconduct"], "Invoices inflated.")
+    officer = api_login(browser, "oig-1")
+    cluster.stop()
+    for response in (
+        browser.post("/api/v1/reports", json={"concerns": ["misconduct"], "description": "Again.", "answers": {}}),
+        browser.post("/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}),
+        browser.get("/api/v1/officer/cases", headers=officer),
+    ):
+        unavailable(response)
+        assert response.json() == {"error": response.json()["error"]} and UNAVAILABLE in response.json()["error"]
+    cluster.start()
+    assert browser.post("/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]}).status_code == 201
+    assert count(outage_ctx, Case) == 1
+
+
+def _resend_fields(html: str) -> dict[str, str]:
+    """The fields of the outage page's form, as the browser would send them."""
+    form = re.search(r'<form method="post" action="([^"]+)".*?</form>', html, re.S)
+    assert form is not None, html
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0)))
+    fields.update(re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', form.group(0)))
+    return {"action": form.group(1), **fields}
+
+
+def test_a_case_room_message_during_an_outage_is_kept_on_the_page_and_sent_once_after(browser, outage_ctx, cluster):
+    filed = file_via_api(browser, ["misconduct"], "Invoices inflated.")
+    assert post_form(browser, "/caseroom/login", {"passphrase": filed["passphrase"]}).status_code == 200
+    room = browser.get("/caseroom").text
+    case_id = filed["cases"][0]["id"]
+    sending = re.search(r'name="sending" value="([^"]+)"', room).group(1)
+    token = csrf(browser)
+    cluster.stop()
+    refused = browser.post(
+        f"/caseroom/cases/{case_id}/messages",
+        data={"body": "He came back on Monday.", "sending": sending, "csrf": token},
+        files={"files": ("note.txt", b"a note", "text/plain")},
+    )
+    unavailable(refused)
+    kept = _resend_fields(refused.text)
+    assert kept["body"] == "He came back on Monday." and kept["sending"] == sending
+    assert kept["action"] == f"/caseroom/cases/{case_id}/messages" and 'enctype="multipart/form-data"' in refused.text
+    assert "choose them again" in refused.text
+    cluster.start()
+    messages = count(outage_ctx, Message)
+    action = kept.pop("action")
+    for _ in range(2):  # sent again, and once more (a double click): one message
+        again = browser.post(action, data=kept, files={"files": ("note.txt", b"a note", "text/plain")}, follow_redirects=False)
+        assert again.status_code == 303, again.text
+    assert count(outage_ctx, Message) == messages + 1
+
+
+def test_an_officer_form_during_an_outage_keeps_the_note_but_never_a_password(browser, outage_ctx, cluster):
+    filed = file_via_api(browser, ["misconduct"], "Invoices inflated.")
+    case_id = filed["cases"][0]["id"]
+    assert html_login(browser, "oig-1").status_code == 200
+    token = csrf(browser)
+    cluster.stop()
+    # The officer's session is checked in the database before the form is read: the page reads it then.
+    refused = browser.post(f"/officer/cases/{case_id}/notes", data={"note": "Called the supplier.", "csrf": token})
+    unavailable(refused)
+    assert _resend_fields(refused.text)["note"] == "Called the supplier."
+    memo = {"memo": "For ECO: retaliation.", "state": "transferred_to_eco", "confirm": "yes", "csrf": token}
+    transfer = browser.post(f"/officer/cases/{case_id}/referral", data=memo)
+    unavailable(transfer)
+    kept = _resend_fields(transfer.text)
+    assert kept["memo"] == "For ECO: retaliation." and kept["state"] == "transferred_to_eco"
+    assert "confirm" not in kept  # an act that cannot be undone is confirmed again on its own page
+    secrets = {"username": "oig-1", "password": "secret words", "code": "123456", "csrf": token}
+    login = browser.post("/officer/login", data=secrets)
+    unavailable(login)
+    assert "secret words" not in login.text and "123456" not in login.text
+    forged = browser.post(f"/officer/cases/{case_id}/notes", data={"note": "Forged words.", "csrf": "another site's"})
+    unavailable(forged)
+    assert "Forged words." not in forged.text  # another site's post is not shown what it sent
+    cluster.start()
+    assert count(outage_ctx, CaseRecord) == 0
+
+
+def test_a_database_lost_in_the_middle_of_an_upload_leaves_no_case(browser, outage_ctx, cluster):
+    """The database goes while the evidence is still arriving (the check of the text fields passed):
+    503, the form as typed, and no case or attachment row afterwards."""
+    form = browser.get("/report?concern=misconduct").text
+    sending = re.search(r'name="sending" value="([^"]+)"', form).group(1)
+    token = csrf(browser)
+    boundary = "outageboundary"
+
+    def body() -> Iterator[bytes]:
+        for name, value in (("csrf", token), ("sending", sending), ("concern", "misconduct"), ("description", "Half way.")):
+            yield f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.bin"\r\n\r\n'.encode()
+        yield b"x" * 65536
+        cluster.stop("immediate")  # the file has begun: the store was asked how much room is left
+        yield b"y" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    refused = browser.post(
+        "/report", content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, follow_redirects=False
+    )
+    unavailable(refused)
+    assert ">Half way.</textarea>" in refused.text and 'action="/report"' in refused.text  # the report form itself
+    assert "were not kept" in refused.text  # the file must be chosen again
+    cluster.start()
+    assert count(outage_ctx, Case) == 0 and count(outage_ctx, Attachment) == 0
+
+
+def test_no_free_connection_in_the_pool_is_a_503_too(tmp_path, outage_ctx):
+    """A pool with every connection taken (SQLAlchemy's TimeoutError), on whichever database: 503, not 500."""
+    outage_ctx.engine.dispose()
+    outage_ctx.engine = create_engine(outage_ctx.engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    with TestClient(create_app(outage_ctx), base_url="http://127.0.0.1") as busy, outage_ctx.engine.connect():
+        unavailable(busy.post("/api/v1/reports", json={"concerns": ["misconduct"], "description": "Busy.", "answers": {}}))
+
+
+def test_on_sqlite_a_database_that_cannot_be_opened_is_a_503(tmp_path, outage_ctx):
+    outage_ctx.engine.dispose()
+    outage_ctx.engine = create_engine(f"sqlite:///{tmp_path / 'no such directory' / 'intake.sqlite3'}")
+    with TestClient(create_app(outage_ctx), base_url="http://127.0.0.1") as broken:
+        unavailable(broken.post("/api/v1/caseroom/session", json={"passphrase": "a b c d e f g h"}))
+
+
+def test_files_whose_filing_met_an_outage_are_kept_for_the_sweep_and_other_failures_remove_them(outage_ctx, cluster):
+    """attachments.held: a commit whose fate is unknown must not leave a case pointing at deleted files,
+    so an outage keeps the blobs (unsettled: the orphan sweep takes them if nothing refers to them);
+    a refusal still removes them at once."""
+    from intake.service import reporting
+    from intake.service.attachments import FileSink, UploadBudget
+    from intake.service.errors import Busy
+    from policies import validate_report
+
+    def pending():
+        sink = FileSink(outage_ctx, "ledger.bin", "application/octet-stream", False, UploadBudget.for_request(outage_ctx))
+        sink.write(b"ledger" * 1000)
+        return [sink.finish()]
+
+    report = validate_report(outage_ctx.policy, ["misconduct"], "Invoices inflated.", {})
+    files = pending()
+    cluster.stop("immediate")
+    with pytest.raises(OUTAGES):
+        reporting.file_report(outage_ctx, report, files)
+    assert outage_ctx.blobs.exists(files[0].blob_id) and not outage_ctx.blobs.is_settled(outage_ctx.blobs.path(files[0].blob_id))
+    cluster.start()
+    assert count(outage_ctx, Case) == 0
+    refused = pending()
+    outage_ctx.settings = dataclasses.replace(outage_ctx.settings, submissions_per_hour=0)
+    with pytest.raises(Busy):
+        reporting.file_report(outage_ctx, report, refused)
+    assert not outage_ctx.blobs.exists(refused[0].blob_id)
