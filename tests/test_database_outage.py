@@ -230,7 +230,8 @@ def test_files_whose_filing_met_an_outage_are_kept_for_the_sweep_and_other_failu
         reporting.file_report(outage_ctx, report, files)
     in_directory = hasattr(outage_ctx.blobs, "is_settled")
     if in_directory:
-        assert outage_ctx.blobs.exists(files[0].blob_id) and not outage_ctx.blobs.is_settled(outage_ctx.blobs.path(files[0].blob_id))
+        blob_id = files[0].blob_id
+        assert outage_ctx.blobs.exists(blob_id) and not outage_ctx.blobs.is_settled(outage_ctx.blobs.path(blob_id))
     cluster.start()
     assert count(outage_ctx, Case) == 0
     if not in_directory:
