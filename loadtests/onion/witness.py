@@ -1,0 +1,272 @@
+"""What the app behind the onion learned of the reporter, seen from outside the app.
+
+Nothing is put in the path (no proxy, no wrapper): the app runs as shipped, and two observers
+watch it from beside it.
+
+- `Sockets` samples the app's own TCP connections (psutil reads /proc) and names the process that
+  holds the other end of each. Over the onion that must be the onion service's tor, on 127.0.0.1:
+  the browser never reaches the app itself, so the app cannot learn its address.
+- `Wire` reads the loopback interface (a raw packet socket, root only), puts each connection's bytes
+  to the app back in order and parses the HTTP requests in them with h11, as the app would receive
+  them. A request that came over the onion must carry only what a browser sends by itself: no
+  header that names a client (X-Forwarded-For, Forwarded, X-Real-IP, Via and the like) and none
+  outside the browser's own set, whatever Tor or anything else on the way might have added.
+"""
+
+import os
+import socket
+import struct
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import h11
+import psutil
+
+# Headers by which a proxy tells the server about the client; none may reach the app.
+CLIENT_HEADERS = {
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-real-ip",
+    "x-client-ip",
+    "x-originating-ip",
+    "x-remote-addr",
+    "x-remote-ip",
+    "client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-cluster-client-ip",
+    "via",
+}
+# What Chromium sends by itself on a page load or form post (the Client Hints it adds unasked are
+# sec-ch-ua*). Anything else arriving over the onion was added on the way.
+BROWSER_HEADERS = {
+    "host",
+    "connection",
+    "content-length",
+    "content-type",
+    "cache-control",
+    "pragma",
+    "origin",
+    "referer",
+    "cookie",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "upgrade-insecure-requests",
+    "sec-ch-ua",
+    "sec-ch-ua-mobile",
+    "sec-ch-ua-platform",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+    "sec-fetch-user",
+    "sec-fetch-dest",
+    "sec-purpose",
+    "purpose",
+    "priority",
+}
+
+
+@dataclass
+class Sockets:
+    """Samples the app's connections on its port every `every` seconds in a thread of its own."""
+
+    app_pid: int
+    app_port: int
+    every: float = 0.05
+    peers: dict[tuple[str, int], str] = field(default_factory=dict)  # peer (address, port) -> owner
+    names: dict[int, str] = field(default_factory=dict)  # pid -> what it is, for the owners we know
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sockets", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _app_processes(self) -> list[psutil.Process]:
+        parent = psutil.Process(self.app_pid)
+        return [parent, *parent.children(recursive=True)]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                new = set()
+                for process in self._app_processes():
+                    for conn in process.net_connections(kind="tcp"):
+                        if conn.status == psutil.CONN_ESTABLISHED and conn.laddr and conn.laddr.port == self.app_port and conn.raddr:
+                            peer = (conn.raddr.ip, conn.raddr.port)
+                            if peer not in self.peers:
+                                new.add(peer)
+                if new:
+                    self._name_owners(new)
+            except psutil.Error:
+                pass  # a worker came or went between two reads: the next sample sees it
+            self._stop.wait(self.every)
+
+    def _name_owners(self, new: set[tuple[str, int]]) -> None:
+        """Which process holds the other end of each new connection (read from every process's
+        sockets at once: a connection can be gone by the next sample)."""
+        owners = {}
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and (conn.laddr.ip, conn.laddr.port) in new and conn.pid:
+                owners[(conn.laddr.ip, conn.laddr.port)] = conn.pid
+        for peer in new:
+            pid = owners.get(peer)
+            self.peers[peer] = self.names.get(pid, f"pid {pid}") if pid else "closed before it was seen"
+
+    def owners(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for owner in self.peers.values():
+            counts[owner] += 1
+        return dict(counts)
+
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+@dataclass
+class Seen:
+    """One request as it reached the app."""
+
+    flow: int  # the client's port
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+
+
+@dataclass
+class Flow:
+    isn: int | None = None
+    pieces: dict[int, bytes] = field(default_factory=dict)
+
+
+class Wire:
+    """Every TCP segment to the app's port on the loopback interface, kept per connection."""
+
+    def __init__(self, app_port: int):
+        self.app_port = app_port
+        self.flows: dict[int, Flow] = defaultdict(Flow)
+        self.packets = 0
+        self._stop = threading.Event()
+        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self._sock.setsockopt(socket.SOL_SOCKET, 33, 64 * 1024 * 1024)  # SO_RCVBUFFORCE: a burst waits, not dropped
+        self._sock.bind(("lo", 0))
+        self._sock.settimeout(0.2)
+        self._thread = threading.Thread(target=self._run, name="wire", daemon=True)
+
+    @staticmethod
+    def available() -> str:
+        """'' when the wire can be read here, else why not."""
+        if not hasattr(socket, "AF_PACKET"):
+            return "no packet sockets on this system"
+        if os.geteuid() != 0:
+            return "reading the loopback interface needs root (CAP_NET_RAW)"
+        return ""
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame, address = self._sock.recvfrom(262144)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if address[2] == PACKET_OUTGOING:
+                continue  # loopback shows each packet twice: as sent, and as received
+            self._take(frame)
+
+    def _take(self, frame: bytes) -> None:
+        # Ethernet (14 bytes on lo), IPv4, TCP; the app listens on 127.0.0.1 only.
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            return
+        ip = frame[14:]
+        ip_header = (ip[0] & 0x0F) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[ip_header:total]
+        source_port, destination_port, seq = struct.unpack("!HHI", tcp[:8])
+        if destination_port != self.app_port:
+            return
+        self.packets += 1
+        flags = tcp[13]
+        flow = self.flows[source_port]
+        if flags & 0x02:  # SYN: the connection starts; its data starts at the next sequence number
+            self.flows[source_port] = Flow(isn=(seq + 1) & 0xFFFFFFFF)
+            return
+        payload = tcp[(tcp[12] >> 4) * 4 :]
+        if payload and flow.isn is not None:
+            flow.pieces.setdefault((seq - flow.isn) & 0xFFFFFFFF, payload)
+
+    def requests(self) -> tuple[list[Seen], int]:
+        """The requests in every connection seen from its start, and how many connections had a gap
+        (a dropped packet) before their end; requests after a gap are not read."""
+        seen, gaps = [], 0
+        for port, flow in self.flows.items():
+            data, offset = bytearray(), 0
+            for start in sorted(flow.pieces):
+                piece = flow.pieces[start]
+                if start > offset:
+                    gaps += 1
+                    break
+                data += piece[offset - start :]
+                offset = max(offset, start + len(piece))
+            seen += parse(port, bytes(data))
+        return seen, gaps
+
+
+def parse(flow: int, data: bytes) -> list[Seen]:
+    """The requests one after another in a connection's bytes, read by h11 as a server reads them."""
+    found = []
+    while data:
+        reader = h11.Connection(h11.SERVER)
+        reader.receive_data(data)
+        request, ended = None, False
+        try:
+            while True:
+                event = reader.next_event()
+                if isinstance(event, h11.Request):
+                    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
+                    request = Seen(flow, event.method.decode(), event.target.decode("latin-1"), headers)
+                elif isinstance(event, h11.EndOfMessage):
+                    ended = True
+                    break
+                elif event is h11.NEED_DATA:
+                    break
+        except h11.RemoteProtocolError:
+            break
+        if request:
+            found.append(request)
+        if not ended:
+            break  # the rest of the connection was not captured (or never sent)
+        data, _closed = reader.trailing_data
+    return found
+
+
+def judge(requests: list[Seen], onion_hosts: set[str]) -> tuple[list[Seen], list[str]]:
+    """The requests that came to an onion address, and what is wrong with them."""
+    over_onion = [r for r in requests if dict(r.headers).get("host", "").split(":")[0] in onion_hosts]
+    wrong = []
+    for request in over_onion:
+        names = {name.lower() for name, _ in request.headers}
+        if names & CLIENT_HEADERS:
+            wrong.append(f"{request.method} {request.target}: names the client: {sorted(names & CLIENT_HEADERS)}")
+        if names - BROWSER_HEADERS - CLIENT_HEADERS:
+            wrong.append(f"{request.method} {request.target}: headers no browser sent: {sorted(names - BROWSER_HEADERS)}")
+    return over_onion, wrong
