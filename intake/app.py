@@ -7,7 +7,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -23,6 +22,7 @@ from .web.cookies import CrossSiteVisits
 from .web.errors import HANDLERS
 from .web.headers import SecurityHeadersMiddleware
 from .web.limits import BodyLimitMiddleware
+from .web.onion import OnionLocation, Sessions
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -85,10 +85,11 @@ def create_app(ctx: Context) -> SecurityHeadersMiddleware:
     """
     for lang in i18n.CODES:  # a catalog missing from an install stops start-up, not a reporter's page
         i18n.translations(lang)
-    secure = ctx.settings.secure_cookies
     app = Starlette(
         routes=routes(),
         middleware=[
+            # Offers the onion to clearnet visitors (web/onion.py).
+            Middleware(OnionLocation, settings=ctx.settings),
             # Room for a whole report's files plus the multipart framing and text fields.
             Middleware(
                 BodyLimitMiddleware,
@@ -97,15 +98,8 @@ def create_app(ctx: Context) -> SecurityHeadersMiddleware:
             ),
             # Outside the session: a response to another site's request never sets the cookie (web/cookies.py).
             Middleware(CrossSiteVisits),
-            Middleware(
-                SessionMiddleware,
-                secret_key=ctx.instance.cookie_secret,
-                # __Host- binds the cookie to this exact origin; browsers accept it only when Secure.
-                session_cookie="__Host-intake" if secure else "intake",
-                max_age=None,
-                same_site="strict",
-                https_only=secure,
-            ),
+            # The session cookie: `__Host-intake; Secure` on the clearnet, `intake` on the onion (web/onion.py).
+            Middleware(Sessions, secret_key=ctx.instance.cookie_secret, settings=ctx.settings),
         ],
         exception_handlers=HANDLERS,
     )

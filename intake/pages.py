@@ -32,7 +32,7 @@ from policies.text import N_
 from . import i18n
 from .service import reporting, sendings
 from .service.errors import Busy
-from .web import cookies
+from .web import cookies, onion
 from .web.bad_request import BadRequest
 from .web.forms import read_form
 from .web.templating import context_of, language, render, translate
@@ -196,5 +196,5 @@ async def report_sent(request: Request) -> Response:
     receipt = await run_in_threadpool(reporting.take_receipt, context_of(request), request.session.pop(cookies.RECEIPT, None))
     if receipt is None:
         return render(request, "intake/passphrase_gone.html")
-    where = context_of(request).settings.public_address or str(request.base_url)
+    where = onion.come_back_at(request.scope, context_of(request).settings) or str(request.base_url)
     return render(request, "intake/passphrase.html", receipt=receipt, where=where)

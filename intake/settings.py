@@ -5,14 +5,16 @@ Two sources, on purpose kept apart:
   parameters, made once by `intake init`. Changing the Argon2 parameters after reports
   exist would lock every reporter out, so they live with the salt, not in the environment.
 - the environment (INTAKE_*): how this process runs (database URL, Argon2 concurrency,
-  cookie security), which may differ between machines running one instance.
+  cookie security, its addresses), which may differ between machines running one instance.
 """
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crypto import PRODUCTION_ARGON2, Argon2Params, generate_signing_key
 
@@ -102,6 +104,9 @@ class Settings:
     policy_file: str | None = None
     # Where reporters come back (an onion address, say), printed with the passphrase; else the address they used.
     public_address: str | None = None
+    # This instance's onion service, as Tor wrote it in the service's `hostname` file: requests to it are
+    # "on the onion" (intake/web/onion.py), the only thing that decides their cookies, quick exit and headers.
+    onion_address: str | None = None
     submissions_per_hour: int = 1000
     messages_per_case_per_day: int = 100
     openings_per_case_room_per_hour: int = 30
@@ -114,6 +119,9 @@ class Settings:
         return cls(
             data_dir=directory,
             database_url=url,
+            # The addresses first: a placeholder left in a deploy file is the likeliest mistake, and is named.
+            onion_address=onion_address(env.get("INTAKE_ONION_ADDRESS")),
+            public_address=public_address(env.get("INTAKE_PUBLIC_ADDRESS")),
             argon2_concurrency=int(env.get("INTAKE_ARGON2_CONCURRENCY") or os.cpu_count() or 1),
             argon2_wait_seconds=float(env.get("INTAKE_ARGON2_WAIT_SECONDS") or 10.0),
             secure_cookies=env.get("INTAKE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
@@ -122,7 +130,6 @@ class Settings:
             max_files_per_message=int(env.get("INTAKE_MAX_FILES_PER_MESSAGE") or 20),
             max_clean_bytes=int(env.get("INTAKE_MAX_CLEAN_MIB") or 256) * MiB,
             policy_file=env.get("INTAKE_POLICY_FILE") or None,
-            public_address=env.get("INTAKE_PUBLIC_ADDRESS") or None,
             reporter_idle_minutes=int(env.get("INTAKE_REPORTER_IDLE_MINUTES") or 120),
             upload_idle_seconds=float(env.get("INTAKE_UPLOAD_IDLE_SECONDS") or 60),
             cleaning_rooms=int(env.get("INTAKE_CLEANING_ROOMS") or 4),
@@ -133,6 +140,11 @@ class Settings:
             messages_per_case_per_day=int(env.get("INTAKE_MESSAGES_PER_CASE_PER_DAY") or 100),
             openings_per_case_room_per_hour=int(env.get("INTAKE_OPENINGS_PER_CASE_ROOM_PER_HOUR") or 30),
         )
+
+    @property
+    def onion_url(self) -> str | None:
+        """The onion service's root, as a reporter types it into Tor Browser."""
+        return f"http://{self.onion_address}/" if self.onion_address else None
 
     @property
     def blob_dir(self) -> Path:
@@ -153,3 +165,37 @@ class Settings:
         fd = os.open(self.instance_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(instance.to_json())
+
+
+# A v3 onion address: 32 bytes of key, 2 of checksum and the version (3) in base32, so 56 characters
+# ending in "d" (Tor's rend-spec-v3, "Encoding onion addresses"). Tor checks the checksum; a shape
+# check is enough to refuse a placeholder or a v2 address before a reporter is ever shown one.
+ONION_V3 = re.compile(r"[a-z2-7]{55}d\.onion")
+
+
+def onion_address(value: str | None) -> str | None:
+    """INTAKE_ONION_ADDRESS, checked: a deployment that names its onion wrongly would serve its onion
+    visitors cookies their browsers never send back, so it does not start."""
+    if not value:
+        return None
+    host = value.strip().lower()
+    if not ONION_V3.fullmatch(host):
+        raise SystemExit(
+            f"INTAKE_ONION_ADDRESS must be the onion service's address as Tor wrote it in the service's "
+            f"hostname file (56 letters and digits, then .onion), not {value!r}"
+        )
+    return host
+
+
+def public_address(value: str | None) -> str | None:
+    """INTAKE_PUBLIC_ADDRESS, checked and ending in "/" (the passphrase page adds the case room's path).
+    It is printed for reporters to come back to, so a placeholder or a malformed onion stops start-up."""
+    if not value:
+        return None
+    url = urlsplit(value.strip())
+    host = url.hostname or ""
+    if url.scheme not in ("http", "https") or not host or (host.endswith(".onion") and not ONION_V3.fullmatch(host)):
+        raise SystemExit(
+            f"INTAKE_PUBLIC_ADDRESS must be the address reporters come back to (http://... or https://...), not {value!r}"
+        )
+    return value.strip().rstrip("/") + "/"

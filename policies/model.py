@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from .vocabulary import Concern, Office
 
@@ -235,7 +236,8 @@ class Statistics:
 @dataclass(frozen=True)
 class Organization:
     name: str
-    quick_exit: str
+    quick_exit: str  # "Leave quickly" for a visitor on the clearnet address
+    quick_exit_onion: str  # and for one on the onion service, who should not be sent off Tor
 
 
 @dataclass(frozen=True)
@@ -349,6 +351,17 @@ class _Checker:
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail(f"`{key}` must be a non-empty string", header, nth, key if key in table else None)
         return value.strip()
+
+    def address(self, table: Table, key: str, header: str, onion: bool) -> str:
+        """A web address to send a visitor to: an onion service's (`onion`), or an https one off the onion."""
+        value = self.text(table, key, header)
+        url = urlsplit(value)
+        host = url.hostname or ""
+        if onion and not (url.scheme in ("http", "https") and host.endswith(".onion")):
+            self.fail("must be an onion service's address (http:// or https://, a host ending in .onion)", header, key=key)
+        if not onion and not (url.scheme == "https" and host and not host.endswith(".onion")):
+            self.fail("must be an https:// address off the onion", header, key=key)
+        return value
 
     def integer(self, table: Table, key: str, header: str, minimum: int = 0) -> int:
         value = table.get(key)
@@ -592,7 +605,8 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         version=version,
         organization=Organization(
             check.text(organization_table, "name", "[organization]"),
-            check.text(organization_table, "quick_exit", "[organization]"),
+            check.address(organization_table, "quick_exit", "[organization]", onion=False),
+            check.address(organization_table, "quick_exit_onion", "[organization]", onion=True),
         ),
         contacts={key: check.text(contacts_table, key, "[contacts]") for key in ("staff_security", "ombudsperson")},
         offices=offices,

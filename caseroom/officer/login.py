@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from intake import i18n
 from intake.service import officers
 from intake.service.errors import AuthenticationFailed, TooManyAttempts
-from intake.web import cookies
+from intake.web import cookies, onion
 from intake.web.forms import read_small_form
 from intake.web.templating import context_of, render, translate
 
@@ -64,7 +64,8 @@ def _login_page(
 async def login(request: Request) -> Response:
     form = await read_small_form(request)
     ctx = context_of(request)
-    device = request.cookies.get(cookies.device_cookie(ctx.settings.secure_cookies))
+    secure = onion.secure_cookies(request.scope, ctx.settings)
+    device = request.cookies.get(cookies.device_cookie(secure))
     try:
         token = await run_in_threadpool(
             officers.log_in, ctx, form.get("username", ""), form.get("password", ""), form.get("code", ""), device
@@ -76,7 +77,7 @@ async def login(request: Request) -> Response:
     cookies.restart(request)
     request.session[SESSION_KEY] = token
     response = RedirectResponse("/officer", status_code=303)
-    cookies.remember_device(response, officers.device_token(ctx, form.get("username", "")), ctx.settings.secure_cookies)
+    cookies.remember_device(response, officers.device_token(ctx, form.get("username", "")), secure)
     return response
 
 

@@ -28,6 +28,11 @@ KEPT = (LANGUAGE, SENT)
 DEVICE_DAYS = 180  # a browser an officer logged in from is remembered this long after its last login
 
 
+def session_cookie(secure: bool) -> str:
+    """The session cookie's name: `__Host-` where it is Secure (web/onion.py decides which)."""
+    return "__Host-intake" if secure else "intake"
+
+
 def device_cookie(secure: bool) -> str:
     """The officer's device cookie (officers.device_token): a cookie of its own, not in the session,
     since it outlives the browser's session and a logout (OWASP's device cookies)."""

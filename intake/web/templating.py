@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 from .. import i18n
 from ..rendering import environment
 from ..service.context import Context
-from . import cookies, csrf
+from . import cookies, csrf, onion
 
 
 def context_of(request: Request) -> Context:
@@ -54,6 +54,12 @@ def notice_of(request: Request, notices: Mapping[str, str]) -> str | None:
     return translate(request, notice) if notice else None
 
 
+def quick_exit(request: Request, ctx: Context) -> str:
+    """Where "Leave quickly" goes: an onion site for a visitor on the onion, who should stay on Tor."""
+    organization = ctx.policy.organization
+    return organization.quick_exit_onion if onion.on_onion(request.scope, ctx.settings) else organization.quick_exit
+
+
 def render(
     request: Request, template: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
 ) -> HTMLResponse:
@@ -71,6 +77,7 @@ def render(
         .render(
             request=request,
             policy=ctx.policy,
+            quick_exit=quick_exit(request, ctx),
             limits=limits,
             csrf_token=csrf.token(request),
             language_links=language_links(request),
