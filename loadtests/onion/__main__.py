@@ -22,6 +22,7 @@ the log to read; the logs and screenshots stay in --out.
 import argparse
 import json
 import os
+import pwd
 import shutil
 import signal
 import sys
@@ -33,7 +34,7 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 from . import journey, network, witness
-from .processes import Programs, StepFailed, free_port, step, tail
+from .processes import TOR_USER, Programs, StepFailed, free_port, step, tail
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_INTAKE = Path(sys.executable).parent / "intake"
@@ -95,6 +96,11 @@ def officer_headers(api: str, credentials: Path) -> dict[str, str]:
     return officer_login(api, next(o for o in officers if o["office"] == "OIG"))
 
 
+def tor_uid() -> int | None:
+    """The user our tors run as when we are root (setpriv), by which a socket is known as a tor's."""
+    return pwd.getpwnam(TOR_USER).pw_uid if os.geteuid() == 0 else None
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -129,16 +135,27 @@ def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, num
         say(f"[onion-check] {service.source}: {service.address} (replaced: {'; '.join(service.torrc.replaced)})")
 
     app_log = root / "intake-serve.log"
-    app = programs.start(
+    programs.start(
         "intake serve",
-        [*intake_command(), "--data-dir", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(app_port), "--workers", "2"],
+        [
+            *intake_command(),
+            "--data-dir",
+            str(data_dir),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(app_port),
+            "--workers",
+            "2",
+        ],
         app_log,
         env=app_environment(data_dir, onion),
     )
     api = f"http://127.0.0.1:{app_port}"
     wait_for_app(api, programs, app_log)
     with step("officer login over the API", app_log):
-        officer = officer_headers(api, data_dir / "demo-credentials.json")
+        office = httpx.Client(base_url=api, headers=officer_headers(api, data_dir / "demo-credentials.json"), timeout=60)
 
     loopback = journey.Client("loopback", "loopback")
     tor_browser = journey.Client("onion-torbrowser", "the onion as Tor Browser", net.socks_port, secure_onion=onion)
@@ -148,7 +165,7 @@ def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, num
         # Straight on loopback first, while the network votes its first consensus.
         with step("the journey on loopback", app_log):
             browser = loopback.launch(playwright)
-            results["loopback"], _ = journey.walk(browser, api, loopback, api, officer, out)
+            results["loopback"], _ = journey.walk(browser, api, loopback, office, out)
             browser.close()
         say(f"[onion-check] loopback journey done at {time.monotonic() - began:.0f} s")
 
@@ -173,11 +190,12 @@ def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, num
         finally:
             controller.close()
 
-        sockets = witness.Sockets(app.pid, app_port)
-        sockets.names.update({s.program.pid: f"the onion service's tor ({s.source.name})" for s in net.services})
-        sockets.names[os.getpid()] = "this check (the officer, over loopback)"
+        names = {s.program.pid: f"the onion service's tor ({s.source.name})" for s in net.services}
+        names[os.getpid()] = "this check (the officer, over loopback)"
+        sockets = witness.Sockets(app_port, names, tor_uid())
         why_not = witness.Wire.available()
-        wire = None if why_not else witness.Wire(app_port)
+        with step("reading the loopback interface"):
+            wire = None if why_not else witness.Wire(app_port)
         sockets.start()
         if wire:
             wire.start()
@@ -190,18 +208,20 @@ def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, num
             shown: dict[str, journey.Journey] = {}
             with step(f"the journey over the onion as Tor Browser ({onion})", app_log, main_service.program.log):
                 results["onion-torbrowser"], shown["onion-torbrowser"] = journey.walk(
-                    browser, f"http://{onion}", tor_browser, api, officer, out
+                    browser, f"http://{onion}", tor_browser, office, out
                 )
             browser.close()
             say(f"[onion-check] the journey as Tor Browser done at {time.monotonic() - began:.0f} s")
             browser = stock.launch(playwright)
             with step("the journey over the onion as a stock browser (no .onion rule)", app_log, main_service.program.log):
-                results["onion-stock"], shown["onion-stock"] = journey.walk(browser, f"http://{onion}", stock, api, officer, out)
+                results["onion-stock"], shown["onion-stock"] = journey.walk(browser, f"http://{onion}", stock, office, out)
+            with step("the home page over the onion in Arabic at 320 px (a phone, a stock browser)", app_log):
+                journey.home_page(browser, f"http://{onion}", out, "onion-stock-05-home-320-ar", width=320, lang="ar")
             say(f"[onion-check] the journey as a stock browser done at {time.monotonic() - began:.0f} s")
             for service in net.services[1:]:
                 with step(f"a page over the second onion, from {service.source}", service.program.log, net.client.log):
                     journey.first_load(browser, f"http://{service.address}/", time.monotonic() + 90)
-                    fetch_home(browser, service, out)
+                    journey.home_page(browser, f"http://{service.address}", out, f"onion-{service.name}-01-home")
                 say(f"[onion-check] {service.source.name}: home page served over {service.address}")
             browser.close()
         finally:
@@ -221,18 +241,6 @@ def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, num
     numbers["total_seconds"] = round(time.monotonic() - began, 1)
 
 
-def fetch_home(browser, service: network.OnionService, out: Path) -> None:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        response = page.goto(f"http://{service.address}/", timeout=journey.NAVIGATION_MS)
-        if response is None or not response.ok or "Report misconduct" not in journey.heading(page):
-            raise RuntimeError(f"the home page over {service.address} answered {response.status if response else None}")
-        page.screenshot(path=str(out / f"onion-{service.name}-01-home.png"), full_page=True)
-    finally:
-        context.close()
-
-
 def judge_witnesses(sockets, wire, why_not: str, onion_hosts: set[str], app_log: Path, numbers: dict) -> None:
     """The app's peers were the onion services' tors (and this check's officer), all on 127.0.0.1;
     the requests over the onion named no client; the app's log holds no peer's address."""
@@ -240,7 +248,7 @@ def judge_witnesses(sockets, wire, why_not: str, onion_hosts: set[str], app_log:
     say(f"[onion-check] the app's peers while over the onion: {owners}")
     if not any(owner.startswith("the onion service's tor") for owner in owners):
         raise RuntimeError("no connection from an onion service's tor to the app was seen: the sampler proves nothing")
-    strangers = {o for o in owners if not o.startswith(("the onion service's tor", "this check"))}
+    strangers = {o for o in owners if not o.startswith(("the onion service's tor", "a tor of this network", "this check"))}
     if strangers:
         raise RuntimeError(f"the app was reached by something else than the onion service's tor: {strangers}")
     not_loopback = {address for address, _ in sockets.peers if address != "127.0.0.1"}
@@ -316,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()  # a screenshot left from an earlier run would pass for this one's
     root = Path(tempfile.mkdtemp(prefix="onion-check-"))
     root.chmod(0o711)  # the tors run as debian-tor and must reach their own directories below
     programs = Programs()

@@ -152,7 +152,9 @@ def read_addresses(network: Network, programs: Programs, timeout: float) -> None
         while not service.hostname_file.exists():
             programs.check_running("onion service start")
             if time.monotonic() > deadline:
-                raise StepFailed("onion service start", f"no {service.hostname_file} after {timeout:.0f} s", [service.program.log])
+                raise StepFailed(
+                    "onion service start", f"no {service.hostname_file} after {timeout:.0f} s", [service.program.log]
+                )
             time.sleep(0.2)
         service.address = service.hostname_file.read_text().strip()
 
@@ -175,10 +177,9 @@ def fetch_descriptor(network: Network, programs: Programs, controller: Controlle
     asked again every two seconds until the service has published it."""
     key = service.address.removesuffix(".onion")
     while True:
-        try:
-            return controller.get_info(f"hs/client/desc/id/{key}")
-        except Exception:  # stem: not in the client's cache yet  # noqa: BLE001
-            pass
+        raw = controller.get_info(f"hs/client/desc/id/{key}", None)  # None: not in the client's cache yet
+        if raw:
+            return raw
         programs.check_running("descriptor")
         if time.monotonic() > deadline:
             raise StepFailed(

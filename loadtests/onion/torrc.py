@@ -60,7 +60,10 @@ class Authority:
     fingerprint: str
 
     def line(self) -> str:
-        return f"DirAuthority {self.nickname} orport={self.or_port} no-v2 v3ident={self.v3ident} 127.0.0.1:{self.dir_port} {self.fingerprint}"
+        return (
+            f"DirAuthority {self.nickname} orport={self.or_port} no-v2 v3ident={self.v3ident} "
+            f"127.0.0.1:{self.dir_port} {self.fingerprint}"
+        )
 
 
 # A test network's clock: a vote every 10 s (the interval must divide a day; vote and distribution

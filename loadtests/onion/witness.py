@@ -3,8 +3,8 @@
 Nothing is put in the path (no proxy, no wrapper): the app runs as shipped, and two observers
 watch it from beside it.
 
-- `Sockets` samples the app's own TCP connections (psutil reads /proc) and names the process that
-  holds the other end of each. Over the onion that must be the onion service's tor, on 127.0.0.1:
+- `Sockets` samples the TCP connections to the app's port (/proc/net/tcp) and names the process
+  that holds the other end of each. Over the onion that must be the onion service's tor, on 127.0.0.1:
   the browser never reaches the app itself, so the app cannot learn its address.
 - `Wire` reads the loopback interface (a raw packet socket, root only), puts each connection's bytes
   to the app back in order and parses the HTTP requests in them with h11, as the app would receive
@@ -19,9 +19,9 @@ import struct
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import h11
-import psutil
 
 # Headers by which a proxy tells the server about the client; none may reach the app.
 CLIENT_HEADERS = {
@@ -71,18 +71,56 @@ BROWSER_HEADERS = {
 }
 
 
+def tcp_table() -> list[tuple[tuple[str, int], tuple[str, int], str, int, int]]:
+    """The IPv4 TCP sockets of this network namespace in one read of /proc/net/tcp, both ends of a
+    loopback connection in the same snapshot: (local, remote, state, uid, inode) each."""
+    rows = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        rows.append((address(fields[1]), address(fields[2]), fields[3], int(fields[7]), int(fields[9])))
+    return rows
+
+
+def address(hex_pair: str) -> tuple[str, int]:
+    """'0100007F:1F90' (the kernel's little-endian IPv4 and hex port) -> ('127.0.0.1', 8080)."""
+    ip, port = hex_pair.split(":")
+    return socket.inet_ntoa(struct.pack("<I", int(ip, 16))), int(port, 16)
+
+
+def socket_inodes(pid: int) -> set[int]:
+    found = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                found.add(int(target[8:-1]))
+    except OSError:
+        pass
+    return found
+
+
+ESTABLISHED = "01"
+
+
 @dataclass
 class Sockets:
-    """Samples the app's connections on its port every `every` seconds in a thread of its own."""
+    """Samples the connections to the app's port every `every` seconds in a thread of its own and
+    names the process at the other end: by the socket's inode among the processes we know (the
+    onion services' tors, this check), else by any process holding it, else by the socket's owner
+    uid, read in the same snapshot as the connection itself (a tor runs as its own user)."""
 
-    app_pid: int
     app_port: int
+    names: dict[int, str]  # pid -> what it is
+    tor_uid: int | None = None
     every: float = 0.05
     peers: dict[tuple[str, int], str] = field(default_factory=dict)  # peer (address, port) -> owner
-    names: dict[int, str] = field(default_factory=dict)  # pid -> what it is, for the owners we know
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
+        self._owner_of: dict[int, str] = {}  # inode -> owner, kept across samples
         self._thread = threading.Thread(target=self._run, name="sockets", daemon=True)
 
     def start(self) -> None:
@@ -92,36 +130,43 @@ class Sockets:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def _app_processes(self) -> list[psutil.Process]:
-        parent = psutil.Process(self.app_pid)
-        return [parent, *parent.children(recursive=True)]
-
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                new = set()
-                for process in self._app_processes():
-                    for conn in process.net_connections(kind="tcp"):
-                        if conn.status == psutil.CONN_ESTABLISHED and conn.laddr and conn.laddr.port == self.app_port and conn.raddr:
-                            peer = (conn.raddr.ip, conn.raddr.port)
-                            if peer not in self.peers:
-                                new.add(peer)
-                if new:
-                    self._name_owners(new)
-            except psutil.Error:
-                pass  # a worker came or went between two reads: the next sample sees it
+            self.sample()
             self._stop.wait(self.every)
 
-    def _name_owners(self, new: set[tuple[str, int]]) -> None:
-        """Which process holds the other end of each new connection (read from every process's
-        sockets at once: a connection can be gone by the next sample)."""
-        owners = {}
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.laddr and (conn.laddr.ip, conn.laddr.port) in new and conn.pid:
-                owners[(conn.laddr.ip, conn.laddr.port)] = conn.pid
+    def sample(self) -> None:
+        rows = tcp_table()
+        by_local = {local: (uid, inode) for local, _, _, uid, inode in rows}
+        new = [
+            remote
+            for local, remote, state, _, _ in rows
+            if local[1] == self.app_port and state == ESTABLISHED and remote not in self.peers and remote in by_local
+        ]
+        if not new:
+            return
+        for pid, name in self.names.items():
+            for inode in socket_inodes(pid):
+                self._owner_of[inode] = name
         for peer in new:
-            pid = owners.get(peer)
-            self.peers[peer] = self.names.get(pid, f"pid {pid}") if pid else "closed before it was seen"
+            uid, inode = by_local[peer]
+            self.peers[peer] = self._owner_of.get(inode) or self._anyone(inode) or self._by_uid(uid)
+
+    @staticmethod
+    def _anyone(inode: int) -> str:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            if inode in socket_inodes(int(pid)):
+                try:
+                    command = Path(f"/proc/{pid}/comm").read_text().strip()
+                except OSError:
+                    command = "?"
+                return f"pid {pid} ({command})"
+        return ""
+
+    def _by_uid(self, uid: int) -> str:
+        if self.tor_uid is not None and uid == self.tor_uid:
+            return "a tor of this network (its user), closed before its pid was read"
+        return f"a process of uid {uid}, closed before its pid was read"
 
     def owners(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
