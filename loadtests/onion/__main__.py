@@ -46,8 +46,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--torrc", type=Path, default=ROOT / "deploy" / "tor" / "torrc", help="the onion service's torrc")
     parser.add_argument(
         "--compose-torrc",
-        type=Path,
-        default=ROOT / "deploy" / "container" / "torrc-compose",
+        default=str(ROOT / "deploy" / "container" / "torrc-compose"),
         help="a second onion service's torrc, one page fetched over it ('' to skip)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "test-artifacts" / "onion", help="screenshots, logs, numbers.json")
@@ -110,8 +109,8 @@ def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, num
     app_port = free_port()
     data_dir = root / "app"
     torrcs = {"torrc": args.torrc}
-    if str(args.compose_torrc):
-        torrcs["compose"] = args.compose_torrc
+    if args.compose_torrc:
+        torrcs["compose"] = Path(args.compose_torrc)
 
     # The instance (Argon2 at production cost) is made while the authorities' keys are.
     init = programs.start(
@@ -289,6 +288,8 @@ def timing_numbers(t: journey.Timings) -> dict:
 
 
 def print_numbers(numbers: dict) -> None:
+    if not numbers:
+        return
     say("")
     say("onion-check: numbers of this run")
     for key, label in (

@@ -17,6 +17,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,20 +138,21 @@ class Sockets:
 
     def sample(self) -> None:
         rows = tcp_table()
-        by_local = {local: (uid, inode) for local, _, _, uid, inode in rows}
+        # The other end of a connection is the socket with the same two addresses swapped (a local
+        # port alone is not enough: one port may serve connections to several destinations).
+        ends = {(local, remote): (uid, inode) for local, remote, _, uid, inode in rows}
         new = [
-            remote
+            (remote, ends[(remote, local)])
             for local, remote, state, _, _ in rows
-            if local[1] == self.app_port and state == ESTABLISHED and remote not in self.peers and remote in by_local
+            if local[1] == self.app_port and state == ESTABLISHED and remote not in self.peers and (remote, local) in ends
         ]
         if not new:
             return
         for pid, name in self.names.items():
             for inode in socket_inodes(pid):
                 self._owner_of[inode] = name
-        for peer in new:
-            uid, inode = by_local[peer]
-            self.peers[peer] = self._owner_of.get(inode) or self._anyone(inode) or self._by_uid(uid)
+        for peer, (uid, inode) in new:
+            self.peers[peer] = self._owner_of.get(inode) or self._anyone(inode) or self._by_uid(uid, peer, inode)
 
     @staticmethod
     def _anyone(inode: int) -> str:
@@ -163,10 +165,11 @@ class Sockets:
                 return f"pid {pid} ({command})"
         return ""
 
-    def _by_uid(self, uid: int) -> str:
+    def _by_uid(self, uid: int, peer: tuple[str, int], inode: int) -> str:
         if self.tor_uid is not None and uid == self.tor_uid:
             return "a tor of this network (its user), closed before its pid was read"
-        return f"a process of uid {uid}, closed before its pid was read"
+        when = time.strftime("%H:%M:%S")
+        return f"a process of uid {uid}, closed before its pid was read (port {peer[1]}, inode {inode}, at {when})"
 
     def owners(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
