@@ -336,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started with it ignored
     status = 1
     try:
         run(args, root, programs, out, numbers)
@@ -362,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     print_numbers(numbers)
     (out / "numbers.json").write_text(json.dumps(numbers, indent=2) + "\n")
-    say(f"\nonion-check {'passed' if status == 0 else 'FAILED'}; screenshots, logs and numbers.json in {out}")
+    verdict = {0: "passed", 130: "interrupted"}.get(status, "FAILED")
+    say(f"\nonion-check {verdict}; screenshots, logs and numbers.json in {out}")
     return status
 
 
