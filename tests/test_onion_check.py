@@ -174,7 +174,7 @@ def listener():
 def connect_and_send(port: int, data: bytes) -> None:
     with socket.create_connection(("127.0.0.1", port)) as client:
         client.sendall(data)
-        time.sleep(0.3)  # open long enough for a sample
+        time.sleep(0.5)  # open long enough for several samples
 
 
 def test_the_socket_sampler_names_the_process_at_the_other_end(listener):
