@@ -162,7 +162,7 @@ def report(page: Page, base: str, client: Client, out: Path, timings: Timings, f
         page.locator("form[action='/report'] button[type=submit]").click()
     if posted.value.status == 303:
         page.wait_for_url(re.compile(r".*/report/sent$"))
-        page.locator("#passphrase").wait_for()
+        page.wait_for_load_state("load")
     else:
         page.wait_for_load_state("load")
     timings.file_seconds = time.monotonic() - started
@@ -208,11 +208,14 @@ def reopen(browser: Browser, base: str, client: Client, passphrase: str, reply: 
         started = time.monotonic()
         page.get_by_role("button", name="Open").click()
         page.locator("form[action='/caseroom/logout'], .error-summary").first.wait_for()
+        # Over Tor the page arrives in pieces and the browser shows each as it comes: wait for all of it.
+        page.wait_for_load_state("load")
         timings.reopen_seconds = time.monotonic() - started
         if page.locator("form[action='/caseroom/logout']").count() == 0:
             shot(page, out, client, "04-refused", timings)
             raise JourneyFailed(f"the case room did not open over {client.label}: {heading(page)!r}")
         if not page.get_by_text(reply).first.is_visible():
+            shot(page, out, client, "04-no-reply", timings)
             raise JourneyFailed(f"the officer's reply is not in the case room over {client.label}")
         shot(page, out, client, "04-caseroom-reply", timings)
     finally:
