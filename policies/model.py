@@ -353,14 +353,13 @@ class _Checker:
         return value.strip()
 
     def address(self, table: Table, key: str, header: str, onion: bool) -> str:
-        """A web address to send a visitor to: an onion service's (`onion`), or an https one off the onion."""
+        """A web address to send a visitor to: an onion service's (`onion`), or one off the onion."""
         value = self.text(table, key, header)
         url = urlsplit(value)
         host = url.hostname or ""
-        if onion and not (url.scheme in ("http", "https") and host.endswith(".onion")):
-            self.fail("must be an onion service's address (http:// or https://, a host ending in .onion)", header, key=key)
-        if not onion and not (url.scheme == "https" and host and not host.endswith(".onion")):
-            self.fail("must be an https:// address off the onion", header, key=key)
+        if url.scheme not in ("http", "https") or not host or host.endswith(".onion") != onion:
+            where = "an onion service's (a host ending in .onion)" if onion else "one off the onion (not .onion)"
+            self.fail(f"must be a web address (http:// or https://), {where}", header, key=key)
         return value
 
     def integer(self, table: Table, key: str, header: str, minimum: int = 0) -> int:

@@ -4,9 +4,7 @@ mapped to the loopback server (Chromium's host resolver rules), so the requests 
 Host as they do when Tor delivers them; the deployment is configured as shipped (secure cookies,
 its onion address known). The real journey over a private Tor network is `make onion-check`."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -22,19 +20,13 @@ ONION = "intakeonionservicex2345abcdefghijklmnopqrstuvwxyz234567d.onion"
 
 
 @pytest.fixture
-def stock_browser():
-    """Chromium that reaches the onion name on loopback, and treats it as any http site."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("INTAKE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {ONION} 127.0.0.1"]
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        yield chromium
-        chromium.close()
+def stock_browser(browser):
+    """Chromium that reaches the onion name on loopback, and treats it as any http site (launched by
+    the session's Playwright: a second one in the same thread is refused)."""
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {ONION} 127.0.0.1"]
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=args)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
