@@ -95,6 +95,10 @@ def common(nickname: str, data_dir: Path, authorities: list[Authority]) -> str:
             "TestingDirAuthVoteGuard *",
             "TestingMinExitFlagThreshold 0",
             "ShutdownWaitLength 0",
+            # A first circuit that stalls is given up after 10 s, not tor's learned-timeout start of
+            # 60 s: on a busy machine that minute was most of the bootstrap.
+            "LearnCircuitBuildTimeout 0",
+            "CircuitBuildTimeout 10",
             "ContactInfo onion-check@localhost",
             *(a.line() for a in authorities),
             "",
