@@ -28,6 +28,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -104,14 +105,31 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, numbers: dict) -> None:
+@dataclass
+class Stage:
+    """What is running once the network and the app are started, for the steps after."""
+
+    net: network.Network
+    onion: str  # the address of the onion service made from --torrc
+    app_port: int
+    api: str  # the app on loopback
+    app_log: Path
+    office: httpx.Client  # an OIG officer's API session on loopback
+    began: float
+
+    def seconds(self) -> str:
+        return f"{time.monotonic() - self.began:.0f} s"
+
+
+def set_up(args: argparse.Namespace, root: Path, programs: Programs, numbers: dict) -> Stage:
+    """Every tor started, the app's instance made and `intake serve` answering on loopback, with
+    the onion's address in its settings (the onion service makes its address at once)."""
     began = time.monotonic()
     app_port = free_port()
     data_dir = root / "app"
     torrcs = {"torrc": args.torrc}
     if args.compose_torrc:
         torrcs["compose"] = Path(args.compose_torrc)
-
     # The instance (Argon2 at production cost) is made while the authorities' keys are.
     init = programs.start(
         "intake init",
@@ -128,116 +146,123 @@ def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, num
         if init.process.wait(timeout=START_SECONDS) != 0:
             raise RuntimeError(f"exit status {init.process.returncode}")
     network.read_addresses(net, programs, timeout=30)
-    main_service = net.services[0]
-    onion = main_service.address
     for service in net.services:
         say(f"[onion-check] {service.source}: {service.address} (replaced: {'; '.join(service.torrc.replaced)})")
+    onion = net.services[0].address
 
     app_log = root / "intake-serve.log"
-    programs.start(
-        "intake serve",
-        [
-            *intake_command(),
-            "--data-dir",
-            str(data_dir),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(app_port),
-            "--workers",
-            "2",
-        ],
-        app_log,
-        env=app_environment(data_dir, onion),
-    )
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(app_port), "--workers", "2"]  # as deploy/systemd runs it
+    command = [*intake_command(), "--data-dir", str(data_dir), *serve]
+    programs.start("intake serve", command, app_log, env=app_environment(data_dir, onion))
     api = f"http://127.0.0.1:{app_port}"
     wait_for_app(api, programs, app_log)
     with step("officer login over the API", app_log):
         office = httpx.Client(base_url=api, headers=officer_headers(api, data_dir / "demo-credentials.json"), timeout=60)
+    return Stage(net, onion, app_port, api, app_log, office, began)
 
+
+def on_loopback(stage: Stage, playwright, out: Path) -> journey.Timings:
+    """The journey straight to the app, the measure the onion's numbers are compared with."""
     loopback = journey.Client("loopback", "loopback")
+    with step("the journey on loopback", stage.app_log):
+        browser = loopback.launch(playwright)
+        timings, _ = journey.walk(browser, stage.api, loopback, stage.office, out)
+        browser.close()
+    say(f"[onion-check] loopback journey done at {stage.seconds()}")
+    return timings
+
+
+def wait_for_onions(stage: Stage, programs: Programs, deadline: float, numbers: dict) -> None:
+    """The reporter's tor bootstrapped, and each onion's descriptor fetched with its PoW parameters."""
+    net = stage.net
+    with step("control port of the reporter's tor", net.client.log):
+        controller = net.controller()
+    try:
+        numbers["bootstrap_seconds"] = round(network.wait_for_bootstrap(net, programs, controller, deadline), 1)
+        say(f"[onion-check] the reporter's tor bootstrapped {numbers['bootstrap_seconds']} s after the first tor started")
+        for service in net.services:
+            raw = network.fetch_descriptor(net, programs, controller, service, deadline)
+            with step(f"pow-params in the descriptor of {service.address}", service.program.log):
+                line = network.pow_params(raw, service.address)
+            if not line.startswith("pow-params v1 "):
+                raise StepFailed(
+                    f"pow-params in the descriptor of {service.address} ({service.source})",
+                    "the descriptor publishes no proof-of-work parameters (HiddenServicePoWDefensesEnabled 1?)",
+                    [service.program.log],
+                )
+            say(f"[onion-check] {service.source.name}: descriptor fetched; {line}")
+        numbers["descriptors_seconds"] = round(time.monotonic() - net.started_at, 1)
+    finally:
+        controller.close()
+
+
+def over_the_onion(stage: Stage, playwright, out: Path, deadline: float, numbers: dict) -> dict[str, journey.Timings]:
+    """The journey as Tor Browser and as a stock browser, a phone's home page, a page over the
+    second onion, all watched by the two witnesses; then what they saw is judged."""
+    net, onion, service = stage.net, stage.onion, stage.net.services[0]
+    names = {s.program.pid: f"the onion service's tor ({s.source.name})" for s in net.services}
+    names[os.getpid()] = "this check (the officer, over loopback)"
+    sockets = witness.Sockets(stage.app_port, names, tor_uid())
+    why_not = witness.Wire.available()
+    with step("reading the loopback interface"):
+        wire = None if why_not else witness.Wire(stage.app_port)
     tor_browser = journey.Client("onion-torbrowser", "the onion as Tor Browser", net.socks_port, secure_onion=onion)
     stock = journey.Client("onion-stock", "the onion as a stock browser", net.socks_port)
     results: dict[str, journey.Timings] = {}
-    with sync_playwright() as playwright:
-        # Straight on loopback first, while the network votes its first consensus.
-        with step("the journey on loopback", app_log):
-            browser = loopback.launch(playwright)
-            results["loopback"], _ = journey.walk(browser, api, loopback, office, out)
-            browser.close()
-        say(f"[onion-check] loopback journey done at {time.monotonic() - began:.0f} s")
-
-        deadline = net.started_at + args.timeout
-        with step("control port of the reporter's tor", net.client.log):
-            controller = net.controller()
-        try:
-            numbers["bootstrap_seconds"] = round(network.wait_for_bootstrap(net, programs, controller, deadline), 1)
-            say(f"[onion-check] the reporter's tor bootstrapped {numbers['bootstrap_seconds']} s after the first tor started")
-            for service in net.services:
-                raw = network.fetch_descriptor(net, programs, controller, service, deadline)
-                with step(f"pow-params in the descriptor of {service.address}", service.program.log):
-                    line = network.pow_params(raw, service.address)
-                if not line.startswith("pow-params v1 "):
-                    raise StepFailed(
-                        f"pow-params in the descriptor of {service.address} ({service.source})",
-                        "the descriptor publishes no proof-of-work parameters (HiddenServicePoWDefensesEnabled 1?)",
-                        [service.program.log],
-                    )
-                say(f"[onion-check] {service.source.name}: descriptor fetched; {line}")
-            numbers["descriptors_seconds"] = round(time.monotonic() - net.started_at, 1)
-        finally:
-            controller.close()
-
-        names = {s.program.pid: f"the onion service's tor ({s.source.name})" for s in net.services}
-        names[os.getpid()] = "this check (the officer, over loopback)"
-        sockets = witness.Sockets(app_port, names, tor_uid())
-        why_not = witness.Wire.available()
-        with step("reading the loopback interface"):
-            wire = None if why_not else witness.Wire(app_port)
-        sockets.start()
+    shown: dict[str, journey.Journey] = {}
+    logs = (stage.app_log, service.program.log)
+    sockets.start()
+    if wire:
+        wire.start()
+    try:
+        browser = tor_browser.launch(playwright)
+        with step(f"first page over the onion {onion}", service.program.log, net.client.log):
+            reached = journey.first_load(browser, f"http://{onion}/", deadline)
+        numbers["first_onion_page_seconds"] = round(reached - net.started_at, 1)
+        say(f"[onion-check] first page over the onion {numbers['first_onion_page_seconds']} s after the first tor started")
+        with step(f"the journey over the onion as Tor Browser ({onion})", *logs):
+            walked = journey.walk(browser, f"http://{onion}", tor_browser, stage.office, out)
+            results[tor_browser.name], shown[tor_browser.name] = walked
+        browser.close()
+        say(f"[onion-check] the journey as Tor Browser done at {stage.seconds()}")
+        browser = stock.launch(playwright)
+        with step("the journey over the onion as a stock browser (no .onion rule)", *logs):
+            walked = journey.walk(browser, f"http://{onion}", stock, stage.office, out)
+            results[stock.name], shown[stock.name] = walked
+        with step("the home page over the onion in Arabic at 320 px (a phone, a stock browser)", *logs):
+            journey.home_page(browser, f"http://{onion}", out, "onion-stock-05-home-320-ar", width=320, lang="ar")
+        say(f"[onion-check] the journey as a stock browser done at {stage.seconds()}")
+        for other in net.services[1:]:
+            with step(f"a page over the second onion, from {other.source}", other.program.log, net.client.log):
+                journey.first_load(browser, f"http://{other.address}/", time.monotonic() + 90)
+                journey.home_page(browser, f"http://{other.address}", out, f"onion-{other.name}-01-home")
+            say(f"[onion-check] {other.source.name}: home page served over {other.address}")
+        browser.close()
+    finally:
+        sockets.stop()
         if wire:
-            wire.start()
-        try:
-            browser = tor_browser.launch(playwright)
-            with step(f"first page over the onion {onion}", main_service.program.log, net.client.log):
-                reached = journey.first_load(browser, f"http://{onion}/", net.started_at + args.timeout + 60)
-            numbers["first_onion_page_seconds"] = round(reached - net.started_at, 1)
-            say(f"[onion-check] first page over the onion {numbers['first_onion_page_seconds']} s after the first tor started")
-            shown: dict[str, journey.Journey] = {}
-            with step(f"the journey over the onion as Tor Browser ({onion})", app_log, main_service.program.log):
-                results["onion-torbrowser"], shown["onion-torbrowser"] = journey.walk(
-                    browser, f"http://{onion}", tor_browser, office, out
-                )
-            browser.close()
-            say(f"[onion-check] the journey as Tor Browser done at {time.monotonic() - began:.0f} s")
-            browser = stock.launch(playwright)
-            with step("the journey over the onion as a stock browser (no .onion rule)", app_log, main_service.program.log):
-                results["onion-stock"], shown["onion-stock"] = journey.walk(browser, f"http://{onion}", stock, office, out)
-            with step("the home page over the onion in Arabic at 320 px (a phone, a stock browser)", app_log):
-                journey.home_page(browser, f"http://{onion}", out, "onion-stock-05-home-320-ar", width=320, lang="ar")
-            say(f"[onion-check] the journey as a stock browser done at {time.monotonic() - began:.0f} s")
-            for service in net.services[1:]:
-                with step(f"a page over the second onion, from {service.source}", service.program.log, net.client.log):
-                    journey.first_load(browser, f"http://{service.address}/", time.monotonic() + 90)
-                    journey.home_page(browser, f"http://{service.address}", out, f"onion-{service.name}-01-home")
-                say(f"[onion-check] {service.source.name}: home page served over {service.address}")
-            browser.close()
-        finally:
-            sockets.stop()
-            if wire:
-                wire.stop()
-
+            wire.stop()
     with step("what reached the app"):
-        judge_witnesses(sockets, wire, why_not, {s.address for s in net.services}, app_log, numbers)
+        judge_witnesses(sockets, wire, why_not, {s.address for s in net.services}, stage.app_log, numbers)
     with step("what the onion pages pointed to"):
         for name, seen in shown.items():
             if not seen.where.startswith(f"http://{onion}/"):
                 raise RuntimeError(f"{name}: the passphrase page says to come back at {seen.where!r}, not the onion")
             if not seen.quick_exit.split("/")[2].endswith(".onion"):
                 raise RuntimeError(f"{name}: 'Leave quickly' leaves the onion for {seen.quick_exit!r}")
+    return results
+
+
+def run(args: argparse.Namespace, root: Path, programs: Programs, out: Path, numbers: dict) -> None:
+    stage = set_up(args, root, programs, numbers)
+    with sync_playwright() as playwright:
+        # Straight on loopback first, while the network votes its first consensus.
+        results = {"loopback": on_loopback(stage, playwright, out)}
+        wait_for_onions(stage, programs, stage.net.started_at + args.timeout, numbers)
+        results |= over_the_onion(stage, playwright, out, stage.net.started_at + args.timeout + 60, numbers)
+    stage.office.close()
     numbers["journeys"] = {name: timing_numbers(t) for name, t in results.items()}
-    numbers["total_seconds"] = round(time.monotonic() - began, 1)
+    numbers["total_seconds"] = round(time.monotonic() - stage.began, 1)
 
 
 def judge_witnesses(sockets, wire, why_not: str, onion_hosts: set[str], app_log: Path, numbers: dict) -> None:
