@@ -199,9 +199,15 @@ def test_the_socket_sampler_names_a_process_it_was_not_told_about(listener):
 def test_the_wire_reads_what_reached_a_port_on_loopback_and_catches_a_forwarding_header(listener):
     wire = witness.Wire(listener)
     wire.start()
+    with socket.socket() as elsewhere:  # traffic to another port: the kernel's filter keeps it from us
+        elsewhere.bind(("127.0.0.1", 0))
+        elsewhere.listen()
+        with socket.create_connection(elsewhere.getsockname()) as client:
+            client.sendall(request(ONION, "X-Real-IP: 192.0.2.1") * 50)
     big = b"z" * 300_000  # several segments, put back in order
     connect_and_send(listener, request(ONION, body=big) + request(ONION, "X-Real-IP: 192.0.2.9"))
     wire.stop()
+    assert wire.others == 0
     seen, gaps = wire.requests()
     assert gaps == 0
     over_onion, wrong = witness.judge(seen, {ONION})
