@@ -6,7 +6,7 @@ DATA_DIR ?= var
 # The lock (requirements/lock.py): the test lock for development, the runtime lock for the container.
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test test-fast failover-check check lock lock-check security messages system-deps explore bench-crypto bench-upload bench-blobs bench-inbox bench-load bench-requests bench-instructions bench-statements soak vectors clean
+.PHONY: run test test-fast failover-check check lock lock-check security onion-check messages system-deps explore bench-crypto bench-upload bench-blobs bench-inbox bench-load bench-requests bench-instructions bench-statements soak vectors clean
 
 # Everything from the lock, checked against its hashes (nothing the index serves that day), then
 # our own code alone: --no-deps so it cannot pull anything unlocked, --no-build-isolation so the
@@ -59,6 +59,13 @@ check: lock-check $(VENV)/.installed
 # Outside tools against a running instance: schemathesis, sqlmap, wapiti (security/README.md).
 security: $(VENV)/.installed
 	$(PY) security/run.py
+
+# The reporter's journey over a real onion service: a private Tor network on loopback (3 authorities,
+# 2 relays, the onion services of deploy/tor/torrc and deploy/container/torrc-compose, a client),
+# Chromium with JavaScript off over it (needs tor, tor-gencert, chromium; root to read the loopback
+# wire and run each tor as debian-tor). About 1.5 minutes; outside `make test`, .ci/run calls it.
+onion-check: $(VENV)/.installed
+	$(PY) -m loadtests.onion --out test-artifacts/onion
 
 # Re-extract every translatable string and merge it into the catalogs.
 messages: $(VENV)/.installed
