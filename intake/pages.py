@@ -197,9 +197,21 @@ async def submit_report(request: Request) -> Response:
         sendings.report_digest(ctx, form.checked), request.session.get(cookies.SENT)
     )
     danger = any(part.answers.get("safety_risk") in ("yes", "not_sure") for part in form.checked.parts)
-    receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, form.files, danger, form.checked)
+    try:
+        receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, form.files, danger, form.checked)
+    except OUTAGES as error:
+        if not unavailable(error):
+            raise
+        # The report is filed, and a resend would be refused as already received: the passphrase is shown in
+        # this answer, never lost because its one-time copy for the next page could not be kept.
+        shown = reporting.receipt_at_once(ctx, filed, form.files, danger, form.checked)
+        return render(request, "intake/passphrase.html", receipt=shown, where=_come_back_at(request))
     request.session[cookies.RECEIPT] = receipt
     return RedirectResponse(SENT_PAGE, status_code=303)
+
+
+def _come_back_at(request: Request) -> str:
+    return onion.come_back_at(request.scope, context_of(request).settings) or str(request.base_url)
 
 
 async def report_sent(request: Request) -> Response:
@@ -207,5 +219,4 @@ async def report_sent(request: Request) -> Response:
     receipt = await run_in_threadpool(reporting.take_receipt, context_of(request), request.session.pop(cookies.RECEIPT, None))
     if receipt is None:
         return render(request, "intake/passphrase_gone.html")
-    where = onion.come_back_at(request.scope, context_of(request).settings) or str(request.base_url)
-    return render(request, "intake/passphrase.html", receipt=receipt, where=where)
+    return render(request, "intake/passphrase.html", receipt=receipt, where=_come_back_at(request))

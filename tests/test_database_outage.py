@@ -241,3 +241,33 @@ def test_files_whose_filing_met_an_outage_are_kept_for_the_sweep_and_other_failu
     with pytest.raises(Busy):
         reporting.file_report(outage_ctx, report, refused)
     assert not outage_ctx.blobs.exists(refused[0].blob_id)
+
+
+def test_a_report_filed_just_before_the_database_went_shows_its_passphrase_at_once(browser, outage_ctx, cluster, monkeypatch):
+    """The report committed, then the database went before the passphrase's one-time copy for the next page
+    was kept (a failover in between): the passphrase is shown in the POST's own answer, and it opens the
+    case room once the database is back. Without this the reporter saw a 503, and sending again was refused
+    as already received: a report filed with no way back into it."""
+    from intake.service import reporting
+
+    from .web.test_pages import passphrase_from
+
+    keep_receipt = reporting.keep_receipt
+
+    def the_database_goes_first(*args, **kwargs):
+        cluster.stop("immediate")
+        return keep_receipt(*args, **kwargs)
+
+    monkeypatch.setattr(reporting, "keep_receipt", the_database_goes_first)
+    form = browser.get("/report?concern=misconduct").text
+    sending = re.search(r'name="sending" value="([^"]+)"', form).group(1)
+    fields = {"concern": "misconduct", "description": "The fuel is sold at night.", "sending": sending, "csrf": csrf(browser)}
+    shown = browser.post("/report", data=fields, follow_redirects=False)
+    assert shown.status_code == 200, shown.text
+    passphrase = passphrase_from(shown.text)
+    assert len(passphrase.split()) >= 6
+    cluster.start()
+    case_id = re.findall(r"OIG-[0-9A-F]{10}", shown.text)[0]
+    assert count(outage_ctx, Case) == 1
+    assert post_form(browser, "/caseroom/login", {"passphrase": passphrase}).status_code == 200
+    assert case_id in browser.get("/caseroom").text

@@ -355,46 +355,59 @@ def keep_receipt(
     With it, what that page promises: each case's kind, who can read it (`report`: what the reporter said of
     the receiving office), and what comes next from its office, by date, as the case room will say it
     (HandlingView.expectations: the deadlines the policy gives the handling)."""
-    return sessions.start(
-        ctx,
-        SessionKind.RECEIPT,
-        {
-            "passphrase": filed.passphrase,
-            "cases": _receipt_cases(ctx, filed, report),
-            "files": [{"name": f.name, "cleaned": f.cleaned} for f in files],
-            "danger": danger,
-        },
-    )
+    with reading(ctx.engine) as db:
+        cases = _receipt_cases(ctx, filed, report, db)
+    return sessions.start(ctx, SessionKind.RECEIPT, _receipt(filed, files, danger, cases))
 
 
-def _receipt_cases(ctx: Context, filed: FiledReport, report: ReportInput | None) -> list[dict[str, object]]:
+def receipt_at_once(
+    ctx: Context, filed: FiledReport, files: Sequence[PendingFile], danger: bool = False, report: ReportInput | None = None
+) -> dict[str, object]:
+    """The passphrase page's receipt without the database, for when it went away after the report was filed
+    (a failover between the filing's commit and keep_receipt): the report is in, and a resend would be
+    refused as already received, so the page is shown at once from what is in memory, without the dates
+    of what comes next (they are read from the database) rather than never."""
+    return _receipt(filed, files, danger, _receipt_cases(ctx, filed, report, None))
+
+
+def _receipt(filed: FiledReport, files: Sequence[PendingFile], danger: bool, cases: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "passphrase": filed.passphrase,
+        "cases": cases,
+        "files": [{"name": f.name, "cleaned": f.cleaned} for f in files],
+        "danger": danger,
+    }
+
+
+def _receipt_cases(ctx: Context, filed: FiledReport, report: ReportInput | None, db: Session | None) -> list[dict[str, object]]:
     """Each filed case as the passphrase page names it. A report about the head of the office it would go to
     went to the other office's head(s) (restriction.receiving_office); it says whose head. The cases come in
-    the order file_report files them: a case per part and routed office."""
+    the order file_report files them: a case per part and routed office. Without `db`, no dates of what
+    comes next, and the kind as the report's part says it."""
     parts: list[Part | None] = [p for p in report.parts for _ in route(ctx.policy, frozenset({p.concern}))] if report else []
     if len(parts) != len(filed.cases):  # never lose the passphrase page over what it says of who reads the case
         parts = [None] * len(filed.cases)
     out = []
-    with reading(ctx.engine) as db:
-        for case, part in zip(filed.cases, parts, strict=True):
-            row = db.get(Case, case.id)
-            views = [view_handling(ctx, h) for h in handlings(db, case.id)]
-            expected = sorted(((v.office, what, when) for v in views for what, when in v.expectations()), key=lambda e: e[2])
-            concerned = restriction.concerned(part) if part else "no"
-            head_of = next((o for o, to in ctx.policy.about_head.items() if to == case.office), None)
-            out.append(
-                {
-                    "id": case.id,
-                    "office": case.office,
-                    "kind": row.kind if row else REPORT,
-                    "restricted": concerned != "no",
-                    "about_head_of": head_of if concerned == "head" else None,
-                    # The form's consent named the office the report was meant for; the office holding it
-                    # reads who they are only if they agree in the case room, which names it (#24 item 14).
-                    "consent_not_for_this_office": bool(concerned == "head" and part and part.identity and part.identity_shared),
-                    "next": [list(item) for item in expected],  # (office, what, by when), as the case room lists them
-                }
-            )
+    for case, part in zip(filed.cases, parts, strict=True):
+        row = db.get(Case, case.id) if db else None
+        views = [view_handling(ctx, h) for h in handlings(db, case.id)] if db else []
+        expected = sorted(((v.office, what, when) for v in views for what, when in v.expectations()), key=lambda e: e[2])
+        concerned = restriction.concerned(part) if part else "no"
+        head_of = next((o for o, to in ctx.policy.about_head.items() if to == case.office), None)
+        kind = row.kind if row else ADVICE if part and part.concern == Concern.ADVICE else REPORT
+        out.append(
+            {
+                "id": case.id,
+                "office": case.office,
+                "kind": kind,
+                "restricted": concerned != "no",
+                "about_head_of": head_of if concerned == "head" else None,
+                # The form's consent named the office the report was meant for; the office holding it
+                # reads who they are only if they agree in the case room, which names it (#24 item 14).
+                "consent_not_for_this_office": bool(concerned == "head" and part and part.identity and part.identity_shared),
+                "next": [list(item) for item in expected],  # (office, what, by when), as the case room lists them
+            }
+        )
     return out
 
 
