@@ -28,7 +28,17 @@ from .kdf import (
     lookup_digest,
 )
 from .passphrase import generate_passphrase, normalize_passphrase, passphrase_entropy_bits, read_passphrase
-from .records import new_key, notification_key, open_address, open_record, open_sealed, seal, seal_address, seal_record
+from .records import (
+    held_receipt_key,
+    new_key,
+    notification_key,
+    open_address,
+    open_record,
+    open_sealed,
+    seal,
+    seal_address,
+    seal_record,
+)
 from .stream import StreamOpener, StreamSealer, decrypt_stream, encrypt_stream, stored_size
 from .wrapping import (
     Keypair,
@@ -80,6 +90,7 @@ __all__ = [
     "generate_recovery_key",
     "generate_signing_key",
     "head_is_valid",
+    "held_receipt_key",
     "lock_officer_key",
     "lookup_digest",
     "manifest_is_valid",

@@ -107,6 +107,17 @@ def notification_key(instance_secret: bytes) -> bytes:
     return blake2b(b"", digest_size=KEY_BYTES, key=instance_secret, person=NOTIFY_PERSON, encoder=RawEncoder)
 
 
+HELD_PERSON = b"intake-held"
+
+
+def held_receipt_key(token: str, instance_secret: bytes) -> bytes:
+    """The key a report's receipt is held under for a resend of its own form: keyed BLAKE2b of the form's one-time
+    token (which the database keeps only as an unkeyed digest), keyed with an instance secret (the lookup key), so
+    neither a copy of the database nor a token alone opens it."""
+    _check_key(instance_secret)
+    return blake2b(token.encode("utf-8"), digest_size=KEY_BYTES, key=instance_secret, person=HELD_PERSON, encoder=RawEncoder)
+
+
 def seal_address(key: bytes, address: str, officer_id: str) -> bytes:
     """An officer's notification address sealed under the notification key, bound to the officer (padded
     like every sealed value, so its length shows only to 256 bytes)."""

@@ -19,6 +19,7 @@ refused as already received (sendings.refuse_resent); a different report is file
 """
 
 import dataclasses
+from collections.abc import Sequence
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,6 +32,7 @@ from policies.text import N_
 
 from . import i18n
 from .service import reporting, sendings
+from .service.attachments import PendingFile
 from .service.errors import Busy, Unavailable
 from .store import OUTAGES, unavailable
 from .web import cookies, onion
@@ -166,7 +168,7 @@ async def submit_report(request: Request) -> Response:
         # Keep every word the reporter typed on the page: only the files must be chosen again.
         return _form_page(request, form, status_code=503, busy=refused)
     if isinstance(refused, sendings.AlreadyReceived):
-        return render(request, "intake/already_received.html", status_code=409)
+        return await _already_received(request, form)
     if isinstance(refused, BadRequest) and refused.status_code == 403 and request.headers.get("sec-fetch-site") != "cross-site":
         # The session cookie was lost or ended (the CSRF token no longer matches): nothing was sent,
         # and nothing typed is lost; a fresh token comes with the page. (Another site's forged post
@@ -183,12 +185,11 @@ async def submit_report(request: Request) -> Response:
     if refused is not None:
         raise refused
     ctx = context_of(request)
+    token = sendings.valid(form.get("sending"))
     try:
-        filed = await run_in_threadpool(
-            reporting.file_report, ctx, form.checked, form.files, language(request), sendings.valid(form.get("sending"))
-        )
+        filed = await run_in_threadpool(reporting.file_report, ctx, form.checked, form.files, language(request), token, True)
     except sendings.AlreadyReceived:  # a resend that raced the first one
-        return render(request, "intake/already_received.html", status_code=409)
+        return await _already_received(request, form)
     except OUTAGES as error:  # the database went away: nothing committed (or, in doubt, the same sending files it once)
         if not unavailable(error):
             raise
@@ -196,15 +197,33 @@ async def submit_report(request: Request) -> Response:
     request.session[cookies.SENT] = sendings.remember(
         sendings.report_digest(ctx, form.checked), request.session.get(cookies.SENT)
     )
-    danger = any(part.answers.get("safety_risk") in ("yes", "not_sure") for part in form.checked.parts)
+    return await _passphrase_next(request, filed, form.files, form.checked, token)
+
+
+async def _already_received(request: Request, form: Upload) -> Response:
+    """A report form sent again: "already received", unless its sending still holds the receipt (the database went
+    away after the filing committed, before the answer reached the reporter): then its passphrase page, once."""
+    filed = await run_in_threadpool(reporting.held_report, context_of(request), sendings.valid(form.get("sending")))
+    if filed is None:
+        return render(request, "intake/already_received.html", status_code=409)
+    return await _passphrase_next(request, filed, (), form.checked, None)
+
+
+async def _passphrase_next(
+    request: Request, filed: reporting.FiledReport, files: Sequence[PendingFile], report: ReportInput | None, token: str | None
+) -> Response:
+    """To the passphrase page, whose receipt is kept for it once; the sending's held copy is then forgotten."""
+    ctx = context_of(request)
+    danger = report is not None and any(part.answers.get("safety_risk") in ("yes", "not_sure") for part in report.parts)
     try:
-        receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, form.files, danger, form.checked)
+        receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, files, danger, report)
+        await run_in_threadpool(sendings.release, ctx, token)
     except OUTAGES as error:
         if not unavailable(error):
             raise
         # The report is filed, and a resend would be refused as already received: the passphrase is shown in
         # this answer, never lost because its one-time copy for the next page could not be kept.
-        shown = reporting.receipt_at_once(ctx, filed, form.files, danger, form.checked)
+        shown = reporting.receipt_at_once(ctx, filed, files, danger, report)
         return render(request, "intake/passphrase.html", receipt=shown, where=_come_back_at(request))
     request.session[cookies.RECEIPT] = receipt
     return RedirectResponse(SENT_PAGE, status_code=303)

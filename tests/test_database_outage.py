@@ -271,3 +271,61 @@ def test_a_report_filed_just_before_the_database_went_shows_its_passphrase_at_on
     assert count(outage_ctx, Case) == 1
     assert post_form(browser, "/caseroom/login", {"passphrase": passphrase}).status_code == 200
     assert case_id in browser.get("/caseroom").text
+
+
+def test_a_report_whose_answer_the_outage_hid_shows_its_passphrase_once_sent_again(browser, outage_ctx, cluster, monkeypatch):
+    """The filing committed and the connection died before its answer (as when COMMIT is acknowledged by a
+    standby that a failover promotes, but not to us): the reporter gets the form back with a 503 and the same
+    sending token. Sent again, it shows the passphrase of the report that was filed, once; a third time it is
+    "already received". Without the held receipt this reporter had a report and no way back into it."""
+    from intake.service import reporting
+    from intake.store import Sending
+
+    from .web.test_pages import passphrase_from
+
+    file_report = reporting.file_report
+
+    def filed_then_the_database_went(ctx, *args, **kwargs):
+        filed = file_report(ctx, *args, **kwargs)  # committed
+        cluster.stop("immediate")
+        reporting.keep_receipt(ctx, filed, ())  # the driver's own error, as the page's next step meets it
+        raise AssertionError("the database was stopped")
+
+    form = browser.get("/report?concern=misconduct").text
+    sending = re.search(r'name="sending" value="([^"]+)"', form).group(1)
+    fields = {"concern": "misconduct", "description": "The fuel is sold at night.", "sending": sending, "csrf": csrf(browser)}
+    monkeypatch.setattr(reporting, "file_report", filed_then_the_database_went)
+    hidden = browser.post("/report", data=fields, follow_redirects=False)
+    unavailable(hidden)
+    assert f'value="{sending}"' in hidden.text  # the form as typed, with the same sending
+    monkeypatch.setattr(reporting, "file_report", file_report)
+    cluster.start()
+    assert count(outage_ctx, Case) == 1
+    with Session(outage_ctx.engine) as db:
+        (held,) = db.exec(select(Sending.held)).all()
+    assert held is not None and b"OIG-" not in held  # sealed: no case id, no passphrase in the clear
+
+    shown = browser.post("/report", data=fields, follow_redirects=True)
+    assert shown.status_code == 200 and "/report/sent" in str(shown.url)
+    passphrase = passphrase_from(shown.text)
+    assert len(passphrase.split()) >= 6
+    again = browser.post("/report", data=fields, follow_redirects=False)
+    assert again.status_code == 409  # shown once: the held receipt is gone
+    with Session(outage_ctx.engine) as db:
+        assert db.exec(select(Sending.held)).all() == [None]
+    assert count(outage_ctx, Case) == 1
+    assert post_form(browser, "/caseroom/login", {"passphrase": passphrase}).status_code == 200
+
+
+def test_a_report_filed_as_usual_holds_nothing_once_its_passphrase_page_is_ready(browser, outage_ctx):
+    """The held receipt lives only between the filing and its passphrase page: a resend of a form whose
+    answer arrived is "already received", and the database keeps nothing sealed for it."""
+    from intake.store import Sending
+
+    form = browser.get("/report?concern=misconduct").text
+    sending = re.search(r'name="sending" value="([^"]+)"', form).group(1)
+    fields = {"concern": "misconduct", "description": "The fuel is sold at night.", "sending": sending, "csrf": csrf(browser)}
+    assert browser.post("/report", data=fields, follow_redirects=False).status_code == 303
+    with Session(outage_ctx.engine) as db:
+        assert db.exec(select(Sending.held)).all() == [None]
+    assert browser.post("/report", data=fields, follow_redirects=False).status_code == 409

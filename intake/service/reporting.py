@@ -147,7 +147,12 @@ def check_report(ctx: Context, report: ReportInput, sending: str | None = None) 
 
 
 def file_report(
-    ctx: Context, report: ReportInput, files: Sequence[PendingFile] = (), language: str = "en", sending: str | None = None
+    ctx: Context,
+    report: ReportInput,
+    files: Sequence[PendingFile] = (),
+    language: str = "en",
+    sending: str | None = None,
+    hold_receipt: bool = False,
 ) -> FiledReport:
     """File a validated report: a case per part and routed office, all under one new passphrase.
 
@@ -156,10 +161,11 @@ def file_report(
     the case of the part it was sent with. This call owns them: if it raises, nothing was
     committed and their blobs are gone. `language` is the reporter's, sealed with the answers
     so officers can write back in it. `sending` is the form's one-time token (or the API's
-    Idempotency-Key): the same sending files nothing twice.
+    Idempotency-Key): the same sending files nothing twice. `hold_receipt` (the report form): the sending
+    holds the passphrase and cases until the passphrase page is ready (sendings.hold).
     """
     with attachments.held(ctx, files):
-        return _file_report(ctx, report, files, language, sending)
+        return _file_report(ctx, report, files, language, sending, hold_receipt)
 
 
 def _files_of(part: Part, files: Sequence[PendingFile], parts: int) -> list[PendingFile]:
@@ -168,7 +174,7 @@ def _files_of(part: Part, files: Sequence[PendingFile], parts: int) -> list[Pend
 
 
 def _file_report(
-    ctx: Context, report: ReportInput, files: Sequence[PendingFile], language: str, sending: str | None
+    ctx: Context, report: ReportInput, files: Sequence[PendingFile], language: str, sending: str | None, hold_receipt: bool
 ) -> FiledReport:
     if len(report.parts) > 1 and any(f.part is None for f in files):
         raise InvalidReport({"files": N_("say which account each file belongs to")})
@@ -204,6 +210,8 @@ def _file_report(
                     about_head_of=routed if code != routed else None,
                 )
                 filed.append(FiledCase(case_id, code))
+        if hold_receipt:
+            sendings.hold(ctx, db, sending, {"passphrase": passphrase, "cases": [[c.id, c.office] for c in filed]})
     return FiledReport(passphrase, tuple(filed))
 
 
@@ -358,6 +366,15 @@ def keep_receipt(
     with reading(ctx.engine) as db:
         cases = _receipt_cases(ctx, filed, report, db)
     return sessions.start(ctx, SessionKind.RECEIPT, _receipt(filed, files, danger, cases))
+
+
+def held_report(ctx: Context, sending: str | None) -> FiledReport | None:
+    """The report a resent form's sending filed, while it still holds its receipt (sendings.take_held): once."""
+    held = sendings.take_held(ctx, sending)
+    if held is None:
+        return None
+    cases = tuple(FiledCase(case_id, Office(office)) for case_id, office in held["cases"])  # type: ignore[attr-defined]
+    return FiledReport(str(held["passphrase"]), cases)
 
 
 def receipt_at_once(

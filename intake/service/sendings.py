@@ -14,6 +14,12 @@ from the same browser session, without a file (a browser never restores a chosen
 "already received" too. A different report, from a second tab or later, is filed. Messages
 have their own rule in reporting.reporter_writes (the case key is in the session there, so the
 text itself can be compared).
+
+A report form's sending also holds its receipt (the passphrase and the cases), sealed under a key
+from the token, from the filing's transaction until the passphrase page has been prepared (`hold`,
+`release`): when the database went away after the filing committed but before the reporter saw the
+answer (a failover), the form comes back with a 503 and the same token, and sending it again gets
+the passphrase once (`take_held`) instead of "already received" and no way back into the report.
 """
 
 import dataclasses
@@ -25,10 +31,11 @@ import secrets
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete
 
+from crypto import held_receipt_key, open_sealed, seal
 from policies import ReportInput
 from policies.text import N_
 
-from ..store import Sending, reading
+from ..store import Sending, reading, transaction
 from .context import Context
 from .errors import Conflict
 
@@ -92,6 +99,42 @@ def record(ctx: Context, db: Session, token: str | None, already: str) -> None:
         db.flush()
     except IntegrityError:  # a parallel resend got there first
         raise AlreadyReceived(already) from None
+
+
+HELD = "held-receipt"
+
+
+def hold(ctx: Context, db: Session, token: str | None, receipt: dict[str, object]) -> None:
+    """Hold a report's receipt with its sending (recorded already, in this transaction) until `release`."""
+    row = db.get(Sending, _digest(token)) if token else None
+    if token is None or row is None:
+        return
+    row.held = seal(held_receipt_key(token, ctx.instance.lookup_key), json.dumps(receipt).encode("utf-8"), HELD)
+    db.add(row)
+
+
+def release(ctx: Context, token: str | None) -> None:
+    """Forget a held receipt: its passphrase page is ready, and a passphrase is shown once."""
+    if token is None:
+        return
+    with transaction(ctx.engine) as db:
+        row = db.get(Sending, _digest(token))
+        if row is not None and row.held is not None:
+            row.held = None
+            db.add(row)
+
+
+def take_held(ctx: Context, token: str | None) -> dict[str, object] | None:
+    """The receipt a sending holds, once (it is forgotten as it is read); None when it holds none."""
+    if token is None:
+        return None
+    with transaction(ctx.engine) as db:
+        row = db.get(Sending, _digest(token), with_for_update=True)
+        if row is None or row.held is None:
+            return None
+        sealed, row.held = row.held, None
+        db.add(row)
+    return json.loads(open_sealed(held_receipt_key(token, ctx.instance.lookup_key), sealed, HELD))
 
 
 def report_digest(ctx: Context, report: ReportInput) -> str:
