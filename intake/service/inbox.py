@@ -46,7 +46,7 @@ from policies.answers import in_danger, protection_now
 from policies.deadlines import LABELS
 from policies.model import ADVICE, REPORT, State
 
-from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, RestrictionWrap, office_holder, reading
+from ..store import Case, CaseKeyWrap, CaseReading, Handling, Officer, Recusal, RestrictionWrap, office_holder, reading
 from .casefiles import NOT_RECUSED, OFFICE_WRAP, OWN_RESTRICTION_WRAP, holder_key_from
 from .context import Context
 from .officers import OfficerSession
@@ -71,6 +71,7 @@ class OtherPart:
     office: Office
     status: str
     label: str
+    stepped_away: bool = False  # the officer declared a conflict on it that stands: it is not theirs to open
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,16 @@ HAS_OTHER_PART = exists().where(
     *_other_part(aliased(Case, name="part"), aliased(Handling, name="part_handling"), aliased(RestrictionWrap, name="part_wrap"))
 )
 ORIGIN = aliased(Handling, name="origin")  # the handling of the office a case was routed to
+# The officer's standing recusal from the other part: named on the row, but no link to a page that is not theirs.
+STEPPED_AWAY_FROM_OTHER = (
+    exists()
+    .where(
+        col(Recusal.case_id) == OTHER_CASE.id,
+        col(Recusal.officer_id) == bindparam("officer_id"),
+        col(Recusal.lifted_on).is_(None),
+    )
+    .label("stepped_away_from_other")
+)
 
 
 def _filtered(shape: _Shape) -> list[Any]:
@@ -287,6 +298,7 @@ def _rows(chosen: sqlalchemy.Subquery) -> sqlalchemy.Select:
             col(OTHER_CASE.office),
             col(OTHER_HANDLING.status),
             col(OTHER_HANDLING.kind),
+            STEPPED_AWAY_FROM_OTHER,
             col(ORIGIN.status),
             col(ORIGIN.kind),
         )
@@ -372,14 +384,16 @@ class _Opened:
 
 
 def _open(policy: Policy, officer: OfficerSession, office_public: bytes, found: Any) -> _Opened:
-    handling, routed_to, sealed, _, _, wrap, restricted_wrap, other_id, other_office, other_status, other_kind, *origin = found
+    handling, routed_to, sealed, _, _, wrap, restricted_wrap, other_id, other_office, other_status, other_kind, away, *origin = (
+        found
+    )
     answers = _answers(officer, office_public, handling, sealed, wrap or b"", restricted_wrap)
     reported = tuple(str(c) for c in answers.get("concerns") or ())
     transfer = _transfer(policy, routed_to, handling.office, *origin)
     other_part = None
     if other_status is not None:
         label = policy.lifecycle(other_office, other_kind).states[other_status].label
-        other_part = OtherPart(other_id, Office(other_office), other_status, label)
+        other_part = OtherPart(other_id, Office(other_office), other_status, label, bool(away))
     handled_here = _handled_by(policy, handling.office)
     concerns = (str(Concern.BOTH),) if other_part else (handled_here,) if transfer and handled_here else reported
     return _Opened(found, answers, concerns, transfer, other_part)

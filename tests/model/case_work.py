@@ -493,7 +493,10 @@ class CaseWork(RuleBasedStateMachine):
         return username, case_id, client, page
 
     def rows_of(self, case_id: str) -> dict[str, list]:
-        """What the store says of who can open a case: for a failure's message."""
+        """What the store says of who can open a case: for a failure's message. The officers are read first: a
+        second session inside the first would wait on SQLite's lock that the first holds (its transactions are
+        IMMEDIATE), and the message would be "database is locked" instead of the failure."""
+        officers_now = [(o.username, o.id, o.office, o.head) for o in self.active()]
         with Session(self.ctx.engine) as db:
             return {
                 "handlings": [
@@ -505,7 +508,7 @@ class CaseWork(RuleBasedStateMachine):
                 "restriction_wraps": [
                     (w.office, w.officer_id) for w in db.exec(select(RestrictionWrap).where(RestrictionWrap.case_id == case_id))
                 ],
-                "officers": [(o.username, o.id, o.office, o.head) for o in self.active()],
+                "officers": officers_now,
             }
 
     @precondition(lambda self: self.filed)

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import event
 
-from intake.service import casework, inbox, officers, protection, reporting
+from intake.service import casework, inbox, officers, protection, recusal, reporting
 from intake.service.inbox import PAGE_SIZE
 from policies import validate_report
 
@@ -304,3 +304,21 @@ def test_a_search_finds_a_case_by_a_piece_of_its_id_and_never_takes_like_wildcar
         page = inbox.inbox(ctx, eco, "all", query=wildcard)
         assert page.rows == () and page.total == 0, wildcard
         assert page.query == wildcard.strip()
+
+
+def test_the_other_part_an_officer_stepped_away_from_is_named_but_not_theirs_to_open(ctx):
+    """Both parts at ECO (OIG transferred its part there); ECO's first head steps away from one, handing it to
+    the second head. The other part's row still names it (they declared the conflict, they know of it) but says
+    it is not theirs to open, so the inbox never links to a page that answers "not found" (the model-based test
+    found that link)."""
+    parts = both(ctx)
+    walk(ctx, officer(ctx, "oig-1"), parts["OIG"], ["transferred_to_eco"])
+    second = member(ctx)
+    officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", True, ())
+    ctx.now.now += dt.timedelta(seconds=31)  # the next authenticator code: the one set_role took is spent
+    stepping_away = officer(ctx, "eco-1")
+    recusal.declare(ctx, stepping_away, parts["ECO"], "I know the respondent.")
+    at_eco = row(ctx, stepping_away, parts["OIG"])
+    assert at_eco.other_part.id == parts["ECO"] and at_eco.other_part.stepped_away
+    assert parts["ECO"] not in ids(ctx, stepping_away, "all")
+    assert not row(ctx, second, parts["OIG"]).other_part.stepped_away
