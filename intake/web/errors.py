@@ -62,28 +62,12 @@ async def error_response(
         return JSONResponse({"error": message, **extra}, status_code=status_code, headers=headers)
     lang = language(request)
     title = i18n.gettext(lang, TITLES.get(status_code, N_("Something went wrong")))
+    page = {"title": title, "message": i18n.gettext(lang, message), "resend": resend}
     if request.url.path.startswith("/officer"):
         # The officer keeps their workspace's header (and a way back) on an error page.
         officer = await _officer_or_none(request)
-        return render(
-            request,
-            "caseroom/officer/error.html",
-            status_code=status_code,
-            headers=headers,
-            title=title,
-            message=i18n.gettext(lang, message),
-            officer=officer,
-            resend=resend,
-        )
-    return render(
-        request,
-        "intake/error.html",
-        status_code=status_code,
-        headers=headers,
-        title=title,
-        message=i18n.gettext(lang, message),
-        resend=resend,
-    )
+        return render(request, "caseroom/officer/error.html", status_code=status_code, headers=headers, officer=officer, **page)
+    return render(request, "intake/error.html", status_code=status_code, headers=headers, **page)
 
 
 async def _officer_or_none(request: Request) -> OfficerSession | None:

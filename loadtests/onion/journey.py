@@ -18,17 +18,10 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, Playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-remote-fonts",  # Tor Browser's Safest level loads no web fonts
-]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+# The browser tests' Chromium, and as Tor Browser's Safest level: no web fonts.
+ONION_CHROMIUM_ARGS = [*CHROMIUM_ARGS, "--disable-remote-fonts"]
 EVIDENCE_MIB = 5
 FORM_LOADS = 5  # the form's first byte is timed this many times, the median kept (one load is noise)
 NAVIGATION_MS = 90_000
@@ -44,7 +37,7 @@ class Client:
     secure_onion: str | None = None  # an onion origin Chromium treats as secure, as Tor Browser does
 
     def launch(self, playwright: Playwright) -> Browser:
-        args = list(CHROMIUM_ARGS)
+        args = list(ONION_CHROMIUM_ARGS)
         proxy = None
         if self.socks_port:
             proxy = {"server": f"socks5://127.0.0.1:{self.socks_port}"}
