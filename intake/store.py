@@ -583,6 +583,24 @@ def reading(engine: Engine) -> Session:
     return Session(reader, expire_on_commit=False, autoflush=False)
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection reading every table in ONE snapshot, for what must see the database at one moment.
+
+    At READ COMMITTED (the engine's level) each statement sees what was committed when it started,
+    so tables read one after another under load disagree: a backup held a handling of a case filed
+    between two reads, with no case (#24 item 1), and `intake audit verify` read 61 entries, then a
+    head signed at 62, and called the log broken. PostgreSQL reads in one REPEATABLE READ READ ONLY
+    transaction, as pg_dump does, which blocks no writer; SQLite's transaction (BEGIN IMMEDIATE,
+    `make_engine`) is already one snapshot, and holds the write lock for as long as it lasts.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with connection.begin():
+            yield connection
+
+
 def _counting(dialect_insert: Callable) -> Any:
     table = Budget.__table__  # type: ignore[attr-defined]
     return (

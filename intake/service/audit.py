@@ -22,7 +22,7 @@ from crypto import (
 from crypto import sign_head as head_signature
 
 from ..settings import Instance
-from ..store import AuditCheckpoint, AuditEntry, AuditHead, reading
+from ..store import AuditCheckpoint, AuditEntry, AuditHead, reading, snapshot
 from .context import Context
 
 CHECKPOINT_EVERY = 50
@@ -44,8 +44,9 @@ def sign_head(engine: Engine, instance: Instance) -> bool:
     checkpoint pass for the head; a chain cut back to a checkpoint before this upgrade is
     re-signed as it stands (the signing key cannot tell), and only `--expect` catches it.
     """
-    with reading(engine) as session:
-        head = session.get(AuditHead, 1)
+    # The head is locked first: no entry is appended while the chain is read and the head re-signed.
+    with Session(engine) as session, session.begin():
+        head = session.get(AuditHead, 1, with_for_update=True)
         if head is None:
             return False
         if head.signature is not None:
@@ -54,10 +55,8 @@ def sign_head(engine: Engine, instance: Instance) -> bool:
                 verify_key, head.sequence, head.digest, head.signature
             ):
                 return False
-    last, digest = _verify_entries(engine, instance)
-    with Session(engine) as session, session.begin():
-        head = session.get(AuditHead, 1, with_for_update=True)
-        if head is None or (head.sequence, head.digest) != (last, digest):
+        last, digest = _verify_entries(session, instance)
+        if (head.sequence, head.digest) != (last, digest):
             raise AuditChainError(last + 1, "the chain does not reach its head")
         head.signature = head_signature(instance.audit_signing_seed, last, digest)
         session.add(head)
@@ -120,8 +119,9 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
     must still hold that digest at that sequence.
     """
     expected = parse_expected(expect) if expect else None
-    last, digest = _verify_entries(engine, instance)
-    with reading(engine) as session:
+    # Entries and head in one snapshot: an entry appended between two reads is no break.
+    with snapshot(engine) as connection, Session(connection) as session:
+        last, digest = _verify_entries(session, instance)
         head = session.get(AuditHead, 1)
         if expected is not None:
             entry = session.get(AuditEntry, expected[0]) if expected[0] else None
@@ -140,11 +140,10 @@ def verify(engine: Engine, instance: Instance, expect: str | None = None) -> tup
     return last, digest
 
 
-def _verify_entries(engine: Engine, instance: Instance) -> tuple[int, bytes]:
-    with reading(engine) as session:
-        checkpoints = {c.sequence: c.signature for c in session.exec(select(AuditCheckpoint))}
-        rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))
-        return verify_chain((_link(e) for e in rows), instance.audit_verify_key, checkpoints, checkpoint_every=CHECKPOINT_EVERY)
+def _verify_entries(session: Session, instance: Instance) -> tuple[int, bytes]:
+    checkpoints = {c.sequence: c.signature for c in session.exec(select(AuditCheckpoint))}
+    rows = session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence)))
+    return verify_chain((_link(e) for e in rows), instance.audit_verify_key, checkpoints, checkpoint_every=CHECKPOINT_EVERY)
 
 
 def _link(entry: AuditEntry) -> AuditLink:

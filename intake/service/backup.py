@@ -16,7 +16,6 @@ import secrets
 import shutil
 import struct
 import tarfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -27,7 +26,7 @@ from crypto import PRODUCTION_ARGON2, Argon2Params, CryptoError, derive_backup_k
 from ..blobs import FIXED_TIME, BlobStore
 from ..database_blobs import DatabaseBlobStore
 from ..settings import Settings
-from ..store import BlobChunk, make_engine, migrate, schema_revision
+from ..store import BlobChunk, make_engine, migrate, schema_revision, snapshot
 from .context import Context, open_blobs
 from .streams import READ_BLOCK
 from .streams import DecryptingReader as _DecryptingReader
@@ -100,7 +99,7 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
             # (a purge meanwhile takes nothing from it); the directory's after it, so that SQLite's
             # snapshot, which holds its one write lock, lasts only as long as reading the rows.
             in_database = isinstance(ctx.blobs, DatabaseBlobStore)
-            with _snapshot(ctx) as connection:
+            with snapshot(ctx.engine) as connection:
                 rows, named = _rows(connection, tables)
                 counts["rows"] = rows.getvalue().count(b"\n")
                 add_member(archive, "database.jsonl", rows.getvalue())
@@ -153,25 +152,6 @@ class _PiecesReader(io.RawIOBase):
         target[:n] = self.left[:n]
         self.left = self.left[n:]
         return n
-
-
-@contextmanager
-def _snapshot(ctx: Context):
-    """A connection reading every table in ONE snapshot, held while the backup is written.
-
-    At READ COMMITTED (the engine's level) each statement sees what was committed when it started,
-    so tables read one after another under load disagree: a handling of a case filed between two
-    reads, with no case, and a restore that fails on the foreign key (#24 item 1). PostgreSQL reads
-    them in one REPEATABLE READ READ ONLY transaction, as pg_dump does, which blocks no writer (and
-    the database store's blobs in the same snapshot); SQLite's transaction (BEGIN IMMEDIATE,
-    store.make_engine) is already one snapshot.
-    """
-    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-    with ctx.engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection = connection.execution_options(**options)
-        with connection.begin():
-            yield connection
 
 
 def _rows(connection, tables) -> tuple[io.BytesIO, set[str]]:

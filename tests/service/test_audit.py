@@ -1,7 +1,10 @@
 """The audit chain against someone who can write the database but does not hold instance.json:
 checkpoints are required at every interval and the head is signed on every append."""
 
+import threading
+
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, delete, select
 
 from crypto import AuditChainError, chain_digest
@@ -158,3 +161,34 @@ def test_a_body_stored_as_text_is_named_not_a_traceback(chain):
     with pytest.raises(AuditChainError) as broken:
         audit.verify(chain.engine, chain.instance)
     assert broken.value.index == 77
+
+
+def test_an_entry_appended_while_the_log_is_verified_is_no_break(chain):
+    """Found by `make failover-check`: verify read 61 entries, then a head an officer's action had
+    signed at 62 meanwhile, and called a busy log broken. The entries and the head are one snapshot.
+
+    An officer's action is appended, and committed, right after verify has read the entries: on
+    PostgreSQL it commits at once (REPEATABLE READ blocks no writer) and must not be seen; on SQLite
+    it waits for verify's transaction to end, as every writer does.
+    """
+    appended = threading.Event()
+
+    def officer_acts() -> None:
+        append(chain, 1)
+        appended.set()
+
+    writer = threading.Thread(target=officer_acts)
+
+    def after_entries_read(_conn, _cursor, statement, *_args) -> None:
+        if "FROM audit_entry" in statement and not writer.is_alive() and not appended.is_set():
+            writer.start()
+            appended.wait(timeout=2)
+
+    event.listen(chain.engine, "after_cursor_execute", after_entries_read)
+    try:
+        assert audit.verify(chain.engine, chain.instance)[0] == 120
+    finally:
+        event.remove(chain.engine, "after_cursor_execute", after_entries_read)
+        writer.join(timeout=30)
+    assert appended.is_set()
+    assert audit.verify(chain.engine, chain.instance)[0] == 121
