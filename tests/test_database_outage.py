@@ -6,6 +6,7 @@ errors are the driver's own (connection refused, server closed the connection), 
 """
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -329,3 +330,58 @@ def test_a_report_filed_as_usual_holds_nothing_once_its_passphrase_page_is_ready
     with Session(outage_ctx.engine) as db:
         assert db.exec(select(Sending.held)).all() == [None]
     assert browser.post("/report", data=fields, follow_redirects=False).status_code == 409
+
+
+def test_an_api_report_whose_answer_the_outage_hid_gives_its_passphrase_once_under_the_same_key(
+    browser, outage_ctx, cluster, monkeypatch
+):
+    """The API's retry after a 503 (an Idempotency-Key kept across retries, as PROTOCOL.md asks): the filing had
+    committed, so the key is taken; without the held receipt the client got 409 and the reporter a report with
+    no way back into it. The same key gets the passphrase, the cases and the files once; then 409."""
+    from intake.service import reporting
+    from intake.store import Sending
+
+    file_report = reporting.file_report
+
+    def filed_then_the_database_went(ctx, *args, **kwargs):
+        filed = file_report(ctx, *args, **kwargs)  # committed
+        cluster.stop("immediate")
+        reporting.keep_receipt(ctx, filed, ())  # the driver's own error, as the next step meets it
+        raise AssertionError("the database was stopped")
+
+    key = {"Idempotency-Key": "3c9e1f7a-retry-after-an-outage", "X-Intake-Client": "tests"}
+    report = {"concerns": ["misconduct"], "description": "The fuel is sold at night.", "answers": {}}
+    evidence = {"files": ("ledger.bin", b"\x00ledger" * 1000, "application/octet-stream")}
+    body = {"report": json.dumps(report)}
+    monkeypatch.setattr(reporting, "file_report", filed_then_the_database_went)
+    unavailable(browser.post("/api/v1/reports", data=body, files=evidence, headers=key))
+    monkeypatch.setattr(reporting, "file_report", file_report)
+    cluster.start()
+    assert count(outage_ctx, Case) == 1 and count(outage_ctx, Attachment) == 1
+
+    retried = browser.post("/api/v1/reports", data=body, files=evidence, headers=key)
+    assert retried.status_code == 201, retried.text
+    filed = retried.json()
+    assert len(filed["passphrase"].split()) >= 6 and filed["cases"][0]["office"] == "OIG"
+    assert [f["name"] for f in filed["files"]] == ["ledger.bin"] and filed["files"][0]["size"] == 7000
+    again = browser.post("/api/v1/reports", json=report, headers=key)
+    assert again.status_code == 409 and "passphrase" not in again.json()
+    assert count(outage_ctx, Case) == 1 and count(outage_ctx, Attachment) == 1  # the retries stored nothing
+    room = browser.post("/api/v1/caseroom/session", json={"passphrase": filed["passphrase"]})
+    assert room.status_code == 201
+    cases = browser.get("/api/v1/caseroom", headers={"Authorization": f"Bearer {room.json()['token']}"}).json()["cases"]
+    assert [c["id"] for c in cases] == [filed["cases"][0]["id"]]
+    with Session(outage_ctx.engine) as db:
+        assert db.exec(select(Sending.held)).all() == [None]
+
+
+def test_an_api_report_answered_as_usual_holds_nothing_and_its_key_is_refused_after(browser, outage_ctx):
+    from intake.store import Sending
+
+    key = {"Idempotency-Key": "5d0b8e21-answered-as-usual"}
+    report = {"concerns": ["misconduct"], "description": "The fuel is sold at night.", "answers": {}}
+    assert browser.post("/api/v1/reports", json=report, headers=key).status_code == 201
+    with Session(outage_ctx.engine) as db:
+        assert db.exec(select(Sending.held)).all() == [None]
+    again = browser.post("/api/v1/reports", json=report, headers=key)
+    assert again.status_code == 409 and "passphrase" not in again.json()

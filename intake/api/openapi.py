@@ -211,6 +211,11 @@ SENT_ONCE = (
     "message under a fresh one-time token, also refuses the same text as the reporter's latest message on "
     "the case with no file, unless the reporter confirms it."
 )
+FILED_ONCE = (
+    "With an Idempotency-Key, the same key files nothing twice (409). Keep the key across retries: when a "
+    "503 hid a filing that had in fact been made (the database went away as it answered), the retry under "
+    "the same key is answered 201 with that report's passphrase, cases and files, once; then 409."
+)
 CASE = "/api/v1/officer/cases/{case_id}"
 ROOM = "/api/v1/caseroom/cases/{case_id}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -222,7 +227,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         secure=False,
     ),
     ("/api/v1/reports", "post"): Operation(
-        "File a report; returns the passphrase, once", m.Filed, m.ReportIn, 201, "Filed", FILING_ERRORS, secure=False
+        "File a report; returns the passphrase, once",
+        m.Filed,
+        m.ReportIn,
+        201,
+        "Filed",
+        FILING_ERRORS,
+        secure=False,
+        description=FILED_ONCE,
     ),
     ("/api/v1/caseroom/session", "post"): Operation(
         "Open the case room with a passphrase", m.Token, m.PassphraseIn, 201, "A session token", OPENING_ERRORS, secure=False

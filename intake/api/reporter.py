@@ -14,13 +14,15 @@ from policies.text import N_
 
 from .. import i18n
 from ..service import reporting, sendings
+from ..service.context import Context
+from ..store import OUTAGES, unavailable
 from ..web.bad_request import BadRequest
 from ..web.downloads import download
 from ..web.templating import context_of
 from . import models as m
 from .endpoint import Call, answer, endpoint
 from .requests import bearer, read_json_and_files, read_message
-from .shapes import file_json, handling_json, measure_json, message_json, pending_json, sent
+from .shapes import file_json, handling_json, measure_json, message_json, sent
 
 
 async def form(request: Request) -> Response:
@@ -75,15 +77,33 @@ async def file_report(request: Request) -> Response:
         report = validate_report(ctx.policy, body.concerns, body.description, body.answers, body.parts, body.restricted)
         return reporting.check_report(ctx, report, key)
 
-    _, upload = await read_json_and_files(request, "report", m.ReportIn, check)
     lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
-    filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang, key)
+    try:
+        _, upload = await read_json_and_files(request, "report", m.ReportIn, check)
+        filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang, key, True)
+    except sendings.AlreadyReceived:
+        # The key again after a 503 that hid a filing which had committed: its passphrase, once (sendings.py).
+        held = await run_in_threadpool(reporting.held_report, ctx, key)
+        if held is None:
+            raise
+        filed = held
+    else:
+        await _forget_held(ctx, key)
+    files = [{"name": f.name, "size": f.size, "metadata_removed": f.cleaned} for f in filed.files]
     return answer(
-        m.Filed.model_validate(
-            {"passphrase": filed.passphrase, "cases": [asdict(c) for c in filed.cases], "files": pending_json(upload.files)}
-        ),
+        m.Filed.model_validate({"passphrase": filed.passphrase, "cases": [asdict(c) for c in filed.cases], "files": files}),
         201,
     )
+
+
+async def _forget_held(ctx: Context, key: str | None) -> None:
+    """The answer is ready: its held copy goes, as the report form's does once its passphrase page is ready.
+    If the database went meanwhile, the answer is given all the same; a retry under the key shows it once more."""
+    try:
+        await run_in_threadpool(sendings.release, ctx, key)
+    except OUTAGES as error:
+        if not unavailable(error):
+            raise
 
 
 caseroom_login = endpoint(lambda c: m.Token(token=reporting.open_case_room(c.ctx, c.body.passphrase)), m.PassphraseIn, status=201)

@@ -88,6 +88,16 @@ class FiledCase:
 class FiledReport:
     passphrase: str
     cases: tuple[FiledCase, ...]
+    files: tuple["FiledFile", ...] = ()
+
+
+@dataclass(frozen=True)
+class FiledFile:
+    """A file filed with a report, as its sender is told of it (and a held receipt keeps it)."""
+
+    name: str
+    size: int
+    cleaned: bool | None
 
 
 @dataclass(frozen=True)
@@ -161,8 +171,8 @@ def file_report(
     the case of the part it was sent with. This call owns them: if it raises, nothing was
     committed and their blobs are gone. `language` is the reporter's, sealed with the answers
     so officers can write back in it. `sending` is the form's one-time token (or the API's
-    Idempotency-Key): the same sending files nothing twice. `hold_receipt` (the report form): the sending
-    holds the passphrase and cases until the passphrase page is ready (sendings.hold).
+    Idempotency-Key): the same sending files nothing twice. `hold_receipt`: the sending holds the passphrase,
+    cases and files until the answer is ready (sendings.hold), for a resend after an outage hid the answer.
     """
     with attachments.held(ctx, files):
         return _file_report(ctx, report, files, language, sending, hold_receipt)
@@ -210,9 +220,15 @@ def _file_report(
                     about_head_of=routed if code != routed else None,
                 )
                 filed.append(FiledCase(case_id, code))
+        kept = tuple(FiledFile(f.name, f.size, f.cleaned) for f in files)
         if hold_receipt:
-            sendings.hold(ctx, db, sending, {"passphrase": passphrase, "cases": [[c.id, c.office] for c in filed]})
-    return FiledReport(passphrase, tuple(filed))
+            receipt: dict[str, object] = {
+                "passphrase": passphrase,
+                "cases": [[c.id, c.office] for c in filed],
+                "files": [[f.name, f.size, f.cleaned] for f in kept],
+            }
+            sendings.hold(ctx, db, sending, receipt)
+    return FiledReport(passphrase, tuple(filed), kept)
 
 
 def _file_part(
@@ -374,7 +390,8 @@ def held_report(ctx: Context, sending: str | None) -> FiledReport | None:
     if held is None:
         return None
     cases = tuple(FiledCase(case_id, Office(office)) for case_id, office in held["cases"])  # type: ignore[attr-defined]
-    return FiledReport(str(held["passphrase"]), cases)
+    files = tuple(FiledFile(name, size, cleaned) for name, size, cleaned in held.get("files", ()))  # type: ignore[attr-defined]
+    return FiledReport(str(held["passphrase"]), cases, files)
 
 
 def receipt_at_once(
