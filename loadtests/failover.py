@@ -6,15 +6,18 @@ streaming standby made with pg_basebackup -R, in synchronous replication (synchr
 with two workers reaches them through one libpq multi-host URL with target_session_attrs=read-write:
 whichever answers as the primary is used, and nothing in the service is told of the change.
 
-Client threads file reports (some with a file), write case room messages and read and answer as an
-officer. Then, FAILOVERS times in a row: SIGKILL to every process of the primary (a machine lost,
+Client threads file reports (some with a file; each under its own Idempotency-Key, sent again after a
+503 until answered), write case room messages and read and answer as an officer. Then, FAILOVERS
+times in a row: SIGKILL to every process of the primary (a machine lost,
 not a shutdown), `pg_ctl promote` of the standby, and a new standby made from the new primary with
 pg_basebackup in the dead one's place. Afterwards every acknowledged report opens with its passphrase
 and holds its files (same SHA-256), every acknowledged message and reply is there, and the audit log
 verifies, still holding the head read before the first failover.
 
-Prints: requests, acknowledged items, 503s, 500s, lost, outage seconds per failover. Exits 1 on any
-500, any answer other than the expected ones or 503, any dropped connection, or anything lost.
+Prints: requests, acknowledged items, 503s, 500s, reports acknowledged on a retry, lost, outage seconds
+per failover. Exits 1 on any 500, any answer other than the expected ones or 503 (a 409 to a retried
+report would be a report filed whose passphrase its reporter never got), any dropped connection, or
+anything lost.
 
 Run: make failover-check   (or: .venv/bin/python loadtests/failover.py [--failovers 3] [--clients 4])
 """
@@ -57,6 +60,7 @@ class Ledger:
     answers: Counter = field(default_factory=Counter)  # status code (or "dropped") -> count
     writes: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of acknowledged writes
     unexpected: list[str] = field(default_factory=list)
+    filed_on_retry: int = 0  # reports acknowledged on a retry under the same key, after a 503
 
     def answered(self, status: int | str, started: float | None = None, what: str = "") -> None:
         with self.lock:
@@ -128,11 +132,21 @@ def reporter(base: str, ledger: Ledger, stop: threading.Event, number: int) -> N
                     + content
                     + f"\r\n--{BOUNDARY}--\r\n".encode()
                 )
-                headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "X-Intake-Client": "failover"}
-                answer = request(ledger, client, "POST", "/api/v1/reports", content=body_bytes, headers=headers)
+                kind = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "X-Intake-Client": "failover"}
+                sending: dict = {"content": body_bytes, "headers": kind}
             else:
-                answer = request(ledger, client, "POST", "/api/v1/reports", json=report)
+                sending = {"json": report, "headers": {}}
+            # A client as PROTOCOL.md asks: one Idempotency-Key per report, kept across retries after a 503. A
+            # retry of a filing that had committed gets its passphrase (the held receipt), never a 409.
+            sending["headers"]["Idempotency-Key"] = f"failover-{tag}-{secrets.token_hex(8)}"
+            answer = request(ledger, client, "POST", "/api/v1/reports", **sending)
+            retried = False
+            while answer is not None and answer.status_code == 503 and not stop.is_set():
+                answer, retried = request(ledger, client, "POST", "/api/v1/reports", **sending), True
             if answer is not None and answer.status_code == 201:
+                if retried:
+                    with ledger.lock:
+                        ledger.filed_on_retry += 1
                 filed = {"passphrase": answer.json()["passphrase"], "cases": [c["id"] for c in answer.json()["cases"]]}
                 filed["files"] = files
                 mine.append(filed)
@@ -303,6 +317,7 @@ def main() -> int:
         f"{len(ledger.messages)} messages, {len(ledger.replies)} officer replies)"
     )
     print(f"503s: {ledger.answers[503]}  500s: {ledger.answers[500]}  dropped connections: {ledger.answers['dropped']}")
+    print(f"reports acknowledged on a retry under their Idempotency-Key after a 503: {ledger.filed_on_retry}")
     print(f"lost: {len(lost)}")
     for item in lost[:20]:
         print(f"  lost {item}")
