@@ -349,6 +349,14 @@ class CaseAt(Answer):
     status: str
 
 
+class OtherPart(CaseAt):
+    """The other case of a report of both, as an inbox row names it."""
+
+    stepped_away: bool = Field(
+        description="The officer declared a conflict of interest on it that stands: named, but not theirs to open"
+    )
+
+
 class InboxCase(Answer):
     id: str
     office: str
@@ -366,7 +374,7 @@ class InboxCase(Answer):
     region: str | None
     may_be_in_danger: bool
     protection_now: bool
-    other_part: CaseAt | None = Field(description="The other case of a report of both, where the officer may know of it")
+    other_part: OtherPart | None = Field(description="The other case of a report of both, where the officer may know of it")
     referred_in: bool
     open_measures: int
     needs_officer: bool = Field(description="Closed with protective measures still open and nobody assigned")

@@ -111,7 +111,9 @@ def _inbox_row(r: inbox.InboxRow) -> dict[str, Any]:
         "may_be_in_danger": r.danger,
         "protection_now": r.protection_now,
         # The other case of a report of both: where it stands, never what it holds.
-        "other_part": {"id": other.id, "office": other.office, "status": other.status} if other else None,
+        "other_part": {"id": other.id, "office": other.office, "status": other.status, "stepped_away": other.stepped_away}
+        if other
+        else None,
         "referred_in": r.referred_in,
         "open_measures": r.open_measures,
         "needs_officer": r.needs_officer,

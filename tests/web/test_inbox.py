@@ -3,6 +3,7 @@ words, the GET form's choices and the links that keep them, the other part of a 
 transferred case read as what it is, a protection file nobody keeps; the API's new fields, and an
 unknown value refused by name."""
 
+import datetime as dt
 import html
 import re
 
@@ -179,7 +180,7 @@ def test_the_api_inbox_carries_the_signals_and_the_other_part(client):
     assert (answer["safety"], answer["region"], answer["concern"], answer["total"]) == ("urgent", "eha", "both", 1)
     assert listed["may_be_in_danger"] and listed["protection_now"]
     assert listed["concerns"] == ["both"] and listed["reported_concerns"] == ["retaliation"]
-    assert listed["other_part"] == {"id": parts["OIG"], "office": "OIG", "status": "received"}
+    assert listed["other_part"] == {"id": parts["OIG"], "office": "OIG", "status": "received", "stepped_away": False}
     assert client.get("/api/v1/officer/cases?safety=urgent", headers=api_login(client, "oig-1")).json()["cases"] == []
 
 
@@ -216,3 +217,32 @@ def test_an_other_part_the_same_office_holds_is_a_link(client):
     page = client.get("/officer").text
     assert f'<a href="/officer/cases/{second}"><bdi class="case-id">{second}</bdi></a>' in cell(row_of(page, first), "Concern")
     assert f'<a href="/officer/cases/{first}"><bdi class="case-id">{first}</bdi></a>' in cell(row_of(page, second), "Concern")
+
+
+def test_the_api_inbox_says_when_the_other_part_is_one_the_officer_stepped_away_from(client):
+    """As the page does (tests/service/test_inbox.py has the rule): both parts at ECO, its first head steps away
+    from one; the other's row names it with stepped_away, so a client does not offer a case that answers 404."""
+    from intake.service import recusal
+
+    from ..casework_steps import walk
+    from ..clock import Clock
+    from ..service.test_inbox import MEMBER_PASSWORD, member, officer
+
+    ctx = app_context(client)
+    ctx.now = clock = Clock(dt.datetime.now(dt.UTC))
+    parts = both_via_api(client)
+    walk(ctx, officer(ctx, "oig-1"), parts["OIG"], ["transferred_to_eco"])
+    member(ctx)
+    officers.set_role(ctx, "eco-1", PASSWORDS["eco-1"], totp_code(ctx, "eco-1"), "eco-2", True, ())
+    for step in (lambda: officer(ctx, "eco-1"), lambda: api_login(client, "eco-1")):
+        clock.now += dt.timedelta(seconds=31)  # each login takes the authenticator's next code
+        head = step()
+    recusal.declare(ctx, officer(ctx, "eco-1"), parts["ECO"], "I know the respondent.")
+    seen = {c["id"]: c for c in client.get("/api/v1/officer/cases?filter=all", headers=head).json()["cases"]}
+    assert parts["ECO"] not in seen
+    assert seen[parts["OIG"]]["other_part"] == {"id": parts["ECO"], "office": "ECO", "status": "received", "stepped_away": True}
+    assert client.get(f"/api/v1/officer/cases/{parts['ECO']}", headers=head).status_code == 404
+    login = {"username": "eco-2", "password": MEMBER_PASSWORD, "totp": totp_code(ctx, "eco-2")}
+    second = {"Authorization": f"Bearer {client.post('/api/v1/officer/session', json=login).json()['token']}"}
+    other_head = {c["id"]: c for c in client.get("/api/v1/officer/cases", headers=second).json()["cases"]}
+    assert other_head[parts["OIG"]]["other_part"]["stepped_away"] is False
