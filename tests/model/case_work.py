@@ -45,7 +45,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from intake.app import create_app
-from intake.service import office_keys, officers, reporting, sendings, sessions, statistics
+from intake.service import audit, office_keys, officers, reporting, sendings, sessions, statistics
 from intake.service.casefiles import open_for_office, view_handling
 from intake.service.errors import Conflict, NotFound
 from intake.store import (
@@ -277,6 +277,7 @@ class CaseWork(RuleBasedStateMachine):
         self.said = 0
         self.trace: list[tuple] = []  # the officers' steps taken, for a failure's message
         self.declared = 0  # conflicts declared: the conflicts page has something to decide
+        self.audit_head: str | None = None  # the audit log's head after the last step, as `intake audit verify` prints it
 
     def teardown(self) -> None:
         for browser in self.browsers.values():
@@ -754,6 +755,14 @@ class CaseWork(RuleBasedStateMachine):
                 if name in shown:
                     extended = due_on + dt.timedelta(days=facts.extensions.get(name, 0))
                     assert (shown[name].due_on, shown[name].met_on) == (extended, met_on), (handling.case_id, name, today)
+
+    @invariant()
+    def the_audit_log_verifies_and_still_holds_every_head_it_had(self):
+        """Whatever the officers did (rotations, recusals, referrals, refusals), the chain verifies and only grows:
+        the head recorded after the last step is still in it, as one kept off the server would be."""
+        last, digest = audit.verify(self.ctx.engine, self.ctx.instance, self.audit_head)
+        assert self.audit_head is None or last >= int(self.audit_head.split(":")[0]), (self.audit_head, last)
+        self.audit_head = f"{last}:{digest.hex()}"
 
     @invariant()
     def the_annual_figures_equal_a_recount(self):
