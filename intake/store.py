@@ -462,10 +462,16 @@ def make_engine(url: str) -> Engine:
         )
     engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "isolation_level": None})
     event.listen(engine, "connect", _sqlite_pragmas)
-    # Every transaction takes the write lock up front: SQLite would otherwise fail a
-    # read-then-write transaction that raced another writer, instead of waiting.
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Every transaction takes the write lock up front: SQLite would otherwise fail a read-then-write
+    transaction that raced another writer, instead of waiting. A `snapshot` only reads: a deferred BEGIN,
+    which in WAL mode is one snapshot from its first read and keeps no writer waiting."""
+    reads_only = connection.get_execution_options().get(SNAPSHOT_OPTION, False)
+    connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record, foreign_keys: bool = True) -> None:
@@ -583,6 +589,9 @@ def reading(engine: Engine) -> Session:
     return Session(reader, expire_on_commit=False, autoflush=False)
 
 
+SNAPSHOT_OPTION = "intake_snapshot"
+
+
 @contextmanager
 def snapshot(engine: Engine) -> Iterator[Connection]:
     """A connection reading every table in ONE snapshot, for what must see the database at one moment.
@@ -591,12 +600,14 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
     so tables read one after another under load disagree: a backup held a handling of a case filed
     between two reads, with no case (#24 item 1), and `intake audit verify` read 61 entries, then a
     head signed at 62, and called the log broken. PostgreSQL reads in one REPEATABLE READ READ ONLY
-    transaction, as pg_dump does, which blocks no writer; SQLite's transaction (BEGIN IMMEDIATE,
-    `make_engine`) is already one snapshot, and holds the write lock for as long as it lasts.
+    transaction, as pg_dump does; SQLite in one deferred read transaction (WAL mode). Neither keeps a
+    writer waiting, however long the reading takes. Nothing is to be written through it.
     """
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        else:
+            connection = connection.execution_options(**{SNAPSHOT_OPTION: True})
         with connection.begin():
             yield connection
 

@@ -96,8 +96,8 @@ def write_backup(ctx: Context, out: Path, passphrase: str, argon2: Argon2Params 
             # The blobs the snapshot's rows name, whichever store keeps them (the archive is the same for
             # both): one stored after the snapshot belongs to a row the backup does not hold, and would
             # only be an orphan in the restored instance. The database store's are read in the snapshot
-            # (a purge meanwhile takes nothing from it); the directory's after it, so that SQLite's
-            # snapshot, which holds its one write lock, lasts only as long as reading the rows.
+            # (a purge meanwhile takes nothing from it); the directory's after it, so that the snapshot
+            # lasts only as long as reading the rows.
             in_database = isinstance(ctx.blobs, DatabaseBlobStore)
             with snapshot(ctx.engine) as connection:
                 rows, named = _rows(connection, tables)

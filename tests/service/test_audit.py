@@ -167,9 +167,8 @@ def test_an_entry_appended_while_the_log_is_verified_is_no_break(chain):
     """Found by `make failover-check`: verify read 61 entries, then a head an officer's action had
     signed at 62 meanwhile, and called a busy log broken. The entries and the head are one snapshot.
 
-    An officer's action is appended, and committed, right after verify has read the entries: on
-    PostgreSQL it commits at once (REPEATABLE READ blocks no writer) and must not be seen; on SQLite
-    it waits for verify's transaction to end, as every writer does.
+    An officer's action is appended, and committed, right after verify has read the entries: it commits
+    at once (the snapshot keeps no writer waiting, on either database) and must not be seen.
     """
     appended = threading.Event()
 
