@@ -35,6 +35,33 @@ def _read_secret(prompt: str, from_stdin: bool) -> str:
     return getpass.getpass(prompt)
 
 
+def _founder(code: str, args: argparse.Namespace, taken: set[str]) -> tuple[str, str]:
+    """The first officer of an office: (username, password), checked. At a terminal a wrong answer is asked
+    again; from a script (--password-stdin, or input that is not a terminal) it ends the command."""
+    if args.demo:
+        return f"{code.lower()}-demo", secrets.token_urlsafe(12)
+    at_terminal = sys.stdin.isatty() and not args.password_stdin
+
+    def asked(question: Callable[[], str], check: Callable[[str], str]) -> str:
+        while True:
+            answer = question()
+            try:
+                return check(answer)
+            except ValueError as wrong:
+                if not at_terminal:
+                    raise SystemExit(f"intake: {wrong}; nothing was made.") from None
+                print(f"  {wrong}; try again.", file=sys.stderr)
+
+    def new_username(username: str) -> str:
+        if username in taken:
+            raise ValueError(f"{username} is the other office's first officer already")
+        return officers.check_username(username)
+
+    username = asked(lambda: input(f"Username of the first {code} officer: ").strip(), new_username)
+    prompt = f"Password for {username} ({officers.MIN_PASSWORD_CHARS} characters or more): "
+    return username, asked(lambda: _read_secret(prompt, args.password_stdin), officers.check_new_password)
+
+
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     if settings.instance_path.exists():
         print(f"{settings.data_dir} already holds an instance; nothing done.", file=sys.stderr)
@@ -46,16 +73,29 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
             f"(t={PRODUCTION_ARGON2.time_cost}, m={PRODUCTION_ARGON2.memory_kib} KiB). Use it for tests only.",
             file=sys.stderr,
         )
+    # Every answer is asked for and checked, and the database looked at, before anything is made: a
+    # mistake (a short password, input that ends, a database already in use) leaves no half-made
+    # instance for the next `intake init` to refuse.
+    founders: list[tuple[str, str, str]] = []
+    for code in ("ECO", "OIG"):
+        username, password = _founder(code, args, taken={u for _, u, _ in founders})
+        founders.append((code, username, password))
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # SQLite's database is kept in it
+    engine = make_engine(settings.database_url)
+    if schema_revision(engine)[0] is not None:
+        raise SystemExit(
+            "intake: the database already holds an instance's tables; nothing was made. Give an empty database "
+            "(or use `intake restore`, or `intake node join` for another machine of that instance)."
+        )
     settings.write_instance(Instance.create(argon2))
-    migrate(make_engine(settings.database_url))
+    try:
+        migrate(engine)
+    except BaseException:
+        settings.instance_path.unlink(missing_ok=True)  # nothing to refuse the next try
+        raise
     ctx = Context.from_settings(settings)
     credentials = []
-    for code in ("ECO", "OIG"):
-        if args.demo:
-            username, password = f"{code.lower()}-demo", secrets.token_urlsafe(12)
-        else:
-            username = input(f"Username of the first {code} officer: ").strip()
-            password = _read_secret(f"Password for {username} (12 characters or more): ", args.password_stdin)
+    for code, username, password in founders:
         enrolment = officers.found_office(ctx, code, username, password)
         credentials.append(
             {

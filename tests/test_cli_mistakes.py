@@ -109,3 +109,41 @@ def test_restore_onto_a_new_machine_makes_the_data_directory(ctx, archive, tmp_p
     code, err = run(["--data-dir", str(fresh), "audit", "verify"], capsys, monkeypatch)
     assert code == 0, err
     assert os.listdir(fresh)
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_mistake_at_init_makes_nothing_and_the_next_init_goes_through(tmp_path, capsys, monkeypatch):
+    """A newcomer's short password ended `intake init` in a traceback after instance.json and the tables were
+    made, and every `intake init` after it said "already holds an instance; nothing done". Now every answer is
+    checked before anything is made; a database that already holds an instance is refused before a key is."""
+    data = tmp_path / "var"
+    cheap = ["--argon2-time-cost", "1", "--argon2-memory-kib", "1024"]
+    init = [
+        "--data-dir",
+        str(data),
+        "--database-url",
+        f"sqlite:///{tmp_path / 'intake.sqlite3'}",
+        "init",
+        *cheap,
+        "--password-stdin",
+    ]
+    good = "eco-first\nlong-enough-password-1\noig-first\nlong-enough-password-2\n"
+    for stdin, expected in (
+        ("eco-first\nshort\n", "an officer password has 12 to 1024 characters; nothing was made"),
+        ("eco first\n", "a username is 1-64 letters"),
+        ("eco-first\nlong-enough-password-1\neco-first\n", "eco-first is the other office's first officer already"),
+        ("eco-first\nlong-enough-password-1\n", "standard input ended before every answer was given"),
+    ):
+        code, err = run(init, capsys, monkeypatch, stdin)
+        last = err.strip().splitlines()[-1]
+        assert code == 1 and "Traceback" not in err and expected in last, (stdin, code, err)
+        assert not (data / "instance.json").exists(), stdin
+    code, err = run(init, capsys, monkeypatch, good)
+    assert code == 0, err
+    assert (data / "instance.json").exists()
+
+    other = tmp_path / "other-machine"
+    again = ["--data-dir", str(other), "--database-url", f"sqlite:///{tmp_path / 'intake.sqlite3'}", "init", *cheap]
+    code, err = run([*again, "--password-stdin"], capsys, monkeypatch, good)
+    assert code == 1 and "already holds an instance's tables; nothing was made" in err, err
+    assert not (other / "instance.json").exists()  # no second set of keys beside a database that has its own

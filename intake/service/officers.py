@@ -102,10 +102,18 @@ class Unlocked:
     totp_secret: str
 
 
-def _check_new_password(password: object) -> str:
+def check_new_password(password: object) -> str:
+    """The password if an officer may have it; ValueError saying what one is, if not."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS or len(password) > 1024:
         raise ValueError(f"an officer password has {MIN_PASSWORD_CHARS} to 1024 characters")
     return password
+
+
+def check_username(username: str) -> str:
+    """The username if an officer may have it; ValueError saying what one is, if not."""
+    if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
+        raise ValueError("a username is 1-64 letters, digits, dots, dashes or underscores")
+    return username
 
 
 def _lock(ctx: Context, officer: Officer, private_key: bytes, totp_secret: str, password: str) -> None:
@@ -125,9 +133,8 @@ def _lock_recovery(officer: Officer, private_key: bytes, totp_secret: str) -> st
 
 
 def _new_officer(ctx: Context, username: str, office: Office, password: str, office_private: bytes) -> tuple[Officer, Enrolment]:
-    _check_new_password(password)
-    if not username or len(username) > 64 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
-        raise ValueError("a username is 1-64 letters, digits, dots, dashes or underscores")
+    check_new_password(password)
+    check_username(username)
     keys, totp_secret = generate_keypair(), pyotp.random_base32()
     officer = Officer(
         id=f"officer-{secrets.token_hex(6)}",
@@ -583,7 +590,7 @@ def add_officer(
     ctx: Context, sponsor_username: str, sponsor_password: str, sponsor_code: str, username: str, password: str
 ) -> Enrolment:
     """The key ceremony: a member of the office unlocks the office key and wraps it for a new officer."""
-    _check_new_password(password)
+    check_new_password(password)
     sponsor = authenticate(ctx, sponsor_username, sponsor_password, sponsor_code, at_the_server=True)  # the CLI's
     office_private = unwrap_office_key(sponsor.private_key, sponsor.officer.office_key_wrap or b"", sponsor.officer.office)
     officer, enrolment = _new_officer(ctx, username, Office(sponsor.officer.office), password, office_private)
@@ -605,7 +612,7 @@ def add_officer(
 
 def change_password(ctx: Context, username: str, password: str, code: str, new_password: str) -> None:
     """Re-lock the private key and TOTP secret under a new password; other sessions end."""
-    _check_new_password(new_password)
+    check_new_password(new_password)
     unlocked = authenticate(ctx, username, password, code, at_the_server=True)  # only the CLI changes a password
     _relock(ctx, unlocked, new_password, "password changed")
 
@@ -615,7 +622,7 @@ def recover(ctx: Context, username: str, recovery_key: str, code: str, new_passw
 
     The recovery key is used up: a new one is returned, to be shown once.
     """
-    _check_new_password(new_password)
+    check_new_password(new_password)
     unlocked = authenticate(ctx, username, "", code, recovery=recovery_key, at_the_server=True)  # the CLI's
     recovery = _relock(ctx, unlocked, new_password, "recovered with the recovery key", new_recovery=True)
     assert recovery is not None
