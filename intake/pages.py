@@ -19,7 +19,6 @@ refused as already received (sendings.refuse_resent); a different report is file
 """
 
 import dataclasses
-from collections.abc import Sequence
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,7 +31,6 @@ from policies.text import N_
 
 from . import i18n
 from .service import reporting, sendings
-from .service.attachments import PendingFile
 from .service.errors import Busy, Unavailable
 from .store import OUTAGES, unavailable
 from .web import cookies, onion
@@ -197,7 +195,7 @@ async def submit_report(request: Request) -> Response:
     request.session[cookies.SENT] = sendings.remember(
         sendings.report_digest(ctx, form.checked), request.session.get(cookies.SENT)
     )
-    return await _passphrase_next(request, filed, form.files, form.checked, token)
+    return await _passphrase_next(request, filed, form.checked, token)
 
 
 async def _already_received(request: Request, form: Upload) -> Response:
@@ -206,24 +204,24 @@ async def _already_received(request: Request, form: Upload) -> Response:
     filed = await run_in_threadpool(reporting.held_report, context_of(request), sendings.valid(form.get("sending")))
     if filed is None:
         return render(request, "intake/already_received.html", status_code=409)
-    return await _passphrase_next(request, filed, (), form.checked, None)
+    return await _passphrase_next(request, filed, form.checked, None)
 
 
 async def _passphrase_next(
-    request: Request, filed: reporting.FiledReport, files: Sequence[PendingFile], report: ReportInput | None, token: str | None
+    request: Request, filed: reporting.FiledReport, report: ReportInput | None, token: str | None
 ) -> Response:
     """To the passphrase page, whose receipt is kept for it once; the sending's held copy is then forgotten."""
     ctx = context_of(request)
     danger = report is not None and any(part.answers.get("safety_risk") in ("yes", "not_sure") for part in report.parts)
     try:
-        receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, files, danger, report)
+        receipt = await run_in_threadpool(reporting.keep_receipt, ctx, filed, danger, report)
         await run_in_threadpool(sendings.release, ctx, token)
     except OUTAGES as error:
         if not unavailable(error):
             raise
         # The report is filed, and a resend would be refused as already received: the passphrase is shown in
         # this answer, never lost because its one-time copy for the next page could not be kept.
-        shown = reporting.receipt_at_once(ctx, filed, files, danger, report)
+        shown = reporting.receipt_at_once(ctx, filed, danger, report)
         return render(request, "intake/passphrase.html", receipt=shown, where=_come_back_at(request))
     request.session[cookies.RECEIPT] = receipt
     return RedirectResponse(SENT_PAGE, status_code=303)

@@ -289,14 +289,15 @@ def test_a_report_whose_answer_the_outage_hid_shows_its_passphrase_once_sent_aga
     def filed_then_the_database_went(ctx, *args, **kwargs):
         filed = file_report(ctx, *args, **kwargs)  # committed
         cluster.stop("immediate")
-        reporting.keep_receipt(ctx, filed, ())  # the driver's own error, as the page's next step meets it
+        reporting.keep_receipt(ctx, filed)  # the driver's own error, as the page's next step meets it
         raise AssertionError("the database was stopped")
 
     form = browser.get("/report?concern=misconduct").text
     sending = re.search(r'name="sending" value="([^"]+)"', form).group(1)
     fields = {"concern": "misconduct", "description": "The fuel is sold at night.", "sending": sending, "csrf": csrf(browser)}
     monkeypatch.setattr(reporting, "file_report", filed_then_the_database_went)
-    hidden = browser.post("/report", data=fields, follow_redirects=False)
+    evidence = {"files": ("ledger.bin", b"\x00ledger" * 1000, "application/octet-stream")}
+    hidden = browser.post("/report", data=fields, files=evidence, follow_redirects=False)
     unavailable(hidden)
     assert f'value="{sending}"' in hidden.text  # the form as typed, with the same sending
     monkeypatch.setattr(reporting, "file_report", file_report)
@@ -304,17 +305,18 @@ def test_a_report_whose_answer_the_outage_hid_shows_its_passphrase_once_sent_aga
     assert count(outage_ctx, Case) == 1
     with Session(outage_ctx.engine) as db:
         (held,) = db.exec(select(Sending.held)).all()
-    assert held is not None and b"OIG-" not in held  # sealed: no case id, no passphrase in the clear
+    assert held is not None and b"OIG-" not in held and b"ledger" not in held  # sealed: no case id, file name or passphrase
 
-    shown = browser.post("/report", data=fields, follow_redirects=True)
+    shown = browser.post("/report", data=fields, files=evidence, follow_redirects=True)
     assert shown.status_code == 200 and "/report/sent" in str(shown.url)
+    assert "ledger.bin" in shown.text  # the file filed with it, named on the passphrase page as it would have been
     passphrase = passphrase_from(shown.text)
     assert len(passphrase.split()) >= 6
     again = browser.post("/report", data=fields, follow_redirects=False)
     assert again.status_code == 409  # shown once: the held receipt is gone
     with Session(outage_ctx.engine) as db:
         assert db.exec(select(Sending.held)).all() == [None]
-    assert count(outage_ctx, Case) == 1
+    assert count(outage_ctx, Case) == 1 and count(outage_ctx, Attachment) == 1
     assert post_form(browser, "/caseroom/login", {"passphrase": passphrase}).status_code == 200
 
 
@@ -346,7 +348,7 @@ def test_an_api_report_whose_answer_the_outage_hid_gives_its_passphrase_once_und
     def filed_then_the_database_went(ctx, *args, **kwargs):
         filed = file_report(ctx, *args, **kwargs)  # committed
         cluster.stop("immediate")
-        reporting.keep_receipt(ctx, filed, ())  # the driver's own error, as the next step meets it
+        reporting.keep_receipt(ctx, filed)  # the driver's own error, as the next step meets it
         raise AssertionError("the database was stopped")
 
     key = {"Idempotency-Key": "3c9e1f7a-retry-after-an-outage", "X-Intake-Client": "tests"}

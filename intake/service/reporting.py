@@ -370,9 +370,7 @@ def share_identity(ctx: Context, token: str | None, case_id: str, agree: object)
         return not identity.unshare(db, case_id)
 
 
-def keep_receipt(
-    ctx: Context, filed: FiledReport, files: Sequence[PendingFile], danger: bool = False, report: ReportInput | None = None
-) -> str:
+def keep_receipt(ctx: Context, filed: FiledReport, danger: bool = False, report: ReportInput | None = None) -> str:
     """Hold a new passphrase, sealed under a key only the returned token carries, for the one page that shows it
     (`danger`: the reporter said they may be in danger now, so that page puts the safety contact first).
 
@@ -381,7 +379,7 @@ def keep_receipt(
     (HandlingView.expectations: the deadlines the policy gives the handling)."""
     with reading(ctx.engine) as db:
         cases = _receipt_cases(ctx, filed, report, db)
-    return sessions.start(ctx, SessionKind.RECEIPT, _receipt(filed, files, danger, cases))
+    return sessions.start(ctx, SessionKind.RECEIPT, _receipt(filed, danger, cases))
 
 
 def held_report(ctx: Context, sending: str | None) -> FiledReport | None:
@@ -395,20 +393,20 @@ def held_report(ctx: Context, sending: str | None) -> FiledReport | None:
 
 
 def receipt_at_once(
-    ctx: Context, filed: FiledReport, files: Sequence[PendingFile], danger: bool = False, report: ReportInput | None = None
+    ctx: Context, filed: FiledReport, danger: bool = False, report: ReportInput | None = None
 ) -> dict[str, object]:
     """The passphrase page's receipt without the database, for when it went away after the report was filed
     (a failover between the filing's commit and keep_receipt): the report is in, and a resend would be
     refused as already received, so the page is shown at once from what is in memory, without the dates
     of what comes next (they are read from the database) rather than never."""
-    return _receipt(filed, files, danger, _receipt_cases(ctx, filed, report, None))
+    return _receipt(filed, danger, _receipt_cases(ctx, filed, report, None))
 
 
-def _receipt(filed: FiledReport, files: Sequence[PendingFile], danger: bool, cases: list[dict[str, object]]) -> dict[str, object]:
+def _receipt(filed: FiledReport, danger: bool, cases: list[dict[str, object]]) -> dict[str, object]:
     return {
         "passphrase": filed.passphrase,
         "cases": cases,
-        "files": [{"name": f.name, "cleaned": f.cleaned} for f in files],
+        "files": [{"name": f.name, "cleaned": f.cleaned} for f in filed.files],
         "danger": danger,
     }
 
