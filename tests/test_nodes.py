@@ -99,3 +99,48 @@ def test_a_node_joins_only_with_this_databases_instance_file(tmp_path, monkeypat
     assert code == 1 and "already holds an instance" in said
     stranger.engine.dispose()
     first.engine.dispose()
+
+
+def test_two_serve_processes_are_one_instance(tmp_path):
+    """As two machines run it: `intake init` on the first node, `intake node join` on the second, each its
+    own `intake serve` process with its own data directory; one PostgreSQL database holds everything.
+    A report with a file filed on one is read by the officer on the other; the reporter's session and the
+    officer's session, each opened on one node, hold on the other; a reply written on one is read on the other."""
+    import httpx
+
+    from intake.store import make_engine
+
+    from .schema import drop_schema
+    from .server import init_demo, intake, officer_login, server_process
+
+    url = os.environ["TEST_DATABASE_URL"]
+    engine = make_engine(url)
+    drop_schema(engine)
+    engine.dispose()
+    env = {"INTAKE_DATABASE_URL": url, "INTAKE_BLOBS": "database"}
+    first, second = tmp_path / "node-a", tmp_path / "node-b"
+    credentials = {o["office"]: o for o in init_demo(first, env)["officers"]}
+    carried = tmp_path / "carried-instance.json"
+    shutil.copy(first / "instance.json", carried)
+    intake("--data-dir", str(second), "node", "join", "--instance-file", str(carried), env=env)
+    evidence = os.urandom(2 * 1024 * 1024 + 3)
+    with server_process(first, env) as a, server_process(second, env) as b:
+        body, headers = report_upload([("evidence.bin", evidence)])
+        filed = httpx.post(a.base + "/api/v1/reports", content=body, headers=headers, timeout=60)
+        assert filed.status_code == 201, filed.text
+        case_id = filed.json()["cases"][0]["id"]
+        officer = officer_login(b.base, credentials["OIG"])
+        case = httpx.get(f"{b.base}/api/v1/officer/cases/{case_id}", headers=officer).json()
+        (listed,) = case["files"]
+        assert httpx.get(f"{b.base}/api/v1/officer/cases/{case_id}/files/{listed['id']}", headers=officer).content == evidence
+        reply = httpx.post(f"{a.base}/api/v1/officer/cases/{case_id}/messages", json={"body": "Seen on A."}, headers=officer)
+        assert reply.status_code == 201, reply.text
+        opened = httpx.post(b.base + "/api/v1/caseroom/session", json={"passphrase": filed.json()["passphrase"]})
+        reporter = {"Authorization": f"Bearer {opened.json()['token']}"}
+        (room,) = httpx.get(a.base + "/api/v1/caseroom", headers=reporter).json()["cases"]
+        assert "Seen on A." in [m["body"] for m in room["messages"]]
+        assert httpx.delete(a.base + "/api/v1/caseroom/session", headers=reporter).status_code == 204
+        assert httpx.get(b.base + "/api/v1/caseroom", headers=reporter).status_code == 401  # ended on A: ended on B
+    assert sorted(p.name for p in second.iterdir()) == ["instance.json"]  # nothing of a case on the second's disk
+    assert not (first / "blobs").exists() or not any((first / "blobs").iterdir())
+    assert intake("--data-dir", str(second), "audit", "verify", env=env, check=False).returncode == 0  # one chain, both nodes'
