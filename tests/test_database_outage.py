@@ -339,7 +339,8 @@ def test_an_api_report_whose_answer_the_outage_hid_gives_its_passphrase_once_und
 ):
     """The API's retry after a 503 (an Idempotency-Key kept across retries, as PROTOCOL.md asks): the filing had
     committed, so the key is taken; without the held receipt the client got 409 and the reporter a report with
-    no way back into it. The same key gets the passphrase, the cases and the files once; then 409."""
+    no way back into it. The same report under the same key gets the passphrase, the cases and the files once;
+    then 409. Another report under that key (a guess of a client's key) gets 409 and leaves it held."""
     from intake.service import reporting
     from intake.store import Sending
 
@@ -360,6 +361,13 @@ def test_an_api_report_whose_answer_the_outage_hid_gives_its_passphrase_once_und
     monkeypatch.setattr(reporting, "file_report", file_report)
     cluster.start()
     assert count(outage_ctx, Case) == 1 and count(outage_ctx, Attachment) == 1
+
+    # Whoever guesses a client's key does not get the passphrase: the held receipt opens only for the same
+    # report, and stays for its sender.
+    guessed = browser.post("/api/v1/reports", json={**report, "description": "Anything at all."}, headers=key)
+    assert guessed.status_code == 409 and "passphrase" not in guessed.json()
+    with Session(outage_ctx.engine) as db:
+        assert db.exec(select(Sending.held)).one() is not None
 
     retried = browser.post("/api/v1/reports", data=body, files=evidence, headers=key)
     assert retried.status_code == 201, retried.text

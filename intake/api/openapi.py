@@ -213,8 +213,8 @@ SENT_ONCE = (
 )
 FILED_ONCE = (
     "With an Idempotency-Key, the same key files nothing twice (409). Keep the key across retries: when a "
-    "503 hid a filing that had in fact been made (the database went away as it answered), the retry under "
-    "the same key is answered 201 with that report's passphrase, cases and files, once; then 409."
+    "503 hid a filing that had in fact been made (the database went away as it answered), the retry of the "
+    "same report under the same key is answered 201 with its passphrase, cases and files, once; then 409."
 )
 CASE = "/api/v1/officer/cases/{case_id}"
 ROOM = "/api/v1/caseroom/cases/{case_id}"

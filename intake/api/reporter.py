@@ -73,17 +73,21 @@ async def file_report(request: Request) -> Response:
     ctx = context_of(request)
     key = idempotency_key(request)
 
+    sent: list[ReportInput] = []
+
     def check(body: m.ReportIn, has_files: bool) -> ReportInput:
         report = validate_report(ctx.policy, body.concerns, body.description, body.answers, body.parts, body.restricted)
+        sent.append(report)
         return reporting.check_report(ctx, report, key)
 
     lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
     try:
         _, upload = await read_json_and_files(request, "report", m.ReportIn, check)
-        filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang, key, True)
+        filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang, key, True, True)
     except sendings.AlreadyReceived:
-        # The key again after a 503 that hid a filing which had committed: its passphrase, once (sendings.py).
-        held = await run_in_threadpool(reporting.held_report, ctx, key)
+        # The same report under its key again after a 503 that hid a filing which had committed: its passphrase,
+        # once (sendings.py). Another report under that key is refused as ever.
+        held = await run_in_threadpool(reporting.held_report, ctx, key, sent[-1]) if sent else None
         if held is None:
             raise
         filed = held

@@ -163,6 +163,7 @@ def file_report(
     language: str = "en",
     sending: str | None = None,
     hold_receipt: bool = False,
+    same_report_only: bool = False,
 ) -> FiledReport:
     """File a validated report: a case per part and routed office, all under one new passphrase.
 
@@ -172,10 +173,13 @@ def file_report(
     committed and their blobs are gone. `language` is the reporter's, sealed with the answers
     so officers can write back in it. `sending` is the form's one-time token (or the API's
     Idempotency-Key): the same sending files nothing twice. `hold_receipt`: the sending holds the passphrase,
-    cases and files until the answer is ready (sendings.hold), for a resend after an outage hid the answer.
+    cases and files until the answer is ready (sendings.hold), for a resend after an outage hid the answer;
+    `same_report_only` (the API, whose client chooses its key, which may be guessable): only a resend of
+    this same report opens it.
     """
+    bound = sendings.report_digest(ctx, report) if same_report_only else ""
     with attachments.held(ctx, files):
-        return _file_report(ctx, report, files, language, sending, hold_receipt)
+        return _file_report(ctx, report, files, language, sending, bound if hold_receipt else None)
 
 
 def _files_of(part: Part, files: Sequence[PendingFile], parts: int) -> list[PendingFile]:
@@ -184,7 +188,7 @@ def _files_of(part: Part, files: Sequence[PendingFile], parts: int) -> list[Pend
 
 
 def _file_report(
-    ctx: Context, report: ReportInput, files: Sequence[PendingFile], language: str, sending: str | None, hold_receipt: bool
+    ctx: Context, report: ReportInput, files: Sequence[PendingFile], language: str, sending: str | None, held_for: str | None
 ) -> FiledReport:
     if len(report.parts) > 1 and any(f.part is None for f in files):
         raise InvalidReport({"files": N_("say which account each file belongs to")})
@@ -221,13 +225,13 @@ def _file_report(
                 )
                 filed.append(FiledCase(case_id, code))
         kept = tuple(FiledFile(f.name, f.size, f.cleaned) for f in files)
-        if hold_receipt:
+        if held_for is not None:
             receipt: dict[str, object] = {
                 "passphrase": passphrase,
                 "cases": [[c.id, c.office] for c in filed],
                 "files": [[f.name, f.size, f.cleaned] for f in kept],
             }
-            sendings.hold(ctx, db, sending, receipt)
+            sendings.hold(ctx, db, sending, receipt, held_for)
     return FiledReport(passphrase, tuple(filed), kept)
 
 
@@ -382,9 +386,10 @@ def keep_receipt(ctx: Context, filed: FiledReport, danger: bool = False, report:
     return sessions.start(ctx, SessionKind.RECEIPT, _receipt(filed, danger, cases))
 
 
-def held_report(ctx: Context, sending: str | None) -> FiledReport | None:
-    """The report a resent form's sending filed, while it still holds its receipt (sendings.take_held): once."""
-    held = sendings.take_held(ctx, sending)
+def held_report(ctx: Context, sending: str | None, report: ReportInput | None = None) -> FiledReport | None:
+    """The report a resent form's sending filed, while it still holds its receipt (sendings.take_held): once.
+    `report`: the report sent again, for a receipt held for the same report only (file_report)."""
+    held = sendings.take_held(ctx, sending, sendings.report_digest(ctx, report) if report else "")
     if held is None:
         return None
     cases = tuple(FiledCase(case_id, Office(office)) for case_id, office in held["cases"])  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ import secrets
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete
 
-from crypto import held_receipt_key, open_sealed, seal
+from crypto import CryptoError, held_receipt_key, open_sealed, seal
 from policies import ReportInput
 from policies.text import N_
 
@@ -104,13 +104,20 @@ def record(ctx: Context, db: Session, token: str | None, already: str) -> None:
 HELD = "held-receipt"
 
 
-def hold(ctx: Context, db: Session, token: str | None, receipt: dict[str, object]) -> None:
-    """Hold a report's receipt with its sending (recorded already, in this transaction) until `release`."""
+def hold(ctx: Context, db: Session, token: str | None, receipt: dict[str, object], bound: str = "") -> None:
+    """Hold a report's receipt with its sending (recorded already, in this transaction) until `release`.
+
+    `bound` (a report's `report_digest`, for the API): the receipt opens only for a resend of that same
+    report, so that whoever guesses a client's Idempotency-Key does not get the passphrase with it."""
     row = db.get(Sending, _digest(token)) if token else None
     if token is None or row is None:
         return
-    row.held = seal(held_receipt_key(token, ctx.instance.lookup_key), json.dumps(receipt).encode("utf-8"), HELD)
+    row.held = seal(_held_key(ctx, token, bound), json.dumps(receipt).encode("utf-8"), HELD)
     db.add(row)
+
+
+def _held_key(ctx: Context, token: str, bound: str) -> bytes:
+    return held_receipt_key(f"{token}\n{bound}" if bound else token, ctx.instance.lookup_key)
 
 
 def release(ctx: Context, token: str | None) -> None:
@@ -124,17 +131,22 @@ def release(ctx: Context, token: str | None) -> None:
             db.add(row)
 
 
-def take_held(ctx: Context, token: str | None) -> dict[str, object] | None:
-    """The receipt a sending holds, once (it is forgotten as it is read); None when it holds none."""
+def take_held(ctx: Context, token: str | None, bound: str = "") -> dict[str, object] | None:
+    """The receipt a sending holds, once (it is forgotten as it is read); None when it holds none, or holds
+    one bound to another report (`hold`): that one stays, for its own sender's resend."""
     if token is None:
         return None
     with transaction(ctx.engine) as db:
         row = db.get(Sending, _digest(token), with_for_update=True)
         if row is None or row.held is None:
             return None
-        sealed, row.held = row.held, None
+        try:
+            receipt = open_sealed(_held_key(ctx, token, bound), row.held, HELD)
+        except CryptoError:
+            return None
+        row.held = None
         db.add(row)
-    return json.loads(open_sealed(held_receipt_key(token, ctx.instance.lookup_key), sealed, HELD))
+    return json.loads(receipt)
 
 
 def report_digest(ctx: Context, report: ReportInput) -> str:
