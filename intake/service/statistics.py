@@ -80,7 +80,7 @@ from policies.disclosure import SMALL, SMALL_TOTAL, SUPPRESSED, publish_total, s
 from policies.model import ABOUT_HEAD, ADVICE, Choice, Lifecycle, ReportTable
 from policies.text import N_
 
-from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, reading, transaction
+from ..store import Case, CaseAction, CaseKeyWrap, Handling, ProtectiveMeasure, office_holder, snapshot, transaction
 from . import audit
 from .casefiles import holder_key
 from .context import Context
@@ -516,7 +516,9 @@ def eco_annual_report(ctx: Context, officer: OfficerSession, year: int) -> tuple
     if officer.office != Office.ECO:
         raise Conflict("The ECO annual report is computed by an ECO officer.")
     today = ctx.today()
-    with reading(ctx.engine) as db:
+    # Both years, and every table each count reads, as of one moment (store.snapshot): a report filed while
+    # the figures are computed is in all of them or in none.
+    with snapshot(ctx.engine) as connection, Session(connection) as db:
         now, before = _count_year(ctx, officer, db, year, today), _count_year(ctx, officer, db, year - 1, today)
     with transaction(ctx.engine) as db:
         audit.record(ctx, db, "annual report computed", officer.officer_id, None, year=str(year))
