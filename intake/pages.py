@@ -185,7 +185,9 @@ async def submit_report(request: Request) -> Response:
     ctx = context_of(request)
     token = sendings.valid(form.get("sending"))
     try:
-        filed = await run_in_threadpool(reporting.file_report, ctx, form.checked, form.files, language(request), token, True)
+        filed = await run_in_threadpool(
+            reporting.file_report, ctx, form.checked, form.files, language(request), token, hold_receipt=True
+        )
     except sendings.AlreadyReceived:  # a resend that raced the first one
         return await _already_received(request, form)
     except OUTAGES as error:  # the database went away: nothing committed (or, in doubt, the same sending files it once)

@@ -315,8 +315,8 @@ class Sending(SQLModel, table=True):
 
     digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
     seen_on: dt.date
-    # A report form's receipt (passphrase and cases), sealed under a key from the form's token, from the filing's
-    # transaction until its passphrase page is shown: a resend after an outage that hid the answer shows it once.
+    # A report's receipt (passphrase, cases, files), sealed under a key from the sending's token, from the filing's
+    # transaction until its answer is ready: a resend after an outage that hid the answer shows it once.
     held: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 

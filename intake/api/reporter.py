@@ -83,7 +83,9 @@ async def file_report(request: Request) -> Response:
     lang = i18n.valid(request.query_params.get("lang")) or i18n.negotiate(request.headers.get("accept-language"))
     try:
         _, upload = await read_json_and_files(request, "report", m.ReportIn, check)
-        filed = await run_in_threadpool(reporting.file_report, ctx, upload.checked, upload.files, lang, key, True, True)
+        filed = await run_in_threadpool(
+            reporting.file_report, ctx, upload.checked, upload.files, lang, key, hold_receipt=True, same_report_only=True
+        )
     except sendings.AlreadyReceived:
         # The same report under its key again after a 503 that hid a filing which had committed: its passphrase,
         # once (sendings.py). Another report under that key is refused as ever.

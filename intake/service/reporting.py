@@ -387,7 +387,7 @@ def keep_receipt(ctx: Context, filed: FiledReport, danger: bool = False, report:
 
 
 def held_report(ctx: Context, sending: str | None, report: ReportInput | None = None) -> FiledReport | None:
-    """The report a resent form's sending filed, while it still holds its receipt (sendings.take_held): once.
+    """The report a resent sending filed, while it still holds its receipt (sendings.take_held): once.
     `report`: the report sent again, for a receipt held for the same report only (file_report)."""
     held = sendings.take_held(ctx, sending, sendings.report_digest(ctx, report) if report else "")
     if held is None:

@@ -15,11 +15,12 @@ from the same browser session, without a file (a browser never restores a chosen
 have their own rule in reporting.reporter_writes (the case key is in the session there, so the
 text itself can be compared).
 
-A report form's sending also holds its receipt (the passphrase and the cases), sealed under a key
-from the token, from the filing's transaction until the passphrase page has been prepared (`hold`,
-`release`): when the database went away after the filing committed but before the reporter saw the
-answer (a failover), the form comes back with a 503 and the same token, and sending it again gets
-the passphrase once (`take_held`) instead of "already received" and no way back into the report.
+A report's sending (the form's token, or the API's Idempotency-Key) also holds its receipt (the
+passphrase, the cases and the files), sealed under a key from the token, from the filing's transaction
+until the answer has been prepared (`hold`, `release`): when the database went away after the filing
+committed but before the reporter saw the answer (a failover), the form comes back with a 503 and the
+same token, and sending it again gets the passphrase once (`take_held`) instead of "already received"
+and no way back into the report; so does an API client's retry of the same report under its key.
 """
 
 import dataclasses
