@@ -235,10 +235,13 @@ class Wire:
         self.packets = 0
         self._stop = threading.Event()
         self.others = 0  # packets to other ports that reached Python all the same (before the filter)
-        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        # Made with protocol 0, which receives nothing (packet(7)), and given ETH_P_ALL only at bind, once the
+        # filter is on: made with it, the socket queued whatever crossed loopback before the filter was attached
+        # (found when another run's traffic was on loopback: a packet to another port counted in `others`).
+        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         attach(self._sock, only_to(app_port))
         self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 * 1024 * 1024)  # a burst waits, not dropped
-        self._sock.bind(("lo", 0))
+        self._sock.bind(("lo", ETH_P_ALL))  # CPython puts the protocol in network order itself
         self._sock.settimeout(0.2)
         self._thread = threading.Thread(target=self._run, name="wire", daemon=True)
 
